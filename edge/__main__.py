@@ -1,0 +1,93 @@
+"""Command line: python -m edge migrate | serve | demo | catalog-check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from edge.catalog.loader import CatalogError, read_catalog
+from edge.clock import stamp, system_clock
+from edge.db import Database
+from edge.migrate import DatabaseRefused
+from edge.reference import load_reference_data
+from edge.schema import migrate_database
+from edge.settings import Settings, SettingsError
+
+
+async def _prepare(settings: Settings) -> tuple[int, str]:
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        version = await migrate_database(db)
+        loaded = await load_reference_data(db)
+    finally:
+        await db.close()
+    return version, loaded.version
+
+
+async def _demo(settings: Settings, node_urls: list[str]) -> None:
+    from edge.demo import DEMO_PASSWORD, load_demo
+
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        await migrate_database(db)
+        await load_reference_data(db)
+        async with db.write() as conn:
+            people = await load_demo(conn, settings.township_code, stamp(system_clock()))
+            for pair in node_urls:
+                code, _sep, url = pair.partition("=")
+                await conn.execute("UPDATE jurisdictions SET node_url = ? WHERE code = ?", (url, code))
+    finally:
+        await db.close()
+    print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
+    for person in people:
+        print(f"  {person.phone}  {person.role:<15} {person.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; exit 2 with a clear message when the node cannot start."""
+    parser = argparse.ArgumentParser(prog="python -m edge")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create or upgrade the database, load reference data")
+    commands.add_parser("serve", help="migrate, then serve the web app")
+    demo = commands.add_parser("demo", help="load demo accounts (idempotent)")
+    demo.add_argument("--node-url", action="append", default=[], metavar="CODE=URL")
+    commands.add_parser("catalog-check", help="check the catalog files and exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "catalog-check":
+            catalog = read_catalog()
+            print(f"catalog {catalog.version}: {len(catalog.items)} items OK")
+            return 0
+        settings = Settings.from_environ()
+        if args.command == "demo":
+            asyncio.run(_demo(settings, args.node_url))
+            return 0
+        version, catalog_version = asyncio.run(_prepare(settings))
+        print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
+        if args.command == "serve":
+            _serve(settings)
+        return 0
+    except (SettingsError, DatabaseRefused, CatalogError) as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from edge.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

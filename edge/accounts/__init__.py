@@ -1,0 +1,1 @@
+"""Staff and resident accounts: who someone is, their role, jurisdiction and department."""

@@ -1,0 +1,46 @@
+"""The account form a node admin fills: checked values and messages, nothing saved on error."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+
+from edge.accounts.roles import ASSIGNABLE_ROLES
+from edge.auth.forms import is_mobile
+from edge.auth.passwords import MIN_LENGTH
+from edge.i18n import gettext as _
+from edge.jurisdictions.codes import contains
+
+
+def parse_account(
+    form: FormData,
+    *,
+    admin_jurisdiction: str,
+    places: set[str],
+    departments: set[str],
+    new: bool,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, errors) of an account form; `places` are the codes the admin may assign."""
+    values = {
+        key: str(form.get(key, "")).strip()
+        for key in ("phone", "name", "role", "jurisdiction_code", "department_code")
+    }
+    values["password"] = str(form.get("password", ""))
+    values["active"] = "1" if form.get("active") or new else ""
+    errors: dict[str, str] = {}
+    if new and not is_mobile(values["phone"]):
+        errors["phone"] = _("请输入11位手机号码。")
+    if not 1 <= len(values["name"]) <= 30:
+        errors["name"] = _("请输入姓名（1至30个字）。")
+    if values["role"] not in ASSIGNABLE_ROLES:
+        errors["role"] = _("请选择角色。")
+    code = values["jurisdiction_code"]
+    if code not in places or not contains(admin_jurisdiction, code):
+        errors["jurisdiction_code"] = _("请选择本镇范围内的辖区。")
+    if values["role"] == "officer":
+        if values["department_code"] not in departments:
+            errors["department_code"] = _("部门审批人员必须选择所属部门。")
+    else:
+        values["department_code"] = ""
+    if (new or values["password"]) and len(values["password"]) < MIN_LENGTH:
+        errors["password"] = _("密码至少需要 %(n)s 个字符。") % {"n": MIN_LENGTH}
+    return values, errors

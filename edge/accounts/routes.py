@@ -1,0 +1,161 @@
+"""/admin/accounts: a node admin lists, creates and edits the accounts of their township."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+
+from edge import csrf
+from edge.accounts import queries
+from edge.accounts.forms import parse_account
+from edge.accounts.queries import Account
+from edge.accounts.roles import ASSIGNABLE_ROLES, label
+from edge.auth import sessions
+from edge.auth.access import require
+from edge.auth.passwords import hash_password
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.jurisdictions import queries as places
+from edge.templating import render
+
+
+async def _choices(request: Request, admin: Account) -> dict[str, Any]:
+    async with request.app.state.db.read() as db:
+        jurisdictions = await places.inside(db, admin.jurisdiction_code)
+        async with db.execute("SELECT * FROM departments ORDER BY position") as cursor:
+            departments = list(await cursor.fetchall())
+    roles = [(role, label(role)) for role in ASSIGNABLE_ROLES]
+    return {"jurisdictions": jurisdictions, "departments": departments, "roles": roles}
+
+
+async def _form_page(
+    request: Request,
+    admin: Account,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    account_id: str | None,
+    status: int = 200,
+) -> Response:
+    context = await _choices(request, admin)
+    context |= {"values": values, "errors": errors, "account_id": account_id}
+    return render(request, "edge/accounts/form.html", context, status_code=status)
+
+
+async def account_list(request: Request) -> Response:
+    """Every account inside the admin's township."""
+    admin = require(request, "node_admin")
+    async with request.app.state.db.read() as db:
+        rows = await queries.list_within(db, admin.jurisdiction_code)
+    return render(request, "edge/accounts/list.html", {"rows": rows, "label": label})
+
+
+async def new_account_page(request: Request) -> Response:
+    """An empty account form."""
+    admin = require(request, "node_admin")
+    values = {"role": "agent", "jurisdiction_code": "", "active": "1"}
+    return await _form_page(request, admin, values, {}, account_id=None)
+
+
+async def _parse(request: Request, admin: Account, *, new: bool) -> tuple[dict, dict]:
+    context = await _choices(request, admin)
+    return parse_account(
+        await request.form(),
+        admin_jurisdiction=admin.jurisdiction_code,
+        places={j["code"] for j in context["jurisdictions"]},
+        departments={d["code"] for d in context["departments"]},
+        new=new,
+    )
+
+
+@csrf.protected
+async def create_account(request: Request) -> Response:
+    """Save a new account, or show the form again with what was wrong."""
+    admin = require(request, "node_admin")
+    values, errors = await _parse(request, admin, new=True)
+    if not errors:
+        password_hash = await run_in_threadpool(hash_password, values["password"])
+        try:
+            async with request.app.state.db.write() as db:
+                await queries.create(
+                    db,
+                    phone=values["phone"],
+                    name=values["name"],
+                    role=values["role"],
+                    jurisdiction_code=values["jurisdiction_code"],
+                    department_code=values["department_code"] or None,
+                    password_hash=password_hash,
+                    now=stamp(request.app.state.clock()),
+                )
+        except sqlite3.IntegrityError:
+            errors["phone"] = _("这个手机号码已经有账号了。")
+    if errors:
+        values["password"] = ""
+        return await _form_page(request, admin, values, errors, account_id=None, status=400)
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+async def _owned(request: Request, admin: Account) -> Any:
+    async with request.app.state.db.read() as db:
+        row = await queries.by_id_within(
+            db, request.path_params["account_id"], admin.jurisdiction_code
+        )
+    if row is None:
+        raise HTTPException(status_code=404, detail=_("没有找到这个账号。"))
+    return row
+
+
+async def edit_account_page(request: Request) -> Response:
+    """The form of an existing account of this township."""
+    admin = require(request, "node_admin")
+    row = await _owned(request, admin)
+    values = {key: row[key] or "" for key in ("phone", "name", "role", "jurisdiction_code")}
+    values |= {"department_code": row["department_code"] or "", "active": str(row["active"])}
+    return await _form_page(request, admin, values, {}, account_id=row["id"])
+
+
+@csrf.protected
+async def update_account(request: Request) -> Response:
+    """Save changes; a new password or deactivation ends the account's sessions."""
+    admin = require(request, "node_admin")
+    row = await _owned(request, admin)
+    values, errors = await _parse(request, admin, new=False)
+    values["phone"] = row["phone"]
+    if row["id"] == admin.id and (values["role"] != "node_admin" or not values["active"]):
+        errors["role"] = _("不能取消自己的管理员权限或停用自己的账号。")
+    if errors:
+        values["password"] = ""
+        return await _form_page(request, admin, values, errors, account_id=row["id"], status=400)
+    now = stamp(request.app.state.clock())
+    new_hash = values["password"] and await run_in_threadpool(hash_password, values["password"])
+    async with request.app.state.db.write() as db:
+        await queries.update(
+            db,
+            row["id"],
+            name=values["name"],
+            role=values["role"],
+            jurisdiction_code=values["jurisdiction_code"],
+            department_code=values["department_code"] or None,
+            active=bool(values["active"]),
+            now=now,
+        )
+        if new_hash:
+            await queries.set_password(db, row["id"], new_hash, now)
+        if values["password"] or not values["active"]:
+            await sessions.end_all(db, row["id"])
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+routes = [
+    Route("/admin/accounts", account_list, methods=["GET"]),
+    Route("/admin/accounts/new", new_account_page, methods=["GET"]),
+    Route("/admin/accounts/new", create_account, methods=["POST"]),
+    Route("/admin/accounts/{account_id}", edit_account_page, methods=["GET"]),
+    Route("/admin/accounts/{account_id}", update_account, methods=["POST"]),
+]

@@ -1,0 +1,84 @@
+"""create_app(settings): the edge node's Starlette application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from brotli_asgi import BrotliMiddleware
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from edge import errors
+from edge.accounts import routes as accounts_routes
+from edge.auth import routes as auth_routes
+from edge.auth.sessions import SessionMiddleware
+from edge.catalog import routes as catalog_routes
+from edge.clock import Clock, system_clock
+from edge.db import Database
+from edge.health import routes as health_routes
+from edge.home import routes as home_routes
+from edge.locale_middleware import LocaleMiddleware
+from edge.reference import load_reference_data
+from edge.schema import migrate_database
+from edge.security_headers import SecurityHeadersMiddleware
+from edge.settings import Settings
+from edge.static_assets import StaticAssets
+from edge.templating import build_environment
+from edge.workspace import routes as workspace_routes
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def node_middleware(secure_cookies: bool) -> list[Middleware]:
+    """The middleware stack every node (edge or central) runs, outermost first."""
+    return [
+        Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(LocaleMiddleware),
+        Middleware(SessionMiddleware, secure=secure_cookies),
+    ]
+
+
+def static_route(static: StaticAssets) -> Route:
+    """The route serving hashed static files."""
+    return Route("/static/{path:path}", static.endpoint, methods=["GET", "HEAD"])
+
+
+def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
+    """Build the edge app; the database is migrated and reference data loaded at start-up."""
+    db = Database(settings.database_path)
+    static = StaticAssets(STATIC_DIR)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            await migrate_database(db)
+            await load_reference_data(db)
+            yield
+        finally:
+            await db.close()
+
+    routes: list[BaseRoute] = [
+        *home_routes.routes,
+        *catalog_routes.routes,
+        *auth_routes.routes,
+        *workspace_routes.routes,
+        *accounts_routes.routes,
+        *health_routes.routes,
+        static_route(static),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=node_middleware(settings.cookie_secure),
+        exception_handlers=errors.handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.db = db
+    app.state.templates = build_environment(static)
+    return app

@@ -1,0 +1,1 @@
+"""Signing in and out: password hashing, server-side sessions, CSRF, login lockout."""

@@ -1,0 +1,28 @@
+"""Who may see a page: signed in, with one of the allowed roles."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from edge.accounts.queries import Account
+from edge.i18n import gettext as _
+
+
+class LoginRequired(HTTPException):
+    """Raised when a page needs a signed-in account; answered with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(status_code=303, headers={"Location": f"/login?next={quote(next_path)}"})
+
+
+def require(request: Request, *roles: str) -> Account:
+    """The signed-in account, if its role is one of `roles` (any role when none are given)."""
+    account: Account | None = request.scope.get("account")
+    if account is None:
+        raise LoginRequired(request.url.path)
+    if roles and account.role not in roles:
+        raise HTTPException(status_code=403, detail=_("您的账号没有权限访问此页面。"))
+    return account

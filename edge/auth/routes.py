@@ -1,0 +1,99 @@
+"""/login and /logout."""
+
+from __future__ import annotations
+
+import math
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from edge import csrf
+from edge.accounts import queries as accounts
+from edge.accounts.roles import HOME
+from edge.auth import lockout, sessions
+from edge.auth.forms import parse_login, safe_next
+from edge.auth.passwords import verify_password
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.templating import render
+
+
+def _form(request: Request, values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+    return render(
+        request, "edge/auth/login.html", {"values": values, "errors": errors}, status_code=status
+    )
+
+
+async def login_page(request: Request) -> Response:
+    """The sign-in form."""
+    values = {"phone": "", "next": safe_next(request.query_params.get("next"))}
+    return _form(request, values, {}, 200)
+
+
+@csrf.protected
+async def login(request: Request) -> Response:
+    """Check the phone and password; rotate the session; count and lock failures."""
+    state = request.app.state
+    values, errors = parse_login(await request.form())
+    if errors:
+        return _form(request, values, errors, 400)
+    now = state.clock()
+    async with state.db.read() as db:
+        until = await lockout.locked_until(db, values["phone"], now)
+        row = None if until else await accounts.by_phone(db, values["phone"])
+    if until:
+        minutes = math.ceil((until - now).total_seconds() / 60)
+        message = _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
+        return _form(request, values, {"form": message}, 429)
+    ok = await run_in_threadpool(
+        verify_password, row["password_hash"] if row else None, values["password"]
+    )
+    if not ok or row is None or not row["active"]:
+        async with state.db.write() as db:
+            locked = await lockout.record_failure(
+                db,
+                values["phone"],
+                now,
+                state.settings.login_max_failures,
+                state.settings.login_lock_minutes,
+            )
+        message = (
+            _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
+            % {"minutes": state.settings.login_lock_minutes}
+            if locked
+            else _("手机号码或密码不正确。")
+        )
+        return _form(request, values, {"form": message}, 429 if locked else 401)
+    old_token = request.cookies.get(sessions.SESSION_COOKIE)
+    async with state.db.write() as db:
+        if old_token:
+            await sessions.end(db, old_token)
+        await lockout.clear(db, values["phone"])
+        token = await sessions.start(db, row["id"], stamp(now), state.settings.session_hours)
+    response = RedirectResponse(values["next"] or HOME[row["role"]], status_code=303)
+    sessions.set_session_cookie(
+        response, token, secure=state.settings.cookie_secure, hours=state.settings.session_hours
+    )
+    return response
+
+
+@csrf.protected
+async def logout(request: Request) -> Response:
+    """End the session on the server and drop the cookie."""
+    state = request.app.state
+    token = request.cookies.get(sessions.SESSION_COOKIE)
+    if token:
+        async with state.db.write() as db:
+            await sessions.end(db, token)
+    response = RedirectResponse("/", status_code=303)
+    sessions.clear_session_cookie(response, secure=state.settings.cookie_secure)
+    return response
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

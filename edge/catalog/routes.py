@@ -1,0 +1,68 @@
+"""/services (search and filter), /services/{code} (guide), /services/{code}/notice (print)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from edge.catalog import queries
+from edge.catalog.labels import LABELS
+from edge.catalog.queries import CatalogFilter
+from edge.catalog.schema import MODES
+from edge.i18n import gettext as _
+from edge.templating import render
+
+MAX_QUERY = 40
+
+
+async def service_list(request: Request) -> Response:
+    """The catalog, or only its results when htmx refreshes them while typing."""
+    params = request.query_params
+    async with request.app.state.db.read() as db:
+        departments = await queries.departments(db)
+        known = {d["code"] for d in departments}
+        wanted = CatalogFilter(
+            query=params.get("q", "").strip()[:MAX_QUERY],
+            department=params.get("dept", "") if params.get("dept", "") in known else "",
+            mode=params.get("mode", "") if params.get("mode", "") in MODES else "",
+        )
+        items = await queries.search(db, wanted)
+    return render(
+        request,
+        "edge/catalog/list.html",
+        {"items": items, "departments": departments, "wanted": wanted},
+        fragment="edge/catalog/_results.html",
+    )
+
+
+async def _guide(request: Request) -> dict[str, Any]:
+    async with request.app.state.db.read() as db:
+        guide = await queries.item(db, request.path_params["code"])
+    if guide is None:
+        raise HTTPException(status_code=404, detail=_("没有找到这个办事事项，请返回目录重新查找。"))
+    return guide
+
+
+async def service_guide(request: Request) -> Response:
+    """Everything a resident needs to know before going to the village service point."""
+    return render(
+        request, "edge/catalog/guide.html", {"item": await _guide(request), "labels": LABELS}
+    )
+
+
+async def service_notice(request: Request) -> Response:
+    """The printable one-time notice (一次性告知单)."""
+    return render(
+        request, "edge/catalog/notice.html", {"item": await _guide(request), "labels": LABELS}
+    )
+
+
+routes = [
+    Route("/services", service_list, methods=["GET"]),
+    Route("/services/{code}", service_guide, methods=["GET"]),
+    Route("/services/{code}/notice", service_notice, methods=["GET"]),
+]

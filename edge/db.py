@@ -1,0 +1,101 @@
+"""The only place that opens SQLite connections: one writer behind a lock, a few readers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+READERS = 4
+BUSY_TIMEOUT_MS = 5000
+
+
+async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    """Open a connection with the project's PRAGMAs (WAL, busy timeout, foreign keys, FULL)."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        await conn.execute("PRAGMA query_only = ON")
+    else:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class Database:
+    """A database file: `write()` runs one BEGIN IMMEDIATE transaction, `read()` lends a reader."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._tracers: list[Callable[[str], None]] = []
+
+    async def open(self) -> None:
+        """Open the writer first (it sets WAL), then the readers."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await connect(self.path)
+        await self._writer.set_trace_callback(self._trace)
+        for _ in range(READERS):
+            reader = await connect(self.path, readonly=True)
+            await reader.set_trace_callback(self._trace)
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for reader in self._all_readers:
+            await reader.close()
+        self._all_readers.clear()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    def _trace(self, statement: str) -> None:
+        for tracer in self._tracers:
+            tracer(statement)
+
+    def add_tracer(self, tracer: Callable[[str], None]) -> None:
+        """Call `tracer` with every SQL statement run (used to count queries per page)."""
+        self._tracers.append(tracer)
+
+    def remove_tracer(self, tracer: Callable[[str], None]) -> None:
+        """Stop calling `tracer`."""
+        self._tracers.remove(tracer)
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        """The write connection, for the migration runner only."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Borrow a read-only connection."""
+        reader = await self._readers.get()
+        try:
+            yield reader
+        finally:
+            self._readers.put_nowait(reader)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run one transaction on the single writer; commits on success, rolls back on error."""
+        async with self._write_lock:
+            conn = self.writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")

@@ -1,0 +1,69 @@
+"""Demo accounts for a township: one of every role, one agent per village. Idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from edge.accounts import queries as accounts
+from edge.auth.passwords import hash_password
+from edge.jurisdictions import queries as places
+
+DEMO_PASSWORD = "cunban-demo-2026"
+
+# Phone numbers: 138077 + township digit + 4; each township gets its own block.
+TOWNSHIP_BLOCK = {"450521100000": "1380771", "450503101000": "1380772"}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo login."""
+
+    phone: str
+    name: str
+    role: str
+    jurisdiction_code: str
+    department_code: str | None = None
+
+
+def demo_accounts(township: str, villages: list[str]) -> list[DemoAccount]:
+    """The demo staff of `township` (its county hosts the department officers)."""
+    block = TOWNSHIP_BLOCK.get(township, "1380779")
+    county = township[:6] + "000000"
+    people = [
+        DemoAccount(f"{block}0001", "韦建华", "node_admin", township),
+        DemoAccount(f"{block}0002", "李秀英", "township_staff", township),
+        DemoAccount(f"{block}0003", "陈志明", "supervisor", township),
+        DemoAccount(f"{block}0004", "黄丽娟", "officer", county, "civil"),
+        DemoAccount(f"{block}0005", "梁国强", "officer", county, "medical"),
+        DemoAccount(f"{block}0021", "潘桂兰", "resident", villages[0]),
+    ]
+    agent_names = ["盛巧云", "庞海燕", "覃丽萍", "莫振东"]
+    for index, village in enumerate(villages):
+        people.append(
+            DemoAccount(f"{block}{11 + index:04d}", agent_names[index % 4], "agent", village)
+        )
+    return people
+
+
+async def load_demo(conn: aiosqlite.Connection, township: str, now: str) -> list[DemoAccount]:
+    """Create the demo accounts that do not exist yet; return all of them."""
+    villages = [v["code"] for v in await places.villages_of(conn, township)]
+    if not villages:
+        raise ValueError(f"township {township} has no villages in the jurisdiction tree")
+    people = demo_accounts(township, villages)
+    password_hash = hash_password(DEMO_PASSWORD)
+    for person in people:
+        if await accounts.by_phone(conn, person.phone) is None:
+            await accounts.create(
+                conn,
+                phone=person.phone,
+                name=person.name,
+                role=person.role,
+                jurisdiction_code=person.jurisdiction_code,
+                department_code=person.department_code,
+                password_hash=password_hash,
+                now=now,
+            )
+    return people

@@ -1,0 +1,60 @@
+"""Error pages in the user's language; details never echo personal data back."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from edge.auth.access import LoginRequired
+from edge.i18n import gettext as _
+from edge.templating import render
+
+log = logging.getLogger("cunban.errors")
+
+
+def _default_message(status: int) -> str:
+    messages = {
+        400: _("提交的内容有误，请检查后重试。"),
+        403: _("您没有权限进行此操作。"),
+        404: _("您要找的页面不存在。"),
+        405: _("不支持这种访问方式。"),
+        429: _("操作太频繁，请稍后再试。"),
+    }
+    return messages.get(status, _("服务器暂时出了点问题，请稍后再试。"))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Render an HTTPException as a page (or a redirect for LoginRequired)."""
+    assert isinstance(exc, HTTPException)
+    if isinstance(exc, LoginRequired):
+        return RedirectResponse(exc.headers["Location"], status_code=303)
+    # Starlette fills detail with the English reason phrase when none was given.
+    detail = exc.detail if exc.detail and exc.detail != _reason(exc.status_code) else None
+    return render(
+        request,
+        "edge/errors/error.html",
+        {"status": exc.status_code, "message": detail or _default_message(exc.status_code)},
+        status_code=exc.status_code,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Log the failure by type and path only; show a plain apology."""
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return render(
+        request,
+        "edge/errors/error.html",
+        {"status": 500, "message": _default_message(500)},
+        status_code=500,
+    )
+
+
+def _reason(status: int) -> str:
+    return HTTPStatus(status).phrase
+
+
+handlers = {HTTPException: http_error, Exception: server_error}

@@ -1,0 +1,1 @@
+"""/healthz: is this node alive and on which schema and catalog."""

@@ -1,0 +1,1 @@
+"""The front page: choose (and remember) my township and village."""

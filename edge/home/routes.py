@@ -1,0 +1,63 @@
+"""/ shows the remembered village or asks for one; POST /village remembers the choice."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from edge import csrf
+from edge.i18n import gettext as _
+from edge.jurisdictions import queries as places
+from edge.templating import render
+
+VILLAGE_COOKIE = "cb_village"
+ONE_YEAR = 365 * 24 * 3600
+
+
+async def _page(request: Request, error: str = "", status: int = 200) -> Response:
+    township = request.app.state.settings.township_code
+    async with request.app.state.db.read() as db:
+        villages = await places.villages_of(db, township)
+        townships = await places.townships(db)
+    chosen = request.cookies.get(VILLAGE_COOKIE, "")
+    village = next((v for v in villages if v["code"] == chosen), None)
+    here = next((t for t in townships if t["code"] == township), None)
+    others = [t for t in townships if t["code"] != township]
+    return render(
+        request,
+        "edge/home/index.html",
+        {
+            "village": village,
+            "villages": villages,
+            "township": here,
+            "others": others,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+async def home(request: Request) -> Response:
+    """My village, or the form to pick it."""
+    return await _page(request)
+
+
+@csrf.protected
+async def choose_village(request: Request) -> Response:
+    """Remember the village picked (it must belong to this node's township)."""
+    code = str((await request.form()).get("village", ""))
+    async with request.app.state.db.read() as db:
+        village = await places.get(db, code)
+    township = request.app.state.settings.township_code
+    if village is None or village["parent_code"] != township:
+        return await _page(request, _("请从列表中选择您所在的村（社区）。"), 400)
+    response = RedirectResponse("/services", status_code=303)
+    response.set_cookie(VILLAGE_COOKIE, code, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    return response
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/village", choose_village, methods=["POST"]),
+]

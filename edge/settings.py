@@ -1,0 +1,90 @@
+"""Settings of an edge node: one frozen object, read from the environment in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+ENV_PREFIX = "CUNBAN_"
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or cannot be parsed."""
+
+
+def env_name(field: str, prefix: str = ENV_PREFIX) -> str:
+    """The environment variable that sets a settings field."""
+    return prefix + field.upper()
+
+
+def _parse(raw: str, kind: Any, name: str) -> Any:
+    if kind in (bool, "bool"):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if kind in (Path, "Path"):
+        return Path(raw)
+    return raw
+
+
+def from_environ(cls: type[T], environ: Mapping[str, str], prefix: str = ENV_PREFIX) -> T:
+    """Build a settings dataclass from `environ`; fields without a default are required."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = env_name(field.name, prefix)
+        if name in environ:
+            values[field.name] = _parse(environ[name], field.type, name)
+        elif field.default is dataclasses.MISSING:
+            raise SettingsError(f"{name} is required")
+    settings = cls(**values)
+    validate = getattr(settings, "validate", None)
+    if validate is not None:
+        validate()
+    return settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an edge node can be told; see README for each setting."""
+
+    node_id: str
+    township_code: str
+    data_dir: Path = Path("var/edge")
+    host: str = "127.0.0.1"
+    port: int = 8001
+    cookie_secure: bool = True
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    log_level: str = "info"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment (CUNBAN_*)."""
+        return from_environ(cls, os.environ if environ is None else environ)
+
+    def validate(self) -> None:
+        """Refuse settings that cannot work."""
+        if not (len(self.township_code) == 12 and self.township_code.isdigit()):
+            raise SettingsError(f"{env_name('township_code')} must be a 12-digit code")
+        if not self.node_id.replace("-", "").replace("_", "").isalnum():
+            raise SettingsError(f"{env_name('node_id')} must be letters, digits, - or _")
+
+    @property
+    def database_path(self) -> Path:
+        """The node's own database file."""
+        return self.data_dir / "edge.db"

@@ -1,0 +1,77 @@
+"""Jinja2 environment: templates/, Babel gettext, hashed static URLs, page-or-fragment rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from edge import i18n
+from edge.accounts.roles import HOME
+from edge.static_assets import StaticAssets
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def build_environment(static: StaticAssets) -> Environment:
+    """The one Jinja2 environment of a node."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static=static.url,
+        pick=i18n.pick,
+        html_lang=i18n.html_lang,
+        current_locale=i18n.current_locale,
+        format_date=i18n.format_date,
+        format_number=i18n.format_number,
+        language_switch=language_switch,
+        home_of=HOME.get,
+    )
+    return env
+
+
+def language_switch(request: Request) -> tuple[str, str, str]:
+    """(url, hreflang, autonym) of the link that switches to the other language."""
+    other = "en" if i18n.current_locale() == "zh_Hans" else "zh_Hans"
+    query = request.url.include_query_params(lang=other).query
+    return f"{request.url.path}?{query}", i18n.html_lang_of(other), i18n.AUTONYMS[other]
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx asked for a partial update (and not a boosted full page)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Request-Type", "partial") == "partial"
+        and headers.get("HX-Boosted") != "true"
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page, or only its `fragment` template when htmx asks for a partial update."""
+    env: Environment = request.app.state.templates
+    name = fragment if fragment and is_htmx(request) else template
+    values = {"request": request, "account": request.scope.get("account"), **(context or {})}
+    values["csrf_token"] = request.scope.get("csrf_token", "")
+    response = HTMLResponse(env.get_template(name).render(values), status_code=status_code)
+    if fragment:
+        response.headers["Vary"] = "HX-Request"
+    return response

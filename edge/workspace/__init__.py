@@ -1,0 +1,1 @@
+"""The signed-in landing pages: /agent/ for village agents, /staff/ for reviewers."""
