@@ -9,6 +9,7 @@ import sys
 from edge.catalog.loader import CatalogError, read_catalog
 from edge.clock import stamp, system_clock
 from edge.db import Database
+from edge.demo import DEMO_PASSWORD, load_demo
 from edge.migrate import DatabaseRefused
 from edge.reference import load_reference_data
 from edge.schema import migrate_database
@@ -26,9 +27,7 @@ async def _prepare(settings: Settings) -> tuple[int, str]:
     return version, loaded.version
 
 
-async def _demo(settings: Settings, node_urls: list[str]) -> None:
-    from edge.demo import DEMO_PASSWORD, load_demo
-
+async def _demo(settings: Settings) -> None:
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -36,9 +35,6 @@ async def _demo(settings: Settings, node_urls: list[str]) -> None:
         await load_reference_data(db)
         async with db.write() as conn:
             people = await load_demo(conn, settings.township_code, stamp(system_clock()))
-            for pair in node_urls:
-                code, _sep, url = pair.partition("=")
-                await conn.execute("UPDATE jurisdictions SET node_url = ? WHERE code = ?", (url, code))
     finally:
         await db.close()
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
@@ -52,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create or upgrade the database, load reference data")
     commands.add_parser("serve", help="migrate, then serve the web app")
-    demo = commands.add_parser("demo", help="load demo accounts (idempotent)")
-    demo.add_argument("--node-url", action="append", default=[], metavar="CODE=URL")
+    commands.add_parser("demo", help="load demo accounts (idempotent) and list them")
     commands.add_parser("catalog-check", help="check the catalog files and exit")
     args = parser.parse_args(argv)
     try:
@@ -63,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = Settings.from_environ()
         if args.command == "demo":
-            asyncio.run(_demo(settings, args.node_url))
+            asyncio.run(_demo(settings))
             return 0
+        if args.command == "serve" and settings.demo:
+            asyncio.run(_demo(settings))
         version, catalog_version = asyncio.run(_prepare(settings))
         print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
         if args.command == "serve":

@@ -32,13 +32,13 @@ from edge.workspace import routes as workspace_routes
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def node_middleware(secure_cookies: bool) -> list[Middleware]:
-    """The middleware stack every node (edge or central) runs, outermost first."""
+def node_middleware(*inner: Middleware) -> list[Middleware]:
+    """The middleware every node (edge or central) runs, outermost first, then `inner`."""
     return [
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(SecurityHeadersMiddleware),
         Middleware(LocaleMiddleware),
-        Middleware(SessionMiddleware, secure=secure_cookies),
+        *inner,
     ]
 
 
@@ -73,7 +73,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=node_middleware(settings.cookie_secure),
+        middleware=node_middleware(
+            Middleware(SessionMiddleware, secure=settings.cookie_secure)
+        ),
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

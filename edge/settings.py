@@ -71,6 +71,7 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     log_level: str = "info"
+    demo: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

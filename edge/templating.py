@@ -17,8 +17,8 @@ from edge.static_assets import StaticAssets
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def build_environment(static: StaticAssets) -> Environment:
-    """The one Jinja2 environment of a node."""
+def build_environment(static: StaticAssets, layout: str = "edge/base.html") -> Environment:
+    """The one Jinja2 environment of a node; `layout` is the page shell error pages extend."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
@@ -37,6 +37,7 @@ def build_environment(static: StaticAssets) -> Environment:
         format_number=i18n.format_number,
         language_switch=language_switch,
         home_of=HOME.get,
+        layout=layout,
     )
     return env
 

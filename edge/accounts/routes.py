@@ -59,7 +59,8 @@ async def account_list(request: Request) -> Response:
 async def new_account_page(request: Request) -> Response:
     """An empty account form."""
     admin = require(request, "node_admin")
-    values = {"role": "agent", "jurisdiction_code": "", "active": "1"}
+    values = {"phone": "", "name": "", "role": "agent", "jurisdiction_code": "",
+              "department_code": "", "active": "1"}
     return await _form_page(request, admin, values, {}, account_id=None)
 
 

@@ -15,7 +15,6 @@ CREATE TABLE jurisdictions (
     level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county', 'township', 'village', 'grid')),
     name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL,
-    node_url TEXT NOT NULL DEFAULT '',
     position INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL DEFAULT 0
 );

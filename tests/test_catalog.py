@@ -1,0 +1,156 @@
+"""The service catalog: files, loader, list, search, filters, guide and one-time notice."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from edge.catalog.loader import load_catalog, read_catalog
+from edge.db import Database
+from edge.schema import migrate_database
+
+ITEM_LINK = re.compile(r'<a href="/services/([A-Z]+-\d{3})">')
+
+
+def test_catalog_files_have_forty_complete_items():
+    catalog = read_catalog()  # raises listing every incomplete element
+    assert len(catalog.items) >= 40
+    modes = {item["mode"] for item in catalog.items}
+    assert modes == {"direct", "forwarded"}
+    joint = [i["code"] for i in catalog.items if any(len(s["departments"]) > 1 for s in i["route"])]
+    assert len(joint) >= 3
+    types = {f["type"] for item in catalog.items for f in item["fields"]}
+    assert types == {"text", "number", "date", "choice", "id_number", "phone"}
+
+
+def test_loader_is_idempotent_and_versioned(tmp_path):
+    async def scenario():
+        db = Database(tmp_path / "edge.db")
+        await db.open()
+        await migrate_database(db)
+        catalog = read_catalog()
+        async with db.write() as conn:
+            first = await load_catalog(conn, catalog)
+        async with db.read() as conn:
+            revs = await (await conn.execute("SELECT sum(rev) FROM catalog_items")).fetchone()
+        async with db.write() as conn:
+            second = await load_catalog(conn, catalog)
+        async with db.read() as conn:
+            again = await (await conn.execute("SELECT sum(rev) FROM catalog_items")).fetchone()
+            meta = await (await conn.execute("SELECT version FROM catalog_meta")).fetchone()
+        await db.close()
+        return first, second, revs[0], again[0], meta[0]
+
+    first, second, revs, again, version = asyncio.run(scenario())
+    assert first.changed >= 40 + 11
+    assert second.changed == 0
+    assert revs == again
+    assert version == read_catalog().version
+
+
+def test_list_shows_every_item(client):
+    page = client.get("/services")
+    assert page.status_code == 200
+    assert len(set(ITEM_LINK.findall(page.text))) == len(read_catalog().items)
+
+
+def test_search_by_short_name_finds_the_item(client):
+    page = client.get("/services", params={"q": "低保"})
+    codes = set(ITEM_LINK.findall(page.text))
+    assert "MZ-002" in codes
+    assert "GA-001" not in codes
+    assert "找到" in page.text
+
+
+def test_search_in_english(client):
+    page = client.get("/services", params={"q": "pension", "lang": "en"})
+    codes = set(ITEM_LINK.findall(page.text))
+    assert "RS-001" in codes and "MZ-002" not in codes
+
+
+def test_search_with_nothing_found_says_so(client):
+    page = client.get("/services", params={"q": "不存在的事项名称"})
+    assert page.status_code == 200
+    assert not ITEM_LINK.findall(page.text)
+    assert "没有找到符合条件的事项" in page.text
+
+
+def test_filter_by_department_and_mode(client):
+    codes = set(ITEM_LINK.findall(client.get("/services", params={"dept": "civil"}).text))
+    assert codes and all(code.startswith("MZ-") for code in codes)
+    direct = set(ITEM_LINK.findall(client.get("/services", params={"mode": "direct"}).text))
+    assert direct == {i["code"] for i in read_catalog().items if i["mode"] == "direct"}
+    forwarded = set(ITEM_LINK.findall(client.get("/services?mode=forwarded").text))
+    assert forwarded and not forwarded & direct
+
+
+def test_unknown_filter_values_are_ignored_not_errors(client):
+    page = client.get("/services", params={"dept": "nope", "mode": "<script>"})
+    assert page.status_code == 200
+    assert len(set(ITEM_LINK.findall(page.text))) == len(read_catalog().items)
+
+
+def test_htmx_search_returns_only_the_results_fragment(client):
+    page = client.get(
+        "/services", params={"q": "医保"}, headers={"HX-Request": "true", "HX-Request-Type": "partial"}
+    )
+    assert page.status_code == 200
+    assert page.text.lstrip().startswith('<section id="results"')
+    assert "<html" not in page.text
+    assert "YB-001" in page.text
+    assert "HX-Request" in page.headers["Vary"]
+    assert "HX-Request" in client.get("/services").headers["Vary"]
+
+
+def test_guide_page_shows_every_element(client):
+    item = next(i for i in read_catalog().items if i["code"] == "MZ-002")
+    page = client.get("/services/MZ-002")
+    assert page.status_code == 200
+    text = page.text
+    assert item["name"]["zh"] in text
+    assert "MZ-002" in text
+    assert "民政局" in text
+    for law in item["legal_basis"]:
+        assert law["zh"] in text
+    for condition in item["conditions"]:
+        assert condition["zh"] in text
+    for material in item["materials"]:
+        assert material["name"]["zh"] in text
+    for step in item["process"]:
+        assert step["zh"] in text
+    assert f"{item['statutory_days']} 个工作日" in text
+    assert f"{item['promised_days']} 个工作日" in text
+    assert item["fee"]["zh"] in text and item["where"]["zh"] in text
+    assert 'href="/services/MZ-002/notice"' in text
+
+
+def test_guide_of_a_joint_review_item_names_every_department(client):
+    item = next(i for i in read_catalog().items if i["code"] == "NY-001")
+    text = client.get("/services/NY-001").text
+    assert "联合审查" in text
+    assert "农业农村局" in text and "自然资源局" in text
+    english = client.get("/services/NY-001?lang=en").text
+    assert item["name"]["en"].replace("'", "&#39;") in english
+    assert "joint review" in english.lower()
+
+
+def test_printable_notice(client):
+    item = next(i for i in read_catalog().items if i["code"] == "CW-001")
+    page = client.get("/services/CW-001/notice")
+    assert page.status_code == 200
+    assert "一次性告知单" in page.text
+    for material in item["materials"]:
+        assert material["name"]["zh"] in page.text
+    css_url = re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', page.text).group(1)
+    css = client.get(css_url).text
+    assert "@media print" in css
+
+
+def test_unknown_item_is_a_404_page_in_the_users_language(client):
+    page = client.get("/services/XX-999")
+    assert page.status_code == 404
+    assert "没有找到这个办事事项" in page.text
+    english = client.get("/services/XX-999", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.status_code == 404
+    assert "could not find" in english.text.lower() or "not found" in english.text.lower()
+    assert '<html lang="en">' in english.text
