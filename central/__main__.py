@@ -9,8 +9,7 @@ import sys
 from central.nodes import parse_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge.db import Database
-from edge.migrate import DatabaseRefused
+from edge.db import Database, DatabaseRefused
 from edge.settings import SettingsError
 
 

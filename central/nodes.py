@@ -11,7 +11,7 @@ def parse_registry(text: str) -> list[tuple[str, str, str]]:
     """Parse CUNBAN_CENTRAL_NODES: `node_id=township_code=base_url`, comma-separated."""
     entries = []
     for part in filter(None, (p.strip() for p in text.split(","))):
-        node_id, township, url = (part.split("=", 2) + ["", ""])[:3]
+        node_id, township, url = [*part.split("=", 2), "", ""][:3]
         if not (node_id and len(township) == 12 and township.isdigit() and url):
             raise ValueError(f"bad node entry {part!r}: expected node_id=township_code=base_url")
         entries.append((node_id, township, url))

@@ -24,12 +24,14 @@ async def healthz(request: Request) -> JSONResponse:
     """Central's own health: database reachable, schema version, townships known."""
     body: dict[str, object] = {"node_id": "central", "version": __version__}
     try:
-        async with request.app.state.db.read() as db:
-            async with db.execute(
+        async with (
+            request.app.state.db.read() as db,
+            db.execute(
                 "SELECT (SELECT user_version FROM pragma_user_version), "
                 "(SELECT count(*) FROM nodes)"
-            ) as cursor:
-                row = await cursor.fetchone()
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
         body |= {"database_ok": True, "schema_version": row[0], "nodes": row[1]}
         status = 200
     except sqlite3.Error:

@@ -8,9 +8,8 @@ import sys
 
 from edge.catalog.loader import CatalogError, read_catalog
 from edge.clock import stamp, system_clock
-from edge.db import Database
+from edge.db import Database, DatabaseRefused
 from edge.demo import DEMO_PASSWORD, load_demo
-from edge.migrate import DatabaseRefused
 from edge.reference import load_reference_data
 from edge.schema import migrate_database
 from edge.settings import Settings, SettingsError

@@ -14,6 +14,10 @@ READERS = 4
 BUSY_TIMEOUT_MS = 5000
 
 
+class DatabaseRefused(RuntimeError):
+    """The database file is not one this program may open."""
+
+
 async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
     """Open a connection with the project's PRAGMAs (WAL, busy timeout, foreign keys, FULL)."""
     conn = await aiosqlite.connect(path, isolation_level=None)
@@ -42,7 +46,10 @@ class Database:
     async def open(self) -> None:
         """Open the writer first (it sets WAL), then the readers."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await connect(self.path)
+        try:
+            self._writer = await connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseRefused(f"{self.path} is not a SQLite database ({exc})") from None
         await self._writer.set_trace_callback(self._trace)
         for _ in range(READERS):
             reader = await connect(self.path, readonly=True)

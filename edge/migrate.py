@@ -9,11 +9,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from edge.db import DatabaseRefused
+
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-class DatabaseRefused(RuntimeError):
-    """The database file is not one this program may open."""
 
 
 @dataclass(frozen=True)
@@ -96,4 +94,6 @@ async def _apply(conn: aiosqlite.Connection, migration: Migration, application_i
     except sqlite3.Error as exc:
         if conn.in_transaction:
             await conn.execute("ROLLBACK")
-        raise RuntimeError(f"migration {migration.path.name} failed and was rolled back: {exc}")
+        raise RuntimeError(
+            f"migration {migration.path.name} failed and was rolled back: {exc}"
+        ) from exc

@@ -84,7 +84,10 @@ def test_admin_cannot_create_outside_the_township_and_nothing_is_saved(client, s
     assert "密码至少需要 10 个字符" in response.text
     assert 'value="越权账号"' in response.text
     with sqlite3.connect(settings.database_path) as conn:
-        assert conn.execute("SELECT count(*) FROM accounts WHERE phone = '13712345679'").fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT count(*) FROM accounts WHERE phone = '13712345679'").fetchone()[0]
+            == 0
+        )
 
 
 def test_duplicate_phone_is_a_message_not_a_crash(client):

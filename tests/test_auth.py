@@ -122,7 +122,9 @@ def test_every_state_changing_route_checks_csrf(client):
 
 
 def test_pages_need_login_and_the_right_role(client):
-    assert client.get("/staff/", follow_redirects=False).headers["location"] == "/login?next=/staff/"
+    assert (
+        client.get("/staff/", follow_redirects=False).headers["location"] == "/login?next=/staff/"
+    )
     login(client, AGENT_QIANJIANG)
     assert client.get("/staff/").status_code == 403
     assert client.get("/admin/accounts").status_code == 403
@@ -132,8 +134,12 @@ def test_next_parameter_only_allows_local_paths(client):
     token = csrf_of(client.get("/login?next=//evil.example/").text)
     response = client.post(
         "/login",
-        data={"phone": STAFF, "password": "cunban-demo-2026", FIELD: token,
-              "next": "//evil.example/"},
+        data={
+            "phone": STAFF,
+            "password": "cunban-demo-2026",
+            FIELD: token,
+            "next": "//evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/staff/"

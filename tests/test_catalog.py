@@ -92,7 +92,9 @@ def test_unknown_filter_values_are_ignored_not_errors(client):
 
 def test_htmx_search_returns_only_the_results_fragment(client):
     page = client.get(
-        "/services", params={"q": "医保"}, headers={"HX-Request": "true", "HX-Request-Type": "partial"}
+        "/services",
+        params={"q": "医保"},
+        headers={"HX-Request": "true", "HX-Request-Type": "partial"},
     )
     assert page.status_code == 200
     assert page.text.lstrip().startswith('<section id="results"')

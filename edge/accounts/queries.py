@@ -87,8 +87,17 @@ async def create(
             password_hash, active, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
         """,
-        (account_id, phone, name, role, jurisdiction_code, department_code, password_hash,
-         now, now),
+        (
+            account_id,
+            phone,
+            name,
+            role,
+            jurisdiction_code,
+            department_code,
+            password_hash,
+            now,
+            now,
+        ),
     )
     return account_id
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from edge import csrf
@@ -59,8 +59,14 @@ async def account_list(request: Request) -> Response:
 async def new_account_page(request: Request) -> Response:
     """An empty account form."""
     admin = require(request, "node_admin")
-    values = {"phone": "", "name": "", "role": "agent", "jurisdiction_code": "",
-              "department_code": "", "active": "1"}
+    values = {
+        "phone": "",
+        "name": "",
+        "role": "agent",
+        "jurisdiction_code": "",
+        "department_code": "",
+        "active": "1",
+    }
     return await _form_page(request, admin, values, {}, account_id=None)
 
 

@@ -20,7 +20,9 @@ from edge.i18n import gettext as _
 from edge.templating import render
 
 
-def _form(request: Request, values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+def _form(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int
+) -> Response:
     return render(
         request, "edge/auth/login.html", {"values": values, "errors": errors}, status_code=status
     )

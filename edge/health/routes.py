@@ -16,12 +16,14 @@ async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     body: dict[str, object] = {"node_id": state.settings.node_id, "version": __version__}
     try:
-        async with state.db.read() as db:
-            async with db.execute(
+        async with (
+            state.db.read() as db,
+            db.execute(
                 "SELECT (SELECT user_version FROM pragma_user_version) AS schema_version, "
                 "(SELECT version FROM catalog_meta) AS catalog_version"
-            ) as cursor:
-                row = await cursor.fetchone()
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
         body |= {"database_ok": True, "schema_version": row[0], "catalog_version": row[1]}
         status = 200
     except sqlite3.Error:

@@ -1,0 +1,94 @@
+"""DESIGN.md §5 budgets, measured on the real pages with the demo data."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pytest
+
+from tests.conftest import ADMIN, AGENT_QIANJIANG, STAFF, login
+
+FIRST_ROUND_TRIP = 13_032  # bytes: HTML + CSS, gzip, per first visit
+FRAGMENT_BUDGET = 5_000
+CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+SCRIPT = re.compile(r"<script\b[^>]*>")
+
+PUBLIC_PAGES = [
+    "/",
+    "/services",
+    "/services?lang=en",
+    "/services?mode=direct",
+    "/services/MZ-002",
+    "/services/NY-001?lang=en",
+    "/services/MZ-002/notice",
+    "/services/NO-999",
+    "/login",
+]
+SIGNED_IN_PAGES = [
+    (AGENT_QIANJIANG, "/agent/"),
+    (STAFF, "/staff/"),
+    (ADMIN, "/admin/accounts"),
+    (ADMIN, "/admin/accounts/new"),
+]
+
+
+def _gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6))
+
+
+def _first_visit_bytes(client, path: str) -> int:
+    page = client.get(path)
+    css = CSS_LINK.findall(page.text)
+    assert len(css) == 1, "one stylesheet per page"
+    return _gz(page.content) + _gz(client.get(css[0]).content)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page_fits_the_first_round_trip(client, path):
+    assert _first_visit_bytes(client, path) <= FIRST_ROUND_TRIP
+
+
+@pytest.mark.parametrize(("phone", "path"), SIGNED_IN_PAGES)
+def test_staff_page_fits_the_first_round_trip(client, phone, path):
+    login(client, phone)
+    assert _first_visit_bytes(client, path) <= FIRST_ROUND_TRIP
+
+
+def test_search_fragment_is_small(client):
+    fragment = client.get("/services", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert _gz(fragment.content) <= FRAGMENT_BUDGET
+
+
+def test_scripts_are_deferred_and_local(client):
+    page = client.get("/services").text
+    scripts = SCRIPT.findall(page)
+    assert scripts and all(" defer" in tag for tag in scripts)
+    assert "http://" not in "".join(scripts) and "https://" not in "".join(scripts)
+
+
+def test_static_files_are_hashed_and_immutable(client):
+    page = client.get("/").text
+    for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+        assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert client.get("/static/css/site.css").status_code == 404
+    assert client.get("/static/css/site.000000000000.css").status_code == 404
+
+
+def test_responses_are_compressed(client):
+    brotli = client.get("/services", headers={"Accept-Encoding": "br"})
+    assert brotli.headers["content-encoding"] == "br"
+    gzipped = client.get("/services", headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+
+
+def test_htmx_is_vendored_and_pinned():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script = (root / "static/js/htmx.min.js").read_text(encoding="utf-8")
+    assert "4.0.1" in script
