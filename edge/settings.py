@@ -72,6 +72,12 @@ class Settings:
     login_lock_minutes: int = 15
     log_level: str = "info"
     demo: bool = False
+    timezone: str = "Asia/Shanghai"
+    warning_working_days: int = 1
+    sms_gateway: str = "log"
+    sms_http_url: str = ""
+    sms_http_secret: str = ""
+    sms_max_attempts: int = 6
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,8 +90,30 @@ class Settings:
             raise SettingsError(f"{env_name('township_code')} must be a 12-digit code")
         if not self.node_id.replace("-", "").replace("_", "").isalnum():
             raise SettingsError(f"{env_name('node_id')} must be letters, digits, - or _")
+        if self.sms_gateway not in ("log", "http"):
+            raise SettingsError(f"{env_name('sms_gateway')} must be log or http")
+        if self.sms_gateway == "http" and not (self.sms_http_url and self.sms_http_secret):
+            raise SettingsError(
+                f"{env_name('sms_http_url')} and {env_name('sms_http_secret')} are required "
+                "for the http SMS gateway"
+            )
 
     @property
     def database_path(self) -> Path:
         """The node's own database file."""
         return self.data_dir / "edge.db"
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Content-addressed photos and signatures."""
+        return self.data_dir / "blobs"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Private seal keys of this node's offices (never replicated)."""
+        return self.data_dir / "keys"
+
+    @property
+    def queue_path(self) -> Path:
+        """huey's own queue database (not replicated)."""
+        return self.data_dir / "queue.db"
