@@ -32,6 +32,16 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
     return conn
 
 
+def connect_sync(path: Path) -> sqlite3.Connection:
+    """A blocking connection with the same PRAGMAs, for the huey worker and CLI checks."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
 class Database:
     """A database file: `write()` runs one BEGIN IMMEDIATE transaction, `read()` lends a reader."""
 

@@ -1,0 +1,1 @@
+"""Applications: intake at the village, routing through steps, decisions, tracking."""
