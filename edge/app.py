@@ -14,20 +14,25 @@ from starlette.routing import BaseRoute, Route
 from edge import errors
 from edge.accounts import routes as accounts_routes
 from edge.auth import routes as auth_routes
+from edge.blobs.store import BlobStore
 from edge.auth.sessions import SessionMiddleware
 from edge.catalog import routes as catalog_routes
 from edge.clock import Clock, system_clock
 from edge.db import Database
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
+from edge.intake import routes as intake_routes
 from edge.locale_middleware import LocaleMiddleware
 from edge.reference import load_reference_data
+from edge.review import routes as review_routes
 from edge.schema import migrate_database
+from edge.seals import routes as seal_routes
 from edge.security_headers import SecurityHeadersMiddleware
 from edge.settings import Settings
+from edge.sms import routes as sms_routes
 from edge.static_assets import StaticAssets
 from edge.templating import build_environment
-from edge.workspace import routes as workspace_routes
+from edge.tracking import routes as tracking_routes
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -66,8 +71,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         *home_routes.routes,
         *catalog_routes.routes,
         *auth_routes.routes,
-        *workspace_routes.routes,
+        *intake_routes.routes,
+        *review_routes.routes,
+        *tracking_routes.routes,
+        *seal_routes.routes,
         *accounts_routes.routes,
+        *sms_routes.routes,
         *health_routes.routes,
         static_route(static),
     ]
@@ -80,5 +89,6 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = db
+    app.state.blobs = BlobStore(settings.blobs_dir)
     app.state.templates = build_environment(static)
     return app

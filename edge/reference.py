@@ -5,11 +5,15 @@ from __future__ import annotations
 from edge.catalog.loader import LoadResult, load_catalog, read_catalog
 from edge.db import Database
 from edge.jurisdictions.loader import load_tree
+from edge.workdays.queries import seed_from_package
+
+CALENDAR_YEARS = range(2024, 2028)  # the years chinesecalendar knows are seeded; others skip
 
 
 async def load_reference_data(db: Database) -> LoadResult:
-    """Load the tree and the catalog in one transaction; unchanged data writes nothing."""
+    """Load the tree, the catalog and the holiday calendar; unchanged data writes nothing."""
     catalog = read_catalog()
     async with db.write() as conn:
         await load_tree(conn)
+        await seed_from_package(conn, CALENDAR_YEARS)
         return await load_catalog(conn, catalog)

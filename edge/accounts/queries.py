@@ -132,3 +132,17 @@ async def set_password(
         "UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?",
         (password_hash, now, account_id),
     )
+
+
+async def placement(db: aiosqlite.Connection, account: Account) -> aiosqlite.Row | None:
+    """The account's jurisdiction and department names, for landing pages."""
+    async with db.execute(
+        """
+        SELECT j.name_zh AS place_zh, j.name_en AS place_en,
+               d.name_zh AS department_zh, d.name_en AS department_en
+        FROM jurisdictions j LEFT JOIN departments d ON d.code = ?
+        WHERE j.code = ?
+        """,
+        (account.department_code, account.jurisdiction_code),
+    ) as cursor:
+        return await cursor.fetchone()

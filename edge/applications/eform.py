@@ -1,0 +1,119 @@
+"""The intake form: the applicant and the item's e-form fields, checked by the catalog's rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from edge import id_numbers
+from edge.auth.forms import is_mobile
+from edge.i18n import gettext as _
+from edge.i18n import pick
+
+TEXT_MAX = 200
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_applicant(form: FormData, today: date) -> tuple[dict[str, str], dict[str, str], Any]:
+    """(values, errors, parsed resident id or None) of the applicant section."""
+    values = {
+        "id_number": id_numbers.normalize(_text(form, "id_number")),
+        "name": _text(form, "name"),
+        "phone": _text(form, "phone").replace(" ", "").replace("-", ""),
+    }
+    errors: dict[str, str] = {}
+    resident = None
+    try:
+        resident = id_numbers.parse(values["id_number"], today)
+    except id_numbers.InvalidIdNumber as exc:
+        errors["id_number"] = str(exc)
+    if not 1 <= len(values["name"]) <= 30:
+        errors["name"] = _("请填写申请人姓名（1至30个字）。")
+    if not is_mobile(values["phone"]):
+        errors["phone"] = _("请填写11位手机号码，用于接收办理进度短信。")
+    return values, errors, resident
+
+
+def _number(field: dict[str, Any], raw: str) -> str | None:
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return _("请填写数字。")
+    if not number.is_finite():
+        return _("请填写数字。")
+    if "min" in field and number < Decimal(str(field["min"])):
+        return _("不能小于 %(n)s。") % {"n": field["min"]}
+    if "max" in field and number > Decimal(str(field["max"])):
+        return _("不能大于 %(n)s。") % {"n": field["max"]}
+    return None
+
+
+def _date(field: dict[str, Any], raw: str, today: date) -> str | None:
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return _("请按 年-月-日 填写日期，例如 2026-01-31。")
+    if field.get("past_only") and day > today:
+        return _("日期不能晚于今天。")
+    if field.get("future_only") and day < today:
+        return _("日期不能早于今天。")
+    return None
+
+
+def _text_rule(field: dict[str, Any], raw: str) -> str | None:
+    low, high = field.get("min_length", 1), min(field.get("max_length", TEXT_MAX), TEXT_MAX)
+    if not low <= len(raw) <= high:
+        return _("请填写 %(low)s 至 %(high)s 个字。") % {"low": low, "high": high}
+    return None
+
+
+def _check(field: dict[str, Any], raw: str, today: date) -> str | None:
+    kind = field["type"]
+    if kind == "text":
+        return _text_rule(field, raw)
+    if kind == "number":
+        return _number(field, raw)
+    if kind == "date":
+        return _date(field, raw, today)
+    if kind == "choice":
+        allowed = {str(choice["value"]) for choice in field["choices"]}
+        return None if raw in allowed else _("请从选项中选择。")
+    if kind == "id_number":
+        try:
+            id_numbers.parse(raw, today)
+        except id_numbers.InvalidIdNumber as exc:
+            return str(exc)
+        return None
+    if kind == "phone":
+        return None if is_mobile(raw) else _("请填写11位手机号码。")
+    raise ValueError(f"unknown field type {kind}")
+
+
+def parse_fields(
+    fields: list[dict[str, Any]], form: FormData, today: date
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, errors) of the item's e-form; errors name the field in the user's language."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        raw = _text(form, f"f_{field['name']}")
+        if field["type"] == "id_number":
+            raw = id_numbers.normalize(raw)
+        values[field["name"]] = raw
+        if not raw:
+            if field["required"]:
+                errors[field["name"]] = _("“%(label)s”必须填写。") % {
+                    "label": pick(field["label"]["zh"], field["label"]["en"])
+                }
+            continue
+        problem = _check(field, raw, today)
+        if problem:
+            errors[field["name"]] = problem
+    return values, errors

@@ -1,0 +1,329 @@
+"""Every change to an application: submit, decide, return, resubmit, withdraw.
+
+Each function runs inside the caller's write transaction and writes, with the change itself,
+the audit row, the SMS to send and the seal of a decision, so all of it commits or none does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from ulid import ULID
+
+from edge.accounts.queries import Account
+from edge.applications import queries, states
+from edge.applications.calendar import WorkCalendar
+from edge.applications.tracking_code import format_code, new_code
+from edge.audit.log import append as audit
+from edge.clock import stamp
+from edge.masking import mask_id_number, mask_name
+from edge.seals.signing import seal
+from edge.sms.outbox import enqueue as enqueue_sms
+
+RESIDENT_LOCALE = "zh_Hans"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The resident the agent applies for."""
+
+    id_number: str
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A stored photo (material or signature) to attach."""
+
+    kind: str
+    material_key: str
+    sha256: str
+    thumb_sha256: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every change needs: who, when, the working-day calendar, where keys live."""
+
+    actor: Account
+    now: datetime
+    calendar: WorkCalendar
+    keys_dir: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def at(self) -> str:
+        """Now as stored."""
+        return stamp(self.now)
+
+
+async def _audit(db: aiosqlite.Connection, ctx: Context, action: str, object_id: str,
+                 result: str = "ok") -> None:
+    await audit(
+        db,
+        actor_id=ctx.actor.id,
+        role=ctx.actor.role,
+        jurisdiction_code=ctx.actor.jurisdiction_code,
+        action=action,
+        object_type="application",
+        object_id=object_id,
+        result=result,
+        at=ctx.at,
+    )
+
+
+async def _sms(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) -> None:
+    await enqueue_sms(
+        db,
+        phone=app["applicant_phone"],
+        template=template,
+        params={
+            "item": app["item_name_zh"],
+            "code": format_code(app["tracking_code"]),
+            "date": app["promised_due_on"],
+        },
+        locale=RESIDENT_LOCALE,
+        now=ctx.now,
+        application_id=app["id"],
+        dedupe_key=f"{template}:{app['id']}:{ctx.at}",
+    )
+
+
+async def _attach(db: aiosqlite.Connection, application_id: str, uploads: list[Upload],
+                  at: str) -> None:
+    for upload in uploads:
+        await db.execute(
+            """
+            INSERT INTO attachments (id, application_id, kind, material_key, sha256,
+                thumb_sha256, width, height, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (str(ULID()), application_id, upload.kind, upload.material_key, upload.sha256,
+             upload.thumb_sha256, upload.width, upload.height, at),
+        )
+
+
+async def submit(
+    db: aiosqlite.Connection,
+    ctx: Context,
+    *,
+    item: dict[str, Any],
+    village_code: str,
+    applicant: Applicant,
+    form_data: dict[str, Any],
+    uploads: list[Upload],
+) -> str:
+    """Accept (受理) an application; a village-direct item is approved and certified at once."""
+    application_id = str(ULID())
+    today = ctx.calendar.today
+    await db.execute(
+        """
+        INSERT INTO applications (id, tracking_code, item_code, village_code, agent_id,
+            applicant_id_number, applicant_name, applicant_phone, form_data, status, stage,
+            submitted_at, submitted_on, promised_due_on)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'in_review', 0, ?, ?, ?)
+        """,
+        (application_id, new_code(), item["code"], village_code, ctx.actor.id,
+         applicant.id_number, applicant.name, applicant.phone,
+         json.dumps(form_data, ensure_ascii=False), ctx.at, today.isoformat(),
+         ctx.calendar.due(today, item["promised_days"]).isoformat()),
+    )
+    for stage, route in enumerate(item["route"]):
+        for department in route["departments"]:
+            await db.execute(
+                """
+                INSERT INTO steps (id, application_id, stage, level, department_code, name_zh,
+                    name_en, days, status, started_on, due_on)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (str(ULID()), application_id, stage, route["level"], department,
+                 route["name"]["zh"], route["name"]["en"], route["days"],
+                 "active" if stage == 0 else "waiting",
+                 today.isoformat() if stage == 0 else None,
+                 ctx.calendar.due(today, route["days"]).isoformat() if stage == 0 else None),
+            )
+    await _attach(db, application_id, uploads, ctx.at)
+    await _audit(db, ctx, "submit", application_id)
+    app = await queries.application(db, application_id)
+    if item["mode"] == "direct":
+        await _certify_in_village(db, ctx, app)
+    else:
+        await _sms(db, ctx, app, "accepted")
+    return application_id
+
+
+async def _certify_in_village(db: aiosqlite.Connection, ctx: Context, app: Any) -> None:
+    steps = await queries.steps(db, app["id"])
+    await _set_step(db, ctx, steps[0], "approved", "")
+    await _finish(db, ctx, app, "approved", "village_certificate", steps[0], "")
+
+
+async def _set_step(db: aiosqlite.Connection, ctx: Context, step: Any, status: str,
+                    opinion: str) -> None:
+    states.check(states.STEP, step["status"], status)
+    await db.execute(
+        "UPDATE steps SET status = ?, decided_by = ?, decided_at = ?, opinion = ? WHERE id = ?",
+        (status, ctx.actor.id, ctx.at, opinion, step["id"]),
+    )
+
+
+async def _set_status(db: aiosqlite.Connection, app: Any, status: str, **columns: Any) -> None:
+    states.check(states.APPLICATION, app["status"], status)
+    assignments = "".join(f", {name} = :{name}" for name in columns)
+    await db.execute(
+        f"UPDATE applications SET status = :status{assignments} WHERE id = :id",
+        {"status": status, "id": app["id"], **columns},
+    )
+
+
+async def _finish(db: aiosqlite.Connection, ctx: Context, app: Any, status: str, kind: str,
+                  step: Any, opinion: str) -> str:
+    """Close the application, cancel what is left, seal the decision, tell the resident."""
+    await _set_status(db, app, status, finished_at=ctx.at)
+    await db.execute(
+        "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "
+        "AND status IN ('waiting', 'active', 'returned')",
+        (app["id"],),
+    )
+    payload = {
+        "tracking_code": format_code(app["tracking_code"]),
+        "item_code": app["item_code"],
+        "item_name": app["item_name_zh"],
+        "applicant": mask_name(app["applicant_name"]),
+        "id_number": mask_id_number(app["applicant_id_number"]),
+        "decision": status,
+        "office": step["department_code"] if step["level"] != "village" else app["village_code"],
+        "office_name": step["department_zh"],
+        "decided_on": ctx.calendar.today.isoformat(),
+        "opinion": opinion,
+    }
+    seal_id = await seal(
+        db,
+        ctx.keys_dir,
+        office=payload["office"],
+        kind=kind,
+        application_id=app["id"],
+        payload=payload,
+        now=ctx.at,
+    )
+    await _audit(db, ctx, status, app["id"])
+    await _sms(db, ctx, app, status)
+    return seal_id
+
+
+async def decide(
+    db: aiosqlite.Connection,
+    ctx: Context,
+    step_id: str,
+    action: str,
+    opinion: str = "",
+    material_keys: tuple[str, ...] = (),
+) -> None:
+    """The decision of a township or department step: approve, reject or return for supplement.
+
+    This is the one function through which decisions pass, so that county decisions can later
+    arrive from central and be applied here.
+    """
+    step = await queries.step(db, step_id)
+    if step is None:
+        raise states.IllegalTransition(states.label("cancelled"))
+    app = await queries.application(db, step["application_id"])
+    if app["status"] != "in_review":
+        states.check(states.APPLICATION, app["status"], "approved")
+    if action == "approve":
+        await _approve(db, ctx, app, step, opinion)
+    elif action == "reject":
+        await _set_step(db, ctx, step, "rejected", opinion)
+        await _finish(db, ctx, app, "rejected", "decision", step, opinion)
+    elif action == "return":
+        await _return(db, ctx, app, step, opinion, material_keys)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+
+
+async def _approve(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any,
+                   opinion: str) -> None:
+    await _set_step(db, ctx, step, "approved", opinion)
+    await _audit(db, ctx, "approve_step", app["id"])
+    steps = await queries.steps(db, app["id"])
+    stage = [s for s in steps if s["stage"] == step["stage"]]
+    if any(s["status"] != "approved" for s in stage):
+        return  # a joint review waits for every department
+    following = [s for s in steps if s["stage"] == step["stage"] + 1]
+    if not following:
+        await _finish(db, ctx, app, "approved", "decision", step, opinion)
+        return
+    today = ctx.calendar.today
+    for nxt in following:
+        states.check(states.STEP, nxt["status"], "active")
+        await db.execute(
+            "UPDATE steps SET status = 'active', started_on = ?, due_on = ? WHERE id = ?",
+            (today.isoformat(), ctx.calendar.due(today, nxt["days"]).isoformat(), nxt["id"]),
+        )
+    await db.execute(
+        "UPDATE applications SET stage = ? WHERE id = ?", (step["stage"] + 1, app["id"])
+    )
+
+
+async def _return(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any, note: str,
+                  material_keys: tuple[str, ...]) -> None:
+    await _set_step(db, ctx, step, "returned", note)
+    await _set_status(db, app, "returned", paused_on=ctx.calendar.today.isoformat())
+    await db.execute(
+        """
+        INSERT INTO supplement_requests (id, application_id, step_id, requested_by,
+            requested_at, material_keys, note)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        (str(ULID()), app["id"], step["id"], ctx.actor.id, ctx.at,
+         json.dumps(list(material_keys)), note),
+    )
+    await _audit(db, ctx, "return", app["id"])
+    await _sms(db, ctx, app, "returned")
+
+
+async def resubmit(db: aiosqlite.Connection, ctx: Context, application_id: str,
+                   uploads: list[Upload]) -> None:
+    """The agent brings what was asked; the clock resumes, shifted by the paused working days."""
+    app = await queries.application(db, application_id)
+    states.check(states.APPLICATION, app["status"], "in_review")
+    paused = ctx.calendar.elapsed(app["paused_on"])
+    await _set_status(
+        db, app, "in_review", paused_on=None,
+        promised_due_on=ctx.calendar.due(app["promised_due_on"], paused).isoformat(),
+    )
+    for step in await queries.steps(db, application_id):
+        if step["status"] in ("active", "returned") and step["due_on"]:
+            if step["status"] == "returned":
+                states.check(states.STEP, "returned", "active")
+            await db.execute(
+                "UPDATE steps SET status = 'active', due_on = ? WHERE id = ?",
+                (ctx.calendar.due(step["due_on"], paused).isoformat(), step["id"]),
+            )
+    await db.execute(
+        "UPDATE supplement_requests SET resolved_at = ? WHERE application_id = ? "
+        "AND resolved_at IS NULL",
+        (ctx.at, application_id),
+    )
+    await _attach(db, application_id, uploads, ctx.at)
+    await _audit(db, ctx, "resubmit", application_id)
+
+
+async def withdraw(db: aiosqlite.Connection, ctx: Context, application_id: str) -> None:
+    """The applicant withdraws through the agent; open steps are cancelled."""
+    app = await queries.application(db, application_id)
+    await _set_status(db, app, "withdrawn", finished_at=ctx.at, paused_on=None)
+    await db.execute(
+        "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "
+        "AND status IN ('waiting', 'active', 'returned')",
+        (application_id,),
+    )
+    await _audit(db, ctx, "withdraw", application_id)

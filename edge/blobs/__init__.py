@@ -1,0 +1,1 @@
+"""Blobs: photos and signatures made safe and small, kept as content-addressed files."""

@@ -1,0 +1,52 @@
+"""Idempotency keys: a retried POST gets the first result; a reused key with other content is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import aiosqlite
+
+from edge.i18n import gettext as _
+
+
+class KeyReused(Exception):
+    """The key was used before for a different request."""
+
+    def __init__(self) -> None:
+        super().__init__(_("这个表单已经提交过不同的内容。请重新打开表单再提交。"))
+
+
+def request_hash(content: dict[str, Any]) -> str:
+    """A digest of what the request asks for, to tell a true retry from a reused key."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def valid_key(key: str) -> bool:
+    """Keys are opaque client tokens of reasonable length."""
+    return 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum()
+
+
+async def replay(db: aiosqlite.Connection, key: str, account_id: str, digest: str) -> str | None:
+    """The URL of the first result for this key, None if new; KeyReused if the content differs."""
+    async with db.execute(
+        "SELECT account_id, request_hash, result_url FROM idempotency_keys WHERE key = ?", (key,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    if row["account_id"] != account_id or row["request_hash"] != digest:
+        raise KeyReused()
+    return row["result_url"]
+
+
+async def remember(db: aiosqlite.Connection, key: str, account_id: str, digest: str,
+                   result_url: str, now: str) -> None:
+    """Record the result of a key, in the same transaction as the change it made."""
+    await db.execute(
+        "INSERT INTO idempotency_keys (key, account_id, request_hash, result_url, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (key, account_id, digest, result_url, now),
+    )

@@ -1,0 +1,1 @@
+"""Agent intake at the village: the application form, photos, signature, receipt, follow-up."""

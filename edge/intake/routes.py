@@ -1,0 +1,264 @@
+"""/agent/...: the agent's queue, the intake form, the receipt, supplements and withdrawals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import segno
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from ulid import ULID
+
+from edge import csrf, idempotency
+from edge.accounts.queries import Account, placement
+from edge.applications import lifecycle, queries, states
+from edge.applications.context import calendar_for, context_for
+from edge.applications.eform import parse_applicant, parse_fields
+from edge.applications.lifecycle import Applicant
+from edge.applications.tracking_code import format_code
+from edge.auth.access import require
+from edge.blobs.queries import record as record_blob
+from edge.catalog import queries as catalog
+from edge.catalog.labels import LABELS
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.intake.uploads import material_uploads, signature_upload, token_of
+from edge.masking import mask_id_number, mask_name, mask_phone
+from edge.templating import render
+
+
+def _agent(request: Request) -> Account:
+    return require(request, "agent")
+
+
+async def _item(request: Request) -> dict[str, Any]:
+    async with request.app.state.db.read() as db:
+        item = await catalog.item(db, request.path_params["code"])
+    if item is None:
+        raise HTTPException(status_code=404, detail=_("没有找到这个办事事项，请返回目录重新查找。"))
+    return item
+
+
+async def agent_home(request: Request) -> Response:
+    """The village's applications, those returned for supplement first."""
+    agent = _agent(request)
+    async with request.app.state.db.read() as db:
+        rows = await queries.village_applications(db, agent.jurisdiction_code)
+        place = await placement(db, agent)
+    return render(request, "edge/intake/home.html",
+                  {"rows": rows, "status_label": states.label, "format_code": format_code,
+                   "mask_name": mask_name, "placement": place})
+
+
+async def choose_item(request: Request) -> Response:
+    """Which service the resident came for."""
+    _agent(request)
+    async with request.app.state.db.read() as db:
+        items = await catalog.search(db, catalog.CatalogFilter())
+    return render(request, "edge/intake/choose.html", {"items": items})
+
+
+def _form_page(request: Request, item: dict[str, Any], values: dict[str, Any],
+               errors: dict[str, str], status: int = 200) -> Response:
+    context = {"item": item, "values": values, "errors": errors, "labels": LABELS}
+    return render(request, "edge/intake/form.html", context, status_code=status)
+
+
+async def intake_form(request: Request) -> Response:
+    """An empty application form with a fresh idempotency key."""
+    _agent(request)
+    item = await _item(request)
+    values = {"key": str(ULID()), "applicant": {}, "fields": {}, "kept": {}, "resident": None,
+              "today": None}
+    return _form_page(request, item, values, {})
+
+
+async def submit_intake(request: Request) -> Response:
+    """Check everything; store photos; accept once per key; answer only after commit."""
+    agent = _agent(request)
+    item = await _item(request)
+    form = await request.form()
+    state = request.app.state
+    async with state.db.read() as db:
+        today = (await calendar_for(request, db)).today
+    applicant, errors, resident = parse_applicant(form, today)
+    fields, field_errors = parse_fields(item["fields"], form, today)
+    uploads, photo_errors = await material_uploads(state.blobs, form, item["materials"],
+                                                   require=True)
+    signature, signature_error = await signature_upload(state.blobs, form)
+    key = str(form.get("idempotency_key", ""))
+    if not idempotency.valid_key(key):
+        raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    problems = {**errors, **{f"f_{k}": v for k, v in field_errors.items()},
+                **{f"m_{k}": v for k, v in photo_errors.items()}}
+    if signature_error:
+        problems["signature"] = signature_error
+    if problems:
+        kept = {u.material_key: token_of(u) for u in uploads}
+        if signature:
+            kept["signature"] = token_of(signature)
+        values = {"key": key, "applicant": applicant, "fields": fields, "kept": kept,
+                  "resident": resident, "today": today}
+        return _form_page(request, item, values, problems, 400)
+    assert signature is not None
+    all_uploads = [*uploads, signature]
+    digest = idempotency.request_hash(
+        {"item": item["code"], "applicant": applicant, "fields": fields,
+         "uploads": sorted(u.sha256 for u in all_uploads)}
+    )
+    try:
+        async with state.db.write() as db:
+            url = await idempotency.replay(db, key, agent.id, digest)
+            if url is None:
+                for upload in all_uploads:
+                    await _record_blobs(db, state, upload)
+                ctx = await context_for(request, db, agent)
+                application_id = await lifecycle.submit(
+                    db, ctx, item=item, village_code=agent.jurisdiction_code,
+                    applicant=Applicant(**applicant), form_data=fields, uploads=all_uploads,
+                )
+                url = f"/agent/applications/{application_id}/receipt"
+                await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
+    except idempotency.KeyReused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    return RedirectResponse(url, status_code=303)
+
+
+async def _record_blobs(db: Any, state: Any, upload: lifecycle.Upload) -> None:
+    for sha in (upload.sha256, upload.thumb_sha256):
+        data = state.blobs.read(sha)
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        await record_blob(db, sha, kind, len(data), stamp(state.clock()))
+
+
+async def id_check(request: Request) -> Response:
+    """htmx: birth date, age and sex from the ID number as the agent types it."""
+    _agent(request)
+    form = await request.form()
+    async with request.app.state.db.read() as db:
+        today = (await calendar_for(request, db)).today
+    values, errors, resident = parse_applicant(form, today)
+    return render(request, "edge/intake/_id_info.html",
+                  {"resident": resident, "today": today, "error": errors.get("id_number", "")})
+
+
+async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[Any], list[Any]]:
+    async with request.app.state.db.read() as db:
+        app = await queries.application(db, request.path_params["application_id"])
+        if app is None or app["village_code"] != agent.jurisdiction_code:
+            raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
+        return (app, await queries.steps(db, app["id"]), await queries.attachments(db, app["id"]),
+                await queries.supplements(db, app["id"]))
+
+
+def _item_of(app: Any) -> dict[str, Any]:
+    return json.loads(app["item_body"])
+
+
+async def receipt(request: Request) -> Response:
+    """The printable receipt: tracking code, QR, masked applicant, materials, promised date."""
+    agent = _agent(request)
+    app, steps, attachments, _supplements = await _own(request, agent)
+    async with request.app.state.db.read() as db:
+        seals = await queries.seals_of(db, app["id"])
+    track_url = f"{request.base_url}track/{app['tracking_code']}"
+    qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
+    item = _item_of(app)
+    received = {a["material_key"] for a in attachments if a["kind"] == "material"}
+    return render(request, "edge/intake/receipt.html", {
+        "app": app, "item": item, "steps": steps, "code": format_code(app["tracking_code"]),
+        "qr": qr, "track_url": track_url, "received": received, "seals": seals,
+        "applicant": mask_name(app["applicant_name"]),
+        "id_number": mask_id_number(app["applicant_id_number"]),
+        "phone": mask_phone(app["applicant_phone"]), "status_label": states.label,
+    })
+
+
+async def agent_application(request: Request) -> Response:
+    """One application of my village: where it is, what was asked for, what I can do."""
+    agent = _agent(request)
+    app, steps, attachments, supplements = await _own(request, agent)
+    return render(request, "edge/intake/application.html", {
+        "app": app, "item": _item_of(app), "steps": steps, "supplements": supplements,
+        "code": format_code(app["tracking_code"]), "applicant": mask_name(app["applicant_name"]),
+        "status_label": states.label, "asked": _asked(supplements), "errors": {},
+        "key": str(ULID()), "json": json,
+    })
+
+
+def _asked(supplements: list[Any]) -> list[str]:
+    open_requests = [s for s in supplements if s["resolved_at"] is None]
+    return json.loads(open_requests[0]["material_keys"]) if open_requests else []
+
+
+async def supplement(request: Request) -> Response:
+    """Upload what was asked for and send the application back on its way."""
+    agent = _agent(request)
+    app, steps, attachments, supplements = await _own(request, agent)
+    form = await request.form()
+    item = _item_of(app)
+    asked = [m for m in item["materials"] if m["key"] in _asked(supplements)]
+    uploads, errors = await material_uploads(request.app.state.blobs, form, asked, require=True)
+    if errors:
+        return render(request, "edge/intake/application.html", {
+            "app": app, "item": item, "steps": steps, "supplements": supplements,
+            "code": format_code(app["tracking_code"]),
+            "applicant": mask_name(app["applicant_name"]), "status_label": states.label,
+            "asked": _asked(supplements), "errors": errors, "key": str(form.get("idempotency_key", "")),
+            "json": json,
+        }, status_code=400)
+    return await _change(request, agent, app["id"], "resubmit", uploads)
+
+
+async def withdraw(request: Request) -> Response:
+    """The applicant withdraws through the agent."""
+    agent = _agent(request)
+    app, *_rest = await _own(request, agent)
+    return await _change(request, agent, app["id"], "withdraw", [])
+
+
+async def _change(request: Request, agent: Account, application_id: str, action: str,
+                  uploads: list[lifecycle.Upload]) -> Response:
+    form = await request.form()
+    key = str(form.get("idempotency_key", ""))
+    if not idempotency.valid_key(key):
+        raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    digest = idempotency.request_hash(
+        {"action": action, "application": application_id, "uploads": [u.sha256 for u in uploads]}
+    )
+    state = request.app.state
+    url = f"/agent/applications/{application_id}"
+    try:
+        async with state.db.write() as db:
+            if await idempotency.replay(db, key, agent.id, digest) is None:
+                for upload in uploads:
+                    await _record_blobs(db, state, upload)
+                ctx = await context_for(request, db, agent)
+                if action == "resubmit":
+                    await lifecycle.resubmit(db, ctx, application_id, uploads)
+                else:
+                    await lifecycle.withdraw(db, ctx, application_id)
+                await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
+    except idempotency.KeyReused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    except states.IllegalTransition as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    return RedirectResponse(url, status_code=303)
+
+
+routes = [
+    Route("/agent/", agent_home, methods=["GET"]),
+    Route("/agent/apply", choose_item, methods=["GET"]),
+    Route("/agent/apply/{code}", intake_form, methods=["GET"]),
+    Route("/agent/apply/{code}", csrf.protected(submit_intake), methods=["POST"]),
+    Route("/agent/id-check", csrf.protected(id_check), methods=["POST"]),
+    Route("/agent/applications/{application_id}", agent_application, methods=["GET"]),
+    Route("/agent/applications/{application_id}/receipt", receipt, methods=["GET"]),
+    Route("/agent/applications/{application_id}/supplement", csrf.protected(supplement),
+          methods=["POST"]),
+    Route("/agent/applications/{application_id}/withdraw", csrf.protected(withdraw),
+          methods=["POST"]),
+]

@@ -1,0 +1,1 @@
+"""Review by township staff and department officers: the queue, the file, the decision."""

@@ -1,0 +1,158 @@
+"""/staff/...: the review queue (red first), an application's file, decisions, photos."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from ulid import ULID
+
+from edge import csrf, idempotency
+from edge.accounts.queries import Account, placement
+from edge.applications import lifecycle, queries, states
+from edge.applications.access import REVIEW_ROLES, can_decide, can_view
+from edge.applications.context import calendar_for, context_for
+from edge.applications.tracking_code import format_code
+from edge.audit.log import append as audit
+from edge.auth.access import require
+from edge.catalog.labels import LABELS
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.masking import mask_name
+from edge.review.forms import parse_decision
+from edge.templating import render
+from edge.workdays.arithmetic import CARD_LABELS
+
+CARD_ORDER = {"red": 0, "yellow": 1, "green": 2}
+VIEWER_ROLES = (*REVIEW_ROLES, "agent", "node_admin")
+
+
+async def queue(request: Request) -> Response:
+    """Steps waiting for me, overdue (red) first, then due soon (yellow)."""
+    account = require(request, *REVIEW_ROLES)
+    async with request.app.state.db.read() as db:
+        rows = await queries.review_queue(db, account)
+        calendar = await calendar_for(request, db)
+        place = await placement(db, account)
+    entries = sorted(
+        ({"row": r, "card": calendar.card(r["due_on"]),
+          "app_card": calendar.card(r["promised_due_on"])} for r in rows),
+        key=lambda e: (CARD_ORDER[e["card"]], e["row"]["due_on"]),
+    )
+    return render(request, "edge/review/queue.html", {
+        "entries": entries, "placement": place, "card_labels": CARD_LABELS,
+        "format_code": format_code, "mask_name": mask_name,
+    })
+
+
+def _departments(app: Any) -> list[str]:
+    return [d for stage in json.loads(app["item_body"])["route"] for d in stage["departments"]]
+
+
+async def application(request: Request) -> Response:
+    """The full file, personal data included; the read is written to the audit log."""
+    account = require(request, *REVIEW_ROLES)
+    state = request.app.state
+    async with state.db.write() as db:
+        app = await queries.application(db, request.path_params["application_id"])
+        if app is None or not can_view(account, app["village_code"], _departments(app)):
+            raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
+        await audit(db, actor_id=account.id, role=account.role,
+                    jurisdiction_code=account.jurisdiction_code, action="read_personal_data",
+                    object_type="application", object_id=app["id"], result="ok",
+                    at=stamp(state.clock()))
+        steps = await queries.steps(db, app["id"])
+        attachments = await queries.attachments(db, app["id"])
+        supplements = await queries.supplements(db, app["id"])
+        seals = await queries.seals_of(db, app["id"])
+        calendar = await calendar_for(request, db)
+    return _file_page(request, account, app, steps, attachments, supplements, seals, calendar,
+                      {}, {})
+
+
+def _file_page(request: Request, account: Account, app: Any, steps: list[Any],
+               attachments: list[Any], supplements: list[Any], seals: list[Any], calendar: Any,
+               values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+    item = json.loads(app["item_body"])
+    mine = [s for s in steps if can_decide(account, s, app["village_code"])]
+    return render(request, "edge/review/application.html", {
+        "app": app, "item": item, "steps": steps, "attachments": attachments,
+        "supplements": supplements, "seals": seals, "form": json.loads(app["form_data"]),
+        "code": format_code(app["tracking_code"]), "mine": mine, "values": values,
+        "errors": errors, "key": str(ULID()), "status_label": states.label, "labels": LABELS,
+        "card": calendar.card, "card_labels": CARD_LABELS, "json": json,
+    }, status_code=status)
+
+
+async def decide(request: Request) -> Response:
+    """Approve, reject or return one step; once per idempotency key; answered after commit."""
+    account = require(request, "township_staff", "officer")
+    state = request.app.state
+    form = await request.form()
+    key = str(form.get("idempotency_key", ""))
+    if not idempotency.valid_key(key):
+        raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    async with state.db.read() as db:
+        step = await queries.step(db, request.path_params["step_id"])
+        app = step and await queries.application(db, step["application_id"])
+    if app is None or not can_view(account, app["village_code"], _departments(app)):
+        raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
+    values, errors = parse_decision(form, json.loads(app["item_body"])["materials"])
+    url = f"/staff/applications/{app['id']}"
+    digest = idempotency.request_hash({"step": step["id"], **values})
+    try:
+        async with state.db.write() as db:
+            if await idempotency.replay(db, key, account.id, digest) is not None:
+                return RedirectResponse(url, status_code=303)
+            if not errors and not can_decide(account, step, app["village_code"]):
+                errors["action"] = _("这一步不由您办理，或已经办理过了。")
+            if not errors:
+                ctx = await context_for(request, db, account)
+                await lifecycle.decide(db, ctx, step["id"], values["action"], values["opinion"],
+                                       values["materials"])
+                await idempotency.remember(db, key, account.id, digest, url, ctx.at)
+                return RedirectResponse(url, status_code=303)
+    except idempotency.KeyReused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    except states.IllegalTransition as exc:
+        errors["action"] = str(exc)
+    async with state.db.read() as db:
+        parts = [await queries.steps(db, app["id"]), await queries.attachments(db, app["id"]),
+                 await queries.supplements(db, app["id"]), await queries.seals_of(db, app["id"]),
+                 await calendar_for(request, db)]
+    return _file_page(request, account, app, *parts, values, errors, status=400)
+
+
+async def attachment(request: Request) -> Response:
+    """A photo or its thumbnail, only to people who may see the application."""
+    account = require(request, *VIEWER_ROLES)
+    async with request.app.state.db.read() as db:
+        row = await queries.attachment(db, request.path_params["attachment_id"])
+        app = row and await queries.application(db, row["application_id"])
+    if app is None or not can_view(account, app["village_code"], _departments(app)):
+        raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    size = request.path_params.get("size")
+    if size not in (None, "thumb"):
+        raise HTTPException(status_code=404)
+    thumb = size == "thumb"
+    sha = row["thumb_sha256"] if thumb else row["sha256"]
+    data = request.app.state.blobs.read(sha)
+    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return Response(data, media_type=kind, headers={
+        "Content-Disposition": f'inline; filename="{row["material_key"]}-{sha[:8]}.{kind[6:]}"',
+        "Cache-Control": "private, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+routes = [
+    Route("/staff/", queue, methods=["GET"]),
+    Route("/staff/applications/{application_id}", application, methods=["GET"]),
+    Route("/staff/steps/{step_id}/decide", csrf.protected(decide), methods=["POST"]),
+    Route("/staff/attachments/{attachment_id}", attachment, methods=["GET"]),
+    Route("/staff/attachments/{attachment_id}/{size}", attachment, methods=["GET"]),
+]

@@ -1,0 +1,1 @@
+"""Electronic seals: office keys, signed decisions and village certificates, public checking."""

@@ -1,0 +1,68 @@
+"""Signature algorithms by name; a seal records its algorithm so new ones (SM2) can be added."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+class SealAlgorithm(Protocol):
+    """Makes key pairs, signs and checks; keys travel as PEM (private bytes, public text)."""
+
+    name: str
+
+    def generate(self) -> tuple[bytes, str]:
+        """A new key pair: (private key PEM, public key PEM text)."""
+        ...
+
+    def sign(self, private_pem: bytes, message: bytes) -> bytes:
+        """The signature of `message`."""
+        ...
+
+    def verify(self, public_key_text: str, message: bytes, signature: bytes) -> bool:
+        """Whether `signature` was made over `message` by the key's owner."""
+        ...
+
+
+class Ed25519:
+    """Ed25519 (RFC 8032)."""
+
+    name = "ed25519"
+
+    def generate(self) -> tuple[bytes, str]:
+        """A new key pair: (PKCS#8 PEM, SubjectPublicKeyInfo PEM text)."""
+        private = Ed25519PrivateKey.generate()
+        private_pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        public_pem = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return private_pem, public_pem.decode("ascii")
+
+    def sign(self, private_pem: bytes, message: bytes) -> bytes:
+        """Sign with a PEM private key."""
+        private = serialization.load_pem_private_key(private_pem, password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError("not an Ed25519 private key")
+        return private.sign(message)
+
+    def verify(self, public_key_text: str, message: bytes, signature: bytes) -> bool:
+        """Check with a PEM public key; a malformed key or signature is simply not valid."""
+        try:
+            public = serialization.load_pem_public_key(public_key_text.encode("ascii"))
+            if not isinstance(public, Ed25519PublicKey):
+                return False
+            public.verify(signature, message)
+        except (InvalidSignature, ValueError, UnicodeEncodeError):
+            return False
+        return True
+
+
+DEFAULT_ALGORITHM = "ed25519"
+ALGORITHMS: dict[str, SealAlgorithm] = {"ed25519": Ed25519()}

@@ -1,0 +1,90 @@
+"""The SMS worker: drain the outbox through a gateway; huey runs it every 10 s and on request.
+
+huey may lose a task; the outbox rows are the durable intent, so a lost task only delays.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+
+from huey import SqliteHuey, crontab
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+
+from edge.clock import Clock, system_clock
+from edge.db import connect_sync
+from edge.masking import mask_text
+from edge.settings import Settings
+from edge.sms import outbox
+from edge.sms.gateways import Gateway, GatewayError, gateway_from
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 10
+
+
+def drain(
+    conn: sqlite3.Connection, gateway: Gateway, now: datetime, max_attempts: int, limit: int = 50
+) -> int:
+    """Claim due messages, send each, record the outcome; the number sent."""
+    sent = 0
+    for row in outbox.claim_due(conn, now, limit):
+        try:
+            gateway.send(row["phone"], row["body"], row["id"])
+        except Exception as exc:  # GatewayError, or a broken gateway: count it, retry later
+            error = mask_text(str(exc) if isinstance(exc, GatewayError) else repr(exc))
+            outbox.mark_failed(conn, row["id"], now, error, max_attempts)
+            log.warning("sms %s not sent: %s", row["id"], error)
+            continue
+        outbox.mark_sent(conn, row["id"], now)
+        sent += 1
+    return sent
+
+
+def tick(settings: Settings, gateway: Gateway, now: datetime) -> int:
+    """One pass of the worker: re-queue stuck rows, then drain; the number sent."""
+    conn = connect_sync(settings.database_path)
+    try:
+        reaped = outbox.reap_stuck(conn, now)
+        if reaped:
+            log.warning("re-queued %d sms stuck in sending", reaped)
+        return drain(conn, gateway, now, settings.sms_max_attempts)
+    finally:
+        conn.close()
+
+
+class SmsHuey(SqliteHuey):
+    """huey on the node's queue file; `send_now()` asks for a drain (enqueue after COMMIT)."""
+
+    send_now: TaskWrapper
+    tick: TaskWrapper
+    schedule_ticks: TaskWrapper
+
+
+def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
+    """The huey app of a node: a drain every 10 seconds and a `send_now` task."""
+    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+    queue = SmsHuey("cunban-sms", results=False, filename=str(settings.queue_path))
+    gateway = gateway_from(settings)
+
+    def sms_tick() -> int:
+        return tick(settings, gateway, clock())
+
+    def sms_schedule_ticks() -> None:
+        # huey's periodic tasks fire once a minute: spread six ticks over it
+        for delay in range(0, 60, TICK_SECONDS):
+            queue.tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
+
+    queue.tick = queue.task(name="sms_tick")(sms_tick)
+    queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)
+    queue.schedule_ticks = queue.periodic_task(crontab(), name="sms_schedule_ticks")(
+        sms_schedule_ticks
+    )
+    return queue
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the huey consumer in this process (one worker, periodic tasks on) until stopped."""
+    Consumer(make_huey(settings), workers=1, periodic=True).run()

@@ -1,0 +1,1 @@
+"""Progress by tracking code: /track for residents, with or without JavaScript."""

@@ -1,0 +1,91 @@
+"""/track and /track/{code}: status and steps for anyone with the code; more with the phone."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from edge import csrf
+from edge.applications import queries, states
+from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
+from edge.auth import lockout
+from edge.i18n import gettext as _
+from edge.masking import mask_name
+from edge.templating import render
+
+
+async def track_form(request: Request) -> Response:
+    """Ask for the code; a submitted code goes to its page, a typo is caught here."""
+    raw = request.query_params.get("code", "")
+    if not raw:
+        return render(request, "edge/tracking/index.html", {"error": "", "raw": ""})
+    try:
+        code = parse_code(raw)
+    except InvalidTrackingCode as exc:
+        return render(request, "edge/tracking/index.html", {"error": str(exc), "raw": raw[:20]},
+                      status_code=400)
+    return RedirectResponse(f"/track/{code}", status_code=303)
+
+
+async def _load(request: Request) -> tuple[Any, list[Any]]:
+    try:
+        code = parse_code(request.path_params["code"])
+    except InvalidTrackingCode as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    async with request.app.state.db.read() as db:
+        app = await queries.by_tracking_code(db, code)
+        if app is None:
+            raise HTTPException(status_code=404, detail=_("没有找到这个查询码对应的申请，请核对。"))
+        return app, await queries.steps(db, app["id"])
+
+
+def _page(request: Request, app: Any, steps: list[Any], details: dict[str, Any] | None,
+          error: str = "", status: int = 200) -> Response:
+    return render(request, "edge/tracking/status.html", {
+        "app": app, "steps": steps, "code": format_code(app["tracking_code"]),
+        "applicant": mask_name(app["applicant_name"]), "status_label": states.label,
+        "details": details, "error": error, "item": json.loads(app["item_body"]),
+    }, status_code=status)
+
+
+async def track_status(request: Request) -> Response:
+    """Status and steps; the applicant is masked."""
+    app, steps = await _load(request)
+    return _page(request, app, steps, None)
+
+
+async def track_details(request: Request) -> Response:
+    """Reasons, materials to bring and certificates, after the phone's last four digits."""
+    app, steps = await _load(request)
+    state = request.app.state
+    digits = str((await request.form()).get("last4", "")).strip()
+    key = f"track:{app['tracking_code']}"
+    now = state.clock()
+    async with state.db.read() as db:
+        locked = await lockout.locked_until(db, key, now)
+    if locked:
+        return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
+    if not hmac.compare_digest(digits.encode(), app["applicant_phone"][-4:].encode()):
+        async with state.db.write() as db:
+            await lockout.record_failure(db, key, now, state.settings.login_max_failures,
+                                         state.settings.login_lock_minutes)
+        return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
+    async with state.db.read() as db:
+        details = {
+            "supplements": await queries.supplements(db, app["id"]),
+            "seals": await queries.seals_of(db, app["id"]),
+        }
+    return _page(request, app, steps, details)
+
+
+routes = [
+    Route("/track", track_form, methods=["GET"]),
+    Route("/track/{code}", track_status, methods=["GET"]),
+    Route("/track/{code}", csrf.protected(track_details), methods=["POST"]),
+]

@@ -1,1 +1,0 @@
-"""The signed-in landing pages: /agent/ for village agents, /staff/ for reviewers."""
