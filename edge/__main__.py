@@ -1,4 +1,4 @@
-"""Command line: python -m edge migrate | serve | demo | catalog-check."""
+"""Command line: python -m edge migrate | serve | worker | demo | audit verify | catalog-check."""
 
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="migrate, then serve the web app")
     commands.add_parser("demo", help="load demo accounts (idempotent) and list them")
     commands.add_parser("catalog-check", help="check the catalog files and exit")
+    commands.add_parser("worker", help="run the huey worker (SMS outbox, deadline scan)")
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"], help="verify the hash chain")
     args = parser.parse_args(argv)
     try:
         if args.command == "catalog-check":
@@ -59,12 +62,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             asyncio.run(_demo(settings))
             return 0
+        if args.command == "audit":
+            from edge.audit.verify import main as verify_audit
+
+            return verify_audit(settings.database_path)
         if args.command == "serve" and settings.demo:
             asyncio.run(_demo(settings))
         version, catalog_version = asyncio.run(_prepare(settings))
         print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
         if args.command == "serve":
             _serve(settings)
+        if args.command == "worker":
+            from edge.sms.worker import run_worker
+
+            run_worker(settings)
         return 0
     except (SettingsError, DatabaseRefused, CatalogError) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)

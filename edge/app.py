@@ -14,8 +14,8 @@ from starlette.routing import BaseRoute, Route
 from edge import errors
 from edge.accounts import routes as accounts_routes
 from edge.auth import routes as auth_routes
-from edge.blobs.store import BlobStore
 from edge.auth.sessions import SessionMiddleware
+from edge.blobs.store import BlobStore
 from edge.catalog import routes as catalog_routes
 from edge.clock import Clock, system_clock
 from edge.db import Database

@@ -33,13 +33,16 @@ async def check(request: Request) -> None:
 
 
 def protected(endpoint: Endpoint) -> Endpoint:
-    """Wrap a handler so unsafe methods are checked before it runs."""
+    """Wrap a handler so unsafe methods are checked before it runs; close its form after."""
 
     @functools.wraps(endpoint)
     async def wrapper(request: Request) -> Response:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            await check(request)
-        return await endpoint(request)
+        try:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                await check(request)
+            return await endpoint(request)
+        finally:
+            await request.close()  # closes uploaded files the form parser spooled
 
     wrapper.csrf_protected = True  # type: ignore[attr-defined]
     return wrapper

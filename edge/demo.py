@@ -16,6 +16,30 @@ DEMO_PASSWORD = "cunban-demo-2026"
 TOWNSHIP_BLOCK = {"450521100000": "1380771", "450503101000": "1380772"}
 
 
+COUNTY_DEPARTMENTS = (
+    "civil",
+    "hrss",
+    "medical",
+    "health",
+    "police",
+    "education",
+    "agri",
+    "land",
+    "disability",
+)
+OFFICER_NAMES = (
+    "黄丽娟",
+    "梁国强",
+    "苏美玲",
+    "钟伟",
+    "邓建军",
+    "罗小燕",
+    "卢志华",
+    "谢海涛",
+    "冯秀珍",
+)
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     """One demo login."""
@@ -35,10 +59,14 @@ def demo_accounts(township: str, villages: list[str]) -> list[DemoAccount]:
         DemoAccount(f"{block}0001", "韦建华", "node_admin", township),
         DemoAccount(f"{block}0002", "李秀英", "township_staff", township),
         DemoAccount(f"{block}0003", "陈志明", "supervisor", township),
-        DemoAccount(f"{block}0004", "黄丽娟", "officer", county, "civil"),
-        DemoAccount(f"{block}0005", "梁国强", "officer", county, "medical"),
         DemoAccount(f"{block}0021", "潘桂兰", "resident", villages[0]),
     ]
+    for index, department in enumerate(COUNTY_DEPARTMENTS):
+        people.append(
+            DemoAccount(
+                f"{block}01{index:02d}", OFFICER_NAMES[index], "officer", county, department
+            )
+        )
     agent_names = ["盛巧云", "庞海燕", "覃丽萍", "莫振东"]
     for index, village in enumerate(villages):
         people.append(

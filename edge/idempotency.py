@@ -1,4 +1,4 @@
-"""Idempotency keys: a retried POST gets the first result; a reused key with other content is refused."""
+"""Idempotency keys: a retry gets the first result; a key reused for other content is refused."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ async def replay(db: aiosqlite.Connection, key: str, account_id: str, digest: st
     return row["result_url"]
 
 
-async def remember(db: aiosqlite.Connection, key: str, account_id: str, digest: str,
-                   result_url: str, now: str) -> None:
+async def remember(
+    db: aiosqlite.Connection, key: str, account_id: str, digest: str, result_url: str, now: str
+) -> None:
     """Record the result of a key, in the same transaction as the change it made."""
     await db.execute(
         "INSERT INTO idempotency_keys (key, account_id, request_hash, result_url, created_at) "

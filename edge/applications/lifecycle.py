@@ -65,8 +65,9 @@ class Context:
         return stamp(self.now)
 
 
-async def _audit(db: aiosqlite.Connection, ctx: Context, action: str, object_id: str,
-                 result: str = "ok") -> None:
+async def _audit(
+    db: aiosqlite.Connection, ctx: Context, action: str, object_id: str, result: str = "ok"
+) -> None:
     await audit(
         db,
         actor_id=ctx.actor.id,
@@ -97,8 +98,9 @@ async def _sms(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) 
     )
 
 
-async def _attach(db: aiosqlite.Connection, application_id: str, uploads: list[Upload],
-                  at: str) -> None:
+async def _attach(
+    db: aiosqlite.Connection, application_id: str, uploads: list[Upload], at: str
+) -> None:
     for upload in uploads:
         await db.execute(
             """
@@ -106,8 +108,17 @@ async def _attach(db: aiosqlite.Connection, application_id: str, uploads: list[U
                 thumb_sha256, width, height, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            (str(ULID()), application_id, upload.kind, upload.material_key, upload.sha256,
-             upload.thumb_sha256, upload.width, upload.height, at),
+            (
+                str(ULID()),
+                application_id,
+                upload.kind,
+                upload.material_key,
+                upload.sha256,
+                upload.thumb_sha256,
+                upload.width,
+                upload.height,
+                at,
+            ),
         )
 
 
@@ -131,10 +142,20 @@ async def submit(
             submitted_at, submitted_on, promised_due_on)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'in_review', 0, ?, ?, ?)
         """,
-        (application_id, new_code(), item["code"], village_code, ctx.actor.id,
-         applicant.id_number, applicant.name, applicant.phone,
-         json.dumps(form_data, ensure_ascii=False), ctx.at, today.isoformat(),
-         ctx.calendar.due(today, item["promised_days"]).isoformat()),
+        (
+            application_id,
+            new_code(),
+            item["code"],
+            village_code,
+            ctx.actor.id,
+            applicant.id_number,
+            applicant.name,
+            applicant.phone,
+            json.dumps(form_data, ensure_ascii=False),
+            ctx.at,
+            today.isoformat(),
+            ctx.calendar.due(today, item["promised_days"]).isoformat(),
+        ),
     )
     for stage, route in enumerate(item["route"]):
         for department in route["departments"]:
@@ -144,11 +165,19 @@ async def submit(
                     name_en, days, status, started_on, due_on)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                (str(ULID()), application_id, stage, route["level"], department,
-                 route["name"]["zh"], route["name"]["en"], route["days"],
-                 "active" if stage == 0 else "waiting",
-                 today.isoformat() if stage == 0 else None,
-                 ctx.calendar.due(today, route["days"]).isoformat() if stage == 0 else None),
+                (
+                    str(ULID()),
+                    application_id,
+                    stage,
+                    route["level"],
+                    department,
+                    route["name"]["zh"],
+                    route["name"]["en"],
+                    route["days"],
+                    "active" if stage == 0 else "waiting",
+                    today.isoformat() if stage == 0 else None,
+                    ctx.calendar.due(today, route["days"]).isoformat() if stage == 0 else None,
+                ),
             )
     await _attach(db, application_id, uploads, ctx.at)
     await _audit(db, ctx, "submit", application_id)
@@ -166,8 +195,9 @@ async def _certify_in_village(db: aiosqlite.Connection, ctx: Context, app: Any) 
     await _finish(db, ctx, app, "approved", "village_certificate", steps[0], "")
 
 
-async def _set_step(db: aiosqlite.Connection, ctx: Context, step: Any, status: str,
-                    opinion: str) -> None:
+async def _set_step(
+    db: aiosqlite.Connection, ctx: Context, step: Any, status: str, opinion: str
+) -> None:
     states.check(states.STEP, step["status"], status)
     await db.execute(
         "UPDATE steps SET status = ?, decided_by = ?, decided_at = ?, opinion = ? WHERE id = ?",
@@ -184,8 +214,15 @@ async def _set_status(db: aiosqlite.Connection, app: Any, status: str, **columns
     )
 
 
-async def _finish(db: aiosqlite.Connection, ctx: Context, app: Any, status: str, kind: str,
-                  step: Any, opinion: str) -> str:
+async def _finish(
+    db: aiosqlite.Connection,
+    ctx: Context,
+    app: Any,
+    status: str,
+    kind: str,
+    step: Any,
+    opinion: str,
+) -> str:
     """Close the application, cancel what is left, seal the decision, tell the resident."""
     await _set_status(db, app, status, finished_at=ctx.at)
     await db.execute(
@@ -249,8 +286,9 @@ async def decide(
         raise ValueError(f"unknown action {action!r}")
 
 
-async def _approve(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any,
-                   opinion: str) -> None:
+async def _approve(
+    db: aiosqlite.Connection, ctx: Context, app: Any, step: Any, opinion: str
+) -> None:
     await _set_step(db, ctx, step, "approved", opinion)
     await _audit(db, ctx, "approve_step", app["id"])
     steps = await queries.steps(db, app["id"])
@@ -273,8 +311,14 @@ async def _approve(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any,
     )
 
 
-async def _return(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any, note: str,
-                  material_keys: tuple[str, ...]) -> None:
+async def _return(
+    db: aiosqlite.Connection,
+    ctx: Context,
+    app: Any,
+    step: Any,
+    note: str,
+    material_keys: tuple[str, ...],
+) -> None:
     await _set_step(db, ctx, step, "returned", note)
     await _set_status(db, app, "returned", paused_on=ctx.calendar.today.isoformat())
     await db.execute(
@@ -283,21 +327,32 @@ async def _return(db: aiosqlite.Connection, ctx: Context, app: Any, step: Any, n
             requested_at, material_keys, note)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """,
-        (str(ULID()), app["id"], step["id"], ctx.actor.id, ctx.at,
-         json.dumps(list(material_keys)), note),
+        (
+            str(ULID()),
+            app["id"],
+            step["id"],
+            ctx.actor.id,
+            ctx.at,
+            json.dumps(list(material_keys)),
+            note,
+        ),
     )
     await _audit(db, ctx, "return", app["id"])
     await _sms(db, ctx, app, "returned")
 
 
-async def resubmit(db: aiosqlite.Connection, ctx: Context, application_id: str,
-                   uploads: list[Upload]) -> None:
+async def resubmit(
+    db: aiosqlite.Connection, ctx: Context, application_id: str, uploads: list[Upload]
+) -> None:
     """The agent brings what was asked; the clock resumes, shifted by the paused working days."""
     app = await queries.application(db, application_id)
     states.check(states.APPLICATION, app["status"], "in_review")
     paused = ctx.calendar.elapsed(app["paused_on"])
     await _set_status(
-        db, app, "in_review", paused_on=None,
+        db,
+        app,
+        "in_review",
+        paused_on=None,
         promised_due_on=ctx.calendar.due(app["promised_due_on"], paused).isoformat(),
     )
     for step in await queries.steps(db, application_id):

@@ -127,8 +127,9 @@ async def review_queue(db: aiosqlite.Connection, account: Account) -> list[Any]:
     )
 
 
-async def village_applications(db: aiosqlite.Connection, village_code: str,
-                               limit: int = 50) -> list[Any]:
+async def village_applications(
+    db: aiosqlite.Connection, village_code: str, limit: int = 50
+) -> list[Any]:
     """A village's applications, those waiting for the agent (returned) first."""
     return await _all(
         db,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import aiosqlite
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from edge import csrf
 from edge.accounts import queries as accounts
 from edge.accounts.roles import HOME
+from edge.audit.log import append as audit
 from edge.auth import lockout, sessions
 from edge.auth.forms import parse_login, safe_next
 from edge.auth.passwords import verify_password
@@ -61,6 +63,7 @@ async def login(request: Request) -> Response:
                 state.settings.login_max_failures,
                 state.settings.login_lock_minutes,
             )
+            await _audit_login(db, row, "locked" if locked else "failed", stamp(now))
         message = (
             _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
             % {"minutes": state.settings.login_lock_minutes}
@@ -74,11 +77,29 @@ async def login(request: Request) -> Response:
             await sessions.end(db, old_token)
         await lockout.clear(db, values["phone"])
         token = await sessions.start(db, row["id"], stamp(now), state.settings.session_hours)
+        await _audit_login(db, row, "ok", stamp(now))
     response = RedirectResponse(values["next"] or HOME[row["role"]], status_code=303)
     sessions.set_session_cookie(
         response, token, secure=state.settings.cookie_secure, hours=state.settings.session_hours
     )
     return response
+
+
+async def _audit_login(
+    db: aiosqlite.Connection, row: aiosqlite.Row | None, result: str, at: str
+) -> None:
+    """Every login attempt is audited; an unknown phone is recorded without the number."""
+    await audit(
+        db,
+        actor_id=row["id"] if row else None,
+        role=row["role"] if row else "unknown",
+        jurisdiction_code=row["jurisdiction_code"] if row else "",
+        action="login",
+        object_type="account",
+        object_id=row["id"] if row else "",
+        result=result,
+        at=at,
+    )
 
 
 @csrf.protected

@@ -48,9 +48,17 @@ async def agent_home(request: Request) -> Response:
     async with request.app.state.db.read() as db:
         rows = await queries.village_applications(db, agent.jurisdiction_code)
         place = await placement(db, agent)
-    return render(request, "edge/intake/home.html",
-                  {"rows": rows, "status_label": states.label, "format_code": format_code,
-                   "mask_name": mask_name, "placement": place})
+    return render(
+        request,
+        "edge/intake/home.html",
+        {
+            "rows": rows,
+            "status_label": states.label,
+            "format_code": format_code,
+            "mask_name": mask_name,
+            "placement": place,
+        },
+    )
 
 
 async def choose_item(request: Request) -> Response:
@@ -61,8 +69,13 @@ async def choose_item(request: Request) -> Response:
     return render(request, "edge/intake/choose.html", {"items": items})
 
 
-def _form_page(request: Request, item: dict[str, Any], values: dict[str, Any],
-               errors: dict[str, str], status: int = 200) -> Response:
+def _form_page(
+    request: Request,
+    item: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
     context = {"item": item, "values": values, "errors": errors, "labels": LABELS}
     return render(request, "edge/intake/form.html", context, status_code=status)
 
@@ -71,8 +84,14 @@ async def intake_form(request: Request) -> Response:
     """An empty application form with a fresh idempotency key."""
     _agent(request)
     item = await _item(request)
-    values = {"key": str(ULID()), "applicant": {}, "fields": {}, "kept": {}, "resident": None,
-              "today": None}
+    values = {
+        "key": str(ULID()),
+        "applicant": {},
+        "fields": {},
+        "kept": {},
+        "resident": None,
+        "today": None,
+    }
     return _form_page(request, item, values, {})
 
 
@@ -86,28 +105,42 @@ async def submit_intake(request: Request) -> Response:
         today = (await calendar_for(request, db)).today
     applicant, errors, resident = parse_applicant(form, today)
     fields, field_errors = parse_fields(item["fields"], form, today)
-    uploads, photo_errors = await material_uploads(state.blobs, form, item["materials"],
-                                                   require=True)
+    uploads, photo_errors = await material_uploads(
+        state.blobs, form, item["materials"], require=True
+    )
     signature, signature_error = await signature_upload(state.blobs, form)
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
-    problems = {**errors, **{f"f_{k}": v for k, v in field_errors.items()},
-                **{f"m_{k}": v for k, v in photo_errors.items()}}
+    problems = {
+        **errors,
+        **{f"f_{k}": v for k, v in field_errors.items()},
+        **{f"m_{k}": v for k, v in photo_errors.items()},
+    }
     if signature_error:
         problems["signature"] = signature_error
     if problems:
         kept = {u.material_key: token_of(u) for u in uploads}
         if signature:
             kept["signature"] = token_of(signature)
-        values = {"key": key, "applicant": applicant, "fields": fields, "kept": kept,
-                  "resident": resident, "today": today}
+        values = {
+            "key": key,
+            "applicant": applicant,
+            "fields": fields,
+            "kept": kept,
+            "resident": resident,
+            "today": today,
+        }
         return _form_page(request, item, values, problems, 400)
     assert signature is not None
     all_uploads = [*uploads, signature]
     digest = idempotency.request_hash(
-        {"item": item["code"], "applicant": applicant, "fields": fields,
-         "uploads": sorted(u.sha256 for u in all_uploads)}
+        {
+            "item": item["code"],
+            "applicant": applicant,
+            "fields": fields,
+            "uploads": sorted(u.sha256 for u in all_uploads),
+        }
     )
     try:
         async with state.db.write() as db:
@@ -117,8 +150,13 @@ async def submit_intake(request: Request) -> Response:
                     await _record_blobs(db, state, upload)
                 ctx = await context_for(request, db, agent)
                 application_id = await lifecycle.submit(
-                    db, ctx, item=item, village_code=agent.jurisdiction_code,
-                    applicant=Applicant(**applicant), form_data=fields, uploads=all_uploads,
+                    db,
+                    ctx,
+                    item=item,
+                    village_code=agent.jurisdiction_code,
+                    applicant=Applicant(**applicant),
+                    form_data=fields,
+                    uploads=all_uploads,
                 )
                 url = f"/agent/applications/{application_id}/receipt"
                 await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
@@ -140,9 +178,12 @@ async def id_check(request: Request) -> Response:
     form = await request.form()
     async with request.app.state.db.read() as db:
         today = (await calendar_for(request, db)).today
-    values, errors, resident = parse_applicant(form, today)
-    return render(request, "edge/intake/_id_info.html",
-                  {"resident": resident, "today": today, "error": errors.get("id_number", "")})
+    _values, errors, resident = parse_applicant(form, today)
+    return render(
+        request,
+        "edge/intake/_id_info.html",
+        {"resident": resident, "today": today, "error": errors.get("id_number", "")},
+    )
 
 
 async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[Any], list[Any]]:
@@ -150,8 +191,12 @@ async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[A
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or app["village_code"] != agent.jurisdiction_code:
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        return (app, await queries.steps(db, app["id"]), await queries.attachments(db, app["id"]),
-                await queries.supplements(db, app["id"]))
+        return (
+            app,
+            await queries.steps(db, app["id"]),
+            await queries.attachments(db, app["id"]),
+            await queries.supplements(db, app["id"]),
+        )
 
 
 def _item_of(app: Any) -> dict[str, Any]:
@@ -168,25 +213,47 @@ async def receipt(request: Request) -> Response:
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
     item = _item_of(app)
     received = {a["material_key"] for a in attachments if a["kind"] == "material"}
-    return render(request, "edge/intake/receipt.html", {
-        "app": app, "item": item, "steps": steps, "code": format_code(app["tracking_code"]),
-        "qr": qr, "track_url": track_url, "received": received, "seals": seals,
-        "applicant": mask_name(app["applicant_name"]),
-        "id_number": mask_id_number(app["applicant_id_number"]),
-        "phone": mask_phone(app["applicant_phone"]), "status_label": states.label,
-    })
+    return render(
+        request,
+        "edge/intake/receipt.html",
+        {
+            "app": app,
+            "item": item,
+            "steps": steps,
+            "code": format_code(app["tracking_code"]),
+            "qr": qr,
+            "track_url": track_url,
+            "received": received,
+            "seals": seals,
+            "applicant": mask_name(app["applicant_name"]),
+            "id_number": mask_id_number(app["applicant_id_number"]),
+            "phone": mask_phone(app["applicant_phone"]),
+            "status_label": states.label,
+        },
+    )
 
 
 async def agent_application(request: Request) -> Response:
     """One application of my village: where it is, what was asked for, what I can do."""
     agent = _agent(request)
-    app, steps, attachments, supplements = await _own(request, agent)
-    return render(request, "edge/intake/application.html", {
-        "app": app, "item": _item_of(app), "steps": steps, "supplements": supplements,
-        "code": format_code(app["tracking_code"]), "applicant": mask_name(app["applicant_name"]),
-        "status_label": states.label, "asked": _asked(supplements), "errors": {},
-        "key": str(ULID()), "json": json,
-    })
+    app, steps, _attachments, supplements = await _own(request, agent)
+    return render(
+        request,
+        "edge/intake/application.html",
+        {
+            "app": app,
+            "item": _item_of(app),
+            "steps": steps,
+            "supplements": supplements,
+            "code": format_code(app["tracking_code"]),
+            "applicant": mask_name(app["applicant_name"]),
+            "status_label": states.label,
+            "asked": _asked(supplements),
+            "errors": {},
+            "key": str(ULID()),
+            "json": json,
+        },
+    )
 
 
 def _asked(supplements: list[Any]) -> list[str]:
@@ -197,19 +264,30 @@ def _asked(supplements: list[Any]) -> list[str]:
 async def supplement(request: Request) -> Response:
     """Upload what was asked for and send the application back on its way."""
     agent = _agent(request)
-    app, steps, attachments, supplements = await _own(request, agent)
+    app, steps, _attachments, supplements = await _own(request, agent)
     form = await request.form()
     item = _item_of(app)
     asked = [m for m in item["materials"] if m["key"] in _asked(supplements)]
     uploads, errors = await material_uploads(request.app.state.blobs, form, asked, require=True)
     if errors:
-        return render(request, "edge/intake/application.html", {
-            "app": app, "item": item, "steps": steps, "supplements": supplements,
-            "code": format_code(app["tracking_code"]),
-            "applicant": mask_name(app["applicant_name"]), "status_label": states.label,
-            "asked": _asked(supplements), "errors": errors, "key": str(form.get("idempotency_key", "")),
-            "json": json,
-        }, status_code=400)
+        return render(
+            request,
+            "edge/intake/application.html",
+            {
+                "app": app,
+                "item": item,
+                "steps": steps,
+                "supplements": supplements,
+                "code": format_code(app["tracking_code"]),
+                "applicant": mask_name(app["applicant_name"]),
+                "status_label": states.label,
+                "asked": _asked(supplements),
+                "errors": errors,
+                "key": str(form.get("idempotency_key", "")),
+                "json": json,
+            },
+            status_code=400,
+        )
     return await _change(request, agent, app["id"], "resubmit", uploads)
 
 
@@ -220,8 +298,13 @@ async def withdraw(request: Request) -> Response:
     return await _change(request, agent, app["id"], "withdraw", [])
 
 
-async def _change(request: Request, agent: Account, application_id: str, action: str,
-                  uploads: list[lifecycle.Upload]) -> Response:
+async def _change(
+    request: Request,
+    agent: Account,
+    application_id: str,
+    action: str,
+    uploads: list[lifecycle.Upload],
+) -> Response:
     form = await request.form()
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
@@ -257,8 +340,12 @@ routes = [
     Route("/agent/id-check", csrf.protected(id_check), methods=["POST"]),
     Route("/agent/applications/{application_id}", agent_application, methods=["GET"]),
     Route("/agent/applications/{application_id}/receipt", receipt, methods=["GET"]),
-    Route("/agent/applications/{application_id}/supplement", csrf.protected(supplement),
-          methods=["POST"]),
-    Route("/agent/applications/{application_id}/withdraw", csrf.protected(withdraw),
-          methods=["POST"]),
+    Route(
+        "/agent/applications/{application_id}/supplement",
+        csrf.protected(supplement),
+        methods=["POST"],
+    ),
+    Route(
+        "/agent/applications/{application_id}/withdraw", csrf.protected(withdraw), methods=["POST"]
+    ),
 ]

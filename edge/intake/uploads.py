@@ -29,8 +29,9 @@ def _from_token(store: BlobStore, kind: str, key: str, token: str) -> Upload | N
     match = TOKEN.match(token)
     if not match or not (store.has(match.group(1)) and store.has(match.group(2))):
         return None
-    return Upload(kind, key, match.group(1), match.group(2), int(match.group(3)),
-                  int(match.group(4)))
+    return Upload(
+        kind, key, match.group(1), match.group(2), int(match.group(3)), int(match.group(4))
+    )
 
 
 async def _store(store: BlobStore, prepared: PreparedImage, kind: str, key: str) -> Upload:
@@ -57,8 +58,9 @@ async def material_uploads(
         raw = await _file_bytes(form.get(f"material_{key}"))
         if raw is not None:
             try:
-                upload = await _store(store, await run_in_threadpool(prepare_photo, raw),
-                                      "material", key)
+                upload = await _store(
+                    store, await run_in_threadpool(prepare_photo, raw), "material", key
+                )
             except PhotoRejected as exc:
                 errors[key] = str(exc)
                 continue
@@ -79,7 +81,7 @@ async def signature_upload(store: BlobStore, form: FormData) -> tuple[Upload | N
     photo = await _file_bytes(form.get("signature_photo"))
     try:
         if drawn.startswith(DATA_URL):
-            raw = base64.b64decode(drawn[len(DATA_URL):], validate=True)
+            raw = base64.b64decode(drawn[len(DATA_URL) :], validate=True)
             prepared = await run_in_threadpool(prepare_signature, raw)
             return await _store(store, prepared, "signature", "signature"), ""
         if photo is not None:

@@ -12,13 +12,17 @@ ACTIONS = ("approve", "reject", "return")
 OPINION_MAX = 500
 
 
-def parse_decision(form: FormData, materials: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_decision(
+    form: FormData, materials: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """(values, errors) of a decision post."""
     known = {m["key"] for m in materials}
     values = {
         "action": str(form.get("action", "")),
         "opinion": str(form.get("opinion", "")).strip()[:OPINION_MAX],
-        "materials": tuple(k for k in form.getlist("materials") if isinstance(k, str) and k in known),
+        "materials": tuple(
+            k for k in form.getlist("materials") if isinstance(k, str) and k in known
+        ),
     }
     errors: dict[str, str] = {}
     if values["action"] not in ACTIONS:

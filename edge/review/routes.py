@@ -39,14 +39,27 @@ async def queue(request: Request) -> Response:
         calendar = await calendar_for(request, db)
         place = await placement(db, account)
     entries = sorted(
-        ({"row": r, "card": calendar.card(r["due_on"]),
-          "app_card": calendar.card(r["promised_due_on"])} for r in rows),
+        (
+            {
+                "row": r,
+                "card": calendar.card(r["due_on"]),
+                "app_card": calendar.card(r["promised_due_on"]),
+            }
+            for r in rows
+        ),
         key=lambda e: (CARD_ORDER[e["card"]], e["row"]["due_on"]),
     )
-    return render(request, "edge/review/queue.html", {
-        "entries": entries, "placement": place, "card_labels": CARD_LABELS,
-        "format_code": format_code, "mask_name": mask_name,
-    })
+    return render(
+        request,
+        "edge/review/queue.html",
+        {
+            "entries": entries,
+            "placement": place,
+            "card_labels": CARD_LABELS,
+            "format_code": format_code,
+            "mask_name": mask_name,
+        },
+    )
 
 
 def _departments(app: Any) -> list[str]:
@@ -61,31 +74,66 @@ async def application(request: Request) -> Response:
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or not can_view(account, app["village_code"], _departments(app)):
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        await audit(db, actor_id=account.id, role=account.role,
-                    jurisdiction_code=account.jurisdiction_code, action="read_personal_data",
-                    object_type="application", object_id=app["id"], result="ok",
-                    at=stamp(state.clock()))
+        await audit(
+            db,
+            actor_id=account.id,
+            role=account.role,
+            jurisdiction_code=account.jurisdiction_code,
+            action="read_personal_data",
+            object_type="application",
+            object_id=app["id"],
+            result="ok",
+            at=stamp(state.clock()),
+        )
         steps = await queries.steps(db, app["id"])
         attachments = await queries.attachments(db, app["id"])
         supplements = await queries.supplements(db, app["id"])
         seals = await queries.seals_of(db, app["id"])
         calendar = await calendar_for(request, db)
-    return _file_page(request, account, app, steps, attachments, supplements, seals, calendar,
-                      {}, {})
+    return _file_page(
+        request, account, app, steps, attachments, supplements, seals, calendar, {}, {}
+    )
 
 
-def _file_page(request: Request, account: Account, app: Any, steps: list[Any],
-               attachments: list[Any], supplements: list[Any], seals: list[Any], calendar: Any,
-               values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+def _file_page(
+    request: Request,
+    account: Account,
+    app: Any,
+    steps: list[Any],
+    attachments: list[Any],
+    supplements: list[Any],
+    seals: list[Any],
+    calendar: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
     item = json.loads(app["item_body"])
     mine = [s for s in steps if can_decide(account, s, app["village_code"])]
-    return render(request, "edge/review/application.html", {
-        "app": app, "item": item, "steps": steps, "attachments": attachments,
-        "supplements": supplements, "seals": seals, "form": json.loads(app["form_data"]),
-        "code": format_code(app["tracking_code"]), "mine": mine, "values": values,
-        "errors": errors, "key": str(ULID()), "status_label": states.label, "labels": LABELS,
-        "card": calendar.card, "card_labels": CARD_LABELS, "json": json,
-    }, status_code=status)
+    return render(
+        request,
+        "edge/review/application.html",
+        {
+            "app": app,
+            "item": item,
+            "steps": steps,
+            "attachments": attachments,
+            "supplements": supplements,
+            "seals": seals,
+            "form": json.loads(app["form_data"]),
+            "code": format_code(app["tracking_code"]),
+            "mine": mine,
+            "values": values,
+            "errors": errors,
+            "key": str(ULID()),
+            "status_label": states.label,
+            "labels": LABELS,
+            "card": calendar.card,
+            "card_labels": CARD_LABELS,
+            "json": json,
+        },
+        status_code=status,
+    )
 
 
 async def decide(request: Request) -> Response:
@@ -112,8 +160,9 @@ async def decide(request: Request) -> Response:
                 errors["action"] = _("这一步不由您办理，或已经办理过了。")
             if not errors:
                 ctx = await context_for(request, db, account)
-                await lifecycle.decide(db, ctx, step["id"], values["action"], values["opinion"],
-                                       values["materials"])
+                await lifecycle.decide(
+                    db, ctx, step["id"], values["action"], values["opinion"], values["materials"]
+                )
                 await idempotency.remember(db, key, account.id, digest, url, ctx.at)
                 return RedirectResponse(url, status_code=303)
     except idempotency.KeyReused as exc:
@@ -121,9 +170,13 @@ async def decide(request: Request) -> Response:
     except states.IllegalTransition as exc:
         errors["action"] = str(exc)
     async with state.db.read() as db:
-        parts = [await queries.steps(db, app["id"]), await queries.attachments(db, app["id"]),
-                 await queries.supplements(db, app["id"]), await queries.seals_of(db, app["id"]),
-                 await calendar_for(request, db)]
+        parts = [
+            await queries.steps(db, app["id"]),
+            await queries.attachments(db, app["id"]),
+            await queries.supplements(db, app["id"]),
+            await queries.seals_of(db, app["id"]),
+            await calendar_for(request, db),
+        ]
     return _file_page(request, account, app, *parts, values, errors, status=400)
 
 
@@ -142,11 +195,15 @@ async def attachment(request: Request) -> Response:
     sha = row["thumb_sha256"] if thumb else row["sha256"]
     data = request.app.state.blobs.read(sha)
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return Response(data, media_type=kind, headers={
-        "Content-Disposition": f'inline; filename="{row["material_key"]}-{sha[:8]}.{kind[6:]}"',
-        "Cache-Control": "private, max-age=86400",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return Response(
+        data,
+        media_type=kind,
+        headers={
+            "Content-Disposition": f'inline; filename="{row["material_key"]}-{sha[:8]}.{kind[6:]}"',
+            "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 routes = [

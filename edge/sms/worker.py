@@ -5,6 +5,7 @@ huey may lose a task; the outbox rows are the durable intent, so a lost task onl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import datetime
@@ -14,11 +15,12 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from edge.clock import Clock, system_clock
-from edge.db import connect_sync
+from edge.db import Database, connect_sync
 from edge.masking import mask_text
 from edge.settings import Settings
 from edge.sms import outbox
 from edge.sms.gateways import Gateway, GatewayError, gateway_from
+from edge.supervision.deadlines import scan
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,28 @@ def tick(settings: Settings, gateway: Gateway, now: datetime) -> int:
         conn.close()
 
 
+async def deadline_scan(settings: Settings, now: datetime) -> int:
+    """Queue reminders for yellow and red cards (state-based, so a missed run loses nothing)."""
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            return await scan(conn, now, settings.timezone, settings.warning_working_days)
+    finally:
+        await db.close()
+
+
 class SmsHuey(SqliteHuey):
     """huey on the node's queue file; `send_now()` asks for a drain (enqueue after COMMIT)."""
 
     send_now: TaskWrapper
     tick: TaskWrapper
     schedule_ticks: TaskWrapper
+    deadlines: TaskWrapper
 
 
 def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
-    """The huey app of a node: a drain every 10 seconds and a `send_now` task."""
+    """The huey app of a node: SMS drain every 10 s, `send_now`, deadline scan every 15 min."""
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
     queue = SmsHuey("cunban-sms", results=False, filename=str(settings.queue_path))
     gateway = gateway_from(settings)
@@ -81,6 +95,9 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
     queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)
     queue.schedule_ticks = queue.periodic_task(crontab(), name="sms_schedule_ticks")(
         sms_schedule_ticks
+    )
+    queue.deadlines = queue.periodic_task(crontab(minute="*/15"), name="deadline_scan")(
+        lambda: asyncio.run(deadline_scan(settings, clock()))
     )
     return queue
 

@@ -28,8 +28,12 @@ async def track_form(request: Request) -> Response:
     try:
         code = parse_code(raw)
     except InvalidTrackingCode as exc:
-        return render(request, "edge/tracking/index.html", {"error": str(exc), "raw": raw[:20]},
-                      status_code=400)
+        return render(
+            request,
+            "edge/tracking/index.html",
+            {"error": str(exc), "raw": raw[:20]},
+            status_code=400,
+        )
     return RedirectResponse(f"/track/{code}", status_code=303)
 
 
@@ -45,13 +49,29 @@ async def _load(request: Request) -> tuple[Any, list[Any]]:
         return app, await queries.steps(db, app["id"])
 
 
-def _page(request: Request, app: Any, steps: list[Any], details: dict[str, Any] | None,
-          error: str = "", status: int = 200) -> Response:
-    return render(request, "edge/tracking/status.html", {
-        "app": app, "steps": steps, "code": format_code(app["tracking_code"]),
-        "applicant": mask_name(app["applicant_name"]), "status_label": states.label,
-        "details": details, "error": error, "item": json.loads(app["item_body"]),
-    }, status_code=status)
+def _page(
+    request: Request,
+    app: Any,
+    steps: list[Any],
+    details: dict[str, Any] | None,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "edge/tracking/status.html",
+        {
+            "app": app,
+            "steps": steps,
+            "code": format_code(app["tracking_code"]),
+            "applicant": mask_name(app["applicant_name"]),
+            "status_label": states.label,
+            "details": details,
+            "error": error,
+            "item": json.loads(app["item_body"]),
+        },
+        status_code=status,
+    )
 
 
 async def track_status(request: Request) -> Response:
@@ -73,8 +93,9 @@ async def track_details(request: Request) -> Response:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
     if not hmac.compare_digest(digits.encode(), app["applicant_phone"][-4:].encode()):
         async with state.db.write() as db:
-            await lockout.record_failure(db, key, now, state.settings.login_max_failures,
-                                         state.settings.login_lock_minutes)
+            await lockout.record_failure(
+                db, key, now, state.settings.login_max_failures, state.settings.login_lock_minutes
+            )
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
     async with state.db.read() as db:
         details = {

@@ -1,0 +1,1 @@
+"""Supervision (电子监察): deadlines, yellow and red cards, reminders to staff."""

@@ -1,0 +1,90 @@
+"""The deadline scan: a yellow or red card on an active step texts the staff who must act, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from edge.applications.calendar import load_calendar
+from edge.applications.tracking_code import format_code
+from edge.clock import stamp
+from edge.jurisdictions.codes import contains
+from edge.sms.outbox import enqueue
+
+STAFF_LOCALE = "zh_Hans"
+
+
+async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
+    async with db.execute(
+        """
+        SELECT s.id, s.level, s.department_code, s.due_on, a.id AS application_id,
+               a.village_code, a.tracking_code, i.name_zh AS item_name_zh
+        FROM steps s JOIN applications a ON a.id = s.application_id
+        JOIN catalog_items i ON i.code = a.item_code
+        WHERE s.status = 'active' AND a.status = 'in_review'
+        """
+    ) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _reviewers(db: aiosqlite.Connection) -> list[Any]:
+    async with db.execute(
+        "SELECT id, phone, role, jurisdiction_code, department_code FROM accounts "
+        "WHERE active = 1 AND role IN ('township_staff', 'officer')"
+    ) as cursor:
+        return list(await cursor.fetchall())
+
+
+def responsible(step: Any, reviewers: list[Any]) -> list[Any]:
+    """The staff who decide this step: township staff, or the department's officers."""
+    return [
+        r
+        for r in reviewers
+        if contains(r["jurisdiction_code"], step["village_code"])
+        and (
+            (step["level"] == "township" and r["role"] == "township_staff")
+            or (
+                step["level"] == "county"
+                and r["role"] == "officer"
+                and r["department_code"] == step["department_code"]
+            )
+        )
+    ]
+
+
+async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int) -> int:
+    """Queue one reminder per step, card and person; record the run. Returns SMS queued."""
+    calendar = await load_calendar(db, now, timezone, warning_days)
+    reviewers = await _reviewers(db)
+    queued = 0
+    for step in await _active_steps(db):
+        card = calendar.card(step["due_on"])
+        if card == "green":
+            continue
+        for person in responsible(step, reviewers):
+            queued += (
+                await enqueue(
+                    db,
+                    phone=person["phone"],
+                    template="deadline",
+                    params={
+                        "item": step["item_name_zh"],
+                        "code": format_code(step["tracking_code"]),
+                        "date": step["due_on"],
+                        "card": card,
+                    },
+                    locale=STAFF_LOCALE,
+                    now=now,
+                    application_id=step["application_id"],
+                    dedupe_key=f"deadline:{step['id']}:{card}:{person['id']}",
+                )
+                is not None
+            )
+    await db.execute(
+        "INSERT INTO job_runs (name, last_run_at) VALUES ('deadline_scan', ?) "
+        "ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at",
+        (stamp(now),),
+    )
+    return queued

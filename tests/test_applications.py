@@ -1,0 +1,323 @@
+"""Applications end to end on one node: every path, through the real pages and forms."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from edge.audit.verify import verify_chain
+from edge.db import connect_sync
+from tests.conftest import (
+    AGENT_HUANZHU,
+    AGENT_QIANJIANG,
+    OFFICER_AGRI,
+    OFFICER_CIVIL,
+    OFFICER_LAND,
+    STAFF,
+    csrf_of,
+    login,
+)
+from tests.intake_support import KEY_FIELD, photo, rows, submit
+
+ROOT = Path(__file__).resolve().parent.parent
+RECEIPT = re.compile(r"/agent/applications/([0-9A-Z]{26})/receipt")
+
+
+def _accept(client, code: str) -> str:
+    login(client, AGENT_QIANJIANG)
+    response = submit(client, code)
+    assert response.status_code == 303, response.text
+    return RECEIPT.match(response.headers["location"]).group(1)
+
+
+def _decide(
+    client,
+    settings,
+    phone: str,
+    application_id: str,
+    department: str,
+    action: str,
+    opinion: str = "",
+    materials: tuple[str, ...] = (),
+):
+    login(client, phone)
+    page = client.get(f"/staff/applications/{application_id}")
+    assert page.status_code == 200
+    step = rows(
+        settings,
+        "SELECT id FROM steps WHERE application_id = ? AND department_code = ?"
+        " AND status = 'active'",
+        application_id,
+        department,
+    )[0]["id"]
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+        "action": action,
+        "opinion": opinion,
+        "materials": list(materials),
+    }
+    return client.post(f"/staff/steps/{step}/decide", data=data, follow_redirects=False)
+
+
+def _status(settings, application_id: str) -> str:
+    return rows(settings, "SELECT status FROM applications WHERE id = ?", application_id)[0][0]
+
+
+def _sms(settings, application_id: str) -> list[str]:
+    return [
+        r["template"]
+        for r in rows(
+            settings,
+            "SELECT template FROM sms_outbox WHERE application_id = ? ORDER BY created_at, id",
+            application_id,
+        )
+    ]
+
+
+def _chain_ok(settings) -> None:
+    conn = connect_sync(settings.database_path)
+    try:
+        assert verify_chain(conn) == []
+    finally:
+        conn.close()
+
+
+def test_village_direct_item_is_certified_at_intake(client, settings):
+    application_id = _accept(client, "CW-001")
+    receipt = client.get(f"/agent/applications/{application_id}/receipt")
+    assert receipt.status_code == 200
+    assert "潘*" in receipt.text and "潘桂兰" not in receipt.text
+    assert "4505**********" in receipt.text and "13800138000" not in receipt.text
+    assert "<svg" in receipt.text  # the QR code of the tracking URL
+    assert _status(settings, application_id) == "approved"
+    seal = rows(settings, "SELECT id, kind FROM seals WHERE application_id = ?", application_id)
+    assert [s["kind"] for s in seal] == ["village_certificate"]
+    verify = client.get(f"/verify/{seal[0]['id']}")
+    assert verify.status_code == 200 and "潘桂兰" not in verify.text
+    assert _sms(settings, application_id) == ["approved"]
+    _chain_ok(settings)
+
+
+def test_three_level_joint_review_approved(client, settings):
+    application_id = _accept(client, "NY-001")
+    assert _sms(settings, application_id) == ["accepted"]
+    steps = rows(
+        settings,
+        "SELECT stage, department_code, status, due_on FROM steps "
+        "WHERE application_id = ? ORDER BY stage, department_code",
+        application_id,
+    )
+    assert [(s["stage"], s["department_code"], s["status"]) for s in steps] == [
+        (0, "township", "active"),
+        (1, "agri", "waiting"),
+        (1, "land", "waiting"),
+    ]
+    assert (
+        _decide(client, settings, STAFF, application_id, "township", "approve").status_code == 303
+    )
+    assert (
+        _decide(client, settings, OFFICER_AGRI, application_id, "agri", "approve").status_code
+        == 303
+    )
+    assert _status(settings, application_id) == "in_review"  # land has not decided yet
+    assert (
+        _decide(
+            client, settings, OFFICER_LAND, application_id, "land", "approve", "符合规划"
+        ).status_code
+        == 303
+    )
+    assert _status(settings, application_id) == "approved"
+    assert _sms(settings, application_id) == ["accepted", "approved"]
+    seal = rows(
+        settings,
+        "SELECT id FROM seals WHERE application_id = ? AND kind = 'decision'",
+        application_id,
+    )
+    assert len(seal) == 1
+    assert client.get(f"/verify/{seal[0]['id']}").status_code == 200
+    _chain_ok(settings)
+
+
+def test_rejection_needs_reasons_and_ends_the_application(client, settings):
+    application_id = _accept(client, "MZ-002")
+    _decide(client, settings, STAFF, application_id, "township", "approve")
+    refused = _decide(client, settings, OFFICER_CIVIL, application_id, "civil", "reject")
+    assert refused.status_code == 400
+    assert "不予批准时必须写明理由" in refused.text
+    assert _status(settings, application_id) == "in_review"
+    done = _decide(
+        client,
+        settings,
+        OFFICER_CIVIL,
+        application_id,
+        "civil",
+        "reject",
+        "家庭人均收入高于当地低保标准",
+    )
+    assert done.status_code == 303
+    assert _status(settings, application_id) == "rejected"
+    assert _sms(settings, application_id) == ["accepted", "rejected"]
+    assert (
+        rows(
+            settings,
+            "SELECT count(*) FROM steps WHERE application_id = ? AND status = 'waiting'",
+            application_id,
+        )[0][0]
+        == 0
+    )
+
+
+def test_return_for_supplement_and_resubmit(client, settings):
+    application_id = _accept(client, "MZ-002")
+    returned = _decide(
+        client,
+        settings,
+        STAFF,
+        application_id,
+        "township",
+        "return",
+        "户口簿照片不清楚",
+        ("household_ids",),
+    )
+    assert returned.status_code == 303
+    assert _status(settings, application_id) == "returned"
+    assert _sms(settings, application_id) == ["accepted", "returned"]
+    login(client, AGENT_QIANJIANG)
+    page = client.get(f"/agent/applications/{application_id}")
+    assert "户口簿照片不清楚" in page.text
+    assert 'name="material_household_ids"' in page.text
+    assert 'name="material_application_form"' not in page.text  # only what was asked
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+    }
+    files = [("material_household_ids", ("hukou.jpg", photo((1, 2, 3)), "image/jpeg"))]
+    again = client.post(
+        f"/agent/applications/{application_id}/supplement",
+        data=data,
+        files=files,
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    assert _status(settings, application_id) == "in_review"
+    assert (
+        rows(
+            settings,
+            "SELECT status FROM steps WHERE application_id = ? AND stage = 0",
+            application_id,
+        )[0][0]
+        == "active"
+    )
+    assert (
+        _decide(client, settings, STAFF, application_id, "township", "approve").status_code == 303
+    )
+    _chain_ok(settings)
+
+
+def test_withdraw_through_the_agent(client, settings):
+    application_id = _accept(client, "MZ-002")
+    page = client.get(f"/agent/applications/{application_id}")
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+    }
+    response = client.post(
+        f"/agent/applications/{application_id}/withdraw", data=data, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert _status(settings, application_id) == "withdrawn"
+    assert (
+        rows(
+            settings, "SELECT DISTINCT status FROM steps WHERE application_id = ?", application_id
+        )[0][0]
+        == "cancelled"
+    )
+    again = client.post(
+        f"/agent/applications/{application_id}/withdraw",
+        data=data | {"idempotency_key": "01JZZZZZZZZZZZZZZZZZZZZZZZ"},
+    )
+    assert again.status_code == 409
+    assert "不能变为" in again.text
+
+
+def test_an_id_number_typo_is_refused_and_the_form_keeps_everything(client, settings):
+    login(client, AGENT_QIANJIANG)
+    from tests.intake_support import intake_data, intake_files, open_form, resident_id
+
+    token, key = open_form(client, "MZ-002")
+    typo = resident_id()[:10] + ("1" if resident_id()[10] != "1" else "2") + resident_id()[11:]
+    data = intake_data("MZ-002", id_number=typo) | {"csrf_token": token, "idempotency_key": key}
+    response = client.post("/agent/apply/MZ-002", data=data, files=intake_files("MZ-002"))
+    assert response.status_code == 400
+    assert "校验不通过" in response.text
+    assert 'value="潘桂兰"' in response.text and f'value="{typo}"' in response.text
+    assert 'name="kept_household_ids"' in response.text  # photos are kept too
+    assert rows(settings, "SELECT count(*) FROM applications")[0][0] == 0
+
+
+def test_agent_of_another_village_cannot_see_the_application(client, settings):
+    application_id = _accept(client, "MZ-002")
+    attachment = rows(
+        settings, "SELECT id FROM attachments WHERE application_id = ?", application_id
+    )[0]["id"]
+    login(client, AGENT_HUANZHU)
+    assert client.get(f"/agent/applications/{application_id}").status_code == 404
+    assert client.get(f"/agent/applications/{application_id}/receipt").status_code == 404
+    assert client.get(f"/staff/attachments/{attachment}").status_code == 404
+    login(client, STAFF)
+    photo_response = client.get(f"/staff/attachments/{attachment}")
+    assert photo_response.status_code == 200
+    assert photo_response.headers["content-type"] == "image/jpeg"
+    assert photo_response.headers["x-content-type-options"] == "nosniff"
+    assert photo_response.headers["content-disposition"].startswith("inline;")
+    thumb = client.get(f"/staff/attachments/{attachment}/thumb")
+    assert len(thumb.content) <= 15_000
+
+
+def test_staff_reading_personal_data_is_audited(client, settings):
+    application_id = _accept(client, "MZ-002")
+    login(client, STAFF)
+    page = client.get(f"/staff/applications/{application_id}")
+    assert "潘桂兰" in page.text  # the staff detail view is the one place with full data
+    reads = rows(
+        settings,
+        "SELECT actor_id FROM audit_log WHERE action = 'read_personal_data' AND object_id = ?",
+        application_id,
+    )
+    assert len(reads) == 1
+
+
+def test_audit_verify_command_detects_an_edit_behind_the_apps_back(client, settings):
+    _accept(client, "MZ-002")
+    env = {
+        "CUNBAN_NODE_ID": "lianzhou",
+        "CUNBAN_TOWNSHIP_CODE": "450521100000",
+        "CUNBAN_DATA_DIR": str(settings.data_dir),
+        "PATH": "/usr/bin:/bin",
+    }
+    ok = subprocess.run(
+        [sys.executable, "-m", "edge", "audit", "verify"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    conn = connect_sync(settings.database_path)
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET result = 'denied' WHERE seq = 2")  # the submission
+    conn.close()
+    bad = subprocess.run(
+        [sys.executable, "-m", "edge", "audit", "verify"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert "2" in bad.stdout
