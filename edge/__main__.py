@@ -9,7 +9,7 @@ import sys
 from edge.catalog.loader import CatalogError, read_catalog
 from edge.clock import stamp, system_clock
 from edge.db import Database, DatabaseRefused
-from edge.demo import DEMO_PASSWORD, load_demo
+from edge.demo import DEMO_PASSWORD, load_demo, load_demo_applications
 from edge.reference import load_reference_data
 from edge.schema import migrate_database
 from edge.settings import Settings, SettingsError
@@ -34,6 +34,7 @@ async def _demo(settings: Settings) -> None:
         await load_reference_data(db)
         async with db.write() as conn:
             people = await load_demo(conn, settings.township_code, stamp(system_clock()))
+            await load_demo_applications(conn, settings, system_clock())
     finally:
         await db.close()
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")

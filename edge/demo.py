@@ -1,14 +1,28 @@
-"""Demo accounts for a township: one of every role, one agent per village. Idempotent."""
+"""Demo data for a township: one account of every role, applications in every state."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
+from PIL import Image, ImageDraw
 
 from edge.accounts import queries as accounts
+from edge.accounts.queries import Account
+from edge.applications import lifecycle
+from edge.applications.calendar import load_calendar
+from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.auth.passwords import hash_password
+from edge.blobs.images import prepare_photo
+from edge.blobs.queries import record as record_blob
+from edge.blobs.store import BlobStore
+from edge.catalog import queries as catalog
+from edge.clock import stamp
 from edge.jurisdictions import queries as places
+from edge.settings import Settings
 
 DEMO_PASSWORD = "cunban-demo-2026"
 
@@ -95,3 +109,132 @@ async def load_demo(conn: aiosqlite.Connection, township: str, now: str) -> list
                 now=now,
             )
     return people
+
+
+# Demo applications: (item, days ago, then what happens) — every state a new user should see.
+DEMO_STORIES = (
+    ("MZ-001", 1, ()),  # in review at the township, green
+    ("MZ-002", 12, ()),  # in review, overdue at the township: red card
+    ("YB-002", 4, ("approve",)),  # joint review at county (medical + civil)
+    ("NY-001", 9, ("approve", "approve:agri")),  # joint review, one department done
+    ("RS-002", 6, ("return",)),  # returned for supplement
+    ("CL-001", 20, ("approve", "approve:disability", "approve:civil")),  # approved
+    ("MZ-004", 15, ("approve", "reject:civil")),  # rejected with reasons
+    ("MZ-006", 3, ("withdraw",)),  # withdrawn
+    ("CW-001", 2, ()),  # village certificate issued at intake
+)
+DEMO_APPLICANTS = (
+    ("韦秀英", "450521195203150021"),
+    ("黄志强", "450521196807210034"),
+    ("李桂芬", "450521194501010022"),
+    ("陈家宝", "450521198811110019"),
+)
+
+
+def sample_value(field: dict[str, Any]) -> str:
+    """A plausible value that the field's rules accept (demo data and tests)."""
+    kind = field["type"]
+    if kind == "choice":
+        return str(field["choices"][0]["value"])
+    if kind == "number":
+        return str(max(field.get("min", 1), 1))
+    if kind == "date":
+        return "2027-06-01" if field.get("future_only") else "2020-05-01"
+    if kind == "id_number":
+        return DEMO_APPLICANTS[1][1]
+    if kind == "phone":
+        return "13912345678"
+    return "示例" * max(1, (field.get("min_length", 1) + 1) // 2)
+
+
+def _demo_photo(store: BlobStore, shade: int) -> tuple[str, str, int, int]:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (1200, 850), (250, 250, 245))
+    ImageDraw.Draw(image).rectangle((60, 60, 1140, 790), outline=(shade, 60, 60), width=12)
+    image.save(buffer, "JPEG", quality=80)
+    prepared = prepare_photo(buffer.getvalue())
+    return store.put(prepared.data), store.put(prepared.thumb), prepared.width, prepared.height
+
+
+async def _as_of(
+    conn: aiosqlite.Connection, settings: Settings, actor: Account, now: datetime
+) -> Context:
+    calendar = await load_calendar(conn, now, settings.timezone, settings.warning_working_days)
+    return Context(actor, now, calendar, settings.keys_dir)
+
+
+async def load_demo_applications(
+    conn: aiosqlite.Connection, settings: Settings, now: datetime
+) -> int:
+    """Applications in every state, made through the real lifecycle; skipped if any exist."""
+    async with conn.execute("SELECT count(*) FROM applications") as cursor:
+        if (await cursor.fetchone())[0]:
+            return 0
+    staff = {
+        row["role"] + (row["department_code"] or ""): Account.from_row(row)
+        for row in await _all(conn, "SELECT * FROM accounts")
+    }
+    agent = next(a for a in staff.values() if a.role == "agent")
+    store = BlobStore(settings.blobs_dir)
+    for index, (code, days_ago, story) in enumerate(DEMO_STORIES):
+        item = await catalog.item(conn, code)
+        assert item is not None
+        started = now - timedelta(days=days_ago)
+        uploads = []
+        for shade, material in enumerate([m for m in item["materials"] if m["required"]]):
+            sha, thumb, width, height = _demo_photo(store, 40 * shade % 255)
+            for blob in (sha, thumb):
+                await record_blob(
+                    conn, blob, "image/jpeg", store.path(blob).stat().st_size, stamp(started)
+                )
+            uploads.append(Upload("material", material["key"], sha, thumb, width, height))
+        name, id_number = DEMO_APPLICANTS[index % len(DEMO_APPLICANTS)]
+        ctx = await _as_of(conn, settings, agent, started)
+        application_id = await lifecycle.submit(
+            conn,
+            ctx,
+            item=item,
+            village_code=agent.jurisdiction_code,
+            applicant=Applicant(id_number, name, f"1390771{index:04d}"),
+            form_data={f["name"]: sample_value(f) for f in item["fields"]},
+            uploads=uploads,
+        )
+        for step_number, action in enumerate(story, start=1):
+            await _demo_action(
+                conn, settings, staff, application_id, action, started + timedelta(days=step_number)
+            )
+    return len(DEMO_STORIES)
+
+
+async def _demo_action(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    staff: dict[str, Account],
+    application_id: str,
+    action: str,
+    when: datetime,
+) -> None:
+    verb, _sep, department = action.partition(":")
+    actor = staff["officer" + department] if department else staff["township_staff"]
+    ctx = await _as_of(conn, settings, actor, when)
+    if verb == "withdraw":
+        await lifecycle.withdraw(conn, ctx, application_id)
+        return
+    steps = await _all(
+        conn,
+        "SELECT id FROM steps WHERE application_id = ? AND status = 'active' "
+        "AND department_code = ?",
+        (application_id, department or "township"),
+    )
+    opinions = {
+        "approve": "材料齐全，符合条件",
+        "reject": "经核查，家庭收入不符合救助条件",
+        "return": "户口簿照片不清晰，请重拍",
+    }
+    materials = ("hukou_book",) if verb == "return" else ()
+    await lifecycle.decide(conn, ctx, steps[0]["id"], verb, opinions[verb], materials)
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())

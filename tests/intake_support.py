@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from edge.catalog.loader import read_catalog
+from edge.demo import sample_value
 from edge.id_numbers import check_character
 from tests.conftest import csrf_of
 
@@ -32,27 +33,11 @@ def photo(
     return buffer.getvalue()
 
 
-def field_value(field: dict[str, Any]) -> str:
-    """A value the field's rules accept."""
-    kind = field["type"]
-    if kind == "choice":
-        return str(field["choices"][0]["value"])
-    if kind == "number":
-        return str(field.get("min", 1) if field.get("min", 1) > 0 else 1)
-    if kind == "date":
-        return "2027-06-01" if field.get("future_only") else "2020-05-01"
-    if kind == "id_number":
-        return resident_id("19850101", "456")
-    if kind == "phone":
-        return "13912345678"
-    return "示例内容" * max(1, field.get("min_length", 1) // 4 + 1)
-
-
 def intake_data(code: str, **applicant: str) -> dict[str, str]:
     """Form fields of a complete intake for item `code`."""
     data = {"id_number": resident_id(), "name": "潘桂兰", "phone": "13800138000", **applicant}
     for field in ITEMS[code]["fields"]:
-        data[f"f_{field['name']}"] = field_value(field)
+        data[f"f_{field['name']}"] = sample_value(field)
     return data
 
 

@@ -321,3 +321,31 @@ def test_audit_verify_command_detects_an_edit_behind_the_apps_back(client, setti
     )
     assert bad.returncode == 1
     assert "2" in bad.stdout
+
+
+def test_demo_data_shows_every_state_and_loads_once(settings):
+    import asyncio
+
+    from edge.clock import system_clock
+    from edge.db import Database
+    from edge.demo import load_demo_applications
+    from tests.conftest import prepare
+
+    asyncio.run(prepare(settings))
+
+    async def load() -> int:
+        db = Database(settings.database_path)
+        await db.open()
+        try:
+            async with db.write() as conn:
+                return await load_demo_applications(conn, settings, system_clock())
+        finally:
+            await db.close()
+
+    assert asyncio.run(load()) > 0
+    assert asyncio.run(load()) == 0
+    statuses = {r[0] for r in rows(settings, "SELECT status FROM applications")}
+    assert statuses == {"in_review", "returned", "approved", "rejected", "withdrawn"}
+    kinds = {r[0] for r in rows(settings, "SELECT kind FROM seals")}
+    assert kinds == {"decision", "village_certificate"}
+    _chain_ok(settings)

@@ -92,3 +92,56 @@ def test_htmx_is_vendored_and_pinned():
     root = Path(__file__).resolve().parent.parent
     script = (root / "static/js/htmx.min.js").read_text(encoding="utf-8")
     assert "4.0.1" in script
+
+
+def _measure(client, path: str) -> tuple[int, int]:
+    """(HTML + CSS gzip bytes, SQL statements run) of one page view."""
+    statements: list[str] = []
+
+    def count(sql: str) -> None:
+        if sql.lstrip().split(" ", 1)[0].upper() in (
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "WITH",
+        ):
+            statements.append(sql)
+
+    db = client.app.state.db
+    db.add_tracer(count)
+    try:
+        page = client.get(path)
+    finally:
+        db.remove_tracer(count)
+    assert page.status_code == 200, path
+    css = CSS_LINK.findall(page.text)[0]
+    return _gz(page.content) + _gz(client.get(css).content), len(statements)
+
+
+def test_application_pages_fit_the_budgets(client, settings):
+    from tests.intake_support import rows, submit
+
+    login(client, AGENT_QIANJIANG)
+    receipt = submit(client, "NY-001").headers["location"]
+    application_id = receipt.split("/")[3]
+    code = rows(settings, "SELECT tracking_code FROM applications")[0][0]
+    pages = {
+        "intake form": (AGENT_QIANJIANG, "/agent/apply/NY-001"),
+        "agent home": (AGENT_QIANJIANG, "/agent/"),
+        "receipt": (AGENT_QIANJIANG, receipt),
+        "staff queue": (STAFF, "/staff/"),
+        "staff file": (STAFF, f"/staff/applications/{application_id}"),
+        "tracking": (None, f"/track/{code}"),
+    }
+    report = {}
+    for name, (phone, path) in pages.items():
+        if phone:
+            login(client, phone)
+        else:
+            client.cookies.clear()
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 12, (name, queries)
+    print("\npage budgets (gzip bytes, SQL statements):", report)
