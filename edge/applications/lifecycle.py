@@ -21,6 +21,7 @@ from edge.applications.calendar import WorkCalendar
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
 from edge.clock import stamp
+from edge.i18n import gettext as _
 from edge.masking import mask_id_number, mask_name
 from edge.seals.signing import seal
 from edge.sms.outbox import enqueue as enqueue_sms
@@ -271,10 +272,12 @@ async def decide(
     """
     step = await queries.step(db, step_id)
     if step is None:
-        raise states.IllegalTransition(states.label("cancelled"))
+        raise states.IllegalTransition(_("没有这个办理环节。"))
     app = await queries.application(db, step["application_id"])
     if app["status"] != "in_review":
-        states.check(states.APPLICATION, app["status"], "approved")
+        raise states.IllegalTransition(
+            _("申请当前状态为“%(status)s”，不能办理。") % {"status": states.label(app["status"])}
+        )
     if action == "approve":
         await _approve(db, ctx, app, step, opinion)
     elif action == "reject":

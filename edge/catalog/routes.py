@@ -39,7 +39,8 @@ async def service_list(request: Request) -> Response:
     )
 
 
-async def _guide(request: Request) -> dict[str, Any]:
+async def item_or_404(request: Request) -> dict[str, Any]:
+    """The active item named by the `code` path parameter, or a 404 page."""
     async with request.app.state.db.read() as db:
         guide = await queries.item(db, request.path_params["code"])
     if guide is None:
@@ -50,14 +51,14 @@ async def _guide(request: Request) -> dict[str, Any]:
 async def service_guide(request: Request) -> Response:
     """Everything a resident needs to know before going to the village service point."""
     return render(
-        request, "edge/catalog/guide.html", {"item": await _guide(request), "labels": LABELS}
+        request, "edge/catalog/guide.html", {"item": await item_or_404(request), "labels": LABELS}
     )
 
 
 async def service_notice(request: Request) -> Response:
     """The printable one-time notice (一次性告知单)."""
     return render(
-        request, "edge/catalog/notice.html", {"item": await _guide(request), "labels": LABELS}
+        request, "edge/catalog/notice.html", {"item": await item_or_404(request), "labels": LABELS}
     )
 
 

@@ -23,6 +23,7 @@ from edge.auth.access import require
 from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
 from edge.catalog.labels import LABELS
+from edge.catalog.routes import item_or_404
 from edge.clock import stamp
 from edge.i18n import gettext as _
 from edge.intake.uploads import material_uploads, signature_upload, token_of
@@ -32,14 +33,6 @@ from edge.templating import render
 
 def _agent(request: Request) -> Account:
     return require(request, "agent")
-
-
-async def _item(request: Request) -> dict[str, Any]:
-    async with request.app.state.db.read() as db:
-        item = await catalog.item(db, request.path_params["code"])
-    if item is None:
-        raise HTTPException(status_code=404, detail=_("没有找到这个办事事项，请返回目录重新查找。"))
-    return item
 
 
 async def agent_home(request: Request) -> Response:
@@ -83,7 +76,7 @@ def _form_page(
 async def intake_form(request: Request) -> Response:
     """An empty application form with a fresh idempotency key."""
     _agent(request)
-    item = await _item(request)
+    item = await item_or_404(request)
     values = {
         "key": str(ULID()),
         "applicant": {},
@@ -98,7 +91,7 @@ async def intake_form(request: Request) -> Response:
 async def submit_intake(request: Request) -> Response:
     """Check everything; store photos; accept once per key; answer only after commit."""
     agent = _agent(request)
-    item = await _item(request)
+    item = await item_or_404(request)
     form = await request.form()
     state = request.app.state
     async with state.db.read() as db:
@@ -233,10 +226,15 @@ async def receipt(request: Request) -> Response:
     )
 
 
-async def agent_application(request: Request) -> Response:
-    """One application of my village: where it is, what was asked for, what I can do."""
-    agent = _agent(request)
-    app, steps, _attachments, supplements = await _own(request, agent)
+def _application_page(
+    request: Request,
+    app: Any,
+    steps: list[Any],
+    supplements: list[Any],
+    errors: dict[str, str],
+    key: str,
+    status: int = 200,
+) -> Response:
     return render(
         request,
         "edge/intake/application.html",
@@ -249,11 +247,18 @@ async def agent_application(request: Request) -> Response:
             "applicant": mask_name(app["applicant_name"]),
             "status_label": states.label,
             "asked": _asked(supplements),
-            "errors": {},
-            "key": str(ULID()),
-            "json": json,
+            "errors": errors,
+            "key": key,
         },
+        status_code=status,
     )
+
+
+async def agent_application(request: Request) -> Response:
+    """One application of my village: where it is, what was asked for, what I can do."""
+    agent = _agent(request)
+    app, steps, _attachments, supplements = await _own(request, agent)
+    return _application_page(request, app, steps, supplements, {}, str(ULID()))
 
 
 def _asked(supplements: list[Any]) -> list[str]:
@@ -266,28 +271,11 @@ async def supplement(request: Request) -> Response:
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
     form = await request.form()
-    item = _item_of(app)
-    asked = [m for m in item["materials"] if m["key"] in _asked(supplements)]
+    asked = [m for m in _item_of(app)["materials"] if m["key"] in _asked(supplements)]
     uploads, errors = await material_uploads(request.app.state.blobs, form, asked, require=True)
     if errors:
-        return render(
-            request,
-            "edge/intake/application.html",
-            {
-                "app": app,
-                "item": item,
-                "steps": steps,
-                "supplements": supplements,
-                "code": format_code(app["tracking_code"]),
-                "applicant": mask_name(app["applicant_name"]),
-                "status_label": states.label,
-                "asked": _asked(supplements),
-                "errors": errors,
-                "key": str(form.get("idempotency_key", "")),
-                "json": json,
-            },
-            status_code=400,
-        )
+        key = str(form.get("idempotency_key", ""))
+        return _application_page(request, app, steps, supplements, errors, key, 400)
     return await _change(request, agent, app["id"], "resubmit", uploads)
 
 
