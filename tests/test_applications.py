@@ -13,7 +13,6 @@ from tests.conftest import (
     AGENT_HUANZHU,
     AGENT_QIANJIANG,
     OFFICER_AGRI,
-    OFFICER_CIVIL,
     OFFICER_LAND,
     STAFF,
     csrf_of,
@@ -138,36 +137,36 @@ def test_three_level_joint_review_approved(client, settings):
     )
     assert len(seal) == 1
     assert client.get(f"/verify/{seal[0]['id']}").status_code == 200
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[0][
+        0
+    ]
+    assert "已办结（批准）" in client.get(f"/track/{code}").text
     _chain_ok(settings)
 
 
-def test_rejection_needs_reasons_and_ends_the_application(client, settings):
-    application_id = _accept(client, "MZ-002")
+def test_rejection_in_a_joint_review_needs_reasons_and_ends_the_application(client, settings):
+    application_id = _accept(client, "NY-001")
     _decide(client, settings, STAFF, application_id, "township", "approve")
-    refused = _decide(client, settings, OFFICER_CIVIL, application_id, "civil", "reject")
+    refused = _decide(client, settings, OFFICER_AGRI, application_id, "agri", "reject")
     assert refused.status_code == 400
     assert "不予批准时必须写明理由" in refused.text
     assert _status(settings, application_id) == "in_review"
     done = _decide(
-        client,
-        settings,
-        OFFICER_CIVIL,
-        application_id,
-        "civil",
-        "reject",
-        "家庭人均收入高于当地低保标准",
+        client, settings, OFFICER_AGRI, application_id, "agri", "reject", "选址占用永久基本农田"
     )
     assert done.status_code == 303
     assert _status(settings, application_id) == "rejected"
     assert _sms(settings, application_id) == ["accepted", "rejected"]
-    assert (
-        rows(
-            settings,
-            "SELECT count(*) FROM steps WHERE application_id = ? AND status = 'waiting'",
-            application_id,
-        )[0][0]
-        == 0
-    )
+    land = rows(
+        settings,
+        "SELECT status FROM steps WHERE application_id = ? AND department_code = 'land'",
+        application_id,
+    )[0][0]
+    assert land == "cancelled"  # the other department of the joint review has nothing left to do
+    login(client, OFFICER_LAND)
+    page = client.get(f"/staff/applications/{application_id}")
+    assert "不予批准" in page.text and 'action="/staff/steps/' not in page.text
+    _chain_ok(settings)
 
 
 def test_return_for_supplement_and_resubmit(client, settings):
