@@ -348,3 +348,13 @@ def test_demo_data_shows_every_state_and_loads_once(settings):
     kinds = {r[0] for r in rows(settings, "SELECT kind FROM seals")}
     assert kinds == {"decision", "village_certificate"}
     _chain_ok(settings)
+
+
+def test_node_admin_sees_the_sms_outbox_with_masked_phones(client, settings):
+    _accept(client, "MZ-002")
+    assert client.get("/admin/sms").status_code == 403  # the agent may not
+    login(client, "13807710001")
+    page = client.get("/admin/sms")
+    assert page.status_code == 200
+    assert "138****8000" in page.text and "13800138000" not in page.text
+    assert "已受理" in page.text
