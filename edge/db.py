@@ -119,4 +119,9 @@ class Database:
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+            try:
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # e.g. disk full: leave the writer usable
+                    await conn.execute("ROLLBACK")
+                raise

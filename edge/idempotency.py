@@ -42,6 +42,16 @@ async def replay(db: aiosqlite.Connection, key: str, account_id: str, digest: st
     return row["result_url"]
 
 
+async def earlier_result(db: aiosqlite.Connection, key: str, account_id: str) -> str | None:
+    """The first result of `key` for this account, before the request is even parsed."""
+    async with db.execute(
+        "SELECT result_url FROM idempotency_keys WHERE key = ? AND account_id = ?",
+        (key, account_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row["result_url"] if row else None
+
+
 async def remember(
     db: aiosqlite.Connection, key: str, account_id: str, digest: str, result_url: str, now: str
 ) -> None:

@@ -188,3 +188,98 @@ def test_tracking_by_code_masks_and_then_unlocks_with_the_phone(client, settings
     assert wrong.status_code == 400 and "后四位不对" in wrong.text
     right = client.post(f"/track/{code}", data={"csrf_token": csrf_of(page.text), "last4": "8000"})
     assert right.status_code == 200 and 'name="last4"' not in right.text
+
+
+def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
+    application_id = _accept(client)
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[0][
+        0
+    ]
+    client.cookies.clear()
+    token = csrf_of(client.get(f"/track/{code}").text)
+
+    def guess(n: int):
+        return client.post(f"/track/{code}", data={"csrf_token": token, "last4": f"{n:04d}"})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = [r.status_code for r in pool.map(guess, range(100, 140))]
+    assert statuses.count(400) <= 5  # wrong digits actually compared
+    assert statuses.count(429) >= 35
+    right = client.post(f"/track/{code}", data={"csrf_token": token, "last4": "8000"})
+    assert right.status_code == 429  # still locked, even for the right digits
+
+
+def test_a_retried_supplement_gets_the_first_answer(client, settings):
+    application_id = _accept(client)
+    login(client, STAFF)
+    page = client.get(f"/staff/applications/{application_id}")
+    step_id = _township_step(settings, application_id)["id"]
+    client.post(
+        f"/staff/steps/{step_id}/decide",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "idempotency_key": KEY_FIELD.search(page.text).group(1),
+            "action": "return",
+            "materials": ["household_ids", "income_proof"],
+        },
+    )
+    login(client, AGENT_QIANJIANG)
+    page = client.get(f"/agent/applications/{application_id}")
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+    }
+    only_one = [("material_household_ids", ("h.jpg", photo((5, 5, 5)), "image/jpeg"))]
+    missing = client.post(
+        f"/agent/applications/{application_id}/supplement", data=data, files=only_one
+    )
+    assert missing.status_code == 400  # income_proof is optional in the catalog, but was asked
+    both = [*only_one, ("material_income_proof", ("i.jpg", photo((6, 6, 6)), "image/jpeg"))]
+    first = client.post(
+        f"/agent/applications/{application_id}/supplement",
+        data=data,
+        files=both,
+        follow_redirects=False,
+    )
+    retry = client.post(
+        f"/agent/applications/{application_id}/supplement",
+        data=data,
+        files=both,
+        follow_redirects=False,
+    )
+    assert (first.status_code, retry.status_code) == (303, 303)
+    assert first.headers["location"] == retry.headers["location"]
+    assert (
+        rows(
+            settings,
+            "SELECT count(*) FROM attachments WHERE application_id = ? AND "
+            "material_key = 'income_proof'",
+            application_id,
+        )[0][0]
+        == 1
+    )
+
+
+def test_photos_are_for_reviewers_only_and_each_view_is_audited(client, settings):
+    application_id = _accept(client)
+    attachment = rows(
+        settings, "SELECT id FROM attachments WHERE application_id = ?", application_id
+    )[0]["id"]
+    login(client, "13807710001")  # the node admin runs the machine, not the files
+    assert client.get(f"/staff/attachments/{attachment}").status_code == 403
+    login(client, STAFF)
+    response = client.get(f"/staff/attachments/{attachment}")
+    assert response.headers["cache-control"] == "no-store"
+    reads = rows(
+        settings,
+        "SELECT count(*) FROM audit_log WHERE action = 'read_personal_data' AND object_id = ?",
+        attachment,
+    )
+    assert reads[0][0] == 1
+
+
+def test_full_width_digits_are_not_a_phone_number(client):
+    login(client, AGENT_QIANJIANG)
+    response = submit(client, "MZ-002", phone="１３８００１３８０００")
+    assert response.status_code == 400
+    assert "请填写11位手机号码" in response.text

@@ -19,7 +19,7 @@ def can_view(account: Account, village_code: str, departments: Iterable[str]) ->
         return account.jurisdiction_code == village_code
     if account.role == "officer":
         return account.department_code in set(departments)
-    return account.role in ("township_staff", "supervisor", "node_admin")
+    return account.role in ("township_staff", "supervisor")
 
 
 def can_decide(account: Account, step: Any, village_code: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiosqlite
@@ -84,13 +85,14 @@ async def attachment(db: aiosqlite.Connection, attachment_id: str) -> Any:
     )
 
 
-async def supplements(db: aiosqlite.Connection, application_id: str) -> list[Any]:
-    """Supplement requests (补正), newest first."""
-    return await _all(
+async def supplements(db: aiosqlite.Connection, application_id: str) -> list[dict[str, Any]]:
+    """Supplement requests (补正), newest first, with `material_keys` as a list."""
+    found = await _all(
         db,
         "SELECT * FROM supplement_requests WHERE application_id = ? ORDER BY requested_at DESC",
         (application_id,),
     )
+    return [{**dict(row), "material_keys": json.loads(row["material_keys"])} for row in found]
 
 
 async def seals_of(db: aiosqlite.Connection, application_id: str) -> list[Any]:

@@ -9,7 +9,7 @@ from edge.i18n import gettext as _
 
 def is_mobile(phone: str) -> bool:
     """An 11-digit mainland mobile number."""
-    return len(phone) == 11 and phone.isdigit() and phone.startswith("1")
+    return len(phone) == 11 and phone.isascii() and phone.isdecimal() and phone.startswith("1")
 
 
 def safe_next(value: str | None) -> str:

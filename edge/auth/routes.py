@@ -44,29 +44,29 @@ async def login(request: Request) -> Response:
     if errors:
         return _form(request, values, errors, 400)
     now = state.clock()
-    async with state.db.read() as db:
-        until = await lockout.locked_until(db, values["phone"], now)
-        row = None if until else await accounts.by_phone(db, values["phone"])
+    settings = state.settings
+    async with state.db.write() as db:
+        until = await lockout.begin_attempt(
+            db, values["phone"], now, settings.login_max_failures, settings.login_lock_minutes
+        )
+        if until:
+            await _audit_login(db, None, "locked", stamp(now))
     if until:
         minutes = math.ceil((until - now).total_seconds() / 60)
         message = _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
         return _form(request, values, {"form": message}, 429)
+    async with state.db.read() as db:
+        row = await accounts.by_phone(db, values["phone"])
     ok = await run_in_threadpool(
         verify_password, row["password_hash"] if row else None, values["password"]
     )
     if not ok or row is None or not row["active"]:
         async with state.db.write() as db:
-            locked = await lockout.record_failure(
-                db,
-                values["phone"],
-                now,
-                state.settings.login_max_failures,
-                state.settings.login_lock_minutes,
-            )
+            locked = await lockout.is_locked(db, values["phone"], now)
             await _audit_login(db, row, "locked" if locked else "failed", stamp(now))
         message = (
             _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
-            % {"minutes": state.settings.login_lock_minutes}
+            % {"minutes": settings.login_lock_minutes}
             if locked
             else _("手机号码或密码不正确。")
         )

@@ -263,7 +263,7 @@ async def agent_application(request: Request) -> Response:
 
 def _asked(supplements: list[Any]) -> list[str]:
     open_requests = [s for s in supplements if s["resolved_at"] is None]
-    return json.loads(open_requests[0]["material_keys"]) if open_requests else []
+    return open_requests[0]["material_keys"] if open_requests else []
 
 
 async def supplement(request: Request) -> Response:
@@ -271,7 +271,16 @@ async def supplement(request: Request) -> Response:
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
     form = await request.form()
-    asked = [m for m in _item_of(app)["materials"] if m["key"] in _asked(supplements)]
+    async with request.app.state.db.read() as db:
+        done = await idempotency.earlier_result(db, str(form.get("idempotency_key", "")), agent.id)
+    if done:  # a retry after the first post committed: same answer, nothing new
+        return RedirectResponse(done, status_code=303)
+    # every material asked for must come back, even one the catalog marks optional
+    asked = [
+        {**m, "required": True}
+        for m in _item_of(app)["materials"]
+        if m["key"] in _asked(supplements)
+    ]
     uploads, errors = await material_uploads(request.app.state.blobs, form, asked, require=True)
     if errors:
         key = str(form.get("idempotency_key", ""))

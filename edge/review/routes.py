@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aiosqlite
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -28,7 +29,7 @@ from edge.templating import render
 from edge.workdays.arithmetic import CARD_LABELS
 
 CARD_ORDER = {"red": 0, "yellow": 1, "green": 2}
-VIEWER_ROLES = (*REVIEW_ROLES, "agent", "node_admin")
+VIEWER_ROLES = (*REVIEW_ROLES, "agent")
 
 
 async def queue(request: Request) -> Response:
@@ -62,6 +63,23 @@ async def queue(request: Request) -> Response:
     )
 
 
+async def _audit_read(
+    db: aiosqlite.Connection, account: Account, object_type: str, object_id: str, at: str
+) -> None:
+    """Every staff read of personal data (a file, a photo) goes into the audit log."""
+    await audit(
+        db,
+        actor_id=account.id,
+        role=account.role,
+        jurisdiction_code=account.jurisdiction_code,
+        action="read_personal_data",
+        object_type=object_type,
+        object_id=object_id,
+        result="ok",
+        at=at,
+    )
+
+
 def _departments(app: Any) -> list[str]:
     return [d for stage in json.loads(app["item_body"])["route"] for d in stage["departments"]]
 
@@ -74,17 +92,7 @@ async def application(request: Request) -> Response:
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or not can_view(account, app["village_code"], _departments(app)):
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        await audit(
-            db,
-            actor_id=account.id,
-            role=account.role,
-            jurisdiction_code=account.jurisdiction_code,
-            action="read_personal_data",
-            object_type="application",
-            object_id=app["id"],
-            result="ok",
-            at=stamp(state.clock()),
-        )
+        await _audit_read(db, account, "application", app["id"], stamp(state.clock()))
         steps = await queries.steps(db, app["id"])
         attachments = await queries.attachments(db, app["id"])
         supplements = await queries.supplements(db, app["id"])
@@ -130,7 +138,6 @@ def _file_page(
             "labels": LABELS,
             "card": calendar.card,
             "card_labels": CARD_LABELS,
-            "json": json,
         },
         status_code=status,
     )
@@ -169,7 +176,8 @@ async def decide(request: Request) -> Response:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except states.IllegalTransition as exc:
         errors["action"] = str(exc)
-    async with state.db.read() as db:
+    async with state.db.write() as db:
+        await _audit_read(db, account, "application", app["id"], stamp(state.clock()))
         parts = [
             await queries.steps(db, app["id"]),
             await queries.attachments(db, app["id"]),
@@ -192,6 +200,8 @@ async def attachment(request: Request) -> Response:
     if size not in (None, "thumb"):
         raise HTTPException(status_code=404)
     thumb = size == "thumb"
+    async with request.app.state.db.write() as db:
+        await _audit_read(db, account, "attachment", row["id"], stamp(request.app.state.clock()))
     sha = row["thumb_sha256"] if thumb else row["sha256"]
     data = request.app.state.blobs.read(sha)
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
@@ -200,7 +210,7 @@ async def attachment(request: Request) -> Response:
         media_type=kind,
         headers={
             "Content-Disposition": f'inline; filename="{row["material_key"]}-{sha[:8]}.{kind[6:]}"',
-            "Cache-Control": "private, max-age=86400",
+            "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
     )

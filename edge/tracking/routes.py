@@ -87,16 +87,16 @@ async def track_details(request: Request) -> Response:
     digits = str((await request.form()).get("last4", "")).strip()
     key = f"track:{app['tracking_code']}"
     now = state.clock()
-    async with state.db.read() as db:
-        locked = await lockout.locked_until(db, key, now)
+    async with state.db.write() as db:
+        locked = await lockout.begin_attempt(
+            db, key, now, state.settings.login_max_failures, state.settings.login_lock_minutes
+        )
     if locked:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
     if not hmac.compare_digest(digits.encode(), app["applicant_phone"][-4:].encode()):
-        async with state.db.write() as db:
-            await lockout.record_failure(
-                db, key, now, state.settings.login_max_failures, state.settings.login_lock_minutes
-            )
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
+    async with state.db.write() as db:
+        await lockout.clear(db, key)
     async with state.db.read() as db:
         details = {
             "supplements": await queries.supplements(db, app["id"]),
