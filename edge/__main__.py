@@ -1,4 +1,4 @@
-"""Command line: python -m edge migrate | serve | worker | demo | audit verify | catalog-check."""
+"""Command line of an edge node: migrate, serve, worker, replicate, restore, demo, audit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from edge.clock import stamp, system_clock
 from edge.db import Database, DatabaseRefused
 from edge.demo import DEMO_PASSWORD, load_demo, load_demo_applications
 from edge.reference import load_reference_data
+from edge.replication import RestoreRefused, replicate
+from edge.replication import restore as restore_database
 from edge.schema import migrate_database
 from edge.settings import Settings, SettingsError
 
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="load demo accounts (idempotent) and list them")
     commands.add_parser("catalog-check", help="check the catalog files and exit")
     commands.add_parser("worker", help="run the huey worker (SMS outbox, deadline scan)")
+    commands.add_parser("replicate", help="become `litestream replicate` for this node")
+    restore = commands.add_parser("restore", help="rebuild edge.db from its replica (DR)")
+    restore.add_argument("--force", action="store_true", help="overwrite an existing edge.db")
     audit = commands.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"], help="verify the hash chain")
     args = parser.parse_args(argv)
@@ -63,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             asyncio.run(_demo(settings))
             return 0
+        if args.command == "restore":
+            print(restore_database(settings, force=args.force))
+            return 0
+        if args.command == "replicate":
+            asyncio.run(_prepare(settings))  # Litestream needs the database in WAL mode
+            replicate(settings)
         if args.command == "audit":
             from edge.audit.verify import main as verify_audit
 
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
             run_worker(settings)
         return 0
-    except (SettingsError, DatabaseRefused, CatalogError) as exc:
+    except (SettingsError, DatabaseRefused, CatalogError, RestoreRefused) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -67,7 +69,19 @@ async def check_ours(conn: aiosqlite.Connection, application_id: int, path: Path
 async def migrate(
     conn: aiosqlite.Connection, directory: Path, application_id: int, path: Path
 ) -> int:
-    """Apply every migration newer than the database's user_version; return the new version."""
+    """Apply every migration newer than the database's user_version; return the new version.
+
+    A lock file beside the database keeps two processes of one node (web, worker, replicate)
+    from reading the same old version and applying a script twice.
+    """
+    with open(f"{path}.migrate-lock", "w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+        return await _migrate_locked(conn, directory, application_id, path)
+
+
+async def _migrate_locked(
+    conn: aiosqlite.Connection, directory: Path, application_id: int, path: Path
+) -> int:
     migrations = discover(directory)
     version = await check_ours(conn, application_id, path)
     if version > len(migrations):

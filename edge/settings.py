@@ -57,6 +57,14 @@ def from_environ(cls: type[T], environ: Mapping[str, str], prefix: str = ENV_PRE
     return settings
 
 
+def child_environ(drop: tuple[str, ...] = ("AWS_CA_BUNDLE",)) -> dict[str, str]:
+    """The environment for a child process such as Litestream, without `drop`.
+
+    AWS_CA_BUNDLE breaks Litestream's S3 client in this environment (DESIGN.md §2).
+    """
+    return {name: value for name, value in os.environ.items() if name not in drop}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an edge node can be told; see README for each setting."""
@@ -78,6 +86,7 @@ class Settings:
     sms_http_url: str = ""
     sms_http_secret: str = ""
     sms_max_attempts: int = 6
+    replica_dir: Path = Path("var/replica")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +121,11 @@ class Settings:
     def keys_dir(self) -> Path:
         """Private seal keys of this node's offices (never replicated)."""
         return self.data_dir / "keys"
+
+    @property
+    def replica_path(self) -> Path:
+        """Where Litestream keeps this node's database replica (the embedded `file` store)."""
+        return self.replica_dir / "nodes" / self.node_id / "edge.db"
 
     @property
     def queue_path(self) -> Path:

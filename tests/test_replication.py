@@ -1,0 +1,108 @@
+"""Litestream with the embedded file replica: replicate, lose the node, restore, carry on."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from edge.app import create_app
+from edge.audit.verify import verify_chain
+from edge.clock import system_clock
+from edge.db import Database, connect_sync
+from edge.demo import load_demo_applications
+from edge.replication import config, replicate_once
+from edge.settings import Settings, child_environ
+from tests.conftest import prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ("accounts", "applications", "steps", "attachments", "seals", "audit_log", "sms_outbox")
+
+
+def _fingerprint(path: Path) -> dict[str, tuple[int, str]]:
+    with sqlite3.connect(path) as conn:
+        return {
+            table: (
+                len(found := conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()),
+                hashlib.sha256(repr(found).encode()).hexdigest(),
+            )
+            for table in TABLES
+        }
+
+
+async def _with_applications(settings: Settings) -> None:
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            await load_demo_applications(conn, settings, system_clock())
+    finally:
+        await db.close()
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "CUNBAN_NODE_ID": settings.node_id,
+        "CUNBAN_TOWNSHIP_CODE": settings.township_code,
+        "CUNBAN_DATA_DIR": str(settings.data_dir),
+        "CUNBAN_REPLICA_DIR": str(settings.replica_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "edge", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_disaster_recovery_drill(tmp_path):
+    settings = Settings(
+        node_id="lianzhou",
+        township_code="450521100000",
+        data_dir=tmp_path / "edge",
+        replica_dir=tmp_path / "replica",
+    )
+    asyncio.run(prepare(settings))
+    asyncio.run(_with_applications(settings))
+    before = _fingerprint(settings.database_path)
+    assert before["applications"][0] > 0
+    replicate_once(settings)  # real Litestream, file replica
+    assert settings.replica_path.exists()
+
+    refused = _cli(settings, "restore")
+    assert refused.returncode == 2 and "exists" in refused.stderr
+
+    for suffix in ("", "-wal", "-shm"):  # the node's disk dies
+        Path(f"{settings.database_path}{suffix}").unlink(missing_ok=True)
+    restored = _cli(settings, "restore")
+    assert restored.returncode == 0, restored.stderr
+    assert "integrity check passed" in restored.stdout
+    assert _fingerprint(settings.database_path) == before
+    conn = connect_sync(settings.database_path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert verify_chain(conn) == []
+    finally:
+        conn.close()
+
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        health = client.get("/healthz").json()  # the node carries on with its data
+        assert health["database_ok"] and health["schema_version"] == 2
+        assert "办事指南" in client.get("/services").text
+
+
+def test_litestream_runs_without_the_ca_bundle_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    assert "AWS_CA_BUNDLE" not in child_environ()
+    settings = Settings(node_id="fucheng", township_code="450503101000", data_dir=tmp_path)
+    replica = config(settings)["dbs"][0]["replica"]  # type: ignore[index]
+    assert replica["type"] == "file"
+    assert replica["path"].endswith("nodes/fucheng/edge.db")
