@@ -160,9 +160,10 @@ async def submit_intake(request: Request) -> Response:
 
 async def _record_blobs(db: Any, state: Any, upload: lifecycle.Upload) -> None:
     for sha in (upload.sha256, upload.thumb_sha256):
-        data = state.blobs.read(sha)
-        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-        await record_blob(db, sha, kind, len(data), stamp(state.clock()))
+        path = state.blobs.path(sha)
+        with path.open("rb") as handle:
+            kind = "image/png" if handle.read(4) == b"\x89PNG" else "image/jpeg"
+        await record_blob(db, sha, kind, path.stat().st_size, stamp(state.clock()))
 
 
 async def id_check(request: Request) -> Response:
