@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import aiosqlite
 
 from edge.jurisdictions.loader import read_tree
@@ -18,11 +20,16 @@ def parse_registry(text: str) -> list[tuple[str, str, str]]:
     return entries
 
 
+@cache
+def _tree() -> dict[str, dict[str, str]]:
+    return {row["code"]: row for row in read_tree()}
+
+
 async def register(
     db: aiosqlite.Connection, node_id: str, township_code: str, base_url: str, now: str
 ) -> None:
     """Add or update a node; its names come from the jurisdiction tree."""
-    tree = {row["code"]: row for row in read_tree()}
+    tree = _tree()
     township = tree.get(township_code)
     if township is None or township["level"] != "township":
         raise ValueError(f"{township_code} is not a township in the jurisdiction tree")

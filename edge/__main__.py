@@ -7,13 +7,12 @@ import asyncio
 import sys
 
 from edge.catalog.loader import CatalogError, read_catalog
-from edge.clock import stamp, system_clock
+from edge.clock import system_clock
 from edge.db import Database, DatabaseRefused
-from edge.demo import DEMO_PASSWORD, load_demo, load_demo_applications
-from edge.reference import load_reference_data
+from edge.demo import DEMO_PASSWORD, load_demo_node
+from edge.reference import prepare_database
 from edge.replication import RestoreRefused, replicate
 from edge.replication import restore as restore_database
-from edge.schema import migrate_database
 from edge.settings import Settings, SettingsError
 
 
@@ -21,24 +20,14 @@ async def _prepare(settings: Settings) -> tuple[int, str]:
     db = Database(settings.database_path)
     await db.open()
     try:
-        version = await migrate_database(db)
-        loaded = await load_reference_data(db)
+        version, loaded = await prepare_database(db)
     finally:
         await db.close()
     return version, loaded.version
 
 
-async def _demo(settings: Settings) -> None:
-    db = Database(settings.database_path)
-    await db.open()
-    try:
-        await migrate_database(db)
-        await load_reference_data(db)
-        async with db.write() as conn:
-            people = await load_demo(conn, settings.township_code, stamp(system_clock()))
-            await load_demo_applications(conn, settings, system_clock())
-    finally:
-        await db.close()
+def _demo(settings: Settings) -> None:
+    people = asyncio.run(load_demo_node(settings, system_clock()))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
     for person in people:
         print(f"  {person.phone}  {person.role:<15} {person.name}")
@@ -66,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = Settings.from_environ()
         if args.command == "demo":
-            asyncio.run(_demo(settings))
+            _demo(settings)
             return 0
         if args.command == "restore":
             print(restore_database(settings, force=args.force))
@@ -79,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return verify_audit(settings.database_path)
         if args.command == "serve" and settings.demo:
-            asyncio.run(_demo(settings))
+            _demo(settings)
         version, catalog_version = asyncio.run(_prepare(settings))
         print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
         if args.command == "serve":

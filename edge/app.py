@@ -23,9 +23,8 @@ from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.locale_middleware import LocaleMiddleware
-from edge.reference import load_reference_data
+from edge.reference import prepare_database
 from edge.review import routes as review_routes
-from edge.schema import migrate_database
 from edge.seals import routes as seal_routes
 from edge.security_headers import SecurityHeadersMiddleware
 from edge.settings import Settings
@@ -61,8 +60,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
         try:
-            await migrate_database(db)
-            await load_reference_data(db)
+            await prepare_database(db)
             yield
         finally:
             await db.close()

@@ -21,7 +21,9 @@ from edge.blobs.queries import record as record_blob
 from edge.blobs.store import BlobStore
 from edge.catalog import queries as catalog
 from edge.clock import stamp
+from edge.db import Database
 from edge.jurisdictions import queries as places
+from edge.reference import prepare_database
 from edge.settings import Settings
 
 DEMO_PASSWORD = "cunban-demo-2026"
@@ -86,6 +88,23 @@ def demo_accounts(township: str, villages: list[str]) -> list[DemoAccount]:
         people.append(
             DemoAccount(f"{block}{11 + index:04d}", agent_names[index % 4], "agent", village)
         )
+    return people
+
+
+async def load_demo_node(
+    settings: Settings, now: datetime, *, applications: bool = True
+) -> list[DemoAccount]:
+    """Prepare the node's database and load its demo accounts (and applications); idempotent."""
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        await prepare_database(db)
+        async with db.write() as conn:
+            people = await load_demo(conn, settings.township_code, stamp(now))
+            if applications:
+                await load_demo_applications(conn, settings, now)
+    finally:
+        await db.close()
     return people
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 from edge.catalog.loader import LoadResult, load_catalog, read_catalog
 from edge.db import Database
 from edge.jurisdictions.loader import load_tree
+from edge.schema import migrate_database
 from edge.workdays.queries import seed_from_package
 
 CALENDAR_YEARS = range(2024, 2028)  # the years chinesecalendar knows are seeded; others skip
+
+
+async def prepare_database(db: Database) -> tuple[int, LoadResult]:
+    """Migrate the open edge database, then load reference data: (schema version, load)."""
+    version = await migrate_database(db)
+    return version, await load_reference_data(db)
 
 
 async def load_reference_data(db: Database) -> LoadResult:

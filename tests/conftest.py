@@ -12,11 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from edge.app import create_app
-from edge.clock import stamp
-from edge.db import Database
-from edge.demo import DEMO_PASSWORD, load_demo
-from edge.reference import load_reference_data
-from edge.schema import migrate_database
+from edge.demo import DEMO_PASSWORD, load_demo_node
 from edge.settings import Settings
 
 LIANZHOU = "450521100000"
@@ -51,15 +47,7 @@ class MovableClock:
 
 async def prepare(settings: Settings) -> None:
     """Migrate, load reference data and the demo accounts, as `python -m edge demo` does."""
-    db = Database(settings.database_path)
-    await db.open()
-    try:
-        await migrate_database(db)
-        await load_reference_data(db)
-        async with db.write() as conn:
-            await load_demo(conn, settings.township_code, stamp(datetime.now(UTC)))
-    finally:
-        await db.close()
+    await load_demo_node(settings, datetime.now(UTC), applications=False)
 
 
 @pytest.fixture

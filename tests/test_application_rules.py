@@ -33,6 +33,23 @@ def _accept(client, code: str = "MZ-002") -> str:
     return RECEIPT.match(response.headers["location"]).group(1)
 
 
+def _return_at_township(client, settings, application_id: str, materials: list[str]) -> None:
+    login(client, STAFF)
+    page = client.get(f"/staff/applications/{application_id}")
+    step_id = _township_step(settings, application_id)["id"]
+    response = client.post(
+        f"/staff/steps/{step_id}/decide",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "idempotency_key": KEY_FIELD.search(page.text).group(1),
+            "action": "return",
+            "materials": materials,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
 def _township_step(settings, application_id: str):
     return rows(
         settings, "SELECT * FROM steps WHERE application_id = ? AND stage = 0", application_id
@@ -99,18 +116,7 @@ def test_time_paused_for_supplement_does_not_count(client, settings, clock):
     )[0][0]
     step_due = _township_step(settings, application_id)["due_on"]
     _at(clock, "2026-11-24")
-    login(client, STAFF)
-    page = client.get(f"/staff/applications/{application_id}")
-    step_id = _township_step(settings, application_id)["id"]
-    client.post(
-        f"/staff/steps/{step_id}/decide",
-        data={
-            "csrf_token": csrf_of(page.text),
-            "idempotency_key": KEY_FIELD.search(page.text).group(1),
-            "action": "return",
-            "materials": ["household_ids"],
-        },
-    )
+    _return_at_township(client, settings, application_id, ["household_ids"])
     _at(clock, "2026-11-27")  # Friday: 25, 26, 27 paused = 3 working days
     login(client, AGENT_QIANJIANG)
     page = client.get(f"/agent/applications/{application_id}")
@@ -211,18 +217,7 @@ def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
 
 def test_a_retried_supplement_gets_the_first_answer(client, settings):
     application_id = _accept(client)
-    login(client, STAFF)
-    page = client.get(f"/staff/applications/{application_id}")
-    step_id = _township_step(settings, application_id)["id"]
-    client.post(
-        f"/staff/steps/{step_id}/decide",
-        data={
-            "csrf_token": csrf_of(page.text),
-            "idempotency_key": KEY_FIELD.search(page.text).group(1),
-            "action": "return",
-            "materials": ["household_ids", "income_proof"],
-        },
-    )
+    _return_at_township(client, settings, application_id, ["household_ids", "income_proof"])
     login(client, AGENT_QIANJIANG)
     page = client.get(f"/agent/applications/{application_id}")
     data = {

@@ -34,17 +34,16 @@ async def _choices(request: Request, admin: Account) -> dict[str, Any]:
     return {"jurisdictions": jurisdictions, "departments": departments, "roles": roles}
 
 
-async def _form_page(
+def _form_page(
     request: Request,
-    admin: Account,
+    choices: dict[str, Any],
     values: dict[str, str],
     errors: dict[str, str],
     *,
     account_id: str | None,
     status: int = 200,
 ) -> Response:
-    context = await _choices(request, admin)
-    context |= {"values": values, "errors": errors, "account_id": account_id}
+    context = choices | {"values": values, "errors": errors, "account_id": account_id}
     return render(request, "edge/accounts/form.html", context, status_code=status)
 
 
@@ -67,11 +66,12 @@ async def new_account_page(request: Request) -> Response:
         "department_code": "",
         "active": "1",
     }
-    return await _form_page(request, admin, values, {}, account_id=None)
+    return _form_page(request, await _choices(request, admin), values, {}, account_id=None)
 
 
-async def _parse(request: Request, admin: Account, *, new: bool) -> tuple[dict, dict]:
-    context = await _choices(request, admin)
+async def _parse(
+    request: Request, admin: Account, context: dict[str, Any], *, new: bool
+) -> tuple[dict, dict]:
     return parse_account(
         await request.form(),
         admin_jurisdiction=admin.jurisdiction_code,
@@ -85,7 +85,8 @@ async def _parse(request: Request, admin: Account, *, new: bool) -> tuple[dict, 
 async def create_account(request: Request) -> Response:
     """Save a new account, or show the form again with what was wrong."""
     admin = require(request, "node_admin")
-    values, errors = await _parse(request, admin, new=True)
+    choices = await _choices(request, admin)
+    values, errors = await _parse(request, admin, choices, new=True)
     if not errors:
         password_hash = await run_in_threadpool(hash_password, values["password"])
         try:
@@ -104,7 +105,7 @@ async def create_account(request: Request) -> Response:
             errors["phone"] = _("这个手机号码已经有账号了。")
     if errors:
         values["password"] = ""
-        return await _form_page(request, admin, values, errors, account_id=None, status=400)
+        return _form_page(request, choices, values, errors, account_id=None, status=400)
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -124,7 +125,8 @@ async def edit_account_page(request: Request) -> Response:
     row = await _owned(request, admin)
     values = {key: row[key] or "" for key in ("phone", "name", "role", "jurisdiction_code")}
     values |= {"department_code": row["department_code"] or "", "active": str(row["active"])}
-    return await _form_page(request, admin, values, {}, account_id=row["id"])
+    choices = await _choices(request, admin)
+    return _form_page(request, choices, values, {}, account_id=row["id"])
 
 
 @csrf.protected
@@ -132,13 +134,14 @@ async def update_account(request: Request) -> Response:
     """Save changes; a new password or deactivation ends the account's sessions."""
     admin = require(request, "node_admin")
     row = await _owned(request, admin)
-    values, errors = await _parse(request, admin, new=False)
+    choices = await _choices(request, admin)
+    values, errors = await _parse(request, admin, choices, new=False)
     values["phone"] = row["phone"]
     if row["id"] == admin.id and (values["role"] != "node_admin" or not values["active"]):
         errors["role"] = _("不能取消自己的管理员权限或停用自己的账号。")
     if errors:
         values["password"] = ""
-        return await _form_page(request, admin, values, errors, account_id=row["id"], status=400)
+        return _form_page(request, choices, values, errors, account_id=row["id"], status=400)
     now = stamp(request.app.state.clock())
     new_hash = values["password"] and await run_in_threadpool(hash_password, values["password"])
     async with request.app.state.db.write() as db:

@@ -7,7 +7,7 @@ the audit row, the SMS to send and the seal of a decision, so all of it commits 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,6 @@ class Context:
     now: datetime
     calendar: WorkCalendar
     keys_dir: Path
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def at(self) -> str:
@@ -95,7 +94,6 @@ async def _sms(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) 
         locale=RESIDENT_LOCALE,
         now=ctx.now,
         application_id=app["id"],
-        dedupe_key=f"{template}:{app['id']}:{ctx.at}",
     )
 
 

@@ -11,25 +11,31 @@ from starlette.routing import Route
 from edge import __version__
 
 
-async def healthz(request: Request) -> JSONResponse:
-    """Node id, version, database reachable, schema version, catalog version."""
-    state = request.app.state
-    body: dict[str, object] = {"node_id": state.settings.node_id, "version": __version__}
+async def health_response(request: Request, node_id: str, facts: dict[str, str]) -> JSONResponse:
+    """JSON health of any node: id, version, schema version and one SQL expression per fact."""
+    columns = ", ".join(
+        ["(SELECT user_version FROM pragma_user_version) AS schema_version"]
+        + [f"({sql}) AS {name}" for name, sql in facts.items()]
+    )
+    body: dict[str, object] = {"node_id": node_id, "version": __version__}
     try:
-        async with (
-            state.db.read() as db,
-            db.execute(
-                "SELECT (SELECT user_version FROM pragma_user_version) AS schema_version, "
-                "(SELECT version FROM catalog_meta) AS catalog_version"
-            ) as cursor,
-        ):
+        async with request.app.state.db.read() as db, db.execute(f"SELECT {columns}") as cursor:
             row = await cursor.fetchone()
-        body |= {"database_ok": True, "schema_version": row[0], "catalog_version": row[1]}
+        body |= {"database_ok": True, **dict(row)}
         status = 200
     except sqlite3.Error:
-        body |= {"database_ok": False, "schema_version": None, "catalog_version": None}
+        body |= {"database_ok": False, "schema_version": None, **dict.fromkeys(facts)}
         status = 503
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Node id, version, database reachable, schema version, catalog version."""
+    return await health_response(
+        request,
+        request.app.state.settings.node_id,
+        {"catalog_version": "SELECT version FROM catalog_meta"},
+    )
 
 
 routes = [Route("/healthz", healthz, methods=["GET"])]
