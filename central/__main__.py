@@ -1,15 +1,19 @@
-"""Command line: python -m central migrate | serve."""
+"""Command line: python -m central migrate | serve | follow | demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
+from central.demo import load_demo_central
 from central.nodes import parse_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from edge.clock import stamp, system_clock
 from edge.db import Database, DatabaseRefused
+from edge.demo import DEMO_PASSWORD
 from edge.settings import SettingsError
 
 
@@ -28,18 +32,34 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create or upgrade central.db")
     commands.add_parser("serve", help="migrate, then serve the web app")
+    commands.add_parser("follow", help="follow every node's replica and ingest it into central.db")
+    commands.add_parser("demo", help="load the demo accounts (idempotent) and list them")
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
         parse_registry(settings.nodes)
         version = asyncio.run(_migrate(settings))
         print(f"{settings.database_path}: schema {version}")
+        if args.command == "demo" or (args.command == "serve" and settings.demo):
+            _demo(settings)
         if args.command == "serve":
             _serve(settings)
+        if args.command == "follow":
+            from central.sync import run as follow
+
+            logging.basicConfig(level=settings.log_level.upper())
+            asyncio.run(follow(settings))
         return 0
     except (SettingsError, DatabaseRefused, ValueError) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
+
+
+def _demo(settings: CentralSettings) -> None:
+    people = asyncio.run(load_demo_central(settings, stamp(system_clock())))
+    print(f"demo accounts of central (password {DEMO_PASSWORD}):")
+    for person in people:
+        print(f"  {person.phone}  {person.role:<15} {person.name}")
 
 
 def _serve(settings: CentralSettings) -> None:

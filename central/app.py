@@ -6,14 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from central import nodes, routes
+from central import demo, nodes, roles, routes
+from central.feed import routes as feed_routes
+from central.monitor import routes as monitor_routes
+from central.officer import routes as officer_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge import errors
 from edge.app import STATIC_DIR, node_middleware, static_route
+from edge.auth import routes as auth_routes
+from edge.auth.sessions import SessionMiddleware
 from edge.clock import Clock, stamp, system_clock
 from edge.db import Database
+from edge.objectstore import open_store
+from edge.reference import load_reference_data
 from edge.static_assets import StaticAssets
 from edge.templating import build_environment
 
@@ -28,21 +36,34 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         await db.open()
         try:
             await migrate_database(db)
+            await load_reference_data(db)
             async with db.write() as conn:
                 for node_id, township, url in nodes.parse_registry(settings.nodes):
                     await nodes.register(conn, node_id, township, url, stamp(clock()))
+                if settings.demo:
+                    await demo.load_demo(conn, settings.nodes, stamp(clock()))
             yield
         finally:
             await db.close()
 
     app = Starlette(
-        routes=[*routes.routes, static_route(static)],
-        middleware=node_middleware(),
+        routes=[
+            *routes.routes,
+            *feed_routes.routes,
+            *monitor_routes.routes,
+            *auth_routes.routes,
+            *officer_routes.routes,
+            static_route(static),
+        ],
+        middleware=node_middleware(Middleware(SessionMiddleware, secure=settings.cookie_secure)),
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = db
-    app.state.templates = build_environment(static, layout="central/base.html")
+    app.state.store = open_store(settings.store_config)
+    app.state.homes = roles.HOME
+    app.state.audit_logins = False  # central keeps no audit log yet
+    app.state.templates = build_environment(static, layout="central/base.html", homes=roles.HOME)
     return app

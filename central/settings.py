@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.settings import from_environ
+from edge.settings import SettingsError, StoreConfig, env_name, from_environ
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
 
@@ -21,11 +21,61 @@ class CentralSettings:
     port: int = 8000
     log_level: str = "info"
     nodes: str = ""
+    cookie_secure: bool = True
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    timezone: str = "Asia/Shanghai"
+    demo: bool = False
+    replica_dir: Path = Path("var/replica")
+    store: str = "file"
+    s3_endpoint: str = ""
+    s3_bucket: str = "cunban"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    follow_interval_ms: int = 1000
+    ingest_ms: int = 1000
+    ingest_batch: int = 500
+    silent_after_seconds: int = 60
+    feed_page: int = 100
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CentralSettings:
         """Read settings from the environment (CUNBAN_CENTRAL_*)."""
         return from_environ(cls, os.environ if environ is None else environ, ENV_PREFIX)
+
+    def validate(self) -> None:
+        """Refuse settings that cannot work."""
+        self.store_config.validate(ENV_PREFIX)
+        for name in ("follow_interval_ms", "ingest_ms"):
+            if getattr(self, name) < 10:
+                raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")
+        if not 1 <= self.feed_page <= 1000:
+            raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
+
+    @property
+    def store_config(self) -> StoreConfig:
+        """The replica store central reads replicas and blobs from."""
+        return StoreConfig(
+            self.store,
+            self.replica_dir,
+            self.s3_endpoint,
+            self.s3_bucket,
+            self.s3_region,
+            self.s3_access_key,
+            self.s3_secret_key,
+        )
+
+    @property
+    def mirrors_dir(self) -> Path:
+        """Where the followers keep their read-only mirrors of edge databases."""
+        return self.data_dir / "mirrors"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Private seal keys of central's offices (county departments)."""
+        return self.data_dir / "keys"
 
     @property
     def database_path(self) -> Path:

@@ -1,9 +1,10 @@
-"""Command line of an edge node: migrate, serve, worker, replicate, restore, demo, audit."""
+"""Command line of an edge node: migrate, serve, worker, replicate, sync, restore, demo, audit."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from edge.catalog.loader import CatalogError, read_catalog
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("catalog-check", help="check the catalog files and exit")
     commands.add_parser("worker", help="run the huey worker (SMS outbox, deadline scan)")
     commands.add_parser("replicate", help="become `litestream replicate` for this node")
+    commands.add_parser("sync", help="write the heartbeat and pull central's command feed")
     restore = commands.add_parser("restore", help="rebuild edge.db from its replica (DR)")
     restore.add_argument("--force", action="store_true", help="overwrite an existing edge.db")
     audit = commands.add_parser("audit", help="audit log tools")
@@ -73,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
         if args.command == "serve":
             _serve(settings)
+        if args.command == "sync":
+            from edge.sync.loop import run as run_sync
+
+            logging.basicConfig(level=settings.log_level.upper())
+            asyncio.run(run_sync(settings))
         if args.command == "worker":
             from edge.sms.worker import run_worker
 

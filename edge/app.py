@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from edge import errors
 from edge.accounts import routes as accounts_routes
+from edge.accounts.roles import HOME
 from edge.auth import routes as auth_routes
 from edge.auth.sessions import SessionMiddleware
 from edge.blobs.store import BlobStore
@@ -88,5 +89,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     app.state.clock = clock
     app.state.db = db
     app.state.blobs = BlobStore(settings.blobs_dir)
+    app.state.homes = HOME
+    app.state.audit_logins = True
     app.state.templates = build_environment(static)
     return app

@@ -1,4 +1,5 @@
 """Litestream for an edge node: its config, `replicate` (supervised) and `restore` (DR)."""
+# Central's followers use `replica()` and `litestream_environ()` too.
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edge.settings import Settings, child_environ
+from edge.blobs.store import BlobStore
+from edge.objectstore import StoreUnavailable, blob_key, open_store, verified
+from edge.settings import Settings, StoreConfig, child_environ
 
 
 class RestoreRefused(RuntimeError):
@@ -25,13 +28,45 @@ def litestream_binary() -> str:
     return found
 
 
+def replica(store: StoreConfig, node_id: str, sync_interval_ms: int) -> dict[str, object]:
+    """Litestream's replica entry for a node's database in the store (no secrets in it)."""
+    if store.kind == "file":
+        path = store.root / "nodes" / node_id / "edge.db"
+        return {
+            "type": "file",
+            "path": str(path.resolve()),
+            "sync-interval": f"{sync_interval_ms}ms",
+        }
+    return {
+        "type": "s3",
+        "bucket": store.bucket,
+        "path": f"nodes/{node_id}/edge.db",
+        "endpoint": store.endpoint,
+        "region": store.region,
+        "force-path-style": True,
+        "sync-interval": f"{sync_interval_ms}ms",
+    }
+
+
+def litestream_environ(store: StoreConfig) -> dict[str, str]:
+    """Litestream's environment: ours without AWS_CA_BUNDLE, plus the store credentials."""
+    environ = child_environ()
+    if store.kind == "s3":
+        environ["LITESTREAM_ACCESS_KEY_ID"] = store.access_key
+        environ["LITESTREAM_SECRET_ACCESS_KEY"] = store.secret_key
+    return environ
+
+
 def config(settings: Settings) -> dict[str, object]:
-    """Litestream's config: the node database and its file replica (JSON is valid YAML)."""
+    """Litestream's config for the node database (JSON is valid YAML)."""
     return {
         "dbs": [
             {
                 "path": str(settings.database_path.resolve()),
-                "replica": {"type": "file", "path": str(settings.replica_path.resolve())},
+                "monitor-interval": f"{settings.monitor_interval_ms}ms",
+                "replica": replica(
+                    settings.store_config, settings.node_id, settings.sync_interval_ms
+                ),
             }
         ]
     }
@@ -50,7 +85,8 @@ def replicate(settings: Settings) -> None:
     """Become `litestream replicate`, so the process manager supervises it and SIGTERM flushes."""
     path = write_config(settings)
     binary = litestream_binary()
-    os.execve(binary, [binary, "replicate", "-config", str(path)], child_environ())
+    environ = litestream_environ(settings.store_config)
+    os.execve(binary, [binary, "replicate", "-config", str(path)], environ)
 
 
 def replicate_once(settings: Settings) -> None:
@@ -58,7 +94,7 @@ def replicate_once(settings: Settings) -> None:
     path = write_config(settings)
     subprocess.run(
         [litestream_binary(), "replicate", "-config", str(path), "-once"],
-        env=child_environ(),
+        env=litestream_environ(settings.store_config),
         check=True,
         capture_output=True,
         timeout=120,
@@ -70,7 +106,7 @@ def restore(settings: Settings, *, force: bool) -> str:
     target = settings.database_path
     if target.exists() and not force:
         raise RestoreRefused(f"{target} exists; stop the node and pass --force to overwrite it")
-    if not settings.replica_path.exists():
+    if settings.store == "file" and not settings.replica_path.exists():
         raise RestoreRefused(f"no replica at {settings.replica_path}")
     path = write_config(settings)
     command = [
@@ -87,7 +123,7 @@ def restore(settings: Settings, *, force: bool) -> str:
         command.append("-force")
     result = subprocess.run(
         [*command, str(target.resolve())],
-        env=child_environ(),
+        env=litestream_environ(settings.store_config),
         capture_output=True,
         text=True,
         timeout=600,
@@ -97,4 +133,35 @@ def restore(settings: Settings, *, force: bool) -> str:
         raise RestoreRefused(f"litestream restore failed: {output.strip()[-500:]}")
     if "integrity check passed" not in output:
         raise RestoreRefused(f"restore did not report a passed integrity check: {output[-500:]}")
-    return f"restored {target} from {settings.replica_path}; post-restore integrity check passed"
+    fetched, missing = restore_blobs(settings)
+    return (
+        f"restored {target} from the {settings.store} store; post-restore integrity check "
+        f"passed; {fetched} blobs fetched, {missing} recorded blobs not in the store"
+    )
+
+
+def restore_blobs(settings: Settings) -> tuple[int, int]:
+    """Fetch from the store every blob the restored database records and we lack.
+
+    Returns (fetched, missing): a blob never uploaded before the node died is missing.
+    """
+    import sqlite3
+
+    with sqlite3.connect(f"file:{settings.database_path}?mode=ro", uri=True) as conn:
+        wanted = [row[0] for row in conn.execute("SELECT sha256 FROM blobs ORDER BY sha256")]
+    local = BlobStore(settings.blobs_dir)
+    store = open_store(settings.store_config)
+    fetched = missing = 0
+    for sha256 in wanted:
+        if local.has(sha256):
+            continue
+        try:
+            data = verified(store.get(blob_key(settings.node_id, sha256)), sha256)
+        except StoreUnavailable as exc:
+            raise RestoreRefused(f"the store is unreachable: {exc}") from exc
+        if data is None:
+            missing += 1
+            continue
+        local.put(data)
+        fetched += 1
+    return fetched, missing

@@ -57,6 +57,31 @@ def from_environ(cls: type[T], environ: Mapping[str, str], prefix: str = ENV_PRE
     return settings
 
 
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where replicas and blobs go: a directory (`file`) or an S3 bucket (`s3`)."""
+
+    kind: str
+    root: Path
+    endpoint: str
+    bucket: str
+    region: str
+    access_key: str
+    secret_key: str
+
+    def validate(self, prefix: str = ENV_PREFIX) -> None:
+        """Refuse a store that cannot work."""
+        if self.kind not in ("file", "s3"):
+            raise SettingsError(f"{env_name('store', prefix)} must be file or s3")
+        if self.kind == "s3" and not (self.endpoint and self.bucket and self.access_key):
+            raise SettingsError(
+                f"{env_name('s3_endpoint', prefix)}, {env_name('s3_bucket', prefix)} and "
+                f"{env_name('s3_access_key', prefix)} are required for the s3 store"
+            )
+        if self.kind == "s3" and not self.endpoint.startswith(("http://", "https://")):
+            raise SettingsError(f"{env_name('s3_endpoint', prefix)} must start with http(s)://")
+
+
 def child_environ(drop: tuple[str, ...] = ("AWS_CA_BUNDLE",)) -> dict[str, str]:
     """The environment for a child process such as Litestream, without `drop`.
 
@@ -87,6 +112,17 @@ class Settings:
     sms_http_secret: str = ""
     sms_max_attempts: int = 6
     replica_dir: Path = Path("var/replica")
+    store: str = "file"
+    s3_endpoint: str = ""
+    s3_bucket: str = "cunban"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    sync_interval_ms: int = 1000
+    monitor_interval_ms: int = 1000
+    central_url: str = ""
+    heartbeat_ms: int = 2000
+    feed_ms: int = 3000
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +142,10 @@ class Settings:
                 f"{env_name('sms_http_url')} and {env_name('sms_http_secret')} are required "
                 "for the http SMS gateway"
             )
+        self.store_config.validate()
+        for name in ("sync_interval_ms", "monitor_interval_ms", "heartbeat_ms", "feed_ms"):
+            if getattr(self, name) < 10:
+                raise SettingsError(f"{env_name(name)} must be at least 10 (milliseconds)")
 
     @property
     def database_path(self) -> Path:
@@ -126,6 +166,19 @@ class Settings:
     def replica_path(self) -> Path:
         """Where Litestream keeps this node's database replica (the embedded `file` store)."""
         return self.replica_dir / "nodes" / self.node_id / "edge.db"
+
+    @property
+    def store_config(self) -> StoreConfig:
+        """The replica store: the same place for the database replica and the blobs."""
+        return StoreConfig(
+            self.store,
+            self.replica_dir,
+            self.s3_endpoint,
+            self.s3_bucket,
+            self.s3_region,
+            self.s3_access_key,
+            self.s3_secret_key,
+        )
 
     @property
     def queue_path(self) -> Path:

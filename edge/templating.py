@@ -17,8 +17,11 @@ from edge.static_assets import StaticAssets
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def build_environment(static: StaticAssets, layout: str = "edge/base.html") -> Environment:
-    """The one Jinja2 environment of a node; `layout` is the page shell error pages extend."""
+def build_environment(
+    static: StaticAssets, layout: str = "edge/base.html", homes: Mapping[str, str] = HOME
+) -> Environment:
+    """The one Jinja2 environment of a node; `layout` is the page shell error pages (and the
+    login page) extend, `homes` the page each role lands on."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
@@ -36,7 +39,7 @@ def build_environment(static: StaticAssets, layout: str = "edge/base.html") -> E
         format_date=i18n.format_date,
         format_number=i18n.format_number,
         language_switch=language_switch,
-        home_of=HOME.get,
+        home_of=homes.get,
         layout=layout,
     )
     return env

@@ -1,4 +1,5 @@
-"""/login and /logout."""
+"""/login and /logout, shared by edge and central (app.state says where roles land, and
+whether logins are audited)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import math
 
 import aiosqlite
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from edge import csrf
 from edge.accounts import queries as accounts
-from edge.accounts.roles import HOME
 from edge.audit.log import append as audit
 from edge.auth import lockout, sessions
 from edge.auth.forms import parse_login, safe_next
@@ -50,7 +51,7 @@ async def login(request: Request) -> Response:
             db, values["phone"], now, settings.login_max_failures, settings.login_lock_minutes
         )
         if until:
-            await _audit_login(db, None, "locked", stamp(now))
+            await _audit_login(state, db, None, "locked", stamp(now))
     if until:
         minutes = math.ceil((until - now).total_seconds() / 60)
         message = _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
@@ -63,7 +64,7 @@ async def login(request: Request) -> Response:
     if not ok or row is None or not row["active"]:
         async with state.db.write() as db:
             locked = await lockout.is_locked(db, values["phone"], now)
-            await _audit_login(db, row, "locked" if locked else "failed", stamp(now))
+            await _audit_login(state, db, row, "locked" if locked else "failed", stamp(now))
         message = (
             _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
             % {"minutes": settings.login_lock_minutes}
@@ -77,8 +78,9 @@ async def login(request: Request) -> Response:
             await sessions.end(db, old_token)
         await lockout.clear(db, values["phone"])
         token = await sessions.start(db, row["id"], stamp(now), state.settings.session_hours)
-        await _audit_login(db, row, "ok", stamp(now))
-    response = RedirectResponse(values["next"] or HOME[row["role"]], status_code=303)
+        await _audit_login(state, db, row, "ok", stamp(now))
+    home = state.homes.get(row["role"], "/")
+    response = RedirectResponse(values["next"] or home, status_code=303)
     sessions.set_session_cookie(
         response, token, secure=state.settings.cookie_secure, hours=state.settings.session_hours
     )
@@ -86,9 +88,12 @@ async def login(request: Request) -> Response:
 
 
 async def _audit_login(
-    db: aiosqlite.Connection, row: aiosqlite.Row | None, result: str, at: str
+    state: State, db: aiosqlite.Connection, row: aiosqlite.Row | None, result: str, at: str
 ) -> None:
-    """Every login attempt is audited; an unknown phone is recorded without the number."""
+    """Every login attempt is audited (where the node keeps an audit log); an unknown phone is
+    recorded without the number."""
+    if not state.audit_logins:
+        return
     await audit(
         db,
         actor_id=row["id"] if row else None,

@@ -19,7 +19,7 @@ from ulid import ULID
 from edge.seals.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from edge.seals.keys import key_path, office_key
 
-KINDS = ("decision", "village_certificate")
+KINDS = ("decision", "village_certificate", "county_decision")
 ENVELOPE_FORMAT = "cunban-seal-1"
 
 

@@ -1,4 +1,4 @@
-"""The SMS worker: drain the outbox through a gateway; huey runs it every 10 s and on request.
+"""The node's worker: drain the SMS outbox and upload blobs every 10 s, scan deadlines.
 
 huey may lose a task; the outbox rows are the durable intent, so a lost task only delays.
 """
@@ -14,6 +14,7 @@ from huey import SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
+from edge.blobs.upload import upload_pass
 from edge.clock import Clock, system_clock
 from edge.db import Database, connect_sync
 from edge.masking import mask_text
@@ -75,6 +76,7 @@ class SmsHuey(SqliteHuey):
     tick: TaskWrapper
     schedule_ticks: TaskWrapper
     deadlines: TaskWrapper
+    blob_tick: TaskWrapper
 
 
 def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
@@ -90,8 +92,12 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
         # huey's periodic tasks fire once a minute: spread six ticks over it
         for delay in range(0, 60, TICK_SECONDS):
             queue.tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
+            queue.blob_tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
 
     queue.tick = queue.task(name="sms_tick")(sms_tick)
+    queue.blob_tick = queue.task(name="blob_upload_tick")(
+        lambda: upload_pass(settings, clock()).uploaded
+    )
     queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)
     queue.schedule_ticks = queue.periodic_task(crontab(), name="sms_schedule_ticks")(
         sms_schedule_ticks
@@ -104,4 +110,6 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
 
 def run_worker(settings: Settings) -> None:
     """Run the huey consumer in this process (one worker, periodic tasks on) until stopped."""
-    Consumer(make_huey(settings), workers=1, periodic=True).run()
+    queue = make_huey(settings)
+    queue.schedule_ticks()  # start draining now, not at the next whole minute
+    Consumer(queue, workers=1, periodic=True).run()

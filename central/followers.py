@@ -1,0 +1,165 @@
+"""One supervised `litestream restore -f` follower per edge node, mirroring its database.
+
+A follower restores the node's replica into a fresh mirror file and keeps applying new
+changes to it; central opens the mirror read-only. When a follower dies it is restarted
+with a growing backoff into a new mirror file (Litestream cannot always resume one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from central.settings import CentralSettings
+from edge.replication import litestream_binary, litestream_environ, replica
+
+log = logging.getLogger(__name__)
+
+FOLLOWING_MARK = "entering follow mode"
+MAX_BACKOFF_SECONDS = 60.0
+STABLE_SECONDS = 60.0
+
+
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the supervisor dies, so no follower is orphaned."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Follower:
+    """The supervisor's view of one node's follower."""
+
+    node_id: str
+    folder: Path
+    state: str = "starting"
+    restarts: int = 0
+    generation: int = 0
+    pid: int | None = None
+    started_at: float = 0.0
+    mirror: Path | None = None
+    last_error: str = ""
+    backoff: float = 1.0
+    process: asyncio.subprocess.Process | None = field(default=None, repr=False)
+
+    def rss_kb(self) -> int | None:
+        """The follower's resident memory, from /proc."""
+        if self.pid is None:
+            return None
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return None
+
+
+def write_config(settings: CentralSettings, follower: Follower) -> Path:
+    """The follower's Litestream config (the db path only names the replica)."""
+    follower.folder.mkdir(parents=True, exist_ok=True)
+    path = follower.folder / "litestream.yml"
+    entry = {
+        "path": str((follower.folder / "edge.db").resolve()),
+        "replica": replica(settings.store_config, follower.node_id, settings.follow_interval_ms),
+    }
+    path.write_text(json.dumps({"dbs": [entry]}, indent=2), encoding="utf-8")
+    return path
+
+
+def _clear_mirrors(folder: Path, keep: Path | None) -> None:
+    for old in folder.glob("mirror-*"):
+        if keep is None or not old.name.startswith(keep.name):
+            old.unlink(missing_ok=True)
+
+
+async def start(settings: CentralSettings, follower: Follower) -> Path:
+    """Start the node's follower into a new mirror file."""
+    config = write_config(settings, follower)
+    follower.generation += 1
+    target = follower.folder / f"mirror-{follower.generation}.db"
+    _clear_mirrors(follower.folder, follower.mirror)
+    follower.process = await asyncio.create_subprocess_exec(
+        litestream_binary(),
+        "restore",
+        "-config",
+        str(config),
+        "-f",
+        "-follow-interval",
+        f"{settings.follow_interval_ms}ms",
+        "-o",
+        str(target),
+        str((follower.folder / "edge.db").resolve()),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=litestream_environ(settings.store_config),
+        preexec_fn=_die_with_parent,
+    )
+    follower.pid = follower.process.pid
+    follower.state = "starting"
+    follower.started_at = asyncio.get_running_loop().time()
+    return target
+
+
+async def _watch(follower: Follower, target: Path) -> None:
+    """Read the follower's output: mark it following, keep its last error, note its exit."""
+    process = follower.process
+    assert process is not None and process.stdout is not None
+    async for raw in process.stdout:
+        line = raw.decode("utf-8", "replace").strip()
+        log.debug("follower %s: %s", follower.node_id, line)
+        if FOLLOWING_MARK in line:
+            follower.state = "following"
+            follower.mirror = target
+            follower.last_error = ""
+            _clear_mirrors(follower.folder, target)
+        elif "level=ERROR" in line or line.startswith("Error"):
+            follower.last_error = line[-300:]
+    code = await process.wait()
+    follower.state = "backoff"
+    follower.pid = None
+    follower.mirror = None if follower.mirror == target else follower.mirror
+    if not follower.last_error:
+        follower.last_error = f"exited with status {code}"
+    log.warning("follower %s exited (%s): %s", follower.node_id, code, follower.last_error)
+
+
+async def keep_running(settings: CentralSettings, follower: Follower, stop: asyncio.Event) -> None:
+    """Start the follower, and restart it with backoff whenever it exits, until `stop`."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        watcher = asyncio.ensure_future(_watch(follower, await start(settings, follower)))
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({watcher, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            await terminate(follower)
+            await watcher
+            follower.state = "stopped"
+            return
+        stopper.cancel()
+        ran = loop.time() - follower.started_at
+        doubled = min(follower.backoff * 2, MAX_BACKOFF_SECONDS)
+        follower.backoff = 1.0 if ran > STABLE_SECONDS else doubled
+        follower.restarts += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), follower.backoff)
+
+
+async def terminate(follower: Follower) -> None:
+    """Stop the follower: SIGTERM, then SIGKILL after 5 s."""
+    process = follower.process
+    if process is None or process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), 5)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+    follower.state = "stopped"

@@ -1,0 +1,165 @@
+"""Ingest: copy the rows a node changed since the last pass from its mirror into central.db.
+
+Every replicated edge table carries `rev`, bumped by trigger from one node-wide counter; for
+each (node, table) central keeps the highest rev it has copied. Rows are upserted by key, so
+a pass repeated after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+from edge.db import Database
+
+# edge table -> its key; heartbeat last, so its lag covers everything copied before it
+TABLES: dict[str, str] = {
+    "node_identity": "key_id",
+    "accounts": "id",
+    "applications": "id",
+    "steps": "id",
+    "supplement_requests": "id",
+    "blobs": "sha256",
+    "attachments": "id",
+    "seal_keys": "id",
+    "seals": "id",
+    "audit_log": "seq",
+    "applied_commands": "id",
+    "heartbeat": "id",
+}
+LAG_SAMPLES_KEPT = 1000
+
+
+@dataclass
+class IngestPass:
+    """What one pass over one node copied, per table, and whether a batch limit was hit."""
+
+    copied: dict[str, int] = field(default_factory=dict)
+    more: bool = False
+    heartbeat_ms: int | None = None
+
+    @property
+    def rows(self) -> int:
+        """Rows copied in all."""
+        return sum(self.copied.values())
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def read_changes(
+    mirror: Path, watermarks: dict[str, int], central_columns: dict[str, list[str]], batch: int
+) -> dict[str, tuple[list[str], list[tuple[object, ...]]]]:
+    """Rows after each watermark, read in one snapshot of the read-only mirror."""
+    conn = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True, timeout=5)
+    try:
+        conn.execute("BEGIN")
+        changes = {}
+        for table in TABLES:
+            present = set(_columns(conn, table))
+            columns = [c for c in central_columns[table] if c in present]
+            if not columns:
+                continue  # an edge older than this table
+            rows = conn.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE rev > ? ORDER BY rev LIMIT ?",
+                (watermarks.get(table, 0), batch),
+            ).fetchall()
+            changes[table] = (columns, rows)
+        conn.execute("COMMIT")
+        return changes
+    finally:
+        conn.close()
+
+
+async def central_columns(db: aiosqlite.Connection) -> dict[str, list[str]]:
+    """The edge columns central keeps for each table (its edge_* tables minus node_id)."""
+    found = {}
+    for table in TABLES:
+        async with db.execute(f"PRAGMA table_info(edge_{table})") as cursor:
+            names = [row[1] for row in await cursor.fetchall()]
+        found[table] = [n for n in names if n not in ("node_id", "ingested_ms")]
+    return found
+
+
+async def watermarks(db: aiosqlite.Connection, node_id: str) -> dict[str, int]:
+    """The highest rev copied per table of this node."""
+    async with db.execute(
+        "SELECT table_name, rev FROM ingest_watermarks WHERE node_id = ?", (node_id,)
+    ) as cursor:
+        return {row["table_name"]: row["rev"] for row in await cursor.fetchall()}
+
+
+async def _upsert(
+    db: aiosqlite.Connection,
+    node_id: str,
+    table: str,
+    columns: list[str],
+    rows: list[tuple[object, ...]],
+) -> None:
+    key = TABLES[table]
+    names = ", ".join(["node_id", *columns])
+    marks = ", ".join("?" * (len(columns) + 1))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    await db.executemany(
+        f"INSERT INTO edge_{table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT (node_id, {key}) DO UPDATE SET {updates}",
+        [(node_id, *row) for row in rows],
+    )
+    newest = rows[-1][columns.index("rev")]
+    await db.execute(
+        """
+        INSERT INTO ingest_watermarks (node_id, table_name, rev) VALUES (?, ?, ?)
+        ON CONFLICT (node_id, table_name) DO UPDATE SET rev = max(rev, excluded.rev)
+        """,
+        (node_id, table, newest),
+    )
+
+
+async def _record_lag(db: aiosqlite.Connection, node_id: str, now_ms: int) -> int | None:
+    async with db.execute(
+        "UPDATE edge_heartbeat SET ingested_ms = ? WHERE node_id = ? RETURNING beat_ms",
+        (now_ms, node_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    await db.execute(
+        "INSERT INTO lag_samples (node_id, beat_ms, ingested_ms) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (node_id, row["beat_ms"], now_ms),
+    )
+    await db.execute(
+        """
+        DELETE FROM lag_samples WHERE node_id = ? AND beat_ms < (
+            SELECT beat_ms FROM lag_samples WHERE node_id = ?
+            ORDER BY beat_ms DESC LIMIT 1 OFFSET ?)
+        """,
+        (node_id, node_id, LAG_SAMPLES_KEPT - 1),
+    )
+    return row["beat_ms"]
+
+
+async def ingest_node(
+    db: Database, node_id: str, mirror: Path, now_ms: int, batch: int = 500
+) -> IngestPass:
+    """Copy one batch per table from the node's mirror into central.db in one transaction."""
+    async with db.read() as conn:
+        marks = await watermarks(conn, node_id)
+        columns = await central_columns(conn)
+    changes = await asyncio.to_thread(read_changes, mirror, marks, columns, batch)
+    result = IngestPass()
+    async with db.write() as conn:
+        for table, (names, rows) in changes.items():
+            if not rows:
+                continue
+            await _upsert(conn, node_id, table, names, rows)
+            result.copied[table] = len(rows)
+            result.more = result.more or len(rows) == batch
+        if "heartbeat" in result.copied:
+            result.heartbeat_ms = await _record_lag(conn, node_id, now_ms)
+    return result

@@ -1,0 +1,1 @@
+"""County department officers at central: their queue, an application's file, decisions."""

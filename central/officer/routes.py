@@ -1,0 +1,213 @@
+"""/officer/...: county officers at central decide on every node's applications in their county."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aiosqlite
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from central.decisions import DecisionRefused, decide
+from central.officer import delivery, queries
+from central.officer.forms import ACTION_LABELS, MATERIALS_FIELD, parse_decision
+from edge import csrf
+from edge.accounts.queries import Account, placement
+from edge.applications import states
+from edge.applications.calendar import WorkCalendar, load_calendar
+from edge.applications.tracking_code import format_code
+from edge.auth.access import require
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.masking import mask_name, mask_text
+from edge.objectstore import StoreUnavailable, blob_key, verified
+from edge.review.routes import CARD_ORDER
+from edge.templating import render
+from edge.workdays.arithmetic import CARD_LABELS
+
+WARNING_WORKING_DAYS = 1  # a yellow card when due within one working day, as on the edges
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+async def _calendar(request: Request, db: aiosqlite.Connection) -> WorkCalendar:
+    state = request.app.state
+    return await load_calendar(db, state.clock(), state.settings.timezone, WARNING_WORKING_DAYS)
+
+
+def _shown(context: dict[str, Any]) -> dict[str, Any]:
+    """What every officer page shows besides its own rows."""
+    return {
+        **context,
+        "card_labels": CARD_LABELS,
+        "delivery_labels": delivery.LABELS,
+        "delivery_badges": delivery.BADGES,
+        "format_code": format_code,
+        "mask_name": mask_name,
+        "mask_text": mask_text,
+    }
+
+
+async def queue(request: Request) -> Response:
+    """Every node's county steps waiting for my department in my county, red and yellow first."""
+    officer = require(request, "officer")
+    async with request.app.state.db.read() as db:
+        rows = await queries.queue(db, officer)
+        calendar = await _calendar(request, db)
+        place = await placement(db, officer)
+    entries = sorted(
+        (
+            {
+                "row": r,
+                "card": calendar.card(r["due_on"]),
+                "sent": delivery.queue_state(
+                    r["command_id"], r["command_result"], r["sent_action"]
+                ),
+            }
+            for r in rows
+        ),
+        key=lambda e: (CARD_ORDER[e["card"]], e["row"]["due_on"]),
+    )
+    return render(
+        request, "central/officer/queue.html", _shown({"entries": entries, "placement": place})
+    )
+
+
+async def _load_file(request: Request, officer: Account) -> dict[str, Any]:
+    """The application named by the path with everything its file page shows; 404 if hidden."""
+    node_id = request.path_params["node_id"]
+    application_id = request.path_params["application_id"]
+    async with request.app.state.db.read() as db:
+        app = await queries.application(db, officer, node_id, application_id)
+        if app is None:
+            raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
+        return {
+            "app": app,
+            "steps": await queries.steps(db, node_id, application_id),
+            "attachments": await queries.attachments(db, node_id, application_id),
+            "supplements": await queries.supplements(db, node_id, application_id),
+            "decisions": await queries.decisions(db, node_id, application_id),
+            "calendar": await _calendar(request, db),
+        }
+
+
+def _pending_steps(file: dict[str, Any]) -> set[str]:
+    return {d["step_id"] for d in file["decisions"] if delivery.state(d["result"]) == "pending"}
+
+
+def _mine(officer: Account, file: dict[str, Any]) -> list[Any]:
+    """The steps this officer may decide now (no decision of theirs is on its way)."""
+    if file["app"]["status"] != "in_review":
+        return []
+    pending = _pending_steps(file)
+    return [
+        s
+        for s in file["steps"]
+        if s["level"] == "county"
+        and s["status"] == "active"
+        and s["department_code"] == officer.department_code
+        and s["id"] not in pending
+    ]
+
+
+def _file_page(
+    request: Request,
+    officer: Account,
+    file: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    app = file["app"]
+    calendar = file["calendar"]
+    return render(
+        request,
+        "central/officer/application.html",
+        _shown(
+            {
+                **file,
+                "item": json.loads(app["item_body"]),
+                "form": json.loads(app["form_data"]),
+                "code": format_code(app["tracking_code"]),
+                "mine": _mine(officer, file),
+                "values": values,
+                "errors": errors,
+                "status_label": states.label,
+                "card": calendar.card,
+                "action_labels": ACTION_LABELS,
+                "delivery_state": delivery.state,
+                "materials_field": MATERIALS_FIELD,
+            }
+        ),
+        status_code=status,
+    )
+
+
+async def application(request: Request) -> Response:
+    """The full file (the one officer page with unmasked personal data) and the decision form."""
+    officer = require(request, "officer")
+    return _file_page(request, officer, await _load_file(request, officer), {}, {})
+
+
+async def decide_step(request: Request) -> Response:
+    """Seal the decision and send it down the node's feed; answered after commit."""
+    officer = require(request, "officer")
+    state = request.app.state
+    file = await _load_file(request, officer)
+    app = file["app"]
+    materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
+    decision, values = parse_decision(await request.form(), app["node_id"], materials)
+    url = f"/officer/applications/{app['node_id']}/{app['id']}"
+    try:
+        if decision.step_id not in {s["id"] for s in file["steps"]}:
+            raise DecisionRefused(_("没有这个办理环节。"))
+        async with state.db.write() as db:
+            await decide(db, state.settings.keys_dir, officer, decision, stamp(state.clock()))
+        return RedirectResponse(url, status_code=303)
+    except DecisionRefused as exc:
+        message = str(exc)
+    file = await _load_file(request, officer)
+    status = 409 if decision.step_id in _pending_steps(file) else 400
+    return _file_page(request, officer, file, values, {"form": message}, status)
+
+
+async def blob(request: Request) -> Response:
+    """A photo or thumbnail read from the store, only for applications the officer may see."""
+    officer = require(request, "officer")
+    node_id, sha256 = request.path_params["node_id"], request.path_params["sha256"]
+    if not SHA256.fullmatch(sha256):
+        raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    async with request.app.state.db.read() as db:
+        allowed = await queries.may_see_blob(db, officer, node_id, sha256)
+    if not allowed:
+        raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    try:
+        stored = await run_in_threadpool(request.app.state.store.get, blob_key(node_id, sha256))
+    except StoreUnavailable:
+        raise HTTPException(
+            status_code=503, detail=_("照片存储暂时无法访问，请稍后再试。")
+        ) from None
+    data = verified(stored, sha256)
+    if data is None:
+        raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
+    return Response(
+        data,
+        media_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+routes = [
+    Route("/officer/", queue, methods=["GET"]),
+    Route("/officer/applications/{node_id}/{application_id}", application, methods=["GET"]),
+    Route(
+        "/officer/applications/{node_id}/{application_id}/decide",
+        csrf.protected(decide_step),
+        methods=["POST"],
+    ),
+    Route("/officer/blobs/{node_id}/{sha256}", blob, methods=["GET"]),
+]

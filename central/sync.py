@@ -1,0 +1,110 @@
+"""`python -m central follow`: supervise a follower per node and ingest their mirrors in a loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sqlite3
+
+import aiosqlite
+
+from central import followers, nodes
+from central.ingest import ingest_node
+from central.schema import migrate_database
+from central.settings import CentralSettings
+from edge.clock import Clock, stamp, system_clock
+from edge.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def millis(clock: Clock) -> int:
+    """Now in milliseconds since the epoch."""
+    return int(clock().timestamp() * 1000)
+
+
+async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
+    """Write what the supervisor knows of a follower, for /nodes."""
+    await db.execute(
+        """
+        INSERT INTO followers (node_id, state, pid, restarts, mirror_path, rss_kb, last_error,
+            updated_ms, started_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (node_id) DO UPDATE SET state = excluded.state, pid = excluded.pid,
+            restarts = excluded.restarts, mirror_path = excluded.mirror_path,
+            rss_kb = excluded.rss_kb, last_error = excluded.last_error,
+            updated_ms = excluded.updated_ms, started_ms = excluded.started_ms
+        """,
+        (
+            follower.node_id,
+            follower.state,
+            follower.pid,
+            follower.restarts,
+            str(follower.mirror) if follower.mirror else None,
+            follower.rss_kb(),
+            follower.last_error,
+            now_ms,
+            now_ms - int((asyncio.get_running_loop().time() - follower.started_at) * 1000)
+            if follower.pid
+            else None,
+        ),
+    )
+
+
+async def ingest_all(
+    db: Database, settings: CentralSettings, watched: list[followers.Follower], now_ms: int
+) -> bool:
+    """One ingest pass over every following mirror; whether some node has more to copy."""
+    more = False
+    for follower in watched:
+        if follower.state != "following" or follower.mirror is None:
+            continue
+        try:
+            result = await ingest_node(
+                db, follower.node_id, follower.mirror, now_ms, settings.ingest_batch
+            )
+        except sqlite3.Error as exc:  # a mirror being replaced, or not yet complete
+            log.warning("ingest %s: %s", follower.node_id, exc)
+            continue
+        more = more or result.more
+    return more
+
+
+async def run(
+    settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
+) -> None:
+    """Follow every registered node and ingest until `stop` (or SIGTERM/SIGINT)."""
+    stop = stop or _stop_on_signals()
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        await migrate_database(db)
+        async with db.write() as conn:
+            for node_id, township, url in nodes.parse_registry(settings.nodes):
+                await nodes.register(conn, node_id, township, url, stamp(clock()))
+        watched = [
+            followers.Follower(node_id, settings.mirrors_dir / node_id)
+            for node_id, _, _ in nodes.parse_registry(settings.nodes)
+        ]
+        tasks = [asyncio.create_task(followers.keep_running(settings, f, stop)) for f in watched]
+        while not stop.is_set():
+            more = await ingest_all(db, settings, watched, millis(clock))
+            async with db.write() as conn:
+                for follower in watched:
+                    await record(conn, follower, millis(clock))
+            if not more:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.ingest_ms / 1000)
+        await asyncio.gather(*tasks)
+    finally:
+        await db.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop

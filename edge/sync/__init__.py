@@ -1,0 +1,1 @@
+"""Sync with central: heartbeat, node identity, and the command feed pulled and applied."""

@@ -1,0 +1,169 @@
+"""Apply one command of central's feed, exactly once, in the caller's transaction.
+
+A command that cannot apply (the step was already decided, an unknown kind) is recorded as
+refused with the reason, so it never blocks the feed; central reads the record from the
+replica. Seeing a command id again changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from edge.accounts.queries import Account
+from edge.applications import lifecycle, states
+from edge.applications.calendar import load_calendar
+from edge.clock import stamp
+from edge.settings import Settings
+
+
+class Refused(Exception):
+    """The command cannot apply here; the message is recorded for central to show."""
+
+
+async def already_taken(db: aiosqlite.Connection, command_id: str) -> bool:
+    """Whether this node has applied or refused the command before."""
+    async with db.execute("SELECT 1 FROM applied_commands WHERE id = ?", (command_id,)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def cursor(db: aiosqlite.Connection) -> int:
+    """The highest feed position taken so far (0 before the first command)."""
+    async with db.execute("SELECT coalesce(max(seq), 0) FROM applied_commands") as found:
+        row = await found.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def apply(
+    db: aiosqlite.Connection, settings: Settings, command: dict[str, Any], now: datetime
+) -> str:
+    """Apply `command` unless taken before; record it; return 'applied', 'refused' or 'seen'."""
+    if await already_taken(db, command["id"]):
+        return "seen"
+    handler = HANDLERS.get(command["kind"])
+    await db.execute("SAVEPOINT command")
+    try:
+        if handler is None:
+            raise Refused(f"unknown command kind {command['kind']!r}")
+        await handler(db, settings, command["payload"], now)
+        result, detail = "applied", ""
+    except (Refused, states.IllegalTransition) as exc:
+        await db.execute("ROLLBACK TO command")
+        result, detail = "refused", str(exc)[:300]
+    await db.execute("RELEASE command")
+    await db.execute(
+        """
+        INSERT INTO applied_commands (id, seq, kind, result, detail, applied_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """,
+        (command["id"], command["seq"], command["kind"], result, detail, stamp(now)),
+    )
+    return result
+
+
+async def _officer(db: aiosqlite.Connection, card: dict[str, Any], now: str) -> Account:
+    """The central officer as a local account row (no password, cannot log in here)."""
+    async with db.execute(
+        "SELECT origin FROM accounts WHERE phone = ? AND id != ?",
+        (
+            card["phone"],
+            card["id"],
+        ),
+    ) as found:
+        if await found.fetchone() is not None:
+            raise Refused("the officer's phone belongs to another account on this node")
+    await db.execute(
+        """
+        INSERT INTO accounts (id, phone, name, role, jurisdiction_code, department_code,
+            password_hash, active, created_at, updated_at, origin)
+        VALUES (?, ?, ?, 'officer', ?, ?, '!', 0, ?, ?, 'central')
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+            jurisdiction_code = excluded.jurisdiction_code,
+            department_code = excluded.department_code, updated_at = excluded.updated_at
+        """,
+        (
+            card["id"],
+            card["phone"],
+            card["name"],
+            card["jurisdiction_code"],
+            card["department_code"],
+            now,
+            now,
+        ),
+    )
+    return Account(
+        card["id"],
+        card["phone"],
+        card["name"],
+        "officer",
+        card["jurisdiction_code"],
+        card["department_code"],
+        False,
+    )
+
+
+async def _step_for(db: aiosqlite.Connection, payload: dict[str, Any]) -> aiosqlite.Row:
+    async with db.execute(
+        "SELECT * FROM steps WHERE id = ? AND application_id = ?",
+        (payload["step_id"], payload["application_id"]),
+    ) as found:
+        step = await found.fetchone()
+    if step is None:
+        raise Refused("no such step on this node")
+    if (
+        step["level"] != "county"
+        or step["department_code"] != payload["officer"]["department_code"]
+    ):
+        raise Refused("the step is not this department's county step")
+    if step["status"] != "active":
+        raise Refused(f"the step is {step['status']}, no longer waiting for a decision")
+    return step
+
+
+async def county_decision(
+    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+) -> None:
+    """A county department's decision, made and sealed at central, taken here as one change."""
+    step = await _step_for(db, payload)
+    officer = await _officer(db, payload["officer"], stamp(now))
+    calendar = await load_calendar(db, now, settings.timezone, settings.warning_working_days)
+    ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir)
+    await lifecycle.decide(
+        db,
+        ctx,
+        step["id"],
+        payload["action"],
+        payload.get("opinion", ""),
+        tuple(payload.get("material_keys", ())),
+    )
+
+
+async def calendar(
+    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+) -> None:
+    """Holidays and make-up working days published by central."""
+    for day in payload["days"]:
+        await db.execute(
+            """
+            INSERT INTO calendar_days (day, is_workday, note) VALUES (?, ?, ?)
+            ON CONFLICT (day) DO UPDATE SET is_workday = excluded.is_workday,
+                note = excluded.note
+            """,
+            (day["day"], 1 if day["is_workday"] else 0, day.get("note", "")),
+        )
+
+
+HANDLERS = {"county_decision": county_decision, "calendar": calendar}
+
+
+def parse(body: bytes) -> list[dict[str, Any]]:
+    """The commands of a feed page, checked for the fields every command has."""
+    page = json.loads(body)
+    commands = page["commands"]
+    for command in commands:
+        if not (isinstance(command.get("seq"), int) and len(command.get("id", "")) == 26):
+            raise ValueError("a command without seq or id")
+    return commands

