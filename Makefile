@@ -23,7 +23,7 @@ run: install
 	@echo "  廉州镇 Lianzhou edge      http://127.0.0.2:8101/   staff login http://127.0.0.2:8101/login"
 	@echo "  福成镇 Fucheng edge       http://127.0.0.3:8102/   staff login http://127.0.0.3:8102/login"
 	@echo "  demo password for every account: cunban-demo-2026 (accounts are listed below)"
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/honcho start -f Procfile -e replication/demo.env
 
 test: install
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from central.app import create_app
+from central.schema import MIGRATIONS_DIR
 from central.settings import CentralSettings
 
 NODES = "lianzhou=450521100000=http://127.0.0.2:8101,fucheng=450503101000=http://127.0.0.3:8102"
@@ -24,7 +25,7 @@ def test_overview_lists_the_registered_townships(tmp_path):
             "node_id": "central",
             "version": health["version"],
             "database_ok": True,
-            "schema_version": 1,
+            "schema_version": len(list(MIGRATIONS_DIR.glob("*.sql"))),
             "nodes": 2,
         }
         assert client.get("/nowhere").status_code == 404

@@ -369,9 +369,10 @@ def test_huey_send_now_drains_and_ticks_spread_over_a_minute(tmp_path, provider)
     huey.send_now()
     assert [m["id"] for m in provider.received] == [message_id]
     huey.schedule_ticks()  # six ticks: one now (immediate mode runs it), five every 10 s
-    etas = sorted(task.eta for task in huey.scheduled())
-    gaps = [round((later - earlier).total_seconds()) for earlier, later in pairwise(etas)]
-    assert gaps == [10, 10, 10, 10]
+    for name in ("sms_tick", "blob_upload_tick"):  # blob uploads ride the same ticks
+        etas = sorted(task.eta for task in huey.scheduled() if task.name == name)
+        gaps = [round((later - earlier).total_seconds()) for earlier, later in pairwise(etas)]
+        assert gaps == [10, 10, 10, 10], name
 
 
 # --- the admin page --------------------------------------------------------------------------

@@ -1,0 +1,374 @@
+"""The whole system on loopback: SeaweedFS, central (web + followers), two township edges.
+
+An application goes village -> township (edge) -> county (central) -> applied at the edge,
+through real processes; then the store and central vanish, processes are killed, and a dead
+edge is rebuilt from the store. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.cluster import PYTHON, ROOT, Cluster, Edge, wait_for
+from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
+from tests.intake_support import KEY_FIELD, intake_data, intake_files
+
+RECEIPT = re.compile(r"/agent/applications/([0-9A-Z]{26})/receipt")
+HEFU_COUNTY = "450521000000"
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """Store, both edges and central, running; stopped (SIGTERM) afterwards."""
+    running = Cluster(tmp_path)
+    try:
+        running.start_store()
+        for node_id in ("lianzhou", "fucheng"):
+            running.add_edge(node_id)
+            running.start_edge(node_id)
+        running.start_central()
+        yield running
+    finally:
+        running.stop()
+
+
+def client(url: str) -> httpx2.Client:
+    """A browser-like client of one node."""
+    return httpx2.Client(base_url=url, timeout=30)
+
+
+def accept(agent: httpx2.Client, code: str = "MZ-002") -> str | None:
+    """Submit one intake as the agent; the application id once the node acknowledged it."""
+    page = agent.get(f"/agent/apply/{code}")
+    data = intake_data(code) | {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+    }
+    response = agent.post(f"/agent/apply/{code}", data=data, files=intake_files(code))
+    if response.status_code != 303:
+        return None
+    return RECEIPT.match(response.headers["location"]).group(1)
+
+
+def township_approves(edge: Edge, application_id: str) -> None:
+    """Township staff approve the township step through the staff page."""
+    with client(edge.url) as staff:
+        assert login(staff, STAFF).status_code == 303
+        page = staff.get(f"/staff/applications/{application_id}")
+        step = edge.query(
+            "SELECT id FROM steps WHERE application_id = ? AND level = 'township'", application_id
+        )[0]["id"]
+        decided = staff.post(
+            f"/staff/steps/{step}/decide",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "idempotency_key": KEY_FIELD.search(page.text).group(1),
+                "action": "approve",
+                "opinion": "情况属实",
+            },
+        )
+        assert decided.status_code == 303, decided.text
+
+
+def county_officer(cluster: Cluster, department: str) -> str:
+    """The phone of the demo officer of `department` in 合浦县 (central's demo accounts)."""
+    return cluster.central(
+        "SELECT phone FROM accounts WHERE role = 'officer' AND department_code = ? "
+        "AND jurisdiction_code = ?",
+        department,
+        HEFU_COUNTY,
+    )[0]["phone"]
+
+
+def central_step(cluster: Cluster, node_id: str, application_id: str) -> sqlite3.Row | None:
+    """The county step as central has ingested it, once it is active."""
+    found = cluster.central(
+        "SELECT * FROM edge_steps WHERE node_id = ? AND application_id = ? AND level = 'county' "
+        "AND status = 'active'",
+        node_id,
+        application_id,
+    )
+    return found[0] if found else None
+
+
+def test_an_application_travels_village_township_county_and_back(cluster):
+    lianzhou = cluster.edges["lianzhou"]
+    with client(lianzhou.url) as agent:
+        assert login(agent, AGENT_QIANJIANG).status_code == 303
+        application_id = accept(agent)
+    assert application_id
+    seen = wait_for(
+        lambda: cluster.central(
+            "SELECT status FROM edge_applications WHERE node_id = 'lianzhou' AND id = ?",
+            application_id,
+        ),
+        30,
+        "central to ingest the new application",
+    )
+    assert seen[0]["status"] == "in_review"
+
+    township_approves(lianzhou, application_id)
+    step = wait_for(
+        lambda: central_step(cluster, "lianzhou", application_id), 30, "county step at central"
+    )
+    sha = lianzhou.query(
+        "SELECT sha256 FROM attachments WHERE application_id = ? LIMIT 1", application_id
+    )[0]["sha256"]
+    with client(f"http://127.0.0.1:{cluster.central_port}") as officer:
+        assert login(officer, county_officer(cluster, "civil")).status_code == 303
+        queue = officer.get("/officer/")
+        assert application_id in queue.text
+        wait_for(
+            lambda: officer.get(f"/officer/blobs/lianzhou/{sha}").status_code == 200,
+            30,
+            "the photo uploaded to the store and readable at central",
+        )
+        file_page = officer.get(f"/officer/applications/lianzhou/{application_id}")
+        assert file_page.status_code == 200
+        sent = officer.post(
+            f"/officer/applications/lianzhou/{application_id}/decide",
+            data={
+                "csrf_token": csrf_of(file_page.text),
+                "step_id": step["id"],
+                "action": "approve",
+                "opinion": "符合条件，同意",
+            },
+        )
+        assert sent.status_code == 303, sent.text
+        command = cluster.central(
+            "SELECT id, kind FROM commands WHERE node_id = 'lianzhou' AND step_id = ?",
+            step["id"],
+        )
+        assert [row["kind"] for row in command] == ["county_decision"]
+
+        wait_for(
+            lambda: lianzhou.query(
+                "SELECT 1 FROM applications WHERE id = ? AND status = 'approved'", application_id
+            ),
+            30,
+            "the edge to pull and apply the decision",
+        )
+        applied = wait_for(
+            lambda: cluster.central(
+                "SELECT result FROM edge_applied_commands WHERE node_id = 'lianzhou' AND id = ?",
+                command[0]["id"],
+            ),
+            30,
+            "central to see the command applied",
+        )
+        assert applied[0]["result"] == "applied"
+        after = officer.get(f"/officer/applications/lianzhou/{application_id}")
+        assert "乡镇已执行" in after.text
+
+    decided = lianzhou.query(
+        "SELECT s.status, a.origin, a.active FROM steps s JOIN accounts a ON a.id = s.decided_by "
+        "WHERE s.id = ?",
+        step["id"],
+    )[0]
+    assert tuple(decided) == ("approved", "central", 0)  # the officer cannot log in at the edge
+    assert (
+        lianzhou.query("SELECT count(*) FROM applied_commands WHERE id = ?", command[0]["id"])[0][0]
+        == 1
+    )
+    assert (
+        lianzhou.query(
+            "SELECT template FROM sms_outbox WHERE application_id = ? ORDER BY created_at DESC, id "
+            "DESC LIMIT 1",
+            application_id,
+        )[0]["template"]
+        == "approved"
+    )
+    wait_for(
+        lambda: cluster.central(
+            "SELECT 1 FROM edge_applications WHERE node_id = 'lianzhou' AND id = ? "
+            "AND status = 'approved'",
+            application_id,
+        ),
+        30,
+        "central to ingest the approval",
+    )
+    code = lianzhou.query("SELECT tracking_code FROM applications WHERE id = ?", application_id)
+    with client(lianzhou.url) as resident:
+        page = resident.get(f"/track/{code[0][0]}")
+        assert page.status_code == 200 and "已办结（批准）" in page.text
+    # the other township saw none of it, and its own heartbeat reaches central
+    assert not cluster.central(
+        "SELECT 1 FROM edge_applications WHERE node_id = 'fucheng' AND id = ?", application_id
+    )
+    wait_for(
+        lambda: cluster.central("SELECT 1 FROM lag_samples WHERE node_id = 'fucheng'"),
+        30,
+        "a heartbeat from the second township",
+    )
+
+
+def _submit_many(edge: Edge, count: int) -> list[str]:
+    """Submit `count` applications one after another; the ids the node acknowledged."""
+    acknowledged = []
+    with client(edge.url) as agent:
+        assert login(agent, AGENT_QIANJIANG).status_code == 303
+        for _ in range(count):
+            application_id = accept(agent)
+            if application_id:
+                acknowledged.append(application_id)
+    return acknowledged
+
+
+def _ingested(cluster: Cluster, ids: list[str]) -> int:
+    marks = ",".join("?" * len(ids))
+    return cluster.central(
+        f"SELECT count(*) FROM edge_applications WHERE node_id = 'lianzhou' AND id IN ({marks})",
+        *ids,
+    )[0][0]
+
+
+def test_a_partitioned_edge_keeps_working_and_converges_when_the_link_returns(cluster):
+    lianzhou = cluster.edges["lianzhou"]
+    wait_for(lambda: cluster.central("SELECT 1 FROM lag_samples"), 30, "replication running")
+    before = lianzhou.query("SELECT count(*) FROM applications")[0][0]
+    cluster.kill("store", signal.SIGTERM)  # the store (and with it every replica) is gone
+    cluster.kill("central_web", signal.SIGTERM)  # and central cannot be reached either
+    accepted = _submit_many(lianzhou, 8)
+    assert len(accepted) == 8  # the township keeps taking applications while cut off
+    time.sleep(2)
+    assert lianzhou.query("SELECT feed_error FROM heartbeat")[0][0] != ""
+    waiting = lianzhou.query("SELECT count(*) FROM blobs WHERE uploaded_at IS NULL")[0][0]
+    assert waiting > 0  # the new photos wait for the store
+
+    reconnected = time.monotonic()
+    cluster.start_store()
+    cluster.spawn("central_web", [PYTHON, "-m", "central", "serve"], cluster.central_environ())
+    wait_for(
+        lambda: _ingested(cluster, accepted) == len(accepted),
+        120,
+        "every application written during the partition to reach central",
+    )
+    converged = time.monotonic() - reconnected
+    print(f"\npartition: {len(accepted)} applications converged {converged:.1f} s after reconnect")
+    wait_for(
+        lambda: lianzhou.query("SELECT count(*) FROM blobs WHERE uploaded_at IS NULL")[0][0] == 0,
+        120,
+        "the blob backlog to drain",
+    )
+    wait_for(
+        lambda: lianzhou.query("SELECT feed_error FROM heartbeat")[0][0] == "",
+        60,
+        "the feed to be pulled again",
+    )
+    assert lianzhou.query("SELECT count(*) FROM applications")[0][0] == before + len(accepted)
+    wait_for(lambda: _all_ingested(cluster, lianzhou), 60, "central to hold the same rows")
+
+
+def _all_ingested(cluster: Cluster, edge: Edge) -> bool:
+    local = {row[0] for row in edge.query("SELECT id FROM applications")}
+    central = {
+        row[0]
+        for row in cluster.central(
+            "SELECT id FROM edge_applications WHERE node_id = ?", edge.node_id
+        )
+    }
+    return local == central
+
+
+def test_every_acknowledged_application_survives_kill_9_of_the_edge(cluster):
+    lianzhou = cluster.edges["lianzhou"]
+    acknowledged: list[str] = []
+    done = threading.Event()
+
+    def keep_submitting() -> None:
+        with client(lianzhou.url) as agent:
+            login(agent, AGENT_QIANJIANG)
+            while not done.is_set():
+                try:
+                    application_id = accept(agent)
+                except httpx2.HTTPError:
+                    return  # the web process died under us: nothing was acknowledged
+                if application_id:
+                    acknowledged.append(application_id)
+
+    submitter = threading.Thread(target=keep_submitting)
+    submitter.start()
+    wait_for(lambda: len(acknowledged) >= 3, 60, "some applications acknowledged")
+    for part in ("web", "worker", "replicate", "sync"):
+        cluster.kill(f"lianzhou_{part}", signal.SIGKILL)
+    done.set()
+    submitter.join(30)
+    assert acknowledged
+
+    cluster.start_edge("lianzhou")
+    wait_for(lambda: _all_ingested(cluster, lianzhou), 120, "every application at central")
+    assert set(acknowledged) <= {row[0] for row in lianzhou.query("SELECT id FROM applications")}
+    assert _ingested(cluster, acknowledged) == len(acknowledged)
+
+
+def _content_hash(path: Path) -> dict[str, tuple[int, str]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = ["applications", "steps", "attachments", "blobs", "audit_log", "accounts"]
+        return {
+            table: (
+                conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
+                hashlib.sha256(
+                    repr(conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()).encode()
+                ).hexdigest(),
+            )
+            for table in tables
+        }
+    finally:
+        conn.close()
+
+
+def _restore(edge: Edge, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "edge", "restore", *extra],
+        cwd=ROOT,
+        env={**os.environ, **edge.environ},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_dead_edge_is_rebuilt_from_the_store_and_continues(cluster):
+    lianzhou = cluster.edges["lianzhou"]
+    accepted = _submit_many(lianzhou, 2)
+    wait_for(lambda: _all_ingested(cluster, lianzhou), 60, "central to have everything")
+    wait_for(
+        lambda: lianzhou.query("SELECT count(*) FROM blobs WHERE uploaded_at IS NULL")[0][0] == 0,
+        60,
+        "every blob uploaded",
+    )
+    for part in ("web", "worker", "sync", "replicate"):
+        cluster.kill(f"lianzhou_{part}", signal.SIGTERM)  # replicate flushes on SIGTERM
+    before = _content_hash(lianzhou.data_dir / "edge.db")
+    shutil.rmtree(lianzhou.data_dir)  # the disk dies: database, photos and keys are gone
+
+    restored = _restore(lianzhou)
+    assert restored.returncode == 0, restored.stderr
+    assert "integrity check passed" in restored.stdout
+    assert _content_hash(lianzhou.data_dir / "edge.db") == before
+    blobs = lianzhou.query("SELECT sha256 FROM blobs")
+    assert all((lianzhou.data_dir / "blobs" / r[0][:2] / r[0]).is_file() for r in blobs)
+    again = _restore(lianzhou)
+    assert again.returncode == 2 and "--force" in again.stderr  # never overwrites silently
+
+    cluster.start_edge("lianzhou")
+    more = _submit_many(lianzhou, 1)
+    wait_for(
+        lambda: _ingested(cluster, accepted + more) == len(accepted + more),
+        90,
+        "the restored node to replicate again",
+    )
