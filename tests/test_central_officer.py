@@ -6,21 +6,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
-import shutil
 import sqlite3
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from central.__main__ import main as central_main
 from central.app import create_app
-from central.feed.queries import page as feed_page
-from central.ingest import ingest_node
-from central.settings import CentralSettings
 from edge.accounts.queries import Account
 from edge.applications import lifecycle
 from edge.applications.calendar import load_calendar
@@ -28,15 +20,16 @@ from edge.blobs.store import BlobStore
 from edge.blobs.upload import upload_pass
 from edge.csrf import FIELD
 from edge.db import Database
-from edge.demo import load_demo_node
 from edge.objectstore import DirectoryStore, blob_key
 from edge.settings import Settings
-from edge.sync.commands import apply
-from tests.conftest import FUCHENG, LIANZHOU, MovableClock, csrf_of, login
-
-NODES = "lianzhou=450521100000=http://127.0.0.2:8101,fucheng=450503101000=http://127.0.0.3:8102"
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # MovableClock's start
-TOWNSHIPS = {"lianzhou": LIANZHOU, "fucheng": FUCHENG}
+from tests.central_support import (
+    START,
+    central_rows,
+    ingest,
+    take_feed,
+    yb002,
+)
+from tests.conftest import csrf_of, login
 
 CITY_ADMIN = "13807700001"
 CIVIL_HEPU = "13807700100"  # 合浦县 (Lianzhou's county)
@@ -46,87 +39,6 @@ CIVIL_YINHAI = "13807701100"  # 银海区 (Fucheng's county)
 APPLICANT = "李桂芬"  # the demo applicant of YB-002, in joint review by medical and civil
 FIRST_ROUND_TRIP = 13_032
 CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
-
-
-def _edge_settings(root: Path, node: str) -> Settings:
-    return Settings(
-        node_id=node,
-        township_code=TOWNSHIPS[node],
-        data_dir=root / node,
-        replica_dir=root / "replica",
-    )
-
-
-@pytest.fixture(scope="module")
-def demo_edges(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Both demo townships, built once through the real lifecycle; tests work on copies."""
-    root = tmp_path_factory.mktemp("edges")
-    for node in TOWNSHIPS:
-        asyncio.run(load_demo_node(_edge_settings(root, node), START))
-    return root
-
-
-@pytest.fixture
-def edges(demo_edges: Path, tmp_path: Path) -> dict[str, Settings]:
-    for node in TOWNSHIPS:
-        shutil.copytree(demo_edges / node, tmp_path / node)
-    return {node: _edge_settings(tmp_path, node) for node in TOWNSHIPS}
-
-
-@pytest.fixture
-def central(
-    tmp_path: Path, edges: dict[str, Settings], clock: MovableClock
-) -> Iterator[TestClient]:
-    settings = CentralSettings(
-        data_dir=tmp_path / "central", nodes=NODES, demo=True, replica_dir=tmp_path / "replica"
-    )
-    with TestClient(create_app(settings, clock), base_url="https://testserver") as client:
-        for edge in edges.values():
-            ingest(client, edge)
-        yield client
-
-
-def ingest(client: TestClient, edge: Settings) -> None:
-    """What the follower does: copy the node's changed rows into central.db."""
-    client.portal.call(ingest_node, client.app.state.db, edge.node_id, edge.database_path, 0)
-
-
-def take_feed(client: TestClient, edge: Settings) -> list[str]:
-    """What the edge's sync loop does: take its commands from the feed, in one transaction."""
-    commands = client.portal.call(_page, client.app.state.db, edge.node_id)
-
-    async def run() -> list[str]:
-        db = Database(edge.database_path)
-        await db.open()
-        try:
-            async with db.write() as conn:
-                return [await apply(conn, edge, command, START) for command in commands]
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
-
-
-async def _page(db: Database, node_id: str) -> list[dict[str, Any]]:
-    async with db.read() as conn:
-        return await feed_page(conn, node_id, 0, 100)
-
-
-def central_rows(client: TestClient, sql: str, *params: Any) -> list[sqlite3.Row]:
-    with sqlite3.connect(client.app.state.settings.database_path) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, params).fetchall()
-
-
-def yb002(client: TestClient, node: str = "lianzhou") -> sqlite3.Row:
-    """The demo application in joint county review, and its civil affairs step."""
-    return central_rows(
-        client,
-        "SELECT a.id, a.node_id, s.id AS step_id FROM edge_applications a "
-        "JOIN edge_steps s ON s.node_id = a.node_id AND s.application_id = a.id "
-        "WHERE a.node_id = ? AND a.item_code = 'YB-002' AND s.department_code = 'civil'",
-        node,
-    )[0]
 
 
 def file_url(app: sqlite3.Row) -> str:

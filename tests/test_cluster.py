@@ -31,11 +31,12 @@ HEFU_COUNTY = "450521000000"
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """Store, both edges and central, running; stopped (SIGTERM) afterwards."""
-    running = Cluster(tmp_path)
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
+    """Store (S3, or a `file` folder), both edges and central, running; SIGTERM afterwards."""
+    running = Cluster(tmp_path, store=getattr(request, "param", "s3"))
     try:
-        running.start_store()
+        if running.store == "s3":
+            running.start_store()
         for node_id in ("lianzhou", "fucheng"):
             running.add_edge(node_id)
             running.start_edge(node_id)
@@ -104,6 +105,7 @@ def central_step(cluster: Cluster, node_id: str, application_id: str) -> sqlite3
     return found[0] if found else None
 
 
+@pytest.mark.parametrize("cluster", ["s3", "file"], indirect=True)
 def test_an_application_travels_village_township_county_and_back(cluster):
     lianzhou = cluster.edges["lianzhou"]
     with client(lianzhou.url) as agent:

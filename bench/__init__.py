@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that run the real programs and print measured figures (not tests)."""

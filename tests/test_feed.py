@@ -1,0 +1,155 @@
+"""The command feed: only the node that signed reads its own commands; each applies once."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import sqlite3
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from central.feed.queries import append
+from central.ingest import ingest_node
+from edge.db import Database
+from edge.settings import Settings
+from edge.sync import identity
+from edge.sync.commands import apply
+from tests.central_support import START, central_rows, ingest
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def _key(edge: Settings) -> str:
+    async def run() -> str:
+        db = Database(edge.database_path)
+        await db.open()
+        try:
+            async with db.write() as conn:
+                return await identity.ensure_key(conn, edge.keys_dir, "2026-11-20T02:00:00+00:00")
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _queue(client, node_id: str, kind: str, payload: dict) -> str:
+    async def run() -> str:
+        async with client.app.state.db.write() as conn:
+            return await append(conn, node_id, kind, payload, "2026-11-20T02:00:00+00:00")
+
+    return client.portal.call(run)
+
+
+def _target(node_id: str, after: int = 0, limit: int = 100) -> str:
+    return "/sync/commands?" + urlencode({"node": node_id, "after": after, "limit": limit})
+
+
+def _signed(
+    edge: Settings, key_id: str, target: str, timestamp: int = int(START.timestamp())
+) -> dict[str, str]:
+    """A request signed by the node at `timestamp` (central's test clock starts at START)."""
+    return {
+        "Authorization": identity.authorization(
+            edge.keys_dir, edge.node_id, key_id, "GET", target, timestamp
+        )
+    }
+
+
+def test_only_the_node_that_signed_reads_its_own_commands(central, edges):
+    lianzhou, fucheng = edges["lianzhou"], edges["fucheng"]
+    keys = {node: _key(edge) for node, edge in edges.items()}
+    for edge in edges.values():
+        ingest(central, edge)  # central learns each node's public key from its replica
+    mine = [_queue(central, "lianzhou", "calendar", {"days": []}) for _ in range(3)]
+    _queue(central, "fucheng", "calendar", {"days": []})
+
+    target = _target("lianzhou")
+    answer = central.get(target, headers=_signed(lianzhou, keys["lianzhou"], target))
+    assert answer.status_code == 200
+    assert [c["id"] for c in answer.json()["commands"]] == mine
+    assert answer.headers["X-Cunban-More"] == "0"
+
+    assert central.get(target).status_code == 401  # unsigned
+    forged = _signed(fucheng, keys["fucheng"], target)  # another node's key
+    forged["Authorization"] = forged["Authorization"].replace("node=fucheng", "node=lianzhou")
+    assert central.get(target, headers=forged).status_code == 401
+    other = _target("lianzhou", after=1)  # signed for one page, used for another
+    assert (
+        central.get(other, headers=_signed(lianzhou, keys["lianzhou"], target)).status_code == 401
+    )
+    stale = _signed(lianzhou, keys["lianzhou"], target, timestamp=int(START.timestamp()) - 3600)
+    assert central.get(target, headers=stale).status_code == 401
+
+
+def test_pages_follow_the_cursor_and_travel_gzipped(central, edges):
+    lianzhou = edges["lianzhou"]
+    key_id = _key(lianzhou)
+    ingest(central, lianzhou)
+    days = [{"day": f"2027-01-{d:02d}", "is_workday": False, "note": "元旦"} for d in range(1, 30)]
+    ids = [_queue(central, "lianzhou", "calendar", {"days": days}) for _ in range(3)]
+    first = _target("lianzhou", after=0, limit=2)
+    page = central.get(
+        first, headers=_signed(lianzhou, key_id, first) | {"Accept-Encoding": "gzip"}
+    )
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert page.headers["X-Cunban-More"] == "1"
+    seqs = [c["seq"] for c in page.json()["commands"]]
+    assert [c["id"] for c in page.json()["commands"]] == ids[:2]
+    second = _target("lianzhou", after=seqs[-1], limit=2)
+    rest = central.get(second, headers=_signed(lianzhou, key_id, second))
+    assert [c["id"] for c in rest.json()["commands"]] == ids[2:]
+    assert rest.headers["X-Cunban-More"] == "0"
+    raw = json.dumps(page.json(), ensure_ascii=False).encode()
+    assert len(gzip.compress(raw)) < len(raw) / 4
+
+
+def test_a_command_taken_twice_changes_nothing(central, edges):
+    lianzhou = edges["lianzhou"]
+    payload = {"days": [{"day": "2027-02-11", "is_workday": False, "note": "春节"}]}
+    command_id = _queue(central, "lianzhou", "calendar", payload)
+    seq = central_rows(central, "SELECT seq FROM commands WHERE id = ?", command_id)[0][0]
+    command = {"id": command_id, "seq": seq, "kind": "calendar", "payload": payload}
+
+    async def run() -> list[str]:
+        db = Database(lianzhou.database_path)
+        await db.open()
+        try:
+            results = []
+            for _ in range(2):
+                async with db.write() as conn:
+                    results.append(await apply(conn, lianzhou, command, NOW))
+            return results
+        finally:
+            await db.close()
+
+    assert asyncio.run(run()) == ["applied", "seen"]
+    ingest(central, lianzhou)
+    taken = central_rows(
+        central, "SELECT result FROM edge_applied_commands WHERE id = ?", command["id"]
+    )
+    assert [row["result"] for row in taken] == ["applied"]
+    with sqlite3.connect(lianzhou.database_path) as conn:
+        assert conn.execute(
+            "SELECT is_workday, note FROM calendar_days WHERE day = '2027-02-11'"
+        ).fetchall() == [(0, "春节")]
+        assert conn.execute("SELECT count(*) FROM applied_commands").fetchone()[0] == 1
+
+
+def test_ingest_repeated_copies_nothing_new(central, edges):
+    lianzhou = edges["lianzhou"]
+    before = central_rows(
+        central, "SELECT count(*) FROM edge_applications WHERE node_id = 'lianzhou'"
+    )[0][0]
+    result = central.portal.call(
+        ingest_node,
+        central.app.state.db,
+        "lianzhou",
+        lianzhou.database_path,
+        0,
+    )
+    assert result.rows == 0
+    after = central_rows(
+        central, "SELECT count(*) FROM edge_applications WHERE node_id = 'lianzhou'"
+    )[0][0]
+    assert before == after > 0
