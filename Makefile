@@ -19,7 +19,7 @@ compile: $(INSTALLED)
 
 run: install
 	@echo "Cunban demo (Ctrl-C stops everything):"
-	@echo "  central (city overview)   http://127.0.0.1:8000/"
+	@echo "  central (city overview)   http://127.0.0.1:8000/   officers /officer/, monitor /nodes"
 	@echo "  廉州镇 Lianzhou edge      http://127.0.0.2:8101/   staff login http://127.0.0.2:8101/login"
 	@echo "  福成镇 Fucheng edge       http://127.0.0.3:8102/   staff login http://127.0.0.3:8102/login"
 	@echo "  demo password for every account: cunban-demo-2026 (accounts are listed below)"

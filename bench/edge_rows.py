@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def write_rows(database: Path, rows: int) -> Written:
     """Write about `rows` rows of new applications in a few BEGIN IMMEDIATE transactions."""
     conn = connect_sync(database)
     written = Written()
+    started = time.monotonic()
     try:
         template = load_template(conn)
         copies = math.ceil(rows / template.rows)
@@ -127,6 +129,7 @@ def write_rows(database: Path, rows: int) -> Written:
             _count(written, template, batch)
             written.transactions += 1
             copies -= batch
+        written.seconds = time.monotonic() - started
     finally:
         conn.close()
     return written

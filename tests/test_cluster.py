@@ -206,6 +206,8 @@ def test_an_application_travels_village_township_county_and_back(cluster):
     with client(lianzhou.url) as resident:
         page = resident.get(f"/track/{code[0][0]}")
         assert page.status_code == 200 and "已办结（批准）" in page.text
+    health = httpx2.get(f"{lianzhou.url}/healthz", timeout=10).json()
+    assert health["feed_cursor"] >= 1 and health["feed_pulled_ms"] and health["heartbeat_ms"]
     # the other township saw none of it, and its own heartbeat reaches central
     assert not cluster.central(
         "SELECT 1 FROM edge_applications WHERE node_id = 'fucheng' AND id = ?", application_id

@@ -43,3 +43,6 @@ def test_healthz(client):
     assert body["schema_version"] >= 1
     assert body["catalog_version"]
     assert body["version"]
+    # no sync process has run in this test: no heartbeat, nothing pulled, nothing queued
+    assert (body["heartbeat_ms"], body["feed_pulled_ms"], body["feed_cursor"]) == (None, None, 0)
+    assert body["sms_queued"] == body["blob_upload_backlog"] == 0

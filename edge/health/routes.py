@@ -30,11 +30,18 @@ async def health_response(request: Request, node_id: str, facts: dict[str, str])
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """Node id, version, database reachable, schema version, catalog version."""
+    """Node id, version, database, schema and catalog versions, queues, heartbeat and feed."""
     return await health_response(
         request,
         request.app.state.settings.node_id,
-        {"catalog_version": "SELECT version FROM catalog_meta"},
+        {
+            "catalog_version": "SELECT version FROM catalog_meta",
+            "sms_queued": "SELECT count(*) FROM sms_outbox WHERE state = 'queued'",
+            "blob_upload_backlog": "SELECT count(*) FROM blobs WHERE uploaded_at IS NULL",
+            "heartbeat_ms": "SELECT beat_ms FROM heartbeat",
+            "feed_pulled_ms": "SELECT feed_pulled_ms FROM heartbeat",
+            "feed_cursor": "SELECT coalesce(max(seq), 0) FROM applied_commands",
+        },
     )
 
 
