@@ -8,7 +8,7 @@ import logging
 import sys
 
 from central.demo import load_demo_central
-from central.nodes import parse_registry
+from central.nodes import parse_registry, register
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.clock import stamp, system_clock
@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="migrate, then serve the web app")
     commands.add_parser("follow", help="follow every node's replica and ingest it into central.db")
     commands.add_parser("demo", help="load the demo accounts (idempotent) and list them")
+    publish = commands.add_parser(
+        "publish-calendar", help="send the holiday calendar to every node"
+    )
+    publish.add_argument("first_year", type=int)
+    publish.add_argument("last_year", type=int)
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
@@ -44,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             _demo(settings)
         if args.command == "serve":
             _serve(settings)
+        if args.command == "publish-calendar":
+            years = range(args.first_year, args.last_year + 1)
+            sent = asyncio.run(_publish_calendar(settings, years))
+            print(f"calendar {years.start}-{years.stop - 1} queued for {sent} nodes")
         if args.command == "follow":
             from central.sync import run as follow
 
@@ -53,6 +62,21 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, DatabaseRefused, ValueError) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
+
+
+async def _publish_calendar(settings: CentralSettings, years: range) -> int:
+    from central.feed.publish import publish_calendar
+
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        now = stamp(system_clock())
+        async with db.write() as conn:
+            for node_id, township, url in parse_registry(settings.nodes):
+                await register(conn, node_id, township, url, now)
+            return len(await publish_calendar(conn, years, now))
+    finally:
+        await db.close()
 
 
 def _demo(settings: CentralSettings) -> None:

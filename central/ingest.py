@@ -31,6 +31,7 @@ TABLES: dict[str, str] = {
     "applied_commands": "id",
     "heartbeat": "id",
 }
+APPEND_ONLY = frozenset({"audit_log"})
 LAG_SAMPLES_KEPT = 1000
 
 
@@ -105,9 +106,12 @@ async def _upsert(
     names = ", ".join(["node_id", *columns])
     marks = ", ".join("?" * (len(columns) + 1))
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    # the audit log is append-only: central keeps the first copy of each row it saw, so an
+    # edit made on the edge behind the app's back cannot rewrite central's witness copy
+    conflict = "DO NOTHING" if table in APPEND_ONLY else f"DO UPDATE SET {updates}"
     await db.executemany(
         f"INSERT INTO edge_{table} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT (node_id, {key}) DO UPDATE SET {updates}",
+        f"ON CONFLICT (node_id, {key}) {conflict}",
         [(node_id, *row) for row in rows],
     )
     newest = rows[-1][columns.index("rev")]

@@ -9,13 +9,14 @@ import sqlite3
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from central.feed.publish import publish_calendar
 from central.feed.queries import append
 from central.ingest import ingest_node
 from edge.db import Database
 from edge.settings import Settings
 from edge.sync import identity
 from edge.sync.commands import apply
-from tests.central_support import START, central_rows, ingest
+from tests.central_support import START, central_rows, ingest, take_feed
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -153,3 +154,42 @@ def test_ingest_repeated_copies_nothing_new(central, edges):
         central, "SELECT count(*) FROM edge_applications WHERE node_id = 'lianzhou'"
     )[0][0]
     assert before == after > 0
+
+
+def test_the_holiday_calendar_published_at_central_reaches_each_node(central, edges):
+    lianzhou = edges["lianzhou"]
+    with sqlite3.connect(lianzhou.database_path) as conn:  # the node lost a holiday
+        conn.execute("DELETE FROM calendar_days WHERE day = '2026-10-01'")
+
+    async def publish() -> list[str]:
+        async with central.app.state.db.write() as conn:
+            return await publish_calendar(conn, range(2026, 2027), "2026-11-20T02:00:00+00:00")
+
+    assert len(central.portal.call(publish)) == 2  # one command per registered node
+    assert take_feed(central, lianzhou) == ["applied"]
+    with sqlite3.connect(lianzhou.database_path) as conn:
+        assert conn.execute(
+            "SELECT is_workday, note FROM calendar_days WHERE day = '2026-10-01'"
+        ).fetchall() == [(0, "国庆节")]
+    assert take_feed(central, lianzhou) == ["seen"]
+
+
+def test_central_keeps_its_witness_copy_of_an_audit_row_edited_on_the_edge(central, edges):
+    lianzhou = edges["lianzhou"]
+    original = central_rows(
+        central, "SELECT seq, action FROM edge_audit_log WHERE node_id = 'lianzhou' LIMIT 1"
+    )[0]
+    with sqlite3.connect(lianzhou.database_path) as conn:  # someone behind the app's back
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'audit_log' "
+            "AND name NOT LIKE '%rev%'"
+        ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("UPDATE audit_log SET action = 'nothing' WHERE seq = ?", (original["seq"],))
+    ingest(central, lianzhou)
+    kept = central_rows(
+        central,
+        "SELECT action FROM edge_audit_log WHERE node_id = 'lianzhou' AND seq = ?",
+        original["seq"],
+    )
+    assert kept[0]["action"] == original["action"] != "nothing"
