@@ -20,6 +20,7 @@ from edge.blobs.store import BlobStore
 from edge.catalog import routes as catalog_routes
 from edge.clock import Clock, system_clock
 from edge.db import Database
+from edge.etag import ETagMiddleware
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
@@ -41,6 +42,7 @@ def node_middleware(*inner: Middleware) -> list[Middleware]:
     """The middleware every node (edge or central) runs, outermost first, then `inner`."""
     return [
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
+        Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
         Middleware(SecurityHeadersMiddleware),
         Middleware(LocaleMiddleware),
         *inner,

@@ -22,12 +22,17 @@ def can_view(account: Account, village_code: str, departments: Iterable[str]) ->
     return account.role in ("township_staff", "supervisor")
 
 
-def can_decide(account: Account, step: Any, village_code: str) -> bool:
-    """Township staff decide township steps; officers decide their department's steps."""
+def can_decide(
+    account: Account, step: Any, village_code: str, county_at_central: bool = False
+) -> bool:
+    """Township staff decide township steps; officers decide their department's steps.
+
+    On a node connected to central, county steps are decided only at central (one writer).
+    """
     if step["status"] != "active" or not contains(account.jurisdiction_code, village_code):
         return False
     if step["level"] == "township":
         return account.role == "township_staff"
-    if step["level"] == "county":
+    if step["level"] == "county" and not county_at_central:
         return account.role == "officer" and account.department_code == step["department_code"]
     return False

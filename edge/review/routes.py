@@ -117,7 +117,8 @@ def _file_page(
     status: int = 200,
 ) -> Response:
     item = json.loads(app["item_body"])
-    mine = [s for s in steps if can_decide(account, s, app["village_code"])]
+    central = bool(request.app.state.settings.central_url)
+    mine = [s for s in steps if can_decide(account, s, app["village_code"], central)]
     return render(
         request,
         "edge/review/application.html",
@@ -163,7 +164,8 @@ async def decide(request: Request) -> Response:
         async with state.db.write() as db:
             if await idempotency.replay(db, key, account.id, digest) is not None:
                 return RedirectResponse(url, status_code=303)
-            if not errors and not can_decide(account, step, app["village_code"]):
+            central = bool(state.settings.central_url)
+            if not errors and not can_decide(account, step, app["village_code"], central):
                 errors["action"] = _("这一步不由您办理，或已经办理过了。")
             if not errors:
                 ctx = await context_for(request, db, account)
