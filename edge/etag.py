@@ -15,7 +15,7 @@ TAGGED_TYPES = ("text/html", "application/json")
 PUBLIC = "no-cache"  # may be stored, but revalidated every time
 PERSONAL = "private, no-cache"  # the same, in the browser only
 # Representation metadata a 304 should not repeat (RFC 9110 §15.4.5).
-NOT_ON_304 = {"content-length", "content-type", "content-language", "content-encoding"}
+NOT_ON_304 = {b"content-length", b"content-type", b"content-language", b"content-encoding"}
 
 
 def entity_tag(body: bytes, scope: Scope, vary: str) -> str:
