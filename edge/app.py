@@ -25,6 +25,7 @@ from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.locale_middleware import LocaleMiddleware
+from edge.pwa import routes as pwa_routes
 from edge.reference import prepare_database
 from edge.review import routes as review_routes
 from edge.seals import routes as seal_routes
@@ -79,6 +80,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         *accounts_routes.routes,
         *sms_routes.routes,
         *health_routes.routes,
+        *pwa_routes.routes,
         static_route(static),
     ]
     app = Starlette(

@@ -17,7 +17,8 @@ CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
 # Anything that makes a browser fetch an image on its own.
 IMAGE_LOADS = re.compile(
     r"<img\b|<picture\b|<video\b[^>]*\bposter=|<input\b[^>]*type=\"?image|srcset=|"
-    r"<link\b[^>]*rel=\"?(?:icon|apple-touch-icon|preload)|url\(\s*['\"]?(?!data:)",
+    r"<link\b[^>]*rel=\"?(?:icon|apple-touch-icon|preload)\"?\s+href=(?![\"']?data:)|"
+    r"url\(\s*['\"]?(?!data:)",
     re.IGNORECASE,
 )
 
@@ -245,6 +246,7 @@ def test_the_image_detector_catches_images():
     ):
         assert IMAGE_LOADS.search(html), html
     assert not IMAGE_LOADS.search('<div style="background:url(data:image/gif;base64,R0)">')
+    assert not IMAGE_LOADS.search('<link rel="icon" href="data:,">')  # downloads nothing
 
 
 def test_save_data_resident_pages_load_no_image(client, settings):

@@ -1,0 +1,1 @@
+"""The installable agent app: web app manifest, service worker and offline page."""

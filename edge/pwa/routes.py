@@ -1,0 +1,109 @@
+"""/manifest.webmanifest, /sw.js (the service worker, told the current app shell) and /offline.
+
+The service worker's file is static/sw.js; this module prefixes it with the shell it must
+precache, named by content-hashed URLs, so a new release changes the worker's bytes and the
+browser installs it, with new caches, by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from edge.i18n import gettext as _
+from edge.i18n import html_lang
+from edge.templating import render
+
+SW_FILE = Path(__file__).resolve().parent.parent.parent / "static" / "sw.js"
+START_URL = "/agent/"
+OFFLINE_URL = "/offline"
+# Static files the shell needs offline: the stylesheet, htmx, the agent's scripts.
+SHELL_ASSETS = ("css/site.css", "js/htmx.min.js", "js/signature.js", "js/pwa.js")
+# Pages kept from the start (best effort: they need the agent's session).
+SHELL_PAGES = (START_URL, "/services")
+# The colours of static/css/site.css: the header bar and the page background.
+THEME_COLOR = "#b3261e"
+BACKGROUND_COLOR = "#f6f7f9"
+ICONS = (
+    ("icons/icon-192.png", "192x192", "any"),
+    ("icons/icon-512.png", "512x512", "any"),
+    ("icons/icon-maskable-512.png", "512x512", "maskable"),
+)
+
+
+def _static_url(request: Request) -> Callable[[str], str]:
+    """The app's hashed-URL function (the one its templates use)."""
+    return request.app.state.templates.globals["static"]
+
+
+def _conditional(
+    request: Request, body: bytes, media_type: str, headers: dict[str, str]
+) -> Response:
+    """`body` with a weak ETag, or 304 when the browser already holds it."""
+    etag = f'W/"{hashlib.sha256(body).hexdigest()[:16]}"'
+    headers = {**headers, "ETag": etag}
+    held = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in held or "*" in held:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:
+    """The web app manifest in the current language."""
+    return {
+        "id": START_URL,
+        "name": _("村办代办"),
+        "short_name": _("村办"),
+        "lang": html_lang(),
+        "dir": "ltr",
+        "start_url": START_URL,
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOR,
+        "background_color": BACKGROUND_COLOR,
+        "icons": [
+            {"src": static_url(path), "sizes": sizes, "type": "image/png", "purpose": purpose}
+            for path, sizes, purpose in ICONS
+        ],
+    }
+
+
+async def manifest(request: Request) -> Response:
+    """The manifest; its language follows ?lang= like every page."""
+    body = json.dumps(manifest_of(_static_url(request)), ensure_ascii=False).encode()
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Language, Cookie"}
+    return _conditional(request, body, "application/manifest+json", headers)
+
+
+def shell_of(static_url: Callable[[str], str]) -> dict[str, object]:
+    """What the service worker precaches, and the version that names its caches."""
+    assets = [static_url(name) for name in SHELL_ASSETS]
+    named = "\n".join([*assets, static_url("sw.js")])  # the worker's own code counts too
+    version = hashlib.sha256(named.encode()).hexdigest()[:12]
+    return {"version": version, "assets": assets, "offline": OFFLINE_URL, "pages": SHELL_PAGES}
+
+
+async def service_worker(request: Request) -> Response:
+    """static/sw.js at the root scope, preceded by the current shell."""
+    shell = json.dumps(shell_of(_static_url(request)), indent=1)
+    body = f"const SHELL = {shell};\n\n".encode() + SW_FILE.read_bytes()
+    headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+    return _conditional(request, body, "text/javascript", headers)
+
+
+async def offline(request: Request) -> Response:
+    """What still works without a connection; the service worker shows it for pages it lacks."""
+    return render(request, "edge/pwa/offline.html")
+
+
+routes = [
+    Route("/manifest.webmanifest", manifest, methods=["GET"]),
+    Route("/sw.js", service_worker, methods=["GET"]),
+    Route(OFFLINE_URL, offline, methods=["GET"]),
+]

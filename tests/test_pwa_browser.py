@@ -1,0 +1,459 @@
+"""The agent app in real Chromium: installable (manifest, icons, service worker) and usable
+offline; resident pages' first visits within their request, byte and origin budgets.
+
+Debian's chromium is installed by the tests when missing (as root, with apt-get); Playwright
+(PyPI) drives it. The edge node is the real program (`python -m edge serve`) on loopback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+from PIL import Image
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    sync_playwright,
+)
+
+from edge.demo import DEMO_PASSWORD
+from edge.pwa.routes import BACKGROUND_COLOR, SHELL_ASSETS, THEME_COLOR
+from tests.cluster import ROOT, free_port, wait_for
+from tests.conftest import AGENT_QIANJIANG, LIANZHOU, STAFF, login
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_CHROMIUM = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+# Without the background-networking flags Chromium keeps calling Google's hosts, which this
+# machine's closed network refuses. Playwright gives each launch a fresh user-data-dir.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RESIDENT_PAGES = ["/", "/services", "/services/MZ-002", "/track"]
+FIRST_VISIT_REQUESTS = 3
+FIRST_VISIT_BYTES = 50_000  # on the wire: headers and (compressed) bodies
+ICON_BYTES = 10_000
+REQUIRED_MEMBERS = {
+    "name",
+    "short_name",
+    "start_url",
+    "scope",
+    "display",
+    "icons",
+    "theme_color",
+    "background_color",
+    "lang",
+}
+ACCESS_LINE = re.compile(r'"((?:GET|HEAD|POST) \S+) HTTP/')
+OFFLINE_TEXT = "现在没有网络"
+MANIFEST_LINK = re.compile(r'<link rel="manifest" href="([^"]+)">')
+
+WORKER_ACTIVATED = """() => new Promise((done, fail) => {
+  setTimeout(() => fail(new Error("no active service worker after 20 s")), 20000);
+  navigator.serviceWorker.ready.then((registration) => {
+    const worker = registration.active;
+    if (worker.state === "activated") done(worker.scriptURL);
+    worker.addEventListener("statechange", () =>
+      worker.state === "activated" && done(worker.scriptURL));
+  });
+})"""
+CACHED_URLS = """async () => {
+  const found = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    found[name] = (await cache.keys()).map((request) => new URL(request.url).pathname);
+  }
+  return found;
+}"""
+FETCH = """async (url) => {
+  const response = await fetch(url);
+  const bytes = new Uint8Array(await response.clone().arrayBuffer());
+  const result = {status: response.status, type: response.headers.get("Content-Type"),
+                  length: bytes.length, head: Array.from(bytes.slice(0, 8))};
+  if (result.type.startsWith("image/")) {
+    const bitmap = await createImageBitmap(await response.blob());
+    result.size = `${bitmap.width}x${bitmap.height}`;
+  } else {
+    result.text = new TextDecoder().decode(bytes);
+  }
+  return result;
+}"""
+PNG_SIGNATURE = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+
+# --- Chromium and the edge node ---------------------------------------------------------
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
+
+
+def ensure_chromium() -> Path:
+    """Debian's chromium, installed now if missing; fail (never skip) when that is impossible."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(
+            f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): "
+            f"run `{' '.join(INSTALL_CHROMIUM)}` as root"
+        )
+    result = _run(INSTALL_CHROMIUM)
+    if result.returncode != 0:
+        _run(["apt-get", "update"])
+        result = _run(INSTALL_CHROMIUM)
+    if result.returncode != 0 or not CHROMIUM.exists():
+        pytest.fail(f"could not install Debian chromium:\n{result.stdout[-1500:]}{result.stderr}")
+    return CHROMIUM
+
+
+@dataclass
+class EdgeNode:
+    """The running node: its URL and the file uvicorn writes its access log to."""
+
+    url: str
+    log: Path
+
+    def requests_logged(self) -> list[str]:
+        """Every request the node has answered so far, as `GET /path`."""
+        return ACCESS_LINE.findall(self.log.read_text(encoding="utf-8", errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeNode]:
+    """The real edge node with demo data on a free loopback port: plain HTTP, which browsers
+    treat as a secure context on 127.0.0.1, so cookies are not marked Secure."""
+    root = tmp_path_factory.mktemp("pwa-edge")
+    port = free_port()
+    environ = {
+        **os.environ,
+        "CUNBAN_NODE_ID": "lianzhou",
+        "CUNBAN_TOWNSHIP_CODE": LIANZHOU,
+        "CUNBAN_DATA_DIR": str(root / "edge"),
+        "CUNBAN_HOST": "127.0.0.1",
+        "CUNBAN_PORT": str(port),
+        "CUNBAN_COOKIE_SECURE": "false",
+        "CUNBAN_DEMO": "true",
+        "CUNBAN_LOG_LEVEL": "info",  # the access log counts requests the browser hides
+    }
+    node = EdgeNode(f"http://127.0.0.1:{port}", root / "edge.log")
+    with node.log.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "edge", "serve"],
+            cwd=ROOT,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: _answers(f"{node.url}/healthz", server), 60, "the edge node")
+            yield node
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _answers(url: str, server: subprocess.Popen[bytes]) -> bool:
+    if server.poll() is not None:
+        raise AssertionError(f"the edge node exited with {server.returncode}")
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.status == 200
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Headless Debian Chromium; each test opens its own context (own cache and storage)."""
+    chromium = playwright.chromium.launch(
+        executable_path=ensure_chromium(), headless=True, args=FLAGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def agent_app(playwright: Playwright, edge: EdgeNode, tmp_path: Path) -> Iterator[BrowserContext]:
+    """A normal (not incognito) profile in a fresh user-data-dir, as an installing agent has."""
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile",
+        executable_path=ensure_chromium(),
+        headless=True,
+        args=FLAGS,
+        base_url=edge.url,
+        locale="zh-CN",
+    )
+    yield context
+    context.close()
+
+
+# --- the installable, offline-capable agent app (real Chromium) ---------------------------
+
+
+def _sign_in(page: Page) -> None:
+    page.goto("/login")
+    page.fill("#phone", AGENT_QIANJIANG)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_url("**/agent/")
+
+
+def _controlled_by_the_worker(page: Page) -> str:
+    """Wait for the worker to activate, reload once, and return the controller's script URL."""
+    page.evaluate(WORKER_ACTIVATED)
+    page.reload()
+    script = page.evaluate("navigator.serviceWorker.controller?.scriptURL")
+    assert script, "the page is not controlled by the service worker"
+    return script
+
+
+def _check_manifest(page: Page) -> None:
+    href = page.get_attribute("link[rel=manifest]", "href")
+    assert href and href.startswith("/manifest.webmanifest")
+    fetched = page.evaluate(FETCH, href)
+    assert (fetched["status"], fetched["type"]) == (200, "application/manifest+json")
+    manifest = json.loads(fetched["text"])
+    assert manifest.keys() >= REQUIRED_MEMBERS
+    assert (manifest["name"], manifest["short_name"], manifest["lang"]) == (
+        "村办代办",
+        "村办",
+        "zh-Hans",
+    )
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == (
+        "/agent/",
+        "/",
+        "standalone",
+    )
+    assert page.get_attribute("meta[name=theme-color]", "content") == manifest["theme_color"]
+    purposes = set()
+    for icon in manifest["icons"]:
+        image = page.evaluate(FETCH, icon["src"])
+        assert (image["status"], image["type"], image["head"]) == (200, "image/png", PNG_SIGNATURE)
+        assert image["size"] == icon["sizes"], icon
+        assert image["length"] <= ICON_BYTES, icon
+        purposes.add((icon["sizes"], icon["purpose"]))
+    assert purposes >= {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
+
+
+def _installability_errors(context: BrowserContext, page: Page) -> list[dict[str, Any]]:
+    """What Chromium itself says stands between this page and being installed."""
+    cdp = context.new_cdp_session(page)
+    try:
+        manifest = cdp.send("Page.getAppManifest")
+        assert not manifest.get("errors"), manifest["errors"]
+        return cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    finally:
+        cdp.detach()
+
+
+def _icon_urls(page: Page) -> list[str]:
+    manifest = page.evaluate(FETCH, page.get_attribute("link[rel=manifest]", "href"))
+    return [icon["src"] for icon in json.loads(manifest["text"])["icons"]]
+
+
+def _cached(page: Page) -> dict[str, list[str]]:
+    return page.evaluate(CACHED_URLS)
+
+
+def _shell(edge: EdgeNode) -> dict[str, Any]:
+    """The SHELL object /sw.js starts with."""
+    with urllib.request.urlopen(f"{edge.url}/sw.js", timeout=5) as response:
+        source = response.read().decode()
+    found = re.match(r"const SHELL = (\{.*?\});\n", source, re.S)
+    assert found, source[:200]
+    return json.loads(found[1])
+
+
+def _h1(page: Page) -> str:
+    return page.locator("h1").inner_text()
+
+
+def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, edge: EdgeNode):
+    page = agent_app.pages[0] if agent_app.pages else agent_app.new_page()
+    page.goto("/login")
+    # A previous release's cache, and one that is not ours: activation drops only the first.
+    page.evaluate("Promise.all([caches.open('cunban-shell-0ld'), caches.open('other-app')])")
+    _sign_in(page)
+    assert _controlled_by_the_worker(page) == f"{edge.url}/sw.js"
+    shell = _shell(edge)
+    statics, pages = f"cunban-shell-{shell['version']}", f"cunban-pages-{shell['version']}"
+    precached = {*shell["assets"], "/offline"}
+    assert set(_cached(page)) == {statics, pages, "other-app"}
+    # Chromium fetches a manifest icon itself, and hashed files are kept once fetched.
+    assert precached <= set(_cached(page)[statics]) <= precached | set(_icon_urls(page))
+    assert {"/agent/", "/services"} <= set(_cached(page)[pages])
+
+    _check_manifest(page)
+    assert _installability_errors(agent_app, page) == []
+
+    page.goto("/healthz")  # answered with Cache-Control: no-store, so never kept
+    page.goto("/services/MZ-002")
+    wait_for(lambda: "/services/MZ-002" in _cached(page)[pages], 10, "the guide kept")
+    assert "/healthz" not in _cached(page)[pages]
+
+    agent_app.set_offline(True)
+    try:
+        home = page.goto("/agent/")
+        assert home is not None and home.from_service_worker and home.status == 200
+        assert _h1(page) == "代办员工作台"
+        page.click("nav a[href='/services']")  # htmx-boosted: a fetch, not a navigation
+        page.wait_for_url("**/services")
+        assert _h1(page) == "办事指南"
+        page.goto("/agent/")
+        page.click("a[href='/agent/apply']")  # boosted, and never visited: the offline page
+        page.wait_for_url("**/agent/apply")
+        page.locator("h1", has_text=OFFLINE_TEXT).wait_for()
+        guide = page.goto("/services/MZ-002")
+        assert guide is not None and guide.from_service_worker and _h1(page) != OFFLINE_TEXT
+        for never_kept in ("/agent/apply", "/healthz"):
+            offline = page.goto(never_kept)
+            assert offline is not None and offline.status == 503 and page.url.endswith(never_kept)
+            assert _h1(page) == OFFLINE_TEXT, never_kept
+            assert "联网后再录入" in page.locator("main").inner_text()
+    finally:
+        agent_app.set_offline(False)
+
+    online = page.goto("/agent/apply")
+    assert online is not None and online.status == 200 and _h1(page) != OFFLINE_TEXT
+    page.goto("/agent/")
+    page.click("form[action='/logout'] button")  # signing out forgets the kept pages
+    page.wait_for_url(re.compile(r"/(login)?$"))
+    wait_for(lambda: "/agent/" not in _cached(page).get(pages, []), 10, "pages forgotten")
+    assert precached <= set(_cached(page)[statics])
+
+
+# --- resident pages: first visit in real Chromium -----------------------------------------
+
+
+def _first_visit(browser: Browser, edge: EdgeNode, path: str) -> tuple[list[str], list[int]]:
+    """(URLs the page requested, bytes on the wire per response) of loading `path` until the
+    network is idle, with an empty and disabled cache and no service worker."""
+    context = browser.new_context(locale="zh-CN", service_workers="block")
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        requested: list[str] = []
+        finished: list[Request] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("requestfinished", lambda request: finished.append(request))
+        response = page.goto(edge.url + path, wait_until="networkidle")
+        assert response is not None and response.status == 200, path
+        sizes = [request.sizes() for request in finished]
+        return requested, [size["responseHeadersSize"] + size["responseBodySize"] for size in sizes]
+    finally:
+        context.close()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.mark.parametrize("path", RESIDENT_PAGES)
+def test_resident_first_visit_in_chromium(browser: Browser, edge: EdgeNode, path: str):
+    logged_before = len(edge.requests_logged())
+    requested, wire = _first_visit(browser, edge, path)
+    time.sleep(0.3)  # let the access log catch up with requests the page does not see
+    served = edge.requests_logged()[logged_before:]
+    print(f"\nfirst visit {path}: {len(served)} requests, {sum(wire)} B on the wire {wire}")
+    assert len(served) <= FIRST_VISIT_REQUESTS, served  # favicon.ico would show here
+    assert len(requested) == len(served), (requested, served)
+    assert sum(wire) <= FIRST_VISIT_BYTES, wire
+    assert {_origin(url) for url in requested} == {edge.url}  # no third-party origin
+    assert not any("manifest" in url or "/js/pwa." in url for url in requested)
+
+
+# --- the same contract over plain HTTP -----------------------------------------------------
+# (Through the real node: the app's TestClient cannot run beside Playwright's event loop.)
+
+
+@pytest.fixture
+def http(edge: EdgeNode) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=edge.url) as client:
+        yield client
+
+
+def test_manifest_follows_the_language(http: httpx2.Client):
+    chinese = http.get("/manifest.webmanifest")
+    assert chinese.headers["content-type"] == "application/manifest+json"
+    assert chinese.json()["lang"] == "zh-Hans" and chinese.json()["name"] == "村办代办"
+    english = http.get("/manifest.webmanifest?lang=en").json()
+    assert english["lang"] == "en"
+    again = http.get(
+        "/manifest.webmanifest?lang=en", headers={"If-None-Match": chinese.headers["etag"]}
+    )
+    assert again.status_code == 200  # another language is another representation
+
+
+def test_manifest_colours_and_icons_match_the_files(http: httpx2.Client):
+    css = (ROOT / "static/css/site.css").read_text(encoding="utf-8")
+    assert f"background:{THEME_COLOR}" in css and f"background:{BACKGROUND_COLOR}" in css
+    for icon in http.get("/manifest.webmanifest").json()["icons"]:
+        response = http.get(icon["src"])
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert len(response.content) <= ICON_BYTES, icon["src"]
+        image = Image.open(io.BytesIO(response.content))
+        assert image.format == "PNG" and "x".join(map(str, image.size)) == icon["sizes"]
+
+
+def test_service_worker_is_served_at_root_scope(http: httpx2.Client):
+    worker = http.get("/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["service-worker-allowed"] == "/"
+    assert worker.headers["cache-control"] == "no-cache"
+    shell = json.loads(re.match(r"const SHELL = (\{.*?\});\n", worker.text, re.S)[1])
+    assert len(shell["assets"]) == len(SHELL_ASSETS)
+    for url in shell["assets"]:
+        assert http.get(url).status_code == 200, url
+    assert http.get(shell["offline"]).status_code == 200
+    unchanged = http.get("/sw.js", headers={"If-None-Match": worker.headers["etag"]})
+    assert unchanged.status_code == 304 and not unchanged.content
+
+
+def test_only_agent_pages_offer_the_app(http: httpx2.Client):
+    for path in RESIDENT_PAGES:
+        page = http.get(path).text
+        assert "manifest" not in page and "/js/pwa." not in page, path
+    login(http, STAFF)
+    assert "manifest" not in http.get("/staff/").text
+    login(http, AGENT_QIANJIANG)
+    page = http.get("/agent/").text
+    assert MANIFEST_LINK.search(page)[1] == "/manifest.webmanifest?lang=zh_Hans"
+    assert f'<meta name="theme-color" content="{THEME_COLOR}">' in page
+    assert re.search(r'<script src="/static/js/pwa\.[0-9a-f]{12}\.js" defer></script>', page)
+
+
+def test_offline_page_says_what_still_works(http: httpx2.Client):
+    page = http.get("/offline")
+    assert page.status_code == 200
+    assert OFFLINE_TEXT in page.text and "联网后再录入" in page.text
+    assert '<html lang="en">' in http.get("/offline?lang=en").text
