@@ -220,17 +220,20 @@ class Cluster:
         process.wait(timeout=30)
 
     def stop(self) -> None:
-        """SIGTERM everything (Litestream flushes), then SIGKILL what lingers."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + 15
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """SIGTERM the nodes (Litestream flushes to the store), then the store; SIGKILL laggards."""
+        nodes = {n: p for n, p in self.processes.items() if n != "store"}
+        store = {n: p for n, p in self.processes.items() if n == "store"}
+        for group in (nodes, store):
+            for process in group.values():
+                if process.poll() is None:
+                    process.terminate()
+            deadline = time.monotonic() + 15
+            for process in group.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         self.processes.clear()
 
     def central(self, sql: str, *params: Any) -> list[sqlite3.Row]:
