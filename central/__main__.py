@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from central.demo import load_demo_central
 from central.nodes import parse_registry, register
@@ -15,6 +17,8 @@ from edge.clock import stamp, system_clock
 from edge.db import Database, DatabaseRefused
 from edge.demo import DEMO_PASSWORD
 from edge.settings import SettingsError
+
+T = TypeVar("T")
 
 
 async def _migrate(settings: CentralSettings) -> int:
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     publish.add_argument("first_year", type=int)
     publish.add_argument("last_year", type=int)
+    commands.add_parser("publish-catalog", help="send the service catalog to every node")
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
@@ -53,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             years = range(args.first_year, args.last_year + 1)
             sent = asyncio.run(_publish_calendar(settings, years))
             print(f"calendar {years.start}-{years.stop - 1} queued for {sent} nodes")
+        if args.command == "publish-catalog":
+            version, sent = asyncio.run(_publish_catalog(settings))
+            print(f"catalog {version} queued for {sent} nodes")
         if args.command == "follow":
             from central.sync import run as follow
 
@@ -64,9 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-async def _publish_calendar(settings: CentralSettings, years: range) -> int:
-    from central.feed.publish import publish_calendar
-
+async def _publish(settings: CentralSettings, publish: Callable[[Any, str], Awaitable[T]]) -> T:
+    """Register the nodes, then append what `publish` makes, in one transaction."""
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -74,9 +81,22 @@ async def _publish_calendar(settings: CentralSettings, years: range) -> int:
         async with db.write() as conn:
             for node_id, township, url in parse_registry(settings.nodes):
                 await register(conn, node_id, township, url, now)
-            return len(await publish_calendar(conn, years, now))
+            return await publish(conn, now)
     finally:
         await db.close()
+
+
+async def _publish_calendar(settings: CentralSettings, years: range) -> int:
+    from central.feed.publish import publish_calendar
+
+    return len(await _publish(settings, lambda conn, now: publish_calendar(conn, years, now)))
+
+
+async def _publish_catalog(settings: CentralSettings) -> tuple[str, int]:
+    from central.feed.publish import publish_catalog
+
+    version, ids = await _publish(settings, publish_catalog)
+    return version, len(ids)
 
 
 def _demo(settings: CentralSettings) -> None:

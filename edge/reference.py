@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from edge.catalog.loader import LoadResult, load_catalog, read_catalog
+from edge.catalog.loader import (
+    LoadResult,
+    current_version,
+    load_catalog,
+    newer_loaded,
+    read_catalog,
+)
 from edge.db import Database
 from edge.jurisdictions.loader import load_tree
 from edge.schema import migrate_database
@@ -23,4 +29,7 @@ async def load_reference_data(db: Database) -> LoadResult:
     async with db.write() as conn:
         await load_tree(conn)
         await seed_from_package(conn, CALENDAR_YEARS)
+        if await newer_loaded(conn, catalog.version):  # central sent a newer one: keep it
+            loaded = await current_version(conn)
+            return LoadResult(loaded[0] if loaded else catalog.version, len(catalog.items), 0)
         return await load_catalog(conn, catalog)

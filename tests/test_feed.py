@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gzip
 import json
 import sqlite3
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from central.feed.publish import publish_calendar
+from central.feed.publish import publish_calendar, publish_catalog
 from central.feed.queries import append
 from central.ingest import ingest_node
+from edge.catalog.loader import read_catalog, read_parts
 from edge.db import Database
+from edge.reference import prepare_database
 from edge.settings import Settings
 from edge.sync import identity
 from edge.sync.commands import apply
@@ -193,3 +196,55 @@ def test_central_keeps_its_witness_copy_of_an_audit_row_edited_on_the_edge(centr
         original["seq"],
     )
     assert kept[0]["action"] == original["action"] != "nothing"
+
+
+def _catalog_command(central, head: dict, items: list) -> None:
+    _queue(central, "lianzhou", "catalog", {"head": head, "items": items})
+
+
+def _edge_catalog(edge: Settings) -> tuple[str, str]:
+    with sqlite3.connect(edge.database_path) as conn:
+        version = conn.execute("SELECT version FROM catalog_meta").fetchone()[0]
+        name = conn.execute("SELECT name_zh FROM catalog_items WHERE code = 'MZ-002'").fetchone()
+    return version, name[0]
+
+
+def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded(central, edges):
+    lianzhou = edges["lianzhou"]
+
+    async def publish() -> tuple[str, list[str]]:
+        async with central.app.state.db.write() as conn:
+            return await publish_catalog(conn, "2026-11-20T02:00:00+00:00")
+
+    version, ids = central.portal.call(publish)
+    assert version == read_catalog().version and len(ids) == 2  # the files, to every node
+    assert take_feed(central, lianzhou) == ["applied"]  # the same content: nothing changes
+
+    head, items = copy.deepcopy(read_parts())
+    head["version"] = "2026.12.1"
+    renamed = next(item for item in items if item["code"] == "MZ-002")
+    renamed["name"]["zh"] = "最低生活保障（新）"
+    _catalog_command(central, head, items)
+    older = copy.deepcopy(read_parts())
+    older[0]["version"] = "2026.10.1"
+    _catalog_command(central, *older)
+    broken = copy.deepcopy(read_parts())
+    broken[0]["version"] = "2026.12.2"
+    del broken[1][0]["materials"]
+    _catalog_command(central, *broken)
+    assert take_feed(central, lianzhou) == ["seen", "applied", "refused", "refused"]
+    assert _edge_catalog(lianzhou) == ("2026.12.1", "最低生活保障（新）")
+
+    async def restart() -> None:  # the node restarts with its older catalog files
+        db = Database(lianzhou.database_path)
+        await db.open()
+        try:
+            await prepare_database(db)
+        finally:
+            await db.close()
+
+    asyncio.run(restart())
+    assert _edge_catalog(lianzhou) == ("2026.12.1", "最低生活保障（新）")
+    with sqlite3.connect(lianzhou.database_path) as conn:
+        details = [r[0] for r in conn.execute("SELECT detail FROM applied_commands ORDER BY seq")]
+    assert "older" in details[-2] and "not valid" in details[-1]

@@ -1,10 +1,11 @@
-"""Publish central's reference data down the feed: the holiday calendar, to every node."""
+"""Publish central's reference data down the feed to every node: holidays and the catalog."""
 
 from __future__ import annotations
 
 import aiosqlite
 
 from central.feed.queries import append
+from edge.catalog.loader import from_parts, read_parts
 from edge.workdays.queries import package_exceptions
 
 
@@ -16,9 +17,21 @@ def calendar_days(years: range) -> list[dict[str, object]]:
     ]
 
 
-async def publish_calendar(db: aiosqlite.Connection, years: range, now: str) -> list[str]:
-    """Append one calendar command per registered node (caller's transaction); their ids."""
-    days = calendar_days(years)
+async def _to_every_node(
+    db: aiosqlite.Connection, kind: str, payload: dict[str, object], now: str
+) -> list[str]:
     async with db.execute("SELECT node_id FROM nodes ORDER BY node_id") as cursor:
         nodes = [row["node_id"] for row in await cursor.fetchall()]
-    return [await append(db, node, "calendar", {"days": days}, now) for node in nodes]
+    return [await append(db, node, kind, payload, now) for node in nodes]
+
+
+async def publish_calendar(db: aiosqlite.Connection, years: range, now: str) -> list[str]:
+    """Append one calendar command per registered node (caller's transaction); their ids."""
+    return await _to_every_node(db, "calendar", {"days": calendar_days(years)}, now)
+
+
+async def publish_catalog(db: aiosqlite.Connection, now: str) -> tuple[str, list[str]]:
+    """Send central's catalog files, checked, to every node: (version, command ids)."""
+    head, items = read_parts()
+    version = from_parts(head, items).version
+    return version, await _to_every_node(db, "catalog", {"head": head, "items": items}, now)

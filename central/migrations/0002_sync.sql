@@ -104,7 +104,7 @@ CREATE TABLE commands (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE CHECK (length(id) = 26),
     node_id TEXT NOT NULL REFERENCES nodes (node_id),
-    kind TEXT NOT NULL CHECK (kind IN ('county_decision', 'calendar')),
+    kind TEXT NOT NULL CHECK (kind IN ('county_decision', 'calendar', 'catalog')),
     payload TEXT NOT NULL CHECK (json_valid(payload)),
     created_at TEXT NOT NULL,
     created_by TEXT REFERENCES accounts (id),

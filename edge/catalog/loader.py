@@ -40,23 +40,51 @@ class LoadResult:
     changed: int
 
 
-def read_catalog(directory: Path = CATALOG_DIR) -> Catalog:
-    """Parse catalog.toml and items/*.toml; raise CatalogError listing every problem."""
+def read_parts(directory: Path = CATALOG_DIR) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The parsed catalog.toml and items/*.toml, unchecked; file names must be item codes."""
     head = tomllib.loads((directory / "catalog.toml").read_text(encoding="utf-8"))
-    departments = head["departments"]
-    known = {d["code"] for d in departments}
-    items, problems = [], []
+    items = []
     for path in sorted((directory / "items").glob("*.toml")):
         item = tomllib.loads(path.read_text(encoding="utf-8"))
-        problems += [f"{path.name}: {error}" for error in check_item(item, known)]
         if item.get("code") and path.stem != item["code"]:
-            problems.append(f"{path.name}: file name must be the item code {item['code']}")
+            raise CatalogError(f"{path.name}: file name must be the item code {item['code']}")
         items.append(item)
+    return head, items
+
+
+def from_parts(head: dict[str, Any], items: list[dict[str, Any]]) -> Catalog:
+    """Check a catalog (from files, or from central's feed); raise listing every problem."""
+    departments = head.get("departments", [])
+    known = {d.get("code") for d in departments}
+    problems = [
+        f"{item.get('code', '?')}: {error}" for item in items for error in check_item(item, known)
+    ]
+    if not head.get("version"):
+        problems.append("catalog.toml: version is missing")
     if problems:
         raise CatalogError("catalog is not valid:\n" + "\n".join(problems))
     canonical = json.dumps([head, items], ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return Catalog(str(head["version"]), departments, items, digest)
+
+
+def read_catalog(directory: Path = CATALOG_DIR) -> Catalog:
+    """Parse and check catalog.toml and items/*.toml."""
+    return from_parts(*read_parts(directory))
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A catalog version (`2026.11.1`) as numbers, so versions compare by value."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        raise CatalogError(f"catalog version {version!r} is not dotted numbers") from None
+
+
+async def newer_loaded(conn: aiosqlite.Connection, version: str) -> bool:
+    """Whether the database already holds a newer catalog (central published one)."""
+    loaded = await current_version(conn)
+    return loaded is not None and version_key(loaded[0]) > version_key(version)
 
 
 async def current_version(conn: aiosqlite.Connection) -> tuple[str, str] | None:

@@ -16,6 +16,7 @@ import aiosqlite
 from edge.accounts.queries import Account
 from edge.applications import lifecycle, states
 from edge.applications.calendar import load_calendar
+from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.clock import stamp
 from edge.settings import Settings
 
@@ -156,7 +157,20 @@ async def calendar(
         )
 
 
-HANDLERS = {"county_decision": county_decision, "calendar": calendar}
+async def catalog(
+    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+) -> None:
+    """A service catalog published by central: checked here too, never an older one."""
+    try:
+        published = from_parts(payload["head"], payload["items"])
+    except CatalogError as exc:
+        raise Refused(str(exc)[:300]) from exc
+    if await newer_loaded(db, published.version):
+        raise Refused(f"catalog {published.version} is older than the one loaded here")
+    await load_catalog(db, published)
+
+
+HANDLERS = {"county_decision": county_decision, "calendar": calendar, "catalog": catalog}
 
 
 def parse(body: bytes) -> list[dict[str, Any]]:
