@@ -25,6 +25,7 @@ from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.locale_middleware import LocaleMiddleware
+from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
 from edge.reference import prepare_database
 from edge.review import routes as review_routes
@@ -81,6 +82,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         *sms_routes.routes,
         *health_routes.routes,
         *pwa_routes.routes,
+        *push_routes.routes,
         static_route(static),
     ]
     app = Starlette(

@@ -111,6 +111,8 @@ class Settings:
     sms_http_url: str = ""
     sms_http_secret: str = ""
     sms_max_attempts: int = 6
+    push_contact: str = "push@cunban.example.org"
+    push_allow_http: bool = False
     replica_dir: Path = Path("var/replica")
     store: str = "file"
     s3_endpoint: str = ""

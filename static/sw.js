@@ -102,3 +102,20 @@ self.addEventListener("fetch", (event) => {
   if (HASHED.test(url.pathname)) event.respondWith(cacheFirst(event));
   else if (isPage(request)) event.respondWith(networkFirst(event));
 });
+
+// Web push: show what the node sent ({title, body, url}); a click opens the page on this site.
+self.addEventListener("push", (event) => {
+  const message = event.data ? event.data.json() : {};
+  event.waitUntil(
+    self.registration.showNotification(message.title || self.location.host, {
+      body: message.body || "",
+      data: { url: message.url || "/" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data.url, self.location.origin);
+  if (url.origin === self.location.origin) event.waitUntil(self.clients.openWindow(url.href));
+});

@@ -23,6 +23,8 @@ from edge.audit.log import append as audit
 from edge.clock import stamp
 from edge.i18n import gettext as _
 from edge.masking import mask_id_number, mask_name
+from edge.push import messages as push_messages
+from edge.push.queries import enqueue as enqueue_push
 from edge.seals.signing import seal
 from edge.sms.outbox import enqueue as enqueue_sms
 
@@ -95,6 +97,8 @@ async def _sms(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) 
         now=ctx.now,
         application_id=app["id"],
     )
+    if template in ("returned", "approved", "rejected"):
+        await enqueue_push(db, app["agent_id"], push_messages.decision(app, template), ctx.now)
 
 
 async def _attach(

@@ -1,4 +1,4 @@
-"""The node's worker: drain the SMS outbox and upload blobs every 10 s, scan deadlines.
+"""The node's worker: drain the SMS and push outboxes and upload blobs every 10 s, scan deadlines.
 
 huey may lose a task; the outbox rows are the durable intent, so a lost task only delays.
 """
@@ -18,6 +18,7 @@ from edge.blobs.upload import upload_pass
 from edge.clock import Clock, system_clock
 from edge.db import Database, connect_sync
 from edge.masking import mask_text
+from edge.push.sender import push_tick
 from edge.settings import Settings
 from edge.sms import outbox
 from edge.sms.gateways import Gateway, GatewayError, gateway_from
@@ -77,10 +78,11 @@ class SmsHuey(SqliteHuey):
     schedule_ticks: TaskWrapper
     deadlines: TaskWrapper
     blob_tick: TaskWrapper
+    push_tick: TaskWrapper
 
 
 def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
-    """The huey app of a node: SMS drain every 10 s, `send_now`, deadline scan every 15 min."""
+    """The huey app of a node: SMS and push drains every 10 s, `send_now`, deadlines per 15 min."""
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
     queue = SmsHuey("cunban-sms", results=False, filename=str(settings.queue_path))
     gateway = gateway_from(settings)
@@ -93,11 +95,13 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
         for delay in range(0, 60, TICK_SECONDS):
             queue.tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
             queue.blob_tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
+            queue.push_tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
 
     queue.tick = queue.task(name="sms_tick")(sms_tick)
     queue.blob_tick = queue.task(name="blob_upload_tick")(
         lambda: upload_pass(settings, clock()).uploaded
     )
+    queue.push_tick = queue.task(name="push_tick")(lambda: push_tick(settings, clock()))
     queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)
     queue.schedule_ticks = queue.periodic_task(crontab(), name="sms_schedule_ticks")(
         sms_schedule_ticks

@@ -1,4 +1,7 @@
-"""The deadline scan: a yellow or red card on an active step texts the staff who must act, once."""
+"""The deadline scan: a yellow or red card on an active step texts the staff who must act, once.
+
+The same first reminder is also pushed to their devices (SMS stays the channel of record).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from edge.applications.calendar import load_calendar
 from edge.applications.tracking_code import format_code
 from edge.clock import stamp
 from edge.jurisdictions.codes import contains
+from edge.push import messages as push_messages
+from edge.push.queries import enqueue as enqueue_push
 from edge.sms.outbox import enqueue
 
 STAFF_LOCALE = "zh_Hans"
@@ -20,7 +25,7 @@ async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
     async with db.execute(
         """
         SELECT s.id, s.level, s.department_code, s.due_on, a.id AS application_id,
-               a.village_code, a.tracking_code, i.name_zh AS item_name_zh
+               a.village_code, a.tracking_code, a.applicant_name, i.name_zh AS item_name_zh
         FROM steps s JOIN applications a ON a.id = s.application_id
         JOIN catalog_items i ON i.code = a.item_code
         WHERE s.status = 'active' AND a.status = 'in_review'
@@ -54,6 +59,31 @@ def responsible(step: Any, reviewers: list[Any]) -> list[Any]:
     ]
 
 
+async def _remind(
+    db: aiosqlite.Connection, step: Any, card: str, person: Any, now: datetime
+) -> int:
+    """Text one person about one card of one step, once; push it too the first time. 1 if new."""
+    message_id = await enqueue(
+        db,
+        phone=person["phone"],
+        template="deadline",
+        params={
+            "item": step["item_name_zh"],
+            "code": format_code(step["tracking_code"]),
+            "date": step["due_on"],
+            "card": card,
+        },
+        locale=STAFF_LOCALE,
+        now=now,
+        application_id=step["application_id"],
+        dedupe_key=f"deadline:{step['id']}:{card}:{person['id']}",
+    )
+    if message_id is None:
+        return 0
+    await enqueue_push(db, person["id"], push_messages.deadline(step, card), now)
+    return 1
+
+
 async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int) -> int:
     """Queue one reminder per step, card and person; record the run. Returns SMS queued."""
     calendar = await load_calendar(db, now, timezone, warning_days)
@@ -64,24 +94,7 @@ async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_d
         if card == "green":
             continue
         for person in responsible(step, reviewers):
-            queued += (
-                await enqueue(
-                    db,
-                    phone=person["phone"],
-                    template="deadline",
-                    params={
-                        "item": step["item_name_zh"],
-                        "code": format_code(step["tracking_code"]),
-                        "date": step["due_on"],
-                        "card": card,
-                    },
-                    locale=STAFF_LOCALE,
-                    now=now,
-                    application_id=step["application_id"],
-                    dedupe_key=f"deadline:{step['id']}:{card}:{person['id']}",
-                )
-                is not None
-            )
+            queued += await _remind(db, step, card, person, now)
     await db.execute(
         "INSERT INTO job_runs (name, last_run_at) VALUES ('deadline_scan', ?) "
         "ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at",

@@ -4,3 +4,38 @@ if ("serviceWorker" in navigator) {
     .register("/sw.js", { scope: "/" })
     .catch((error) => console.warn("service worker not registered:", error));
 }
+
+// "开启通知": shown only where push works; subscribes with the node's key and tells the server.
+const pushButton = document.getElementById("push-enable");
+
+function keyBytes(base64url) {
+  const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+async function enablePush() {
+  if ((await Notification.requestPermission()) !== "granted") return;
+  const { key } = await (await fetch("/push/key", { credentials: "same-origin" })).json();
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: keyBytes(key),
+  });
+  const response = await fetch("/push/subscriptions", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": pushButton.dataset.csrf },
+    body: JSON.stringify(subscription),
+  });
+  if (response.ok) {
+    pushButton.textContent = pushButton.dataset.done;
+    pushButton.disabled = true;
+  }
+}
+
+if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
+  pushButton.hidden = false;
+  pushButton.addEventListener("click", () =>
+    enablePush().catch((error) => console.warn("push not enabled:", error)),
+  );
+}

@@ -1,0 +1,55 @@
+"""Subscriptions (upserted by endpoint) and the push outbox rows written with each change."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiosqlite
+from ulid import ULID
+
+from edge.clock import stamp
+
+
+async def subscribe(
+    db: aiosqlite.Connection, account_id: str, endpoint: str, p256dh: str, auth: str, now: str
+) -> None:
+    """Keep the device's subscription for this account; a known endpoint gets the new keys."""
+    await db.execute(
+        """
+        INSERT INTO push_subscriptions (id, account_id, endpoint, p256dh, auth, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (endpoint) DO UPDATE SET account_id = excluded.account_id,
+            p256dh = excluded.p256dh, auth = excluded.auth
+        """,
+        (str(ULID()), account_id, endpoint, p256dh, auth, now),
+    )
+
+
+async def unsubscribe(db: aiosqlite.Connection, account_id: str, endpoint: str) -> None:
+    """Forget the account's subscription at `endpoint` (no error if there is none)."""
+    await db.execute(
+        "DELETE FROM push_subscriptions WHERE account_id = ? AND endpoint = ?",
+        (account_id, endpoint),
+    )
+
+
+async def enqueue(
+    db: aiosqlite.Connection, account_id: str, payload: dict[str, str], now: datetime
+) -> int:
+    """Queue `payload` for each of the account's devices in the caller's transaction; how many."""
+    async with db.execute(
+        "SELECT id FROM push_subscriptions WHERE account_id = ? ORDER BY id", (account_id,)
+    ) as cursor:
+        subscriptions = [row["id"] for row in await cursor.fetchall()]
+    body = json.dumps(payload, ensure_ascii=False)
+    for subscription_id in subscriptions:
+        await db.execute(
+            """
+            INSERT INTO push_outbox (id, subscription_id, account_id, payload, next_attempt_at,
+                created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            (str(ULID()), subscription_id, account_id, body, stamp(now), stamp(now)),
+        )
+    return len(subscriptions)
