@@ -83,7 +83,8 @@ async def _audit(
     )
 
 
-async def _sms(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) -> None:
+async def _notify(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) -> None:
+    """Queue the resident's SMS (channel of record) and, for outcomes, a push to the agent."""
     await enqueue_sms(
         db,
         phone=app["applicant_phone"],
@@ -188,7 +189,7 @@ async def submit(
     if item["mode"] == "direct":
         await _certify_in_village(db, ctx, app)
     else:
-        await _sms(db, ctx, app, "accepted")
+        await _notify(db, ctx, app, "accepted")
     return application_id
 
 
@@ -255,7 +256,7 @@ async def _finish(
         now=ctx.at,
     )
     await _audit(db, ctx, status, app["id"])
-    await _sms(db, ctx, app, status)
+    await _notify(db, ctx, app, status)
     return seal_id
 
 
@@ -343,7 +344,7 @@ async def _return(
         ),
     )
     await _audit(db, ctx, "return", app["id"])
-    await _sms(db, ctx, app, "returned")
+    await _notify(db, ctx, app, "returned")
 
 
 async def resubmit(
