@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.auth.sessions import SESSION_COOKIE, cookies_of
 
-TAGGED_TYPES = ("text/html", "application/json")
+TAGGED_TYPES = ("text/html", "application/json", "application/manifest+json", "text/javascript")
 PUBLIC = "no-cache"  # may be stored, but revalidated every time
 PERSONAL = "private, no-cache"  # the same, in the browser only
 # Representation metadata a 304 should not repeat (RFC 9110 §15.4.5).
@@ -37,7 +37,7 @@ def matches(if_none_match: str, tag: str) -> bool:
 
 
 def taggable(message: Message) -> bool:
-    """Whether a response start is a 200 HTML/JSON page we may tag (not no-store, not encoded)."""
+    """Whether a 200 page, JSON or script may be tagged (not no-store, not encoded)."""
     headers = Headers(raw=message["headers"])
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     return (

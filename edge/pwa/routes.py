@@ -42,18 +42,6 @@ def _static_url(request: Request) -> Callable[[str], str]:
     return request.app.state.templates.globals["static"]
 
 
-def _conditional(
-    request: Request, body: bytes, media_type: str, headers: dict[str, str]
-) -> Response:
-    """`body` with a weak ETag, or 304 when the browser already holds it."""
-    etag = f'W/"{hashlib.sha256(body).hexdigest()[:16]}"'
-    headers = {**headers, "ETag": etag}
-    held = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
-    if etag in held or "*" in held:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
 def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:
     """The web app manifest in the current language."""
     return {
@@ -78,7 +66,7 @@ async def manifest(request: Request) -> Response:
     """The manifest; its language follows ?lang= like every page."""
     body = json.dumps(manifest_of(_static_url(request)), ensure_ascii=False).encode()
     headers = {"Cache-Control": "no-cache", "Vary": "Accept-Language, Cookie"}
-    return _conditional(request, body, "application/manifest+json", headers)
+    return Response(body, media_type="application/manifest+json", headers=headers)
 
 
 def shell_of(static_url: Callable[[str], str]) -> dict[str, object]:
@@ -94,7 +82,7 @@ async def service_worker(request: Request) -> Response:
     shell = json.dumps(shell_of(_static_url(request)), indent=1)
     body = f"const SHELL = {shell};\n\n".encode() + SW_FILE.read_bytes()
     headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
-    return _conditional(request, body, "text/javascript", headers)
+    return Response(body, media_type="text/javascript", headers=headers)  # edge/etag.py tags it
 
 
 async def offline(request: Request) -> Response:
