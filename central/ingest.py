@@ -149,12 +149,20 @@ async def _record_lag(db: aiosqlite.Connection, node_id: str, now_ms: int) -> in
 
 
 async def ingest_node(
-    db: Database, node_id: str, mirror: Path, now_ms: int, batch: int = 500
+    db: Database,
+    node_id: str,
+    mirror: Path,
+    now_ms: int,
+    batch: int = 500,
+    columns: dict[str, list[str]] | None = None,
 ) -> IngestPass:
-    """Copy one batch per table from the node's mirror into central.db in one transaction."""
+    """Copy one batch per table from the node's mirror into central.db in one transaction.
+
+    A loop passes `columns` (central_columns, read once); otherwise they are read here.
+    """
     async with db.read() as conn:
         marks = await watermarks(conn, node_id)
-        columns = await central_columns(conn)
+        columns = columns or await central_columns(conn)
     changes = await asyncio.to_thread(read_changes, mirror, marks, columns, batch)
     result = IngestPass()
     async with db.write() as conn:

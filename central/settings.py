@@ -57,15 +57,7 @@ class CentralSettings:
     @property
     def store_config(self) -> StoreConfig:
         """The replica store central reads replicas and blobs from."""
-        return StoreConfig(
-            self.store,
-            self.replica_dir,
-            self.s3_endpoint,
-            self.s3_bucket,
-            self.s3_region,
-            self.s3_access_key,
-            self.s3_secret_key,
-        )
+        return StoreConfig.of(self)
 
     @property
     def mirrors_dir(self) -> Path:

@@ -5,24 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import sqlite3
 
 import aiosqlite
 
 from central import followers, nodes
-from central.ingest import ingest_node
+from central.ingest import central_columns, ingest_node
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.clock import Clock, stamp, system_clock
 from edge.db import Database
+from edge.sync.loop import millis, stop_on_signals
 
 log = logging.getLogger(__name__)
-
-
-def millis(clock: Clock) -> int:
-    """Now in milliseconds since the epoch."""
-    return int(clock().timestamp() * 1000)
 
 
 async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
@@ -54,7 +49,11 @@ async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms:
 
 
 async def ingest_all(
-    db: Database, settings: CentralSettings, watched: list[followers.Follower], now_ms: int
+    db: Database,
+    settings: CentralSettings,
+    watched: list[followers.Follower],
+    columns: dict[str, list[str]],
+    now_ms: int,
 ) -> bool:
     """One ingest pass over every following mirror; whether some node has more to copy."""
     more = False
@@ -63,7 +62,7 @@ async def ingest_all(
             continue
         try:
             result = await ingest_node(
-                db, follower.node_id, follower.mirror, now_ms, settings.ingest_batch
+                db, follower.node_id, follower.mirror, now_ms, settings.ingest_batch, columns
             )
         except sqlite3.Error as exc:  # a mirror being replaced, or not yet complete
             log.warning("ingest %s: %s", follower.node_id, exc)
@@ -76,7 +75,7 @@ async def run(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
     """Follow every registered node and ingest until `stop` (or SIGTERM/SIGINT)."""
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -84,13 +83,15 @@ async def run(
         async with db.write() as conn:
             for node_id, township, url in nodes.parse_registry(settings.nodes):
                 await nodes.register(conn, node_id, township, url, stamp(clock()))
+        async with db.read() as conn:
+            columns = await central_columns(conn)  # fixed until the next migration
         watched = [
             followers.Follower(node_id, settings.mirrors_dir / node_id)
             for node_id, _, _ in nodes.parse_registry(settings.nodes)
         ]
         tasks = [asyncio.create_task(followers.keep_running(settings, f, stop)) for f in watched]
         while not stop.is_set():
-            more = await ingest_all(db, settings, watched, millis(clock))
+            more = await ingest_all(db, settings, watched, columns, millis(clock))
             async with db.write() as conn:
                 for follower in watched:
                     await record(conn, follower, millis(clock))
@@ -100,11 +101,3 @@ async def run(
         await asyncio.gather(*tasks)
     finally:
         await db.close()
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    return stop

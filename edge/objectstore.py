@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from edge.blobs.store import write_durably
 from edge.settings import StoreConfig
 
 
@@ -55,16 +54,7 @@ class DirectoryStore:
         """Write the object durably (temporary file, fsync, rename)."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_durably(target, data)
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when absent."""

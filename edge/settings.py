@@ -69,6 +69,19 @@ class StoreConfig:
     access_key: str
     secret_key: str
 
+    @classmethod
+    def of(cls, settings: Any) -> StoreConfig:
+        """The store an edge's or central's settings name (same field names on both)."""
+        return cls(
+            settings.store,
+            settings.replica_dir,
+            settings.s3_endpoint,
+            settings.s3_bucket,
+            settings.s3_region,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+        )
+
     def validate(self, prefix: str = ENV_PREFIX) -> None:
         """Refuse a store that cannot work."""
         if self.kind not in ("file", "s3"):
@@ -172,15 +185,7 @@ class Settings:
     @property
     def store_config(self) -> StoreConfig:
         """The replica store: the same place for the database replica and the blobs."""
-        return StoreConfig(
-            self.store,
-            self.replica_dir,
-            self.s3_endpoint,
-            self.s3_bucket,
-            self.s3_region,
-            self.s3_access_key,
-            self.s3_secret_key,
-        )
+        return StoreConfig.of(self)
 
     @property
     def queue_path(self) -> Path:

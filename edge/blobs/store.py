@@ -37,7 +37,7 @@ class BlobStore:
         target = self.path(sha256)
         if not target.is_file():
             self._make_shard(target.parent)
-            _write_durably(target, data)
+            write_durably(target, data)
         return sha256
 
     def _make_shard(self, shard: Path) -> None:
@@ -49,7 +49,7 @@ class BlobStore:
         _fsync_dir(self.root)
 
 
-def _write_durably(target: Path, data: bytes) -> None:
+def write_durably(target: Path, data: bytes) -> None:
     """Write a temp file beside `target`, fsync it, rename it over, fsync the folder."""
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:

@@ -36,7 +36,7 @@ async def run(
     settings: Settings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
     """Beat and pull until `stop` is set (or SIGTERM/SIGINT)."""
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -61,7 +61,8 @@ async def run(
         await db.close()
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, so a loop can finish its transaction and close."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
