@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,29 +23,14 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
     Request,
-    sync_playwright,
 )
 
-from edge.demo import DEMO_PASSWORD
 from edge.pwa.routes import BACKGROUND_COLOR, SHELL_ASSETS, THEME_COLOR
-from tests.cluster import ROOT, free_port, wait_for
-from tests.conftest import AGENT_QIANJIANG, LIANZHOU, STAFF, login
+from tests.browser_support import EdgeNode, controlled_by_the_worker, sign_in
+from tests.cluster import ROOT, wait_for
+from tests.conftest import AGENT_QIANJIANG, STAFF, login
 
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALL_CHROMIUM = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-# Without the background-networking flags Chromium keeps calling Google's hosts, which this
-# machine's closed network refuses. Playwright gives each launch a fresh user-data-dir.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RESIDENT_PAGES = ["/", "/services", "/services/MZ-002", "/track"]
 FIRST_VISIT_REQUESTS = 3
 FIRST_VISIT_BYTES = 50_000  # on the wire: headers and (compressed) bodies
@@ -67,19 +46,9 @@ REQUIRED_MEMBERS = {
     "background_color",
     "lang",
 }
-ACCESS_LINE = re.compile(r'"((?:GET|HEAD|POST) \S+) HTTP/')
 OFFLINE_TEXT = "现在没有网络"
 MANIFEST_LINK = re.compile(r'<link rel="manifest" href="([^"]+)">')
 
-WORKER_ACTIVATED = """() => new Promise((done, fail) => {
-  setTimeout(() => fail(new Error("no active service worker after 20 s")), 20000);
-  navigator.serviceWorker.ready.then((registration) => {
-    const worker = registration.active;
-    if (worker.state === "activated") done(worker.scriptURL);
-    worker.addEventListener("statechange", () =>
-      worker.state === "activated" && done(worker.scriptURL));
-  });
-})"""
 CACHED_URLS = """async () => {
   const found = {};
   for (const name of await caches.keys()) {
@@ -104,134 +73,7 @@ FETCH = """async (url) => {
 PNG_SIGNATURE = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
 
-# --- Chromium and the edge node ---------------------------------------------------------
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
-
-
-def ensure_chromium() -> Path:
-    """Debian's chromium, installed now if missing; fail (never skip) when that is impossible."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(
-            f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): "
-            f"run `{' '.join(INSTALL_CHROMIUM)}` as root"
-        )
-    result = _run(INSTALL_CHROMIUM)
-    if result.returncode != 0:
-        _run(["apt-get", "update"])
-        result = _run(INSTALL_CHROMIUM)
-    if result.returncode != 0 or not CHROMIUM.exists():
-        pytest.fail(f"could not install Debian chromium:\n{result.stdout[-1500:]}{result.stderr}")
-    return CHROMIUM
-
-
-@dataclass
-class EdgeNode:
-    """The running node: its URL and the file uvicorn writes its access log to."""
-
-    url: str
-    log: Path
-
-    def requests_logged(self) -> list[str]:
-        """Every request the node has answered so far, as `GET /path`."""
-        return ACCESS_LINE.findall(self.log.read_text(encoding="utf-8", errors="replace"))
-
-
-@pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeNode]:
-    """The real edge node with demo data on a free loopback port: plain HTTP, which browsers
-    treat as a secure context on 127.0.0.1, so cookies are not marked Secure."""
-    root = tmp_path_factory.mktemp("pwa-edge")
-    port = free_port()
-    environ = {
-        **os.environ,
-        "CUNBAN_NODE_ID": "lianzhou",
-        "CUNBAN_TOWNSHIP_CODE": LIANZHOU,
-        "CUNBAN_DATA_DIR": str(root / "edge"),
-        "CUNBAN_HOST": "127.0.0.1",
-        "CUNBAN_PORT": str(port),
-        "CUNBAN_COOKIE_SECURE": "false",
-        "CUNBAN_DEMO": "true",
-        "CUNBAN_LOG_LEVEL": "info",  # the access log counts requests the browser hides
-    }
-    node = EdgeNode(f"http://127.0.0.1:{port}", root / "edge.log")
-    with node.log.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "edge", "serve"],
-            cwd=ROOT,
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(lambda: _answers(f"{node.url}/healthz", server), 60, "the edge node")
-            yield node
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-
-
-def _answers(url: str, server: subprocess.Popen[bytes]) -> bool:
-    if server.poll() is not None:
-        raise AssertionError(f"the edge node exited with {server.returncode}")
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return response.status == 200
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Headless Debian Chromium; each test opens its own context (own cache and storage)."""
-    chromium = playwright.chromium.launch(
-        executable_path=ensure_chromium(), headless=True, args=FLAGS
-    )
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def agent_app(playwright: Playwright, edge: EdgeNode, tmp_path: Path) -> Iterator[BrowserContext]:
-    """A normal (not incognito) profile in a fresh user-data-dir, as an installing agent has."""
-    context = playwright.chromium.launch_persistent_context(
-        tmp_path / "profile",
-        executable_path=ensure_chromium(),
-        headless=True,
-        args=FLAGS,
-        base_url=edge.url,
-        locale="zh-CN",
-    )
-    yield context
-    context.close()
-
-
 # --- the installable, offline-capable agent app (real Chromium) ---------------------------
-
-
-def _sign_in(page: Page) -> None:
-    page.goto("/login")
-    page.fill("#phone", AGENT_QIANJIANG)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form[action='/login'] button")
-    page.wait_for_url("**/agent/")
-
-
-def _controlled_by_the_worker(page: Page) -> str:
-    """Wait for the worker to activate, reload once, and return the controller's script URL."""
-    page.evaluate(WORKER_ACTIVATED)
-    page.reload()
-    script = page.evaluate("navigator.serviceWorker.controller?.scriptURL")
-    assert script, "the page is not controlled by the service worker"
-    return script
 
 
 def _check_manifest(page: Page) -> None:
@@ -300,8 +142,8 @@ def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, e
     page.goto("/login")
     # A previous release's cache, and one that is not ours: activation drops only the first.
     page.evaluate("Promise.all([caches.open('cunban-shell-0ld'), caches.open('other-app')])")
-    _sign_in(page)
-    assert _controlled_by_the_worker(page) == f"{edge.url}/sw.js"
+    sign_in(page)
+    assert controlled_by_the_worker(page) == f"{edge.url}/sw.js"
     shell = _shell(edge)
     statics, pages = f"cunban-shell-{shell['version']}", f"cunban-pages-{shell['version']}"
     precached = {*shell["assets"], "/offline"}
