@@ -25,6 +25,7 @@ from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.locale_middleware import LocaleMiddleware
+from edge.outbox import routes as outbox_routes
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
 from edge.reference import prepare_database
@@ -75,6 +76,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         *catalog_routes.routes,
         *auth_routes.routes,
         *intake_routes.routes,
+        *outbox_routes.routes,
         *review_routes.routes,
         *tracking_routes.routes,
         *seal_routes.routes,

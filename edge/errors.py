@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from edge.auth.access import LoginRequired
 from edge.i18n import gettext as _
@@ -27,17 +27,28 @@ def _default_message(status: int) -> str:
     return messages.get(status, _("服务器暂时出了点问题，请稍后再试。"))
 
 
+def wants_json(request: Request) -> bool:
+    """Whether the caller is a script (the agent app's outbox) rather than a browser page."""
+    return "application/json" in request.headers.get("accept", "")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Render an HTTPException as a page (or a redirect for LoginRequired)."""
+    """Render an HTTPException as a page (or a redirect for LoginRequired); JSON for scripts."""
     assert isinstance(exc, HTTPException)
     if isinstance(exc, LoginRequired):
+        if wants_json(request):  # a script cannot follow a login page: tell it where to go
+            login = {"error": _("登录已过期，请重新登录。"), "login": exc.headers["Location"]}
+            return JSONResponse(login, status_code=401, headers={"Cache-Control": "no-store"})
         return RedirectResponse(exc.headers["Location"], status_code=303)
     # Starlette fills detail with the English reason phrase when none was given.
     detail = exc.detail if exc.detail and exc.detail != _reason(exc.status_code) else None
+    message = detail or _default_message(exc.status_code)
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=exc.status_code)
     return render(
         request,
         "edge/errors/error.html",
-        {"status": exc.status_code, "message": detail or _default_message(exc.status_code)},
+        {"status": exc.status_code, "message": message},
         status_code=exc.status_code,
     )
 
@@ -45,6 +56,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """Log the failure by type and path only; show a plain apology."""
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    if wants_json(request):
+        return JSONResponse({"error": _default_message(500)}, status_code=500)
     return render(
         request,
         "edge/errors/error.html",

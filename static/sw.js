@@ -1,12 +1,16 @@
-// Cunban's service worker: keeps the agent's app shell and visited pages for offline use.
-// Served at /sw.js by edge/pwa/routes.py, which puts `SHELL` above this line:
-// { version, assets (hashed static URLs), offline (URL), pages (URLs kept from the start) }.
+// Cunban's service worker: keeps the agent's app shell, forms and visited pages for offline
+// use, and sends the outbox by Background Sync. Served at /sw.js by edge/pwa/routes.py, which
+// puts `SHELL` above this line: { version, assets (hashed static URLs), outbox (the outbox
+// script's URL), offline (URL), pages (the agent's start pages and every intake form) }.
 // Hashed static files: cache first. Pages: network first, then the kept copy, then /offline.
 // POST responses and responses marked no-store are never kept.
+
+importScripts(SHELL.outbox);
 
 const PREFIX = "cunban-";
 const STATIC_CACHE = `${PREFIX}shell-${SHELL.version}`;
 const PAGE_CACHE = `${PREFIX}pages-${SHELL.version}`;
+const FORM_CACHE = `${PREFIX}forms-${SHELL.version}`; // SHELL.pages, never trimmed
 const HASHED = /^\/static\/.+\.[0-9a-f]{12}\.[a-z0-9]+$/;
 const MAX_PAGES = 60;
 const MATCH = { ignoreVary: true };
@@ -21,29 +25,51 @@ function keepable(response) {
   );
 }
 
+// The address a shell page is kept under, without its query (?outbox=<key> opens a form
+// with a kept application); null for other pages.
+function shellPage(url) {
+  const path = new URL(url, self.location.origin).pathname;
+  return SHELL.pages.includes(path) ? path : null;
+}
+
 async function keepPage(url, response) {
   if (!keepable(response)) return;
+  if (shellPage(url)) return (await caches.open(FORM_CACHE)).put(shellPage(url), response);
   const cache = await caches.open(PAGE_CACHE);
   await cache.put(url, response);
   const keys = await cache.keys();
   await Promise.all(keys.slice(0, -MAX_PAGES).map((old) => cache.delete(old)));
 }
 
-async function precache() {
-  const shell = await caches.open(STATIC_CACHE);
-  await shell.addAll([...SHELL.assets, SHELL.offline]);
-  // Signed-in pages are kept when the session allows; a redirect to /login is not kept.
+// Signed-in pages are kept when the session allows; a redirect to /login is not kept.
+async function keepPages() {
   await Promise.all(
     SHELL.pages.map((url) =>
-      fetch(url)
+      fetch(url, { credentials: "same-origin" })
         .then((response) => keepPage(url, response))
         .catch(() => undefined),
     ),
   );
 }
 
+async function precache() {
+  const shell = await caches.open(STATIC_CACHE);
+  await shell.addAll([...SHELL.assets, SHELL.offline]);
+  await keepPages();
+}
+
+// After signing out and in again the forms are gone: when the agent's start page is next
+// loaded online, fetch whatever is missing, one refill at a time.
+let refilling = null;
+async function refillPages() {
+  const kept = new Set((await (await caches.open(FORM_CACHE)).keys()).map((r) => shellPage(r.url)));
+  if (SHELL.pages.every((url) => kept.has(url))) return;
+  if (!refilling) refilling = keepPages().finally(() => (refilling = null));
+  await refilling;
+}
+
 async function dropOldCaches() {
-  const current = [STATIC_CACHE, PAGE_CACHE];
+  const current = [STATIC_CACHE, PAGE_CACHE, FORM_CACHE];
   const names = await caches.keys();
   const old = names.filter((name) => name.startsWith(PREFIX) && !current.includes(name));
   await Promise.all(old.map((name) => caches.delete(name)));
@@ -64,10 +90,12 @@ async function networkFirst(event) {
   const url = event.request.url;
   try {
     const response = await fetch(event.request);
-    event.waitUntil(keepPage(url, response.clone()));
+    const kept = keepPage(url, response.clone());
+    event.waitUntil(shellPage(url) === SHELL.pages[0] ? kept.then(refillPages) : kept);
     return response;
   } catch (error) {
-    return (await caches.match(url, MATCH)) || (await offlinePage());
+    const kept = await caches.match(shellPage(url) || url, MATCH);
+    return kept || (await offlinePage());
   }
 }
 
@@ -95,12 +123,24 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
-    // Signing out forgets the pages kept for this agent.
-    if (url.pathname === "/logout") event.waitUntil(caches.delete(PAGE_CACHE));
+    // Signing out forgets the pages kept for this agent (the outbox in IndexedDB stays).
+    if (url.pathname === "/logout") {
+      event.waitUntil(Promise.all([caches.delete(PAGE_CACHE), caches.delete(FORM_CACHE)]));
+    }
     return;
   }
   if (HASHED.test(url.pathname)) event.respondWith(cacheFirst(event));
   else if (isPage(request)) event.respondWith(networkFirst(event));
+});
+
+// Background Sync: the link is back (the app may be closed). A failed round is retried later.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== CunbanOutbox.SYNC_TAG) return;
+  event.waitUntil(
+    CunbanOutbox.sendAll({ force: true }).then((result) => {
+      if (result === "unreachable") throw new Error("the node is out of reach");
+    }),
+  );
 });
 
 // Web push: show what the node sent ({title, body, url}); a click opens the page on this site.

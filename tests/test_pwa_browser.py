@@ -146,11 +146,16 @@ def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, e
     assert controlled_by_the_worker(page) == f"{edge.url}/sw.js"
     shell = _shell(edge)
     statics, pages = f"cunban-shell-{shell['version']}", f"cunban-pages-{shell['version']}"
+    forms = f"cunban-forms-{shell['version']}"
     precached = {*shell["assets"], "/offline"}
-    assert set(_cached(page)) == {statics, pages, "other-app"}
+    # (the cache of other visited pages is made when the first such page is kept)
+    assert set(_cached(page)) == {statics, forms, "other-app"}
     # Chromium fetches a manifest icon itself, and hashed files are kept once fetched.
     assert precached <= set(_cached(page)[statics]) <= precached | set(_icon_urls(page))
-    assert {"/agent/", "/services"} <= set(_cached(page)[pages])
+    # the start pages and the form of every catalog item (42), ready for offline intake
+    assert {"/agent/", "/agent/outbox", "/agent/apply", "/services"} <= set(shell["pages"])
+    assert len([url for url in shell["pages"] if url.startswith("/agent/apply/")]) == 42
+    assert set(_cached(page)[forms]) == set(shell["pages"])
 
     _check_manifest(page)
     assert _installability_errors(agent_app, page) == []
@@ -169,26 +174,32 @@ def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, e
         page.wait_for_url("**/services")
         assert _h1(page) == "办事指南"
         page.goto("/agent/")
-        page.click("a[href='/agent/apply']")  # boosted, and never visited: the offline page
+        page.click("a[href='/agent/apply']")  # boosted, never visited, but kept from the start
         page.wait_for_url("**/agent/apply")
-        page.locator("h1", has_text=OFFLINE_TEXT).wait_for()
+        assert _h1(page) == "选择办理事项"
+        page.click("a[href='/agent/apply/MZ-002']")
+        page.wait_for_url("**/agent/apply/MZ-002")
+        assert page.locator("form[data-intake] input[name='id_number']").count() == 1
         guide = page.goto("/services/MZ-002")
         assert guide is not None and guide.from_service_worker and _h1(page) != OFFLINE_TEXT
-        for never_kept in ("/agent/apply", "/healthz"):
+        for never_kept in ("/services/CL-001", "/healthz"):
             offline = page.goto(never_kept)
             assert offline is not None and offline.status == 503 and page.url.endswith(never_kept)
             assert _h1(page) == OFFLINE_TEXT, never_kept
-            assert "联网后再录入" in page.locator("main").inner_text()
+            assert "联网后自动发送" in page.locator("main").inner_text()
     finally:
         agent_app.set_offline(False)
 
-    online = page.goto("/agent/apply")
+    online = page.goto("/services/CL-001")
     assert online is not None and online.status == 200 and _h1(page) != OFFLINE_TEXT
     page.goto("/agent/")
     page.click("form[action='/logout'] button")  # signing out forgets the kept pages
     page.wait_for_url(re.compile(r"/(login)?$"))
-    wait_for(lambda: "/agent/" not in _cached(page).get(pages, []), 10, "pages forgotten")
+    wait_for(lambda: not _cached(page).get(forms), 10, "forms forgotten")
+    assert "/agent/" not in _cached(page).get(pages, [])
     assert precached <= set(_cached(page)[statics])
+    sign_in(page)  # signing in again: the worker keeps the forms again
+    wait_for(lambda: set(_cached(page).get(forms, [])) == set(shell["pages"]), 20, "forms kept")
 
 
 # --- resident pages: first visit in real Chromium -----------------------------------------
@@ -297,5 +308,5 @@ def test_only_agent_pages_offer_the_app(http: httpx2.Client):
 def test_offline_page_says_what_still_works(http: httpx2.Client):
     page = http.get("/offline")
     assert page.status_code == 200
-    assert OFFLINE_TEXT in page.text and "联网后再录入" in page.text
+    assert OFFLINE_TEXT in page.text and "联网后自动发送" in page.text
     assert '<html lang="en">' in http.get("/offline?lang=en").text

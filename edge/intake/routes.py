@@ -8,7 +8,7 @@ from typing import Any
 import segno
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
@@ -25,10 +25,14 @@ from edge.catalog import queries as catalog
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
 from edge.clock import stamp
+from edge.errors import wants_json
 from edge.i18n import gettext as _
 from edge.intake.uploads import material_uploads, signature_upload, token_of
 from edge.masking import mask_id_number, mask_name, mask_phone
 from edge.templating import render
+
+RECEIPT = "/agent/applications/{}/receipt"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _agent(request: Request) -> Account:
@@ -112,6 +116,8 @@ async def submit_intake(request: Request) -> Response:
     }
     if signature_error:
         problems["signature"] = signature_error
+    if problems and wants_json(request):  # the outbox shows these and keeps the application
+        return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
     if problems:
         kept = {u.material_key: token_of(u) for u in uploads}
         if signature:
@@ -151,11 +157,23 @@ async def submit_intake(request: Request) -> Response:
                     form_data=fields,
                     uploads=all_uploads,
                 )
-                url = f"/agent/applications/{application_id}/receipt"
+                url = RECEIPT.format(application_id)
                 await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
+    if wants_json(request):
+        return await _accepted(request, url)
     return RedirectResponse(url, status_code=303)
+
+
+async def _accepted(request: Request, receipt_url: str) -> Response:
+    """For the outbox: the receipt's address and tracking code of the accepted application."""
+    application_id = receipt_url.split("/")[3]  # RECEIPT's {}
+    async with request.app.state.db.read() as db:
+        app = await queries.application(db, application_id)
+    assert app is not None
+    body = {"url": receipt_url, "tracking_code": format_code(app["tracking_code"])}
+    return JSONResponse(body, headers=NO_STORE)
 
 
 async def _record_blobs(db: Any, state: Any, upload: lifecycle.Upload) -> None:

@@ -34,6 +34,11 @@ def _from_token(store: BlobStore, kind: str, key: str, token: str) -> Upload | N
     )
 
 
+async def store_photo(store: BlobStore, raw: bytes, kind: str, key: str) -> Upload:
+    """Re-encode a photo (PhotoRejected if it is not one) and keep it and its thumbnail."""
+    return await _store(store, await run_in_threadpool(prepare_photo, raw), kind, key)
+
+
 async def _store(store: BlobStore, prepared: PreparedImage, kind: str, key: str) -> Upload:
     sha = await run_in_threadpool(store.put, prepared.data)
     thumb = await run_in_threadpool(store.put, prepared.thumb)
@@ -58,9 +63,7 @@ async def material_uploads(
         raw = await _file_bytes(form.get(f"material_{key}"))
         if raw is not None:
             try:
-                upload = await _store(
-                    store, await run_in_threadpool(prepare_photo, raw), "material", key
-                )
+                upload = await store_photo(store, raw, "material", key)
             except PhotoRejected as exc:
                 errors[key] = str(exc)
                 continue
@@ -85,8 +88,7 @@ async def signature_upload(store: BlobStore, form: FormData) -> tuple[Upload | N
             prepared = await run_in_threadpool(prepare_signature, raw)
             return await _store(store, prepared, "signature", "signature"), ""
         if photo is not None:
-            prepared = await run_in_threadpool(prepare_photo, photo)
-            return await _store(store, prepared, "signature", "signature"), ""
+            return await store_photo(store, photo, "signature", "signature"), ""
     except (PhotoRejected, ValueError) as exc:
         return None, str(exc) if isinstance(exc, PhotoRejected) else _("签名无法识别，请重新签名。")
     kept = _from_token(store, "signature", "signature", str(form.get("kept_signature", "")))

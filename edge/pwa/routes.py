@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from edge.catalog import queries as catalog
 from edge.i18n import gettext as _
 from edge.i18n import html_lang
 from edge.templating import render
@@ -24,9 +25,20 @@ SW_FILE = Path(__file__).resolve().parent.parent.parent / "static" / "sw.js"
 START_URL = "/agent/"
 OFFLINE_URL = "/offline"
 # Static files the shell needs offline: the stylesheet, htmx, the agent's scripts.
-SHELL_ASSETS = ("css/site.css", "js/htmx.min.js", "js/signature.js", "js/pwa.js")
-# Pages kept from the start (best effort: they need the agent's session).
-SHELL_PAGES = (START_URL, "/services")
+SHELL_ASSETS = (
+    "css/site.css",
+    "js/htmx.min.js",
+    "js/signature.js",
+    "js/photo.js",
+    "js/outbox.js",
+    "js/intake.js",
+    "js/outbox-page.js",
+    "js/pwa.js",
+)
+OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Background Sync
+# Pages kept from the start (best effort: they need the agent's session), then every form.
+SHELL_PAGES = (START_URL, "/agent/outbox", "/agent/apply", "/services")
+FORM_URL = "/agent/apply/{}"
 # The colours of static/css/site.css: the header bar and the page background.
 THEME_COLOR = "#b3261e"
 BACKGROUND_COLOR = "#f6f7f9"
@@ -69,17 +81,28 @@ async def manifest(request: Request) -> Response:
     return Response(body, media_type="application/manifest+json", headers=headers)
 
 
-def shell_of(static_url: Callable[[str], str]) -> dict[str, object]:
-    """What the service worker precaches, and the version that names its caches."""
+def shell_of(static_url: Callable[[str], str], item_codes: list[str]) -> dict[str, object]:
+    """What the service worker precaches (the agent's form of every catalog item among the
+    pages), and the version that names its caches."""
     assets = [static_url(name) for name in SHELL_ASSETS]
-    named = "\n".join([*assets, static_url("sw.js")])  # the worker's own code counts too
+    pages = [*SHELL_PAGES, *(FORM_URL.format(code) for code in item_codes)]
+    named = "\n".join([*assets, static_url("sw.js"), *pages])  # the worker's code counts too
     version = hashlib.sha256(named.encode()).hexdigest()[:12]
-    return {"version": version, "assets": assets, "offline": OFFLINE_URL, "pages": SHELL_PAGES}
+    return {
+        "version": version,
+        "assets": assets,
+        "outbox": static_url(OUTBOX_SCRIPT),
+        "offline": OFFLINE_URL,
+        "pages": pages,
+    }
 
 
 async def service_worker(request: Request) -> Response:
     """static/sw.js at the root scope, preceded by the current shell."""
-    shell = json.dumps(shell_of(_static_url(request)), indent=1)
+    async with request.app.state.db.read() as db:
+        items = await catalog.search(db, catalog.CatalogFilter())
+    codes = [item["code"] for item in items]
+    shell = json.dumps(shell_of(_static_url(request), codes), indent=1)
     body = f"const SHELL = {shell};\n\n".encode() + SW_FILE.read_bytes()
     headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
     return Response(body, media_type="text/javascript", headers=headers)  # edge/etag.py tags it

@@ -39,3 +39,30 @@ if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
     enablePush().catch((error) => console.warn("push not enabled:", error)),
   );
 }
+
+// The outbox: a badge with what waits on this device, and a sending round at app start, when
+// the link comes back, and every few seconds (each application keeps its own backoff).
+const Outbox = window.CunbanOutbox;
+const ROUND_EVERY = 5000;
+
+async function showWaiting() {
+  const waiting = (await Outbox.all()).filter((entry) => entry.state !== "accepted").length;
+  const badge = document.querySelector("[data-outbox-count]");
+  if (badge) {
+    badge.textContent = String(waiting);
+    badge.hidden = waiting === 0;
+  }
+  if (navigator.setAppBadge) (waiting ? navigator.setAppBadge(waiting) : navigator.clearAppBadge()).catch(() => undefined);
+}
+
+function sendRound(force) {
+  Outbox.sendAll({ force }).catch((error) => console.warn("outbox round failed:", error));
+}
+
+if (Outbox && window.indexedDB) {
+  Outbox.onChange(() => showWaiting().catch(() => undefined));
+  showWaiting().catch(() => undefined);
+  window.addEventListener("online", () => sendRound(true));
+  sendRound(true);
+  setInterval(() => sendRound(false), ROUND_EVERY);
+}

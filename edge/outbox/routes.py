@@ -1,0 +1,124 @@
+"""/agent/outbox: the page listing what the agent app keeps on the device, the session probe
+its sender asks first, and photos sent one request each, keyed by the sha256 of their bytes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from edge import csrf
+from edge.accounts.queries import Account
+from edge.auth.access import require
+from edge.blobs.images import PhotoRejected
+from edge.blobs.store import SHA256_HEX
+from edge.clock import stamp
+from edge.i18n import gettext as _
+from edge.intake.uploads import store_photo, token_of
+from edge.outbox import queries
+from edge.templating import render
+
+MAX_PHOTO_BYTES = 2_000_000  # devices send <= 300 KB; room for one whose encoder cannot
+MAX_ASKED = 40
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _agent(request: Request) -> Account:
+    return require(request, "agent")
+
+
+def texts() -> dict[str, str]:
+    """What the outbox script says, in the page's language (the script has no gettext)."""
+    return {
+        "waiting": _("等待发送"),
+        "sending": _("正在发送"),
+        "accepted": _("已受理"),
+        "fix": _("需要修改"),
+        "login": _("需要重新登录"),
+        "photo_sent": _("已送达"),
+        "photo_waiting": _("等待发送"),
+        "photo_refused": _("这张照片没有被接受"),
+        "retry_at": _("上次发送没有成功，将在 %(time)s 自动重试。"),
+        "code": _("受理编号"),
+        "receipt": _("查看回执"),
+        "edit": _("修改申请"),
+        "remove": _("从列表中移除"),
+        "retake": _("重拍这张"),
+        "empty": _("这台设备上没有待发送的申请。"),
+        "other_account": _("还有 %(count)s 件由其他代办员录入，需要他们登录后发送。"),
+        "unreadable": _("这张照片无法读取，请重新拍摄。"),
+    }
+
+
+async def outbox_page(request: Request) -> Response:
+    """The list is drawn by static/js/outbox-page.js from the device's IndexedDB."""
+    agent = _agent(request)
+    context = {"agent_id": agent.id, "texts": texts()}
+    return render(request, "edge/outbox/index.html", context)
+
+
+async def session(request: Request) -> Response:
+    """Who is signed in and the session's CSRF token, asked before each sending round; a
+    401 (from the error handler) tells the app to have the agent sign in again."""
+    agent = _agent(request)
+    body = {"account": agent.id, "csrf": request.scope.get("csrf_token", "")}
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _hashes(request: Request) -> list[str]:
+    asked = request.query_params.getlist("sha256")
+    if len(asked) > MAX_ASKED or not all(SHA256_HEX.fullmatch(h) for h in asked):
+        raise HTTPException(status_code=400, detail=_("照片编号无效。"))
+    return asked
+
+
+async def photos_held(request: Request) -> Response:
+    """Which of the photos named by `?sha256=` already arrived: {"have": {sha256: token}}."""
+    agent = _agent(request)
+    async with request.app.state.db.read() as db:
+        held = await queries.staged(db, agent.id, _hashes(request))
+    have = {sent: token_of(upload) for sent, upload in held.items()}
+    return JSONResponse({"have": have}, headers=NO_STORE)
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
+        raise HTTPException(status_code=413, detail=_("照片太大，请重新拍摄。"))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_PHOTO_BYTES:
+            raise HTTPException(status_code=413, detail=_("照片太大，请重新拍摄。"))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def put_photo(request: Request) -> Response:
+    """Keep one photo, named by the sha256 of its bytes; answered after it is committed."""
+    agent = _agent(request)
+    sent = request.path_params["sha256"]
+    if not SHA256_HEX.fullmatch(sent):
+        raise HTTPException(status_code=400, detail=_("照片编号无效。"))
+    data = await _body(request)
+    if hashlib.sha256(data).hexdigest() != sent:
+        raise HTTPException(status_code=400, detail=_("照片在传输中不完整，将重新发送。"))
+    state = request.app.state
+    try:
+        upload = await store_photo(state.blobs, data, "material", "")
+    except PhotoRejected as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    async with state.db.write() as db:
+        await queries.stage(db, agent.id, sent, upload, stamp(state.clock()))
+    return JSONResponse({"sha256": sent, "token": token_of(upload)}, headers=NO_STORE)
+
+
+routes = [
+    Route("/agent/outbox", outbox_page, methods=["GET"]),
+    Route("/agent/outbox/session", session, methods=["GET"]),
+    Route("/agent/outbox/photos", photos_held, methods=["GET"]),
+    Route("/agent/outbox/photos/{sha256}", csrf.protected(put_photo), methods=["PUT"]),
+]
