@@ -1,0 +1,318 @@
+"""Offline intake in real Chromium: the application waits in IndexedDB (through a reload) and
+reaches the node exactly once with both photos when the link returns; a connection cut in the
+middle of the second photo costs only that photo again.
+
+The browser talks to the real edge node through a TCP relay the test controls, which logs
+every request line it carries and can cut one connection mid-body.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page, Playwright
+
+from tests.browser_support import FLAGS, EdgeNode, ensure_chromium, sign_in
+from tests.cluster import free_port, wait_for
+from tests.intake_support import ITEMS, intake_data
+
+CODE = "CW-004"  # two required materials
+REQUEST_LINE = re.compile(rb"(GET|POST|PUT) (\S+) HTTP/1\.1\r\n")
+CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
+PHOTO_PUT = "PUT /agent/outbox/photos/"
+LONG_SIDE, MAX_BYTES = 1600, 300_000
+FORMS_KEPT = """async () => {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("cunban-forms-")) continue;
+    const kept = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    if (kept.includes("/agent/apply/%s") && kept.includes("/agent/outbox")) return true;
+  }
+  return false;
+}""" % CODE
+KEPT_PHOTOS = """async () => {
+  const db = await new Promise((done, fail) => {
+    const request = indexedDB.open("cunban-outbox");
+    request.onsuccess = () => done(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  const entries = await new Promise((done) => {
+    const request = db.transaction("entries").objectStore("entries").getAll();
+    request.onsuccess = () => done(request.result);
+  });
+  db.close();
+  const photos = [];
+  for (const entry of entries) {
+    for (const photo of entry.photos) {
+      const bitmap = await createImageBitmap(photo.blob);
+      photos.push({ type: photo.blob.type, size: photo.blob.size, width: bitmap.width,
+                    height: bitmap.height, sha256: photo.sha256, state: entry.state });
+    }
+  }
+  return photos;
+}"""
+
+
+# --- a relay between Chromium and the node ------------------------------------------------
+
+
+class Relay:
+    """Carries TCP from a loopback port to the node; logs request lines; on demand cuts the
+    connection carrying the n-th photo PUT halfway through its body."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.lines: list[str] = []
+        self.cut_photo: int | None = None
+        self.cut_done = threading.Event()
+        self._photos_seen = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def photo_puts(self) -> list[str]:
+        """The photo PUTs seen, as their sha256, in order."""
+        return [line[len(PHOTO_PUT) :] for line in self.lines if line.startswith(PHOTO_PUT)]
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser_side, _address = self._listener.accept()
+            except OSError:
+                return
+            node_side = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._up, args=(browser_side, node_side), daemon=True).start()
+            threading.Thread(target=self._down, args=(node_side, browser_side), daemon=True).start()
+
+    def _cut_at(self, data: bytes) -> int | None:
+        """Log the requests starting in `data`; the offset to cut at, if one is to be cut."""
+        cut = None
+        for match in REQUEST_LINE.finditer(data):
+            line = f"{match[1].decode()} {match[2].decode()}"
+            with self._lock:
+                self.lines.append(line)
+                if not line.startswith(PHOTO_PUT):
+                    continue
+                self._photos_seen += 1
+                if self._photos_seen != self.cut_photo:
+                    continue
+            head_end = data.find(b"\r\n\r\n", match.start()) + 4
+            length = int(CONTENT_LENGTH.search(data, match.start(), head_end)[1])
+            cut = head_end + length // 2
+        return cut
+
+    def _up(self, source: socket.socket, sink: socket.socket) -> None:
+        budget: int | None = None  # bytes still to pass before cutting
+        try:
+            while data := source.recv(65536):
+                if budget is None:
+                    budget = self._cut_at(data)
+                if budget is not None and budget <= len(data):
+                    sink.sendall(data[:budget])
+                    self.cut_done.set()
+                    break
+                sink.sendall(data)
+                if budget is not None:
+                    budget -= len(data)
+        except OSError:
+            pass
+        finally:
+            _close(source, sink)
+
+    def _down(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(source, sink)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _close(*sockets: socket.socket) -> None:
+    for one in sockets:
+        try:
+            one.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        one.close()
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def relay(edge: EdgeNode) -> Iterator[Relay]:
+    carrier = Relay(int(edge.url.rsplit(":", 1)[1]))
+    yield carrier
+    carrier.close()
+
+
+@pytest.fixture
+def device(playwright: Playwright, relay: Relay, tmp_path: Path) -> Iterator[BrowserContext]:
+    """An agent's phone: a persistent profile that reaches the node through the relay."""
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile",
+        executable_path=ensure_chromium(),
+        headless=True,
+        args=FLAGS,
+        base_url=relay.url,
+        locale="zh-CN",
+    )
+    yield context
+    context.close()
+
+
+def _database(edge: EdgeNode) -> Path:
+    return edge.log.parent / "edge" / "edge.db"
+
+
+def _query(edge: EdgeNode, sql: str, *params: Any) -> list[sqlite3.Row]:
+    with sqlite3.connect(f"file:{_database(edge)}?mode=ro", uri=True) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
+
+
+def _camera_photo(path: Path, seed: int) -> Path:
+    """A 3000x2250 camera-sized JPEG of blotches: far over the limits until the browser
+    shrinks it (coarse noise, smoothed, compresses like a photo of a document)."""
+    noise = random.Random(seed).randbytes(300 * 225 * 3)
+    image = Image.frombytes("RGB", (300, 225), noise).resize((3000, 2250), Image.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+# --- the intake -----------------------------------------------------------------------------
+
+
+def _ready_for_offline(page: Page) -> None:
+    sign_in(page)
+    wait_for(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), 20, "worker")
+    wait_for(lambda: page.evaluate(FORMS_KEPT), 30, "the intake forms kept")
+
+
+def _fill_intake(page: Page, photos: list[Path], applicant_name: str) -> None:
+    page.goto(f"/agent/apply/{CODE}")
+    data = intake_data(CODE, name=applicant_name)
+    for name, value in data.items():
+        field = page.locator(f"form[data-intake] [name='{name}']")
+        if field.evaluate("(node) => node.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    materials = [m["key"] for m in ITEMS[CODE]["materials"]]
+    for key, photo in zip(materials, photos, strict=True):
+        page.set_input_files(f"#material_{key}", photo)
+    pad = page.locator("[data-signature] canvas")
+    pad.scroll_into_view_if_needed()
+    canvas = pad.bounding_box()
+    assert canvas is not None
+    page.mouse.move(canvas["x"] + 20, canvas["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + 200, canvas["y"] + 120, steps=8)
+    page.mouse.up()
+    page.click("form[data-intake] button:not([type=button])")
+    page.wait_for_url("**/agent/outbox")
+
+
+def _applications_of(edge: EdgeNode, name: str) -> list[sqlite3.Row]:
+    return _query(edge, "SELECT id, tracking_code FROM applications WHERE applicant_name = ?", name)
+
+
+def _material_photos(edge: EdgeNode, application_id: str) -> list[sqlite3.Row]:
+    return _query(
+        edge,
+        "SELECT material_key, sha256 FROM attachments WHERE application_id = ? AND kind = ?",
+        application_id,
+        "material",
+    )
+
+
+ENTRIES = """async () => JSON.stringify(await CunbanOutbox.all(),
+  (key, value) => (value instanceof Blob ? `Blob(${value.size})` : value))"""
+
+
+def _accepted_code(page: Page, relay: Relay) -> str:
+    card = page.locator("[data-entry][data-state=accepted]")
+    try:
+        card.wait_for(timeout=60_000)
+    except Exception as exc:  # say what the device and the relay saw
+        raise AssertionError(f"{page.evaluate(ENTRIES)}\n{relay.lines}") from exc
+    return card.locator("[data-code]").inner_text()
+
+
+def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [_camera_photo(tmp_path / f"m{n}.jpg", n) for n in range(2)]
+    device.set_offline(True)
+    carried_before = len(relay.lines)
+    _fill_intake(page, photos, "覃一线")
+    waiting = page.locator("[data-entry]")
+    assert waiting.count() == 1 and waiting.get_attribute("data-state") in ("waiting", "sending")
+    assert page.locator("[data-outbox-count]").inner_text() == "1"
+
+    kept = page.evaluate(KEPT_PHOTOS)  # shrunk on the device, never the 3000 px original
+    assert len(kept) == 2
+    for photo in kept:
+        assert photo["type"] == "image/jpeg" and photo["size"] <= MAX_BYTES, photo
+        assert max(photo["width"], photo["height"]) == LONG_SIDE, photo
+
+    page.reload()  # offline: the outbox page comes from the worker, the entry from IndexedDB
+    assert page.locator("[data-entry]").count() == 1
+    assert _applications_of(edge, "覃一线") == []
+    assert relay.lines[carried_before:] == []  # offline: nothing reached the node
+
+    device.set_offline(False)
+    code = _accepted_code(page, relay)
+    [application] = _applications_of(edge, "覃一线")
+    assert code.replace("-", "") == application["tracking_code"]
+    assert len(_material_photos(edge, application["id"])) == 2
+    assert sorted(relay.photo_puts()) == sorted(photo["sha256"] for photo in kept)
+    assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
+    wait_for(lambda: page.locator("[data-outbox-count]").is_hidden(), 10, "the badge cleared")
+
+    page.reload()  # the accepted entry keeps no personal data and no photos
+    stored = page.evaluate(ENTRIES)
+    assert "覃一线" not in stored and "Blob(" not in stored and code in stored
+
+
+def test_a_cut_in_the_second_photo_resends_only_that_photo(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [_camera_photo(tmp_path / f"c{n}.jpg", 10 + n) for n in range(2)]
+    relay.cut_photo = 2
+    _fill_intake(page, photos, "覃二线")
+    assert relay.cut_done.wait(30), "the second photo was never sent"
+    code = _accepted_code(page, relay)
+
+    first, second = relay.photo_puts()[0], relay.photo_puts()[1]
+    assert first != second
+    assert relay.photo_puts() == [first, second, second]  # the retry skips the first photo
+    [application] = _applications_of(edge, "覃二线")
+    assert code.replace("-", "") == application["tracking_code"]
+    assert len(_material_photos(edge, application["id"])) == 2
+    assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
