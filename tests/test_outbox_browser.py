@@ -8,6 +8,7 @@ every request line it carries and can cut one connection mid-body.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 import re
@@ -31,14 +32,14 @@ REQUEST_LINE = re.compile(rb"(GET|POST|PUT) (\S+) HTTP/1\.1\r\n")
 CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 PHOTO_PUT = "PUT /agent/outbox/photos/"
 LONG_SIDE, MAX_BYTES = 1600, 300_000
-FORMS_KEPT = """async () => {
+FORMS_KEPT = """async (form) => {
   for (const name of await caches.keys()) {
     if (!name.startsWith("cunban-forms-")) continue;
     const kept = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
-    if (kept.includes("/agent/apply/%s") && kept.includes("/agent/outbox")) return true;
+    if (kept.includes(form) && kept.includes("/agent/outbox")) return true;
   }
   return false;
-}""" % CODE
+}"""
 KEPT_PHOTOS = """async () => {
   const db = await new Promise((done, fail) => {
     const request = indexedDB.open("cunban-outbox");
@@ -148,10 +149,8 @@ class Relay:
 
 def _close(*sockets: socket.socket) -> None:
     for one in sockets:
-        try:
+        with contextlib.suppress(OSError):
             one.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         one.close()
 
 
@@ -207,7 +206,7 @@ def _camera_photo(path: Path, seed: int) -> Path:
 def _ready_for_offline(page: Page) -> None:
     sign_in(page)
     wait_for(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), 20, "worker")
-    wait_for(lambda: page.evaluate(FORMS_KEPT), 30, "the intake forms kept")
+    wait_for(lambda: page.evaluate(FORMS_KEPT, f"/agent/apply/{CODE}"), 30, "the intake forms kept")
 
 
 def _fill_intake(page: Page, photos: list[Path], applicant_name: str) -> None:

@@ -105,7 +105,7 @@ async def put_photo(request: Request) -> Response:
         raise HTTPException(status_code=400, detail=_("照片编号无效。"))
     data = await _body(request)
     if hashlib.sha256(data).hexdigest() != sent:
-        raise HTTPException(status_code=400, detail=_("照片在传输中不完整，将重新发送。"))
+        raise HTTPException(status_code=400, detail=_("照片在传输中损坏，请重拍这张。"))
     state = request.app.state
     try:
         upload = await store_photo(state.blobs, data, "material", "")

@@ -1,0 +1,174 @@
+"""The node's side of the agent app's outbox, over HTTP: the session probe, photos PUT by the
+sha256 of their bytes and found again by it, and the intake form answered in JSON."""
+
+from __future__ import annotations
+
+import hashlib
+
+from edge.outbox.routes import MAX_PHOTO_BYTES
+from tests.conftest import AGENT_HUANZHU, AGENT_QIANJIANG, STAFF, csrf_of, login
+from tests.intake_support import ITEMS, intake_data, open_form, photo, rows
+
+CODE = "CW-004"
+JSON = {"Accept": "application/json"}
+
+
+def _csrf(client) -> str:
+    return client.get("/agent/outbox/session", headers=JSON).json()["csrf"]
+
+
+def _put(client, data: bytes, csrf: str, sha256: str | None = None):
+    sha256 = sha256 or hashlib.sha256(data).hexdigest()
+    headers = {**JSON, "Content-Type": "image/jpeg", "X-CSRF-Token": csrf}
+    return client.put(f"/agent/outbox/photos/{sha256}", content=data, headers=headers)
+
+
+def _held(client, *hashes: str) -> dict[str, str]:
+    query = "&".join(f"sha256={h}" for h in hashes)
+    answer = client.get(f"/agent/outbox/photos?{query}", headers=JSON)
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    return answer.json()["have"]
+
+
+def _staged(settings) -> int:
+    return rows(settings, "SELECT count(*) AS n FROM staged_photos")[0]["n"]
+
+
+def test_session_probe_names_the_agent_and_the_token(client):
+    login(client, AGENT_QIANJIANG)
+    page_token = csrf_of(client.get("/agent/").text)
+    probe = client.get("/agent/outbox/session", headers=JSON)
+    assert probe.status_code == 200 and probe.headers["cache-control"] == "no-store"
+    assert probe.json()["csrf"] == page_token and len(probe.json()["account"]) == 26
+
+
+def test_a_signed_out_script_is_told_to_sign_in_not_redirected(client):
+    answer = client.get("/agent/outbox/session", headers=JSON, follow_redirects=False)
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "error": "登录已过期，请重新登录。",
+        "login": "/login?next=/agent/outbox/session",
+    }
+    page = client.get("/agent/outbox", follow_redirects=False)  # a browser page still redirects
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    login(client, STAFF)
+    assert client.get("/agent/outbox/session", headers=JSON).status_code == 403
+
+
+def test_a_photo_arrives_once_and_is_found_again_by_its_hash(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    data = photo((10, 200, 30), (1200, 900))
+    sha = hashlib.sha256(data).hexdigest()
+    assert _held(client, sha) == {}
+    first = _put(client, data, csrf)
+    assert first.status_code == 200, first.text
+    token = first.json()["token"]
+    stored, thumb, width, height = token.split(":")
+    assert (width, height) == ("1200", "900")
+    blobs = settings.data_dir / "blobs"
+    assert (blobs / stored[:2] / stored).is_file() and (blobs / thumb[:2] / thumb).is_file()
+    assert _held(client, sha, "0" * 64) == {sha: token}
+    again = _put(client, data, csrf)  # a retry whose answer was lost: same token, no new row
+    assert again.json()["token"] == token and _staged(settings) == 1
+    login(client, AGENT_HUANZHU)  # another agent's device learns nothing from the hash
+    assert _held(client, sha) == {}
+
+
+def test_photos_that_cannot_be_kept_are_refused_with_a_reason(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    data = photo()
+    damaged = _put(client, data[:-100], csrf, hashlib.sha256(data).hexdigest())
+    assert (
+        damaged.status_code == 400 and damaged.json()["error"] == "照片在传输中损坏，请重拍这张。"
+    )
+    not_a_photo = _put(client, b"%PDF-1.4 not a photo", csrf)
+    assert not_a_photo.status_code == 400 and not_a_photo.json()["error"]
+    too_big = _put(client, b"\xff" * (MAX_PHOTO_BYTES + 1), csrf)
+    assert too_big.status_code == 413 and too_big.json()["error"] == "照片太大，请重新拍摄。"
+    forged = _put(client, data, "not-the-token")
+    assert forged.status_code == 403 and "刷新页面" in forged.json()["error"]
+    assert client.get("/agent/outbox/photos?sha256=../../etc", headers=JSON).status_code == 400
+    assert _staged(settings) == 0
+
+
+def _outbox_post(client, csrf: str, key: str, tokens: dict[str, str], **applicant: str):
+    data = intake_data(CODE, **applicant) | {"csrf_token": csrf, "idempotency_key": key}
+    data |= {f"kept_{material}": token for material, token in tokens.items()}
+    return client.post(f"/agent/apply/{CODE}", data=data, headers=JSON)
+
+
+def _tokens(client, csrf: str) -> dict[str, str]:
+    tokens = {}
+    for n, material in enumerate(m["key"] for m in ITEMS[CODE]["materials"]):
+        tokens[material] = _put(client, photo((n * 90, 80, 200)), csrf).json()["token"]
+    tokens["signature"] = _put(client, photo((240, 240, 240)), csrf).json()["token"]
+    return tokens
+
+
+def test_the_form_posted_with_photo_tokens_is_accepted_once_in_json(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tokens = _tokens(client, csrf)
+    key = "0b6f6c1e-4a0e-4d9b-9a51-5c7d0f3e2a11"
+    before = len(rows(settings, "SELECT id FROM applications"))
+    first = _outbox_post(client, csrf, key, tokens, name="覃三线")
+    assert first.status_code == 200, first.text
+    assert first.headers["cache-control"] == "no-store"
+    answer = first.json()
+    assert answer["url"].startswith("/agent/applications/") and answer["url"].endswith("/receipt")
+    [app] = rows(
+        settings, "SELECT id, tracking_code FROM applications WHERE applicant_name = ?", "覃三线"
+    )
+    assert answer["tracking_code"].replace("-", "") == app["tracking_code"]
+    kinds = rows(settings, "SELECT kind FROM attachments WHERE application_id = ?", app["id"])
+    assert sorted(k["kind"] for k in kinds) == ["material", "material", "signature"]
+    retry = _outbox_post(client, csrf, key, tokens, name="覃三线")  # the answer was lost
+    assert retry.status_code == 200 and retry.json() == answer
+    assert len(rows(settings, "SELECT id FROM applications")) == before + 1
+    other = _outbox_post(client, csrf, key, tokens, name="覃四线")
+    assert other.status_code == 409 and other.json()["error"]
+
+
+def test_bad_input_from_the_outbox_comes_back_as_errors_and_stores_nothing(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tokens = _tokens(client, csrf)
+    tokens.pop("signature")
+    before = len(rows(settings, "SELECT id FROM applications"))
+    answer = _outbox_post(
+        client, csrf, "5f0b1f2a-0c55-4e0e-8f57-0d1e2c3b4a59", tokens, id_number="450521195603121230"
+    )
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert set(errors) == {"id_number", "signature"}, errors
+    assert len(rows(settings, "SELECT id FROM applications")) == before
+    # the key was not used up: the corrected application goes through under it
+    fixed = _outbox_post(
+        client, csrf, "5f0b1f2a-0c55-4e0e-8f57-0d1e2c3b4a59", _tokens(client, csrf)
+    )
+    assert fixed.status_code == 200, fixed.text
+
+
+def test_the_plain_form_still_redirects_without_javascript(client):
+    login(client, AGENT_QIANJIANG)
+    token, key = open_form(client, CODE)
+    data = intake_data(CODE) | {"csrf_token": token, "idempotency_key": key}
+    files = [
+        (f"material_{m['key']}", (f"{m['key']}.jpg", photo(), "image/jpeg"))
+        for m in ITEMS[CODE]["materials"]
+    ] + [("signature_photo", ("s.jpg", photo((250, 250, 250)), "image/jpeg"))]
+    answer = client.post(f"/agent/apply/{CODE}", data=data, files=files, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].endswith("/receipt")
+
+
+def test_outbox_page_is_translated_and_says_it_needs_javascript(client):
+    login(client, AGENT_QIANJIANG)
+    page = client.get("/agent/outbox")
+    assert page.status_code == 200
+    assert '<span class="badge" data-outbox-count hidden>' in page.text
+    assert "待发送功能需要浏览器开启 JavaScript" in page.text
+    assert '"photo_sent": "\\u5df2\\u9001\\u8fbe"' in page.text  # the script's texts, as JSON
+    english = client.get("/agent/outbox?lang=en").text
+    assert "<h1>Outbox</h1>" in english and '"waiting": "Waiting to send"' in english
