@@ -11,6 +11,8 @@ from tests.conftest import ADMIN, AGENT_QIANJIANG, STAFF, login
 
 FIRST_ROUND_TRIP = 13_032  # bytes: HTML + CSS, gzip, per first visit
 FRAGMENT_BUDGET = 5_000
+SCRIPT_SRC = re.compile(r'<script src="([^"]+)"')
+AGENT_SCRIPTS_BUDGET = 16_000  # gzip: the agent app's own scripts and its service worker
 CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
 SCRIPT = re.compile(r"<script\b[^>]*>")
 
@@ -84,6 +86,22 @@ def test_responses_are_compressed(client):
     assert brotli.headers["content-encoding"] == "br"
     gzipped = client.get("/services", headers={"Accept-Encoding": "gzip"})
     assert gzipped.headers["content-encoding"] == "gzip"
+
+
+def test_agent_app_scripts_stay_small(client):
+    """No framework, no bundler: the app's own scripts and worker, as served, in 16 KB gzip."""
+    login(client, AGENT_QIANJIANG)
+    page = client.get("/agent/apply/CW-004").text
+    scripts = [url for url in SCRIPT_SRC.findall(page) if "/htmx." not in url]
+    assert {re.sub(r"\.[0-9a-f]{12}", "", url) for url in scripts} >= {
+        "/static/js/photo.js",
+        "/static/js/outbox.js",
+        "/static/js/pwa.js",
+        "/static/js/signature.js",
+        "/static/js/intake.js",
+    }
+    served = [client.get(url).content for url in scripts] + [client.get("/sw.js").content]
+    assert sum(_gz(body) for body in served) <= AGENT_SCRIPTS_BUDGET
 
 
 def test_htmx_is_vendored_and_pinned():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from edge.outbox.expiry import forget_stale
 from edge.outbox.routes import MAX_PHOTO_BYTES
 from tests.conftest import AGENT_HUANZHU, AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import ITEMS, intake_data, open_form, photo, rows
@@ -172,3 +173,30 @@ def test_outbox_page_is_translated_and_says_it_needs_javascript(client):
     assert '"photo_sent": "\\u5df2\\u9001\\u8fbe"' in page.text  # the script's texts, as JSON
     english = client.get("/agent/outbox?lang=en").text
     assert "<h1>Outbox</h1>" in english and '"waiting": "Waiting to send"' in english
+
+
+def test_photos_sent_for_an_application_that_never_came_are_forgotten_after_30_days(
+    client, settings, clock
+):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tokens = _tokens(client, csrf)  # attached below: their files must stay
+    assert (
+        _outbox_post(client, csrf, "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", tokens).status_code
+        == 200
+    )
+    orphan = photo((1, 2, 3), (900, 700))
+    orphan_token = _put(client, orphan, csrf).json()["token"]
+    orphan_files = [settings.blobs_dir / sha[:2] / sha for sha in orphan_token.split(":")[:2]]
+    assert all(path.is_file() for path in orphan_files) and _staged(settings) == 4
+
+    assert forget_stale(settings, clock()) == 0  # nothing is old yet
+    clock.advance(days=31)
+    assert forget_stale(settings, clock()) == 4
+    assert _staged(settings) == 0 and not any(path.exists() for path in orphan_files)
+    for token in tokens.values():  # attached photos are blobs rows: their files stay
+        stored, thumb = token.split(":")[:2]
+        assert (settings.blobs_dir / stored[:2] / stored).is_file()
+        assert (settings.blobs_dir / thumb[:2] / thumb).is_file()
+    login(client, AGENT_QIANJIANG)  # the session did not last the month
+    assert _held(client, hashlib.sha256(orphan).hexdigest()) == {}

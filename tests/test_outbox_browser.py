@@ -23,8 +23,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright
 
+from edge.demo import DEMO_PASSWORD
 from tests.browser_support import FLAGS, EdgeNode, ensure_chromium, sign_in
 from tests.cluster import free_port, wait_for
+from tests.conftest import AGENT_QIANJIANG
 from tests.intake_support import ITEMS, intake_data
 
 CODE = "CW-004"  # two required materials
@@ -271,6 +273,7 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
     waiting = page.locator("[data-entry]")
     assert waiting.count() == 1 and waiting.get_attribute("data-state") in ("waiting", "sending")
     assert page.locator("[data-outbox-count]").inner_text() == "1"
+    assert waiting.locator("h2").inner_text() == "无业/务农证明 · 覃**"  # masked on the device
 
     kept = page.evaluate(KEPT_PHOTOS)  # shrunk on the device, never the 3000 px original
     assert len(kept) == 2
@@ -294,7 +297,8 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
 
     page.reload()  # the accepted entry keeps no personal data and no photos
     stored = page.evaluate(ENTRIES)
-    assert "覃一线" not in stored and "Blob(" not in stored and code in stored
+    assert "覃一线" not in stored and "450521" not in stored and "13800138000" not in stored
+    assert "Blob(" not in stored and code in stored
 
 
 def test_a_cut_in_the_second_photo_resends_only_that_photo(
@@ -312,6 +316,35 @@ def test_a_cut_in_the_second_photo_resends_only_that_photo(
     assert first != second
     assert relay.photo_puts() == [first, second, second]  # the retry skips the first photo
     [application] = _applications_of(edge, "覃二线")
+    assert code.replace("-", "") == application["tracking_code"]
+    assert len(_material_photos(edge, application["id"])) == 2
+    assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
+
+
+def test_a_session_lost_while_offline_asks_to_sign_in_and_loses_nothing(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [_camera_photo(tmp_path / f"s{n}.jpg", 20 + n) for n in range(2)]
+    device.set_offline(True)
+    _fill_intake(page, photos, "覃五线")
+    device.clear_cookies()  # the session is gone by the time the link returns
+    device.set_offline(False)
+
+    login_note = page.locator("[data-outbox-login]")
+    login_note.wait_for(timeout=30_000)
+    assert page.locator("[data-entry]").get_attribute("data-state") == "login"
+    assert _applications_of(edge, "覃五线") == []
+    login_note.locator("a").click()
+    page.wait_for_url("**/login?next=/agent/outbox")
+    page.fill("#phone", AGENT_QIANJIANG)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_url("**/agent/outbox")
+
+    code = _accepted_code(page, relay)  # sent with the new session's CSRF token
+    [application] = _applications_of(edge, "覃五线")
     assert code.replace("-", "") == application["tracking_code"]
     assert len(_material_photos(edge, application["id"])) == 2
     assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1

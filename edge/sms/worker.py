@@ -1,4 +1,5 @@
-"""The node's worker: drain the SMS and push outboxes and upload blobs every 10 s, scan deadlines.
+"""The node's worker: drain the SMS and push outboxes and upload blobs every 10 s, scan deadlines,
+forget photos sent ahead of applications that never came (daily).
 
 huey may lose a task; the outbox rows are the durable intent, so a lost task only delays.
 """
@@ -18,6 +19,7 @@ from edge.blobs.upload import upload_pass
 from edge.clock import Clock, system_clock
 from edge.db import Database, connect_sync
 from edge.masking import mask_text
+from edge.outbox.expiry import forget_stale
 from edge.push.sender import push_tick
 from edge.settings import Settings
 from edge.sms import outbox
@@ -79,6 +81,7 @@ class SmsHuey(SqliteHuey):
     deadlines: TaskWrapper
     blob_tick: TaskWrapper
     push_tick: TaskWrapper
+    staged_expiry: TaskWrapper
 
 
 def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
@@ -108,6 +111,9 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
     )
     queue.deadlines = queue.periodic_task(crontab(minute="*/15"), name="deadline_scan")(
         lambda: asyncio.run(deadline_scan(settings, clock()))
+    )
+    queue.staged_expiry = queue.periodic_task(crontab(hour="3", minute="40"), name="staged_expiry")(
+        lambda: forget_stale(settings, clock())
     )
     return queue
 

@@ -52,6 +52,14 @@
     return [...kept, ...fresh];
   }
 
+  // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
+  function masked(name) {
+    const words = name.trim().split(/\s+/).filter(Boolean);
+    if (!/[\u3400-\u9fff]/.test(name)) return words.map((word) => `${word[0]}***`).join(" ");
+    const han = [...words.join("")];
+    return han.length === 1 ? "*" : han[0] + "*".repeat(han.length - 1);
+  }
+
   function fieldsOf() {
     return [...new FormData(form)].filter(
       ([name, value]) => typeof value === "string" && !SKIPPED.has(name),
@@ -64,6 +72,7 @@
       key: draft ? draft.key : crypto.randomUUID(),
       account: form.dataset.account,
       item: form.dataset.item,
+      applicant: masked(String(new FormData(form).get("name") || "")),
       action: new URL(form.action).pathname,
       fields: fieldsOf(),
       photos,

@@ -47,7 +47,7 @@
   function entryCard(entry) {
     const card = el("section", { class: "card", "data-entry": entry.key, "data-state": entry.state });
     const created = new Date(entry.createdAt).toLocaleString();
-    card.append(el("h2", {}, entry.item), el("p", {}, el("strong", {}, text[entry.state]), ` · ${created}`));
+    card.append(el("h2", {}, `${entry.item} · ${entry.applicant || ""}`), el("p", {}, el("strong", {}, text[entry.state]), ` · ${created}`));
     if (entry.state === "accepted") {
       const code = el("strong", { "data-code": "" }, entry.trackingCode);
       card.append(el("p", {}, `${text.code}: `, code, " ", el("a", { href: entry.receipt }, text.receipt)));

@@ -228,6 +228,10 @@
       for (const entry of due) await later(entry, error);
       return error instanceof SignedOut ? "signed-out" : "unreachable";
     }
+    for (const entry of due.filter((entry) => entry.account !== session.account)) {
+      entry.nextAttemptAt = Date.now() + MAX_DELAY; // another agent's: when they sign in
+      await put(entry);
+    }
     for (const entry of due.filter((entry) => entry.account === session.account)) {
       try {
         await send(entry, session);
