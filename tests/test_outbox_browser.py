@@ -274,6 +274,8 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
     assert waiting.count() == 1 and waiting.get_attribute("data-state") in ("waiting", "sending")
     assert page.locator("[data-outbox-count]").inner_text() == "1"
     assert waiting.locator("h2").inner_text() == "无业/务农证明 · 覃**"  # masked on the device
+    sync_tags = "navigator.serviceWorker.ready.then((r) => r.sync.getTags())"
+    assert page.evaluate(sync_tags) == ["cunban-outbox"]  # Background Sync will wake the worker
 
     kept = page.evaluate(KEPT_PHOTOS)  # shrunk on the device, never the 3000 px original
     assert len(kept) == 2
