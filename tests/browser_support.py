@@ -74,10 +74,11 @@ def ensure_chromium() -> Path:
 
 @dataclass
 class EdgeNode:
-    """The running node: its URL and the file uvicorn writes its access log to."""
+    """The running node: its URL, the file uvicorn writes its access log to, its database."""
 
     url: str
     log: Path
+    database: Path
 
     def requests_logged(self) -> list[str]:
         """Every request the node has answered so far, as `GET /path`."""
@@ -101,7 +102,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeNode]:
         "CUNBAN_DEMO": "true",
         "CUNBAN_LOG_LEVEL": "info",  # the access log counts requests the browser hides
     }
-    node = EdgeNode(f"http://127.0.0.1:{port}", root / "edge.log")
+    node = EdgeNode(f"http://127.0.0.1:{port}", root / "edge.log", root / "edge" / "edge.db")
     with node.log.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "edge", "serve"],
@@ -141,17 +142,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-@pytest.fixture
-def agent_app(playwright: Playwright, edge: EdgeNode, tmp_path: Path) -> Iterator[BrowserContext]:
+def agent_phone(playwright: Playwright, profile: Path, base_url: str) -> BrowserContext:
     """A normal (not incognito) profile in a fresh user-data-dir, as an installing agent has."""
-    context = playwright.chromium.launch_persistent_context(
-        tmp_path / "profile",
+    return playwright.chromium.launch_persistent_context(
+        profile,
         executable_path=ensure_chromium(),
         headless=True,
         args=FLAGS,
-        base_url=edge.url,
+        base_url=base_url,
         locale="zh-CN",
     )
+
+
+@pytest.fixture
+def agent_app(playwright: Playwright, edge: EdgeNode, tmp_path: Path) -> Iterator[BrowserContext]:
+    """The agent's phone, talking to the node directly."""
+    context = agent_phone(playwright, tmp_path / "profile", edge.url)
     yield context
     context.close()
 

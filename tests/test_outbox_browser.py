@@ -24,7 +24,7 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright
 
 from edge.demo import DEMO_PASSWORD
-from tests.browser_support import FLAGS, EdgeNode, ensure_chromium, sign_in
+from tests.browser_support import EdgeNode, agent_phone, sign_in
 from tests.cluster import free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG
 from tests.intake_support import ITEMS, intake_data
@@ -168,25 +168,14 @@ def relay(edge: EdgeNode) -> Iterator[Relay]:
 
 @pytest.fixture
 def device(playwright: Playwright, relay: Relay, tmp_path: Path) -> Iterator[BrowserContext]:
-    """An agent's phone: a persistent profile that reaches the node through the relay."""
-    context = playwright.chromium.launch_persistent_context(
-        tmp_path / "profile",
-        executable_path=ensure_chromium(),
-        headless=True,
-        args=FLAGS,
-        base_url=relay.url,
-        locale="zh-CN",
-    )
+    """An agent's phone that reaches the node through the relay."""
+    context = agent_phone(playwright, tmp_path / "profile", relay.url)
     yield context
     context.close()
 
 
-def _database(edge: EdgeNode) -> Path:
-    return edge.log.parent / "edge" / "edge.db"
-
-
 def _query(edge: EdgeNode, sql: str, *params: Any) -> list[sqlite3.Row]:
-    with sqlite3.connect(f"file:{_database(edge)}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(f"file:{edge.database}?mode=ro", uri=True) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(sql, params).fetchall()
 
