@@ -27,7 +27,7 @@ from edge.demo import DEMO_PASSWORD
 from tests.browser_support import EdgeNode, agent_phone, sign_in
 from tests.cluster import free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG
-from tests.intake_support import ITEMS, intake_data
+from tests.intake_support import ITEMS, intake_data, resident_id
 
 CODE = "CW-004"  # two required materials
 REQUEST_LINE = re.compile(rb"(GET|POST|PUT) (\S+) HTTP/1\.1\r\n")
@@ -200,9 +200,9 @@ def _ready_for_offline(page: Page) -> None:
     wait_for(lambda: page.evaluate(FORMS_KEPT, f"/agent/apply/{CODE}"), 30, "the intake forms kept")
 
 
-def _fill_intake(page: Page, photos: list[Path], applicant_name: str) -> None:
+def _fill_intake(page: Page, photos: list[Path], applicant_name: str, **applicant: str) -> None:
     page.goto(f"/agent/apply/{CODE}")
-    data = intake_data(CODE, name=applicant_name)
+    data = intake_data(CODE, name=applicant_name, **applicant)
     for name, value in data.items():
         field = page.locator(f"form[data-intake] [name='{name}']")
         if field.evaluate("(node) => node.tagName") == "SELECT":
@@ -339,3 +339,38 @@ def test_a_session_lost_while_offline_asks_to_sign_in_and_loses_nothing(
     assert code.replace("-", "") == application["tracking_code"]
     assert len(_material_photos(edge, application["id"])) == 2
     assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
+
+
+def test_an_application_the_node_sends_back_is_corrected_without_retaking_photos(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [_camera_photo(tmp_path / f"f{n}.jpg", 30 + n) for n in range(2)]
+    good_id = resident_id("19720815", "214")
+    typo = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")  # the check character is wrong
+    device.set_offline(True)
+    _fill_intake(page, photos, "覃六线", id_number=typo)
+    device.set_offline(False)
+
+    card = page.locator("[data-entry][data-state=fix]")
+    card.wait_for(timeout=30_000)
+    assert "校验" in card.inner_text()  # the node's reason, in the agent's language
+    assert _applications_of(edge, "覃六线") == []
+    card.locator("a.button").click()
+    page.wait_for_url(f"**/agent/apply/{CODE}?outbox=*")
+    id_field = page.locator("#id_number")
+    wait_for(lambda: id_field.input_value() == typo, 10, "the kept values filled in")
+    assert page.locator("#name").input_value() == "覃六线"
+    assert "校验" in page.locator("#id_number + p.error").inner_text()
+    assert page.locator("p.muted", has_text="照片已保存在本机").count() == 2
+    id_field.fill(good_id)
+    page.click("form[data-intake] button:not([type=button])")  # no photo chosen again
+    page.wait_for_url("**/agent/outbox")
+
+    code = _accepted_code(page, relay)
+    [application] = _applications_of(edge, "覃六线")
+    assert code.replace("-", "") == application["tracking_code"]
+    assert len(_material_photos(edge, application["id"])) == 2
+    assert len(relay.photo_puts()) == 2  # the photos went once, before the correction
+    assert relay.lines.count(f"POST /agent/apply/{CODE}") == 2
