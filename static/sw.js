@@ -144,8 +144,16 @@ self.addEventListener("sync", (event) => {
 });
 
 // Web push: show what the node sent ({title, body, url}); a click opens the page on this site.
+function pushed(data) {
+  try {
+    return data ? data.json() : {};
+  } catch (error) {
+    return { body: data.text() }; // not JSON: show the text rather than nothing
+  }
+}
+
 self.addEventListener("push", (event) => {
-  const message = event.data ? event.data.json() : {};
+  const message = pushed(event.data);
   event.waitUntil(
     self.registration.showNotification(message.title || self.location.host, {
       body: message.body || "",
@@ -157,5 +165,14 @@ self.addEventListener("push", (event) => {
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const url = new URL(event.notification.data.url, self.location.origin);
-  if (url.origin === self.location.origin) event.waitUntil(self.clients.openWindow(url.href));
+  if (url.origin === self.location.origin) event.waitUntil(openOrFocus(url.href));
 });
+
+// A window of the app already open goes to the page; otherwise a new one opens.
+async function openOrFocus(href) {
+  const open = await self.clients.matchAll({ type: "window" });
+  const app = open.find((client) => "navigate" in client);
+  if (!app) return self.clients.openWindow(href);
+  await app.focus();
+  return app.navigate(href);
+}

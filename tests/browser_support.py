@@ -24,7 +24,6 @@ from tests.cluster import ROOT, free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG, LIANZHOU
 
 CHROMIUM = Path("/usr/bin/chromium")
-INSTALL_CHROMIUM = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this
 # machine's closed network refuses. Playwright gives each launch a fresh user-data-dir.
 FLAGS = [
@@ -54,22 +53,29 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
 
 
-def ensure_chromium() -> Path:
-    """Debian's chromium, installed now if missing; fail (never skip) when that is impossible."""
-    if CHROMIUM.exists():
-        return CHROMIUM
+def ensure_debian(program: Path, package: str) -> Path:
+    """A program from Debian's packages, installed now if missing; fail (never skip) when that
+    is impossible."""
+    if program.exists():
+        return program
+    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         pytest.fail(
-            f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): "
-            f"run `{' '.join(INSTALL_CHROMIUM)}` as root"
+            f"{program} is missing and cannot be installed here (needs root and apt-get): "
+            f"run `{' '.join(install)}` as root"
         )
-    result = _run(INSTALL_CHROMIUM)
+    result = _run(install)
     if result.returncode != 0:
         _run(["apt-get", "update"])
-        result = _run(INSTALL_CHROMIUM)
-    if result.returncode != 0 or not CHROMIUM.exists():
-        pytest.fail(f"could not install Debian chromium:\n{result.stdout[-1500:]}{result.stderr}")
-    return CHROMIUM
+        result = _run(install)
+    if result.returncode != 0 or not program.exists():
+        pytest.fail(f"could not install Debian {package}:\n{result.stdout[-1500:]}{result.stderr}")
+    return program
+
+
+def ensure_chromium() -> Path:
+    """Debian's chromium (installed when missing)."""
+    return ensure_debian(CHROMIUM, "chromium")
 
 
 @dataclass
@@ -142,13 +148,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-def agent_phone(playwright: Playwright, profile: Path, base_url: str) -> BrowserContext:
-    """A normal (not incognito) profile in a fresh user-data-dir, as an installing agent has."""
+def agent_phone(
+    playwright: Playwright, profile: Path, base_url: str, env: dict[str, str] | None = None
+) -> BrowserContext:
+    """A normal (not incognito) profile in a fresh user-data-dir, as an installing agent has;
+    Chromium gets `env` as its environment when given."""
     return playwright.chromium.launch_persistent_context(
         profile,
         executable_path=ensure_chromium(),
         headless=True,
         args=FLAGS,
+        env=env,
         base_url=base_url,
         locale="zh-CN",
     )

@@ -13,32 +13,49 @@ function keyBytes(base64url) {
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
+const SUBSCRIBE_TIMEOUT = 15000; // where the browser's push service is out of reach it never answers
+
+function withTimeout(promise, ms, what) {
+  const late = new Promise((_, fail) => setTimeout(() => fail(new Error(`${what} did not answer`)), ms));
+  return Promise.race([promise, late]);
+}
+
 async function enablePush() {
-  if ((await Notification.requestPermission()) !== "granted") return;
+  if ((await Notification.requestPermission()) !== "granted") throw new Error("permission not granted");
   const { key } = await (await fetch("/push/key", { credentials: "same-origin" })).json();
   const registration = await navigator.serviceWorker.ready;
-  const subscription = await registration.pushManager.subscribe({
+  const subscribing = registration.pushManager.subscribe({
     userVisibleOnly: true,
     applicationServerKey: keyBytes(key),
   });
+  const subscription = await withTimeout(subscribing, SUBSCRIBE_TIMEOUT, "the push service");
   const response = await fetch("/push/subscriptions", {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": pushButton.dataset.csrf },
     body: JSON.stringify(subscription),
   });
-  if (response.ok) {
-    pushButton.textContent = pushButton.dataset.done;
-    pushButton.disabled = true;
-  }
+  if (!response.ok) throw new Error(`subscription refused: HTTP ${response.status}`);
+  pushButton.textContent = pushButton.dataset.done;
 }
 
-if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
+// Every failure says so beside the button, which stays usable; SMS is the channel of record.
+function offerPush() {
+  const status = document.getElementById("push-status");
   pushButton.hidden = false;
-  pushButton.addEventListener("click", () =>
-    enablePush().catch((error) => console.warn("push not enabled:", error)),
-  );
+  pushButton.addEventListener("click", () => {
+    pushButton.disabled = true;
+    status.textContent = "";
+    enablePush()
+      .catch((error) => {
+        console.warn("push not enabled:", error);
+        status.textContent = status.dataset.failed;
+        pushButton.disabled = false;
+      });
+  });
 }
+
+if (pushButton && "serviceWorker" in navigator && "PushManager" in window) offerPush();
 
 // The outbox: a badge with what waits on this device, and a sending round at app start, when
 // the link comes back, and every few seconds (each application keeps its own backoff).
