@@ -123,8 +123,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
-    // Signing out forgets the pages kept for this agent (the outbox in IndexedDB stays).
-    if (url.pathname === "/logout") {
+    // Signing in or out forgets the pages kept for the agent before (they carry that agent's
+    // account and token); the outbox in IndexedDB stays. The start page refills them.
+    if (url.pathname === "/logout" || url.pathname === "/login") {
       event.waitUntil(Promise.all([caches.delete(PAGE_CACHE), caches.delete(FORM_CACHE)]));
     }
     return;
@@ -137,7 +138,7 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("sync", (event) => {
   if (event.tag !== CunbanOutbox.SYNC_TAG) return;
   event.waitUntil(
-    CunbanOutbox.sendAll({ force: true }).then((result) => {
+    CunbanOutbox.sendAll({ force: true, wait: true }).then((result) => {
       if (result === "unreachable") throw new Error("the node is out of reach");
     }),
   );

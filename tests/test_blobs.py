@@ -152,13 +152,25 @@ def test_png_with_alpha_is_flattened_on_white_and_never_upscaled():
 
 
 def test_palette_png_with_transparency_is_accepted():
-    image = Image.new("P", (300, 200), 0)
+    image = Image.new("P", (450, 300), 0)
     image.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
-    image.paste(1, (0, 0, 150, 200))
+    image.paste(1, (0, 0, 225, 300))
     result = prepare_photo(_encode(image, "PNG", transparency=0))
     with Image.open(BytesIO(result.data)) as out:
-        assert min(out.getpixel((250, 100))) > 245  # transparent red became white
-        assert out.getpixel((50, 100))[2] > 200
+        assert min(out.getpixel((375, 150))) > 245  # transparent red became white
+        assert out.getpixel((75, 150))[2] > 200
+
+
+@pytest.mark.parametrize(
+    ("size", "kept"), [((640, 299), False), ((299, 640), False), ((400, 300), True)]
+)
+def test_a_photo_too_small_to_read_is_refused(size: tuple[int, int], kept: bool):
+    raw = _encode(_photo(size), "JPEG")
+    if kept:
+        assert prepare_photo(raw).width == size[0]
+        return
+    with pytest.raises(PhotoRejected, match="照片太小"):
+        prepare_photo(raw)
 
 
 @pytest.mark.parametrize(

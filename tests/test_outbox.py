@@ -82,10 +82,17 @@ def test_photos_that_cannot_be_kept_are_refused_with_a_reason(client, settings):
     data = photo()
     damaged = _put(client, data[:-100], csrf, hashlib.sha256(data).hexdigest())
     assert (
-        damaged.status_code == 400 and damaged.json()["error"] == "照片在传输中损坏，请重拍这张。"
+        damaged.status_code == 400 and damaged.json()["error"] == "照片在传输中损坏，将重新发送。"
     )
     not_a_photo = _put(client, b"%PDF-1.4 not a photo", csrf)
-    assert not_a_photo.status_code == 400 and not_a_photo.json()["error"]
+    assert not_a_photo.status_code == 422  # the photo itself: the agent retakes it
+    assert not_a_photo.json()["error"] == "只能上传 JPEG、PNG 或 WebP 格式的照片。"
+    tiny = _put(client, photo(size=(320, 240)), csrf)
+    assert tiny.status_code == 422 and tiny.json()["error"].startswith("照片太小")
+    streamed = (b"\xff" * 100_000 for _ in range(MAX_PHOTO_BYTES // 100_000 + 1))
+    headers = {**JSON, "Content-Type": "image/jpeg", "X-CSRF-Token": csrf}
+    undeclared = client.put(f"/agent/outbox/photos/{'a' * 64}", content=streamed, headers=headers)
+    assert undeclared.status_code == 413  # chunked, no length declared: cut off while read
     too_big = _put(client, b"\xff" * (MAX_PHOTO_BYTES + 1), csrf)
     assert too_big.status_code == 413 and too_big.json()["error"] == "照片太大，请重新拍摄。"
     forged = _put(client, data, "not-the-token")
@@ -127,6 +134,10 @@ def test_the_form_posted_with_photo_tokens_is_accepted_once_in_json(client, sett
     assert sorted(k["kind"] for k in kinds) == ["material", "material", "signature"]
     retry = _outbox_post(client, csrf, key, tokens, name="覃三线")  # the answer was lost
     assert retry.status_code == 200 and retry.json() == answer
+    # a retry that no longer passes the checks (say the ID number was mangled on the way)
+    # still gets the first answer: the application was accepted
+    late = _outbox_post(client, csrf, key, tokens, name="覃三线", id_number="1")
+    assert late.status_code == 200 and late.json() == answer
     assert len(rows(settings, "SELECT id FROM applications")) == before + 1
     other = _outbox_post(client, csrf, key, tokens, name="覃四线")
     assert other.status_code == 409 and other.json()["error"]

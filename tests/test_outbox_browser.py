@@ -374,3 +374,32 @@ def test_an_application_the_node_sends_back_is_corrected_without_retaking_photos
     assert len(_material_photos(edge, application["id"])) == 2
     assert len(relay.photo_puts()) == 2  # the photos went once, before the correction
     assert relay.lines.count(f"POST /agent/apply/{CODE}") == 2
+
+
+def test_a_refused_photo_is_retaken_alone(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    tiny = tmp_path / "tiny.jpg"
+    Image.new("RGB", (320, 240), (90, 90, 90)).save(tiny, "JPEG")  # too small to read
+    photos = [tiny, _camera_photo(tmp_path / "r1.jpg", 41)]
+    device.set_offline(True)
+    _fill_intake(page, photos, "覃七线")
+    device.set_offline(False)
+
+    refused = page.locator("[data-entry][data-state=fix] li", has_text="这张照片没有被接受")
+    refused.wait_for(timeout=30_000)
+    assert "照片太小" in refused.inner_text()
+    assert page.locator("[data-entry] li", has_text="已送达").count() == 1  # the other one
+    puts_before = relay.photo_puts()
+    assert len(puts_before) == 2
+    refused.locator("input[type=file]").set_input_files(_camera_photo(tmp_path / "r0.jpg", 40))
+
+    code = _accepted_code(page, relay)
+    [application] = _applications_of(edge, "覃七线")
+    assert code.replace("-", "") == application["tracking_code"]
+    assert len(_material_photos(edge, application["id"])) == 2
+    retaken = relay.photo_puts()[len(puts_before) :]
+    assert len(retaken) == 1 and retaken[0] not in puts_before  # only the new photo travelled
+    assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1

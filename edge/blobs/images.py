@@ -13,6 +13,7 @@ from edge.i18n import gettext as _
 
 MAX_PIXELS = 40_000_000
 PHOTO_LONG_SIDE = 1600
+PHOTO_SHORT_SIDE_MIN = 300  # smaller than this, a document photo cannot be read by staff
 PHOTO_QUALITY = 80
 SIGNATURE_LONG_SIDE = 1000
 SIGNATURE_MAX_BYTES_IN = 2_000_000
@@ -42,8 +43,11 @@ class PreparedImage:
 
 
 def prepare_photo(raw: bytes, max_bytes_in: int = 15_000_000) -> PreparedImage:
-    """A document photo: upright, metadata dropped, long side <= 1600 px, JPEG quality 80."""
+    """A document photo: upright, metadata dropped, long side <= 1600 px, JPEG quality 80;
+    refused when its short side is under 300 px (too small to read)."""
     image = _decode(raw, max_bytes_in, PHOTO_LONG_SIDE)
+    if min(image.size) < PHOTO_SHORT_SIDE_MIN:
+        raise PhotoRejected(_("照片太小，看不清。请靠近材料重新拍摄。"))
     data = _jpeg(image, PHOTO_QUALITY)
     return PreparedImage(data, "image/jpeg", image.width, image.height, _thumbnail(image))
 

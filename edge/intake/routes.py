@@ -116,6 +116,11 @@ async def submit_intake(request: Request) -> Response:
     }
     if signature_error:
         problems["signature"] = signature_error
+    if problems:  # a retry whose first try was accepted may no longer pass (date, catalog)
+        async with state.db.read() as db:
+            done = await idempotency.earlier_result(db, key, agent.id)
+        if done:
+            return await _accepted(request, done) if wants_json(request) else _see(done)
     if problems and wants_json(request):  # the outbox shows these and keeps the application
         return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
     if problems:
@@ -163,6 +168,10 @@ async def submit_intake(request: Request) -> Response:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     if wants_json(request):
         return await _accepted(request, url)
+    return _see(url)
+
+
+def _see(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 

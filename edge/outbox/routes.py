@@ -46,6 +46,8 @@ def texts() -> dict[str, str]:
         "receipt": _("查看回执"),
         "edit": _("修改申请"),
         "remove": _("从列表中移除"),
+        "discard": _("放弃这件申请"),
+        "discard_confirm": _("确定放弃这件申请吗？它会从这台设备上删除，无法恢复。"),
         "retake": _("重拍这张"),
         "empty": _("这台设备上没有待发送的申请。"),
         "other_account": _("还有 %(count)s 件由其他代办员录入，需要他们登录后发送。"),
@@ -104,13 +106,13 @@ async def put_photo(request: Request) -> Response:
     if not SHA256_HEX.fullmatch(sent):
         raise HTTPException(status_code=400, detail=_("照片编号无效。"))
     data = await _body(request)
-    if hashlib.sha256(data).hexdigest() != sent:
-        raise HTTPException(status_code=400, detail=_("照片在传输中损坏，请重拍这张。"))
+    if hashlib.sha256(data).hexdigest() != sent:  # damaged on the way: the device sends again
+        raise HTTPException(status_code=400, detail=_("照片在传输中损坏，将重新发送。"))
     state = request.app.state
     try:
         upload = await store_photo(state.blobs, data, "material", "")
-    except PhotoRejected as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except PhotoRejected as exc:  # the photo itself: the agent retakes it
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     async with state.db.write() as db:
         await queries.stage(db, agent.id, sent, upload, stamp(state.clock()))
     return JSONResponse({"sha256": sent, "token": token_of(upload)}, headers=NO_STORE)

@@ -47,9 +47,7 @@
     const chosen = [...form.querySelectorAll("input[type=file]")].filter((i) => i.files.length);
     const fresh = [];
     for (const input of chosen) fresh.push(await photoOf(input));
-    const replaced = new Set(fresh.map((photo) => photo.field));
-    const kept = draft ? draft.photos.filter((photo) => !replaced.has(photo.field)) : [];
-    return [...kept, ...fresh];
+    return fresh;
   }
 
   // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
@@ -67,23 +65,28 @@
   }
 
   async function keep() {
-    const photos = await photosOf();
-    const entry = {
-      key: draft ? draft.key : crypto.randomUUID(),
-      account: form.dataset.account,
-      item: form.dataset.item,
+    const fresh = await photosOf();
+    const corrected = {
       applicant: masked(String(new FormData(form).get("name") || "")),
-      action: new URL(form.action).pathname,
       fields: fieldsOf(),
-      photos,
       state: "waiting",
       errors: {},
       error: "",
       attempts: 0,
       nextAttemptAt: 0,
-      createdAt: draft ? draft.createdAt : Date.now(),
     };
-    await Outbox.put(entry);
+    if (draft) {
+      // Only the photos chosen again are replaced; the stored entry is changed in place.
+      const replaced = new Set(fresh.map((photo) => photo.field));
+      await Outbox.update(draft.key, (entry) => {
+        const kept = entry.photos.filter((photo) => !replaced.has(photo.field));
+        Object.assign(entry, corrected, { photos: [...kept, ...fresh] });
+      });
+    } else {
+      const entry = { key: crypto.randomUUID(), account: form.dataset.account, ...corrected };
+      const action = new URL(form.action).pathname;
+      await Outbox.put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
+    }
     if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
     await Outbox.wake().catch(() => undefined);
   }
@@ -124,8 +127,10 @@
   }
 
   async function showDraft() {
-    draft = await Outbox.get(draftKey);
-    if (!draft || draft.state === "accepted") return;
+    const kept = await Outbox.get(draftKey);
+    // only an application the node sent back, and only for the agent who took it in
+    if (!kept || kept.state !== "fix" || kept.account !== form.dataset.account) return;
+    draft = kept;
     draft.fields.forEach(([name, value]) => fill(name, value));
     draft.photos.forEach((photo) => {
       const input = form.elements.namedItem(photo.field);

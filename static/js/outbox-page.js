@@ -61,6 +61,11 @@
     if (entry.state === "fix" && !entry.photos.some((photo) => photo.error)) {
       card.append(el("p", {}, el("a", { class: "button", href: `${entry.action}?outbox=${entry.key}` }, text.edit)));
     }
+    if (entry.state === "fix") {
+      const drop = el("button", { type: "button", class: "secondary", "data-drop": "" }, text.discard);
+      drop.addEventListener("click", () => window.confirm(text.discard_confirm) && Outbox.remove(entry.key));
+      card.append(drop);
+    }
     card.append(retryNote(entry) || "", el("ul", { class: "items" }, ...entry.photos.map((photo) => photoRow(entry, photo))));
     return card;
   }
@@ -87,13 +92,15 @@
       input.after(el("p", { class: "error" }, text.unreadable));
       return;
     }
-    const entry = await Outbox.get(key);
-    const photo = entry.photos.find((one) => one.sha256 === sha256);
-    Object.assign(photo, { blob, size: blob.size, sha256: await Photo.sha256(blob), token: null, error: "" });
-    if (!entry.photos.some((one) => one.error) && !Object.keys(entry.errors || {}).length) {
-      Object.assign(entry, { state: "waiting", attempts: 0, nextAttemptAt: 0 });
-    }
-    await Outbox.put(entry);
+    const retaken = { blob, size: blob.size, sha256: await Photo.sha256(blob), token: null, error: "" };
+    await Outbox.update(key, (entry) => {
+      const photo = entry.photos.find((one) => one.sha256 === sha256);
+      if (!photo) return false;
+      Object.assign(photo, retaken);
+      if (!entry.photos.some((one) => one.error) && !Object.keys(entry.errors || {}).length) {
+        Object.assign(entry, { state: "waiting", attempts: 0, nextAttemptAt: 0 });
+      }
+    });
     Outbox.sendAll({ force: true });
   }
 

@@ -32,7 +32,10 @@
     if (!opening) {
       const request = indexedDB.open(DB_NAME, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
-      opening = settled(request);
+      opening = settled(request).catch((error) => {
+        opening = null; // try again next time
+        throw error;
+      });
     }
     return opening;
   }
@@ -46,6 +49,23 @@
       transaction.onerror = transaction.onabort = () => fail(transaction.error);
     });
     announce();
+  }
+
+  // Change the stored entry in one transaction. Writers (a round, a retake, the form) each
+  // change only what they own, so none writes back a stale copy over another's change.
+  // `change` returns false to leave the entry as it is. Resolves to the entry as stored.
+  async function update(key, change) {
+    let stored;
+    await write((store) => {
+      const request = store.get(key);
+      request.onsuccess = () => {
+        if (request.result && change(request.result) !== false) {
+          stored = request.result;
+          store.put(stored);
+        }
+      };
+    });
+    return stored;
   }
 
   async function all() {
@@ -135,29 +155,36 @@
 
   // --- one application ---------------------------------------------------------------------
 
-  async function askWhichPhotosArrived(entry) {
-    const missing = entry.photos.filter((photo) => !photo.token);
-    if (!missing.length) return;
-    const query = missing.map((photo) => `sha256=${photo.sha256}`).join("&");
-    const { status, body } = await call(`/agent/outbox/photos?${query}`);
-    if (status !== 200) return;
-    missing.forEach((photo) => (photo.token = body.have[photo.sha256] || null));
-    await put(entry);
+  // Set one photo's outcome, found by its hash: a photo retaken meanwhile is left alone.
+  function settlePhoto(key, sha256, outcome) {
+    return update(key, (entry) => {
+      const photo = entry.photos.find((one) => one.sha256 === sha256);
+      if (!photo) return false;
+      Object.assign(photo, outcome);
+    });
   }
 
-  async function sendPhotos(entry, session) {
-    for (const photo of entry.photos) {
-      if (photo.token || photo.error) continue;
-      const report = (loaded) =>
-        progressListeners.forEach((listener) => listener(entry.key, photo.sha256, loaded));
-      const url = `/agent/outbox/photos/${photo.sha256}`;
-      const { status, body } = await upload(url, photo.blob, session.csrf, report);
-      if (status === 403) throw new Unreachable("the session changed");
-      if (status === 200) photo.token = body.token;
-      else photo.error = body.error || `HTTP ${status}`; // this photo only: retake it
-      report(photo.size);
-      await put(entry);
+  // Every photo's token as the node has it now (a forgotten photo is simply sent again).
+  async function askWhichPhotosArrived(entry) {
+    const query = entry.photos.map((photo) => `sha256=${photo.sha256}`).join("&");
+    const { status, body } = await call(`/agent/outbox/photos?${query}`);
+    if (status !== 200) return entry;
+    return update(entry.key, (stored) => {
+      stored.photos.forEach((photo) => (photo.token = body.have[photo.sha256] || null));
+    });
+  }
+
+  async function sendPhoto(key, photo, session) {
+    const report = (loaded) =>
+      progressListeners.forEach((listener) => listener(key, photo.sha256, loaded));
+    const url = `/agent/outbox/photos/${photo.sha256}`;
+    const { status, body } = await upload(url, photo.blob, session.csrf, report);
+    if (status === 422 || status === 413) {
+      return settlePhoto(key, photo.sha256, { error: body.error }); // retake this one only
     }
+    if (status !== 200) throw new Unreachable(`HTTP ${status}`); // the session changed, ...
+    report(photo.size);
+    return settlePhoto(key, photo.sha256, { token: body.token });
   }
 
   async function postForm(entry, session) {
@@ -167,15 +194,13 @@
     form.set("idempotency_key", entry.key);
     const { status, body } = await call(entry.action, { method: "POST", body: form });
     if (status === 403) throw new Unreachable("the session changed");
-    if (status === 200) return accepted(entry, body);
-    entry.state = "fix";
-    entry.errors = body.errors || {};
-    entry.error = body.error || "";
-    await put(entry);
+    if (status === 200) return update(entry.key, (stored) => accepted(stored, body));
+    const sentBack = { state: "fix", errors: body.errors || {}, error: body.error || "" };
+    return update(entry.key, (stored) => Object.assign(stored, sentBack));
   }
 
   // The node holds it all: keep only what the list shows, drop the personal data and photos.
-  async function accepted(entry, body) {
+  function accepted(entry, body) {
     Object.assign(entry, { state: "accepted", trackingCode: body.tracking_code });
     Object.assign(entry, { receipt: body.url, acceptedAt: Date.now(), fields: [] });
     entry.photos = entry.photos.map(({ label, sha256, size, token }) => ({
@@ -184,29 +209,38 @@
       size,
       token,
     }));
-    await put(entry);
   }
 
-  async function send(entry, session) {
-    Object.assign(entry, { state: "sending", error: "", lastError: "" });
-    await put(entry);
-    await askWhichPhotosArrived(entry);
-    await sendPhotos(entry, session);
+  async function send(key, session) {
+    const starting = { state: "sending", error: "", lastError: "" };
+    let entry = await update(key, (stored) => sendable(stored) && Object.assign(stored, starting));
+    if (!entry) return; // accepted, sent back or removed meanwhile
+    entry = await askWhichPhotosArrived(entry);
+    if (!entry) return;
+    for (const photo of entry.photos) {
+      if (!photo.token && !photo.error) await sendPhoto(key, photo, session);
+    }
+    entry = await get(key); // as it is now, with any photo retaken meanwhile
+    if (!entry || entry.state !== "sending") return;
     if (entry.photos.some((photo) => photo.error)) {
-      entry.state = "fix";
-      return put(entry);
+      return update(key, (stored) => Object.assign(stored, { state: "fix" }));
+    }
+    if (entry.photos.some((photo) => !photo.token)) {
+      return update(key, (stored) => Object.assign(stored, { state: "waiting" })); // retaken
     }
     await postForm(entry, session);
   }
 
   // Not now: back off (5 s doubling to 5 min); a signed-out agent is asked to sign in again.
-  async function later(entry, error) {
-    entry.attempts = (entry.attempts || 0) + 1;
-    const delay = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
-    const state = error instanceof SignedOut ? "login" : "waiting";
-    Object.assign(entry, { state, lastError: String(error.message || error) });
-    entry.nextAttemptAt = Date.now() + delay;
-    await put(entry);
+  function later(key, error) {
+    return update(key, (entry) => {
+      if (!sendable(entry)) return false;
+      entry.attempts = (entry.attempts || 0) + 1;
+      const delay = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
+      const state = error instanceof SignedOut ? "login" : "waiting";
+      Object.assign(entry, { state, lastError: String(error.message || error) });
+      entry.nextAttemptAt = Date.now() + delay;
+    });
   }
 
   // --- rounds ------------------------------------------------------------------------------
@@ -225,28 +259,31 @@
     try {
       session = await signedIn();
     } catch (error) {
-      for (const entry of due) await later(entry, error);
+      for (const entry of due) await later(entry.key, error);
       return error instanceof SignedOut ? "signed-out" : "unreachable";
     }
+    const whenTheySignIn = { nextAttemptAt: Date.now() + MAX_DELAY };
     for (const entry of due.filter((entry) => entry.account !== session.account)) {
-      entry.nextAttemptAt = Date.now() + MAX_DELAY; // another agent's: when they sign in
-      await put(entry);
+      await update(entry.key, (stored) => Object.assign(stored, whenTheySignIn));
     }
     for (const entry of due.filter((entry) => entry.account === session.account)) {
       try {
-        await send(entry, session);
+        await send(entry.key, session);
       } catch (error) {
-        await later(entry, error);
+        await later(entry.key, error);
         return error instanceof SignedOut ? "signed-out" : "unreachable";
       }
     }
     return "done";
   }
 
-  function sendAll({ force = false } = {}) {
+  // One round at a time across tabs and the worker. Pages skip a round another is running;
+  // the worker (`wait`) waits for it, so a Background Sync is never used up by a busy page.
+  function sendAll({ force = false, wait = false } = {}) {
     const locks = scope.navigator && scope.navigator.locks;
     if (!locks) return round(force);
-    return locks.request(LOCK, { ifAvailable: true }, (lock) => (lock ? round(force) : "busy"));
+    const options = wait ? {} : { ifAvailable: true };
+    return locks.request(LOCK, options, (lock) => (lock ? round(force) : "busy"));
   }
 
   // Ask the browser to run a round when the link is back, even with the app closed.
@@ -256,5 +293,6 @@
     if (registration.sync) await registration.sync.register(SYNC_TAG).catch(() => undefined);
   }
 
-  scope.CunbanOutbox = { all, get, put, remove, onChange, onProgress, sendAll, wake, SYNC_TAG };
+  const api = { all, get, put, update, remove, onChange, onProgress, sendAll, wake };
+  scope.CunbanOutbox = { ...api, SYNC_TAG };
 })(self);
