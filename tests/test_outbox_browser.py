@@ -364,6 +364,7 @@ def test_an_application_the_node_sends_back_is_corrected_without_retaking_photos
     assert page.locator("#name").input_value() == "覃六线"
     assert "校验" in page.locator("#id_number + p.error").inner_text()
     assert page.locator("p.muted", has_text="照片已保存在本机").count() == 2
+    assert page.locator("[data-signature] + p.muted").inner_text() == "已收到签名。"
     id_field.fill(good_id)
     page.click("form[data-intake] button:not([type=button])")  # no photo chosen again
     page.wait_for_url("**/agent/outbox")

@@ -138,6 +138,9 @@
       input.required = false;
       say(input, form.dataset.savedPhoto, "muted");
     });
+    const signed = draft.fields.some(([name, value]) => name === "signature_data" && value);
+    const pad = form.querySelector("[data-signature]");
+    if (signed && pad) say(pad, form.dataset.savedSignature, "muted"); // drawn before, kept
     Object.entries(draft.errors || {}).forEach(([key, message]) => {
       const input = inputFor(key);
       if (input && input.after) say(input, message, "error");
