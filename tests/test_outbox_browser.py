@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, Playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from edge.demo import DEMO_PASSWORD
 from tests.browser_support import EdgeNode, agent_phone, sign_in
@@ -260,8 +260,9 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
     carried_before = len(relay.lines)
     _fill_intake(page, photos, "覃一线")
     waiting = page.locator("[data-entry]")
-    assert waiting.count() == 1 and waiting.get_attribute("data-state") in ("waiting", "sending")
-    assert page.locator("[data-outbox-count]").inner_text() == "1"
+    expect(waiting).to_have_count(1)  # drawn from IndexedDB once the page has loaded
+    assert waiting.get_attribute("data-state") in ("waiting", "sending")
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
     assert waiting.locator("h2").inner_text() == "无业/务农证明 · 覃**"  # masked on the device
     sync_tags = "navigator.serviceWorker.ready.then((r) => r.sync.getTags())"
     assert page.evaluate(sync_tags) == ["cunban-outbox"]  # Background Sync will wake the worker
@@ -273,7 +274,7 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
         assert max(photo["width"], photo["height"]) == LONG_SIDE, photo
 
     page.reload()  # offline: the outbox page comes from the worker, the entry from IndexedDB
-    assert page.locator("[data-entry]").count() == 1
+    expect(page.locator("[data-entry]")).to_have_count(1)
     assert _applications_of(edge, "覃一线") == []
     assert relay.lines[carried_before:] == []  # offline: nothing reached the node
 
@@ -363,7 +364,7 @@ def test_an_application_the_node_sends_back_is_corrected_without_retaking_photos
     wait_for(lambda: id_field.input_value() == typo, 10, "the kept values filled in")
     assert page.locator("#name").input_value() == "覃六线"
     assert "校验" in page.locator("#id_number + p.error").inner_text()
-    assert page.locator("p.muted", has_text="照片已保存在本机").count() == 2
+    expect(page.locator("p.muted", has_text="照片已保存在本机")).to_have_count(2)
     assert page.locator("[data-signature] + p.muted").inner_text() == "已收到签名。"
     id_field.fill(good_id)
     page.click("form[data-intake] button:not([type=button])")  # no photo chosen again
@@ -392,7 +393,7 @@ def test_a_refused_photo_is_retaken_alone(
     refused = page.locator("[data-entry][data-state=fix] li", has_text="这张照片没有被接受")
     refused.wait_for(timeout=30_000)
     assert "照片太小" in refused.inner_text()
-    assert page.locator("[data-entry] li", has_text="已送达").count() == 1  # the other one
+    expect(page.locator("[data-entry] li", has_text="已送达")).to_have_count(1)  # the other
     puts_before = relay.photo_puts()
     assert len(puts_before) == 2
     refused.locator("input[type=file]").set_input_files(_camera_photo(tmp_path / "r0.jpg", 40))
