@@ -405,3 +405,54 @@ def test_a_refused_photo_is_retaken_alone(
     retaken = relay.photo_puts()[len(puts_before) :]
     assert len(retaken) == 1 and retaken[0] not in puts_before  # only the new photo travelled
     assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
+
+
+def _registration_id(context: BrowserContext, page: Page, origin: str) -> tuple[Any, str]:
+    """A CDP session with the ServiceWorker domain on, and our worker's registration id."""
+    cdp = context.new_cdp_session(page)
+    scopes: dict[str, str] = {}
+
+    def updated(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if not registration["isDeleted"]:
+                scopes[registration["scopeURL"]] = registration["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
+    cdp.send("ServiceWorker.enable")
+    for _ in range(200):  # Playwright delivers the events while the page waits
+        if f"{origin}/" in scopes:
+            return cdp, scopes[f"{origin}/"]
+        page.wait_for_timeout(50)
+    raise AssertionError("no service worker registration")
+
+
+def test_background_sync_sends_the_outbox_with_no_page_open(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [_camera_photo(tmp_path / f"b{n}.jpg", 50 + n) for n in range(2)]
+    device.set_offline(True)
+    _fill_intake(page, photos, "覃八线")
+    cdp, registration = _registration_id(device, page, relay.url)
+    page.goto("about:blank")  # no page of the app runs a round from here on
+    carried_before = len(relay.lines)
+    device.set_offline(False)  # Chromium itself may now fire the pending sync; a dispatched
+    # one then waits for that round (Web Lock) and finds nothing left to send
+    sync = {"origin": relay.url, "registrationId": registration, "tag": "cunban-outbox"}
+    cdp.send("ServiceWorker.dispatchSyncEvent", {**sync, "lastChance": False})
+    wait_for(lambda: _applications_of(edge, "覃八线"), 60, "the worker's round")
+
+    carried = [line.split("?")[0] for line in relay.lines[carried_before:]]
+    assert carried == [
+        "GET /agent/outbox/session",
+        "GET /agent/outbox/photos",
+        *(f"PUT /agent/outbox/photos/{sha}" for sha in relay.photo_puts()),
+        f"POST /agent/apply/{CODE}",
+    ]
+    assert len(relay.photo_puts()) == 2
+    [application] = _applications_of(edge, "覃八线")
+    assert len(_material_photos(edge, application["id"])) == 2
+    page.goto("/agent/outbox")
+    code = _accepted_code(page, relay)
+    assert code.replace("-", "") == application["tracking_code"]
