@@ -1,5 +1,6 @@
 """Run the weak-link bench: build the rig, start the edge node, and per profile validate the
-link and load the pages in Chromium; print the markdown and put it in docs/performance.md.
+link, load the pages and send offline intakes from the outbox in Chromium; print the markdown
+and put it in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from bench.weaklink import packages, shaping
 from bench.weaklink.browse import Load
 from bench.weaklink.edge_node import start_edge
 from bench.weaklink.measured import ProfileRun
+from bench.weaklink.outbox_runner import send_intakes
 from bench.weaklink.profiles import BY_KEY, PROFILES, Profile
-from bench.weaklink.report import SECTION, RunNote, render
+from bench.weaklink.report import SECTION, RunNote, merge, render
 from bench.weaklink.rig import ROOT, Rig, RigError, namespaces, remove_stale
 from bench.weaklink.validation import count_loss, start_bulk_server, validate
 
 DOC = ROOT / "docs" / "performance.md"
+PARTS = ["pages", "outbox"]
 PAGES = ["/", "/services", "/services/MZ-002", "/track", "/agent/", "/agent/apply/MZ-002"]
 REPEATS = 3
 BULK_SECONDS = 5.0
@@ -100,7 +103,7 @@ def browse(rig: Rig, url: str, paths: Sequence[str], repeats: int) -> tuple[str,
 def run_profile(
     rig: Rig, profile: Profile, urls: tuple[str, str], args: argparse.Namespace
 ) -> tuple[str, ProfileRun]:
-    """Shape the link, validate it, load the pages, count the loss, unshape."""
+    """Shape the link, validate it, load the pages, send the intakes, count the loss, unshape."""
     edge_url, bulk_url = urls
     shaped = shaping.apply(rig, profile)
     try:
@@ -110,11 +113,16 @@ def run_profile(
             f"{profile.label}: ping {checked.ping.median_ms:.0f} ms, link down "
             f"{checked.down.link_kbit:.0f} kbit/s, up {checked.up.link_kbit:.0f} kbit/s"
         )
-        version, loads = browse(rig, edge_url, args.pages, args.repeats)
+        version, loads, uploads = "", [], []
+        if "pages" in args.parts:
+            version, loads = browse(rig, edge_url, args.pages, args.repeats)
+        if "outbox" in args.parts:
+            seed = 1000 * PROFILES.index(profile)  # new photos: the node keeps those it has
+            version, uploads = send_intakes(rig, profile, edge_url, args.repeats, seed, note)
         if not shaped.healthy():
             raise RigError("a delayer died during the run")
         down, up = count_loss(rig.client), count_loss(rig.server)
-        return version, ProfileRun(profile, checked, down, up, loads)
+        return version, ProfileRun(profile, checked, down, up, loads, uploads)
     finally:
         shaping.remove(rig, shaped)
 
@@ -139,8 +147,10 @@ def _command(args: argparse.Namespace) -> str:
         parts.append(f"--bulk-seconds {args.bulk_seconds:g}")
     if args.profiles != [profile.key for profile in PROFILES]:
         parts.append("--profiles " + " ".join(args.profiles))
-    if args.pages != PAGES:
+    if args.pages != PAGES and "pages" in args.parts:
         parts.append("--pages " + " ".join(args.pages))
+    if args.parts != PARTS:
+        parts.append("--only " + " ".join(args.parts))
     return " ".join(parts)
 
 
@@ -171,6 +181,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--pages", nargs="+", default=PAGES, help="paths to load")
     parser.add_argument(
+        "--only",
+        dest="parts",
+        nargs="+",
+        choices=PARTS,
+        default=PARTS,
+        help="measure only these (the doc keeps the other's figures)",
+    )
+    parser.add_argument(
         "--bulk-seconds", type=float, default=BULK_SECONDS, help="length of each bulk transfer"
     )
     parser.add_argument("--no-doc", action="store_true", help="do not update the doc")
@@ -195,10 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             note(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    markdown = render(runs, run_note(args, chromium))
+    markdown = render(runs, run_note(args, chromium), args.parts)
     print(markdown)
     if not args.no_doc:
-        replace_section(DOC, SECTION, markdown)
+        text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+        replace_section(DOC, SECTION, merge(text, markdown, args.parts))
         note(f"updated {DOC}")
     return 0
 

@@ -1,5 +1,5 @@
 """The markdown section of docs/performance.md: how the link was made, whether it matched its
-profile (validation), and the page loads per profile.
+profile (validation), the page loads per profile and, under its own heading, the outbox.
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.weaklink.measured import Median, ProfileRun
+from bench.weaklink.measured import Median, ProfileRun, UploadMedian, upload_median
 from bench.weaklink.profiles import goodput_kbit
 from bench.weaklink.shaping import BURST_BYTES
 from bench.weaklink.validation import PINGS, Counted
 
 SECTION = "## Weak links: edge pages in Chromium over 2G and 3G (bench/weaklink)"
+OUTBOX = "### Outbox: an intake taken in offline, sent when the link returns"
 
 
 @dataclass
@@ -145,20 +146,154 @@ def _notes(note: RunNote) -> list[str]:
     ]
 
 
-def render(runs: Sequence[ProfileRun], note: RunNote) -> str:
-    """The whole section."""
-    return (
-        "\n".join(
-            [
-                *_intro(note),
-                *validation_table(runs),
-                "",
-                *summary_table(runs),
-                "",
-                *pages_table(runs),
-                "",
-                *_notes(note),
-            ]
+def pages_block(runs: Sequence[ProfileRun], note: RunNote) -> list[str]:
+    """The page loads: intro, validation, the tables, how they were measured."""
+    return [
+        *_intro(note),
+        *validation_table(runs),
+        "",
+        *summary_table(runs),
+        "",
+        *pages_table(runs),
+        "",
+        *_notes(note),
+    ]
+
+
+def _kb(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value / 1000:,.0f} KB"
+
+
+def _outbox_row(run: ProfileRun, mode: str, median: UploadMedian) -> str:
+    floor_ms = median.up_bytes * 8 / run.profile.up_kbit
+    what = "clean"
+    if mode == "cut":
+        what = (
+            f"cut after {_kb(median.cut_after_bytes)}, next request "
+            f"{seconds(median.retry_after_ms)} later"
         )
-        + "\n"
+    return (
+        f"| {run.profile.label} | {what} | {seconds(median.accepted_ms)} | {seconds(floor_ms)} "
+        f"| {_kb(median.up_bytes)} ({median.up_packets:,.0f}) | {_kb(median.down_bytes)} "
+        f"| {median.requests:g} ({median.photo_puts:g}) | {_kb(median.chromium_up_bytes)} "
+        f"| {_kb(median.photo_bytes)} + {_kb(median.post_bytes)} |"
     )
+
+
+def outbox_table(runs: Sequence[ProfileRun]) -> list[str]:
+    """Per profile and mode: time to accepted, bytes each way, requests."""
+    rows = []
+    for run in runs:
+        for mode in ("clean", "cut"):
+            median = upload_median(run.uploads, mode)
+            if median:
+                rows.append(_outbox_row(run, mode, median))
+    return [
+        "| Profile | Link | Online to accepted | Up frames / up rate | Up: frames (packets) "
+        "| Down: frames | Requests (photo PUTs) | Chromium: request bytes "
+        "| Photos + form POST |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
+
+
+def _outbox_intro(note: RunNote) -> list[str]:
+    return [
+        OUTBOX,
+        "",
+        f"Measured {note.when}, {note.machine}, Chromium {note.chromium}, same rig and profiles "
+        f"as above. Command: `{note.command}`; the run took {note.minutes:.0f} min. One CW-004 "
+        "intake at a time: two camera photos (3000 x 2250 px JPEGs of smoothed noise, as in "
+        "tests/test_outbox_browser.py), shrunk on the device to at most 1600 px and 300 KB, "
+        "and a signature drawn on the pad (a PNG data URL in the form). Median of "
+        f"{note.repeats} intakes per profile and link (clean, cut), each figure its own median.",
+        "",
+    ]
+
+
+def _outbox_notes() -> list[str]:
+    return [
+        "- Device: one persistent Chromium profile per profile, service workers allowed (the "
+        "outbox and Background Sync need them). The demo agent signs in through the login page, "
+        "then the bench waits until the worker controls the page and keeps the intake forms. "
+        "Each intake: `context.set_offline(True)`, the form filled as the browser test does "
+        "(photos with `set_input_files`, the signature drawn with the mouse), submitted into "
+        "the outbox (IndexedDB, shrinking done before it is kept); then "
+        "`context.set_offline(False)` starts the clock, which stops when the entry's card on "
+        "/agent/outbox shows `data-state=accepted`; the entry is then removed from the device. "
+        "Every intake has new photos (the node keeps photos by sha256 and would not take them "
+        "again). Sending is the app's own round: who is signed in, which photos the node has, "
+        "one PUT per photo, the form POST with the photos' tokens.",
+        "- *Up frames / up rate*: the frames sent over the profile's up rate, the least time "
+        "the link allows for them. *Up: frames* and *Down: frames*: the client's veth end's "
+        "`tx_bytes` / `tx_packets` and `rx_bytes` from going online to accepted: Ethernet "
+        "frames as tbf counts them, so TCP/IP headers, ACKs and retransmissions are in, and "
+        "anything else the browser sent meanwhile. *Requests*: every request the pages and the "
+        "worker made in that time (Playwright's `request` events, the worker's included). "
+        "*Chromium: request bytes*: headers and bodies of those that got an answer (the cut one "
+        "is not in), as Chromium counted them: `request.sizes()` for the headers, the "
+        "Content-Length for the body (CDP leaves blob bodies out). *Photos + form POST*: the two "
+        "shrunk photos as kept on the device and the form POST's body (fields and the "
+        "signature).",
+        "- *Cut*: once the client's veth has sent the first photo and half the second (photo "
+        "sizes x 1514 / 1448 for full frames, plus 3 KB for the requests before and the PUT's "
+        "head), each namespace's INPUT gets an `iptables -j REJECT --reject-with tcp-reset` "
+        "rule for TCP to or from the node's port (resets themselves let through), so both ends "
+        "see their connection reset, as when a mobile network drops a flow. The rules go after "
+        "the server side has rejected a segment and then twice the round trip (at least 1 s). "
+        "*cut after* is the client's bytes sent when the rules went in, *next request* the time "
+        "from then to the app's next request. The round fails, the entry waits its backoff (5 "
+        "s, doubling with each failed try, offline ones included) and the page's next round "
+        "(every 5 s) or a Background Sync sends it again: the node says it has the first photo, "
+        "so only the second one goes again (the extra PUT), then the form.",
+        "- Clean intakes fall in two groups some 10 s apart with the same bytes and requests "
+        "(a wait before the app's first round after going online, not the link), so a median "
+        "of three may land in either group; each intake's requests and their start times go "
+        "to stderr.",
+    ]
+
+
+def outbox_block(runs: Sequence[ProfileRun], note: RunNote) -> list[str]:
+    """The outbox subsection."""
+    return [*_outbox_intro(note), *outbox_table(runs), "", *_outbox_notes()]
+
+
+def render(runs: Sequence[ProfileRun], note: RunNote, parts: Sequence[str]) -> str:
+    """The section with the parts measured in this run."""
+    lines = pages_block(runs, note) if "pages" in parts else [SECTION]
+    if "outbox" in parts:
+        lines += ["", *outbox_block(runs, note)]
+    return "\n".join(lines) + "\n"
+
+
+def _blocks(section: list[str]) -> tuple[list[str], list[str]]:
+    """A section's lines split at the outbox heading: (pages part, outbox part)."""
+    if OUTBOX not in section:
+        return section, []
+    split = section.index(OUTBOX)
+    return section[:split], section[split:]
+
+
+def _section(doc: str) -> list[str]:
+    lines = doc.splitlines()
+    if SECTION not in lines:
+        return []
+    start = lines.index(SECTION)
+    ends = [i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")]
+    return lines[start : ends[0] if ends else len(lines)]
+
+
+def merge(doc: str, markdown: str, parts: Sequence[str]) -> str:
+    """The section for the doc: the parts measured now, the others as the doc has them."""
+    old_pages, old_outbox = _blocks(_section(doc))
+    new_pages, new_outbox = _blocks(markdown.splitlines())
+    pages = new_pages if "pages" in parts or not old_pages else old_pages
+    outbox = new_outbox if "outbox" in parts else old_outbox
+    lines = [*_trimmed(pages), *(["", *_trimmed(outbox)] if outbox else [])]
+    return "\n".join(lines) + "\n"
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines

@@ -95,15 +95,18 @@ class Rig:
         command: Sequence[str],
         environ: dict[str, str] | None = None,
         log: Path | None = None,
+        stdin: bool = False,
     ) -> subprocess.Popen[bytes]:
         """Start `command` in `side`'s namespace, in a process group of its own (so Ctrl-C
-        reaches only this runner, which stops it); output to `log` or piped."""
+        reaches only this runner, which stops it); output to `log` or piped; stdin piped
+        when asked (else inherited)."""
         out = log.open("ab") if log else None
         try:
             process = subprocess.Popen(
                 side.argv(command),
                 cwd=ROOT,
                 env={**os.environ, **(environ or {})},
+                stdin=subprocess.PIPE if stdin else None,
                 stdout=out or subprocess.PIPE,
                 stderr=subprocess.STDOUT if out else None,
                 start_new_session=True,

@@ -1,0 +1,263 @@
+"""The outbox half, run inside the client namespace: Chromium (a persistent profile, service
+workers allowed) takes CW-004 intakes in offline and times each from going online to accepted.
+JSON lines on stdout; before each going online it waits for a line on stdin (the runner's go).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page, Request, sync_playwright
+
+from edge.demo import DEMO_PASSWORD
+from tests.browser_support import CHROMIUM, FLAGS
+from tests.conftest import AGENT_QIANJIANG
+from tests.intake_support import ITEMS, intake_data
+
+CODE = "CW-004"  # two required materials
+APPLICANT = "覃测速"
+PHOTO_PUT = "/agent/outbox/photos/"
+SETUP_MS = 240_000  # signing in and keeping the 42 forms over 2G
+ACCEPTED_MS = 300_000
+# As tests/test_outbox_browser.py: the worker keeps the form and the outbox page.
+FORMS_KEPT = """async (form) => {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("cunban-forms-")) continue;
+    const kept = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    if (kept.includes(form) && kept.includes("/agent/outbox")) return true;
+  }
+  return false;
+}"""
+WAITING = """async () => (await CunbanOutbox.all())
+  .filter((entry) => entry.state !== "accepted")
+  .map((entry) => ({key: entry.key, photos: entry.photos.map((photo) => photo.size)}))"""
+
+
+@dataclass
+class Upload:
+    """One intake sent from the outbox: time from going online to accepted, what the client
+    side sent and received meanwhile (veth counters) and the requests Chromium made."""
+
+    mode: str  # "clean" or "cut"
+    accepted_ms: float
+    up_bytes: int
+    up_packets: int
+    down_bytes: int
+    requests: int
+    photo_puts: int
+    chromium_up_bytes: int  # request headers and bodies as Chromium counted them
+    photo_bytes: list[int]
+    post_bytes: int
+    online_at: float  # time.monotonic() when it went online (one clock for all processes)
+    request_starts: list[float]  # time.monotonic() of each request
+    cut_after_bytes: int | None = None  # set by the runner
+    retry_after_ms: float | None = None  # set by the runner: from the cut to the next request
+
+
+@dataclass
+class Seen:
+    """Requests to the node between going online and accepted (pages and the worker)."""
+
+    requests: list[Request] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+    watching: bool = False
+
+    def sent(self, request: Request) -> None:
+        """Playwright callback."""
+        if self.watching:
+            self.requests.append(request)
+            self.starts.append(time.monotonic())
+
+
+def camera_photo(path: Path, seed: int) -> Path:
+    """A 3000x2250 JPEG of smoothed coarse noise (as tests/test_outbox_browser.py): far over
+    the limits until the browser shrinks it to about 250-300 KB."""
+    noise = random.Random(seed).randbytes(300 * 225 * 3)
+    image = Image.frombytes("RGB", (300, 225), noise).resize((3000, 2250), Image.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def counters(device: str) -> dict[str, int]:
+    """This namespace's end of the veth pair: bytes and packets each way."""
+    folder = Path(f"/sys/class/net/{device}/statistics")
+    names = ("tx_bytes", "tx_packets", "rx_bytes")
+    return {name: int((folder / name).read_text()) for name in names}
+
+
+def wait_until(page: Page, script: str, argument: object, timeout_ms: int) -> None:
+    """Poll a page script until it answers true."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(script, argument):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out: {script[:60]}")
+        time.sleep(0.2)
+
+
+def ready_for_offline(page: Page) -> None:
+    """Sign in through the form, wait for the worker and for it to keep the intake form."""
+    page.goto("/login", timeout=SETUP_MS)
+    page.fill("#phone", AGENT_QIANJIANG)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_url("**/agent/", timeout=SETUP_MS)
+    wait_until(page, "Boolean(navigator.serviceWorker.controller)", None, SETUP_MS)
+    wait_until(page, FORMS_KEPT, f"/agent/apply/{CODE}", SETUP_MS)
+
+
+def fill_intake(page: Page, photos: list[Path]) -> None:
+    """The CW-004 form with both photos and a drawn signature, kept in the outbox."""
+    page.goto(f"/agent/apply/{CODE}")
+    for name, value in intake_data(CODE, name=APPLICANT).items():
+        box = page.locator(f"form[data-intake] [name='{name}']")
+        if box.evaluate("(node) => node.tagName") == "SELECT":
+            box.select_option(value)
+        else:
+            box.fill(value)
+    materials = [m["key"] for m in ITEMS[CODE]["materials"]]
+    for key, photo in zip(materials, photos, strict=True):
+        page.set_input_files(f"#material_{key}", photo)
+    pad = page.locator("[data-signature] canvas")
+    pad.scroll_into_view_if_needed()
+    canvas = pad.bounding_box()
+    assert canvas is not None
+    page.mouse.move(canvas["x"] + 20, canvas["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + 200, canvas["y"] + 120, steps=8)
+    page.mouse.up()
+    page.click("form[data-intake] button:not([type=button])")
+    page.wait_for_url("**/agent/outbox")
+
+
+def chromium_bytes(requests: list[Request]) -> int:
+    """Request headers and bodies as Chromium counted them, for the requests that got an
+    answer: its header size and the body's Content-Length (CDP leaves blob bodies out)."""
+    return sum(_sent_bytes(request) for request in requests)
+
+
+def _sent_bytes(request: Request) -> int:
+    try:
+        headers, sizes = request.all_headers(), request.sizes()
+    except Exception:  # cut off: no answer, no sizes
+        return 0
+    length = headers.get("content-length")
+    body = request.post_data_buffer
+    counted = int(length) if length else len(body) if body else 0
+    return sizes["requestHeadersSize"] + max(counted, sizes["requestBodySize"])
+
+
+def _post_bytes(requests: list[Request]) -> int:
+    posts = [r for r in requests if r.method == "POST" and f"/agent/apply/{CODE}" in r.url]
+    body = posts[-1].post_data_buffer if posts else None
+    return len(body) if body else 0
+
+
+def timeline(seen: Seen, started: float) -> str:
+    """The requests after going online, for the log: start (s), method, path, failure."""
+    lines = []
+    for request, start in zip(seen.requests, seen.starts, strict=True):
+        path = request.url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0]
+        failed = f" {request.failure}" if request.failure else ""
+        lines.append(f"    {start - started:6.2f} s {request.method} /{path[:40]}{failed}")
+    return "\n".join(lines)
+
+
+def send_one(
+    context: BrowserContext, page: Page, photos: list[Path], mode: str, device: str
+) -> Upload:
+    """Offline: fill the form; tell the runner; online: wait for accepted. The Upload."""
+    seen = Seen()
+    context.on("request", seen.sent)
+    context.set_offline(True)
+    fill_intake(page, photos)
+    [entry] = page.evaluate(WAITING)
+    print(json.dumps({"ready": {"mode": mode, "photos": entry["photos"]}}), flush=True)
+    sys.stdin.readline()  # the runner is watching the link
+    before = counters(device)
+    seen.watching = True
+    started = time.monotonic()
+    context.set_offline(False)
+    card = page.locator(f"[data-entry='{entry['key']}'][data-state=accepted]")
+    card.wait_for(timeout=ACCEPTED_MS)
+    accepted_ms = (time.monotonic() - started) * 1000
+    after = counters(device)
+    seen.watching = False
+    context.remove_listener("request", seen.sent)
+    page.evaluate("(key) => CunbanOutbox.remove(key)", entry["key"])
+    print(timeline(seen, started), file=sys.stderr, flush=True)
+    return Upload(
+        mode,
+        accepted_ms,
+        after["tx_bytes"] - before["tx_bytes"],
+        after["tx_packets"] - before["tx_packets"],
+        after["rx_bytes"] - before["rx_bytes"],
+        len(seen.requests),
+        sum(PHOTO_PUT in r.url and r.method == "PUT" for r in seen.requests),
+        chromium_bytes(seen.requests),
+        entry["photos"],
+        _post_bytes(seen.requests),
+        started,
+        seen.starts,
+    )
+
+
+def version(context: BrowserContext, page: Page) -> str:
+    """Chromium's version, from the browser or else its user agent."""
+    if context.browser:
+        return context.browser.version
+    agent = page.evaluate("navigator.userAgent")
+    return agent.split("Chrome/")[1].split()[0] if "Chrome/" in agent else agent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Sign in once, then `--repeats` times each mode: one intake offline, sent online."""
+    parser = argparse.ArgumentParser(prog="python -m bench.weaklink.outbox")
+    parser.add_argument("base", help="the edge node's URL")
+    parser.add_argument("--device", required=True, help="this namespace's veth end")
+    parser.add_argument("--modes", nargs="+", default=["clean", "cut"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0, help="photos differ per seed")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="cunban-outbox-"))
+    secure = f"--unsafely-treat-insecure-origin-as-secure={args.base}"  # as over HTTPS
+    try:
+        with sync_playwright() as driver:
+            context = driver.chromium.launch_persistent_context(
+                folder / "profile",
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[*FLAGS, secure],
+                base_url=args.base,
+                locale="zh-CN",
+            )
+            page = context.pages[0] if context.pages else context.new_page()
+            print(json.dumps({"chromium": version(context, page)}), flush=True)
+            ready_for_offline(page)
+            seed = args.seed
+            for _ in range(args.repeats):
+                for mode in args.modes:
+                    photos = [camera_photo(folder / f"p{seed + n}.jpg", seed + n) for n in (0, 1)]
+                    seed += 2
+                    upload = send_one(context, page, photos, mode, args.device)
+                    print(json.dumps({"upload": asdict(upload)}), flush=True)
+            context.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
