@@ -101,7 +101,7 @@
         Object.assign(entry, { state: "waiting", attempts: 0, nextAttemptAt: 0 });
       }
     });
-    Outbox.sendAll({ force: true });
+    Outbox.sendAll({ force: true, wait: true });
   }
 
   Outbox.onChange(() => draw());
@@ -109,6 +109,6 @@
     const bar = root.querySelector(`[data-entry="${key}"] [data-photo="${sha256}"] progress`);
     if (bar) bar.value = loaded;
   });
-  sendButton.addEventListener("click", () => Outbox.sendAll({ force: true }));
+  sendButton.addEventListener("click", () => Outbox.sendAll({ force: true, wait: true }));
   draw();
 })();

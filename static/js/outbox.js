@@ -277,8 +277,8 @@
     return "done";
   }
 
-  // One round at a time across tabs and the worker. Pages skip a round another is running;
-  // the worker (`wait`) waits for it, so a Background Sync is never used up by a busy page.
+  // One round at a time across tabs and the worker. A timer's round is skipped while another
+  // runs; `wait` queues behind it (the worker's sync, app start, `online`, the send button).
   function sendAll({ force = false, wait = false } = {}) {
     const locks = scope.navigator && scope.navigator.locks;
     if (!locks) return round(force);

@@ -72,8 +72,11 @@ async function showWaiting() {
   if (navigator.setAppBadge) (waiting ? navigator.setAppBadge(waiting) : navigator.clearAppBadge()).catch(() => undefined);
 }
 
+// App start and `online` (forced) wait for a round already running, say the worker's
+// Background Sync round that set off a moment before the link was usable and failed: the
+// forced round then goes at once instead of at the end of that round's backoff.
 function sendRound(force) {
-  Outbox.sendAll({ force }).catch((error) => console.warn("outbox round failed:", error));
+  Outbox.sendAll({ force, wait: force }).catch((error) => console.warn("outbox round failed:", error));
 }
 
 if (Outbox && window.indexedDB) {
