@@ -15,9 +15,17 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from edge.demo import DEMO_PASSWORD
 from tests.cluster import ROOT, free_port, wait_for
@@ -187,3 +195,23 @@ def controlled_by_the_worker(page: Page) -> str:
     script = page.evaluate("navigator.serviceWorker.controller?.scriptURL")
     assert script, "the page is not controlled by the service worker"
     return script
+
+
+def worker_registration(context: BrowserContext, page: Page, origin: str) -> tuple[CDPSession, str]:
+    """A CDP session with the ServiceWorker domain on, and the registration id of the worker
+    whose scope is `origin`/ (for pushes and sync events the way Chromium delivers them)."""
+    cdp = context.new_cdp_session(page)
+    scopes: dict[str, str] = {}
+
+    def updated(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if not registration["isDeleted"]:
+                scopes[registration["scopeURL"]] = registration["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
+    cdp.send("ServiceWorker.enable")
+    for _ in range(200):  # waiting in the page lets Playwright deliver the events
+        if f"{origin}/" in scopes:
+            return cdp, scopes[f"{origin}/"]
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no service worker registered for {origin}/")

@@ -9,8 +9,6 @@ every request line it carries and can cut one connection mid-body.
 from __future__ import annotations
 
 import contextlib
-import io
-import random
 import re
 import socket
 import sqlite3
@@ -24,24 +22,16 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from edge.demo import DEMO_PASSWORD
-from tests.browser_support import EdgeNode, agent_phone, sign_in
+from tests.browser_support import EdgeNode, agent_phone, sign_in, worker_registration
 from tests.cluster import free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG
-from tests.intake_support import ITEMS, intake_data, resident_id
+from tests.intake_support import resident_id
+from tests.outbox_support import CODE, FORMS_KEPT, camera_photo, fill_intake
 
-CODE = "CW-004"  # two required materials
 REQUEST_LINE = re.compile(rb"(GET|POST|PUT) (\S+) HTTP/1\.1\r\n")
 CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 PHOTO_PUT = "PUT /agent/outbox/photos/"
 LONG_SIDE, MAX_BYTES = 1600, 300_000
-FORMS_KEPT = """async (form) => {
-  for (const name of await caches.keys()) {
-    if (!name.startsWith("cunban-forms-")) continue;
-    const kept = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
-    if (kept.includes(form) && kept.includes("/agent/outbox")) return true;
-  }
-  return false;
-}"""
 KEPT_PHOTOS = """async () => {
   const db = await new Promise((done, fail) => {
     const request = indexedDB.open("cunban-outbox");
@@ -180,48 +170,10 @@ def _query(edge: EdgeNode, sql: str, *params: Any) -> list[sqlite3.Row]:
         return conn.execute(sql, params).fetchall()
 
 
-def _camera_photo(path: Path, seed: int) -> Path:
-    """A 3000x2250 camera-sized JPEG of blotches: far over the limits until the browser
-    shrinks it (coarse noise, smoothed, compresses like a photo of a document)."""
-    noise = random.Random(seed).randbytes(300 * 225 * 3)
-    image = Image.frombytes("RGB", (300, 225), noise).resize((3000, 2250), Image.BILINEAR)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92)
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-# --- the intake -----------------------------------------------------------------------------
-
-
 def _ready_for_offline(page: Page) -> None:
     sign_in(page)
     wait_for(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), 20, "worker")
     wait_for(lambda: page.evaluate(FORMS_KEPT, f"/agent/apply/{CODE}"), 30, "the intake forms kept")
-
-
-def _fill_intake(page: Page, photos: list[Path], applicant_name: str, **applicant: str) -> None:
-    page.goto(f"/agent/apply/{CODE}")
-    data = intake_data(CODE, name=applicant_name, **applicant)
-    for name, value in data.items():
-        field = page.locator(f"form[data-intake] [name='{name}']")
-        if field.evaluate("(node) => node.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    materials = [m["key"] for m in ITEMS[CODE]["materials"]]
-    for key, photo in zip(materials, photos, strict=True):
-        page.set_input_files(f"#material_{key}", photo)
-    pad = page.locator("[data-signature] canvas")
-    pad.scroll_into_view_if_needed()
-    canvas = pad.bounding_box()
-    assert canvas is not None
-    page.mouse.move(canvas["x"] + 20, canvas["y"] + 40)
-    page.mouse.down()
-    page.mouse.move(canvas["x"] + 200, canvas["y"] + 120, steps=8)
-    page.mouse.up()
-    page.click("form[data-intake] button:not([type=button])")
-    page.wait_for_url("**/agent/outbox")
 
 
 def _applications_of(edge: EdgeNode, name: str) -> list[sqlite3.Row]:
@@ -255,10 +207,10 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
 ):
     page = device.pages[0] if device.pages else device.new_page()
     _ready_for_offline(page)
-    photos = [_camera_photo(tmp_path / f"m{n}.jpg", n) for n in range(2)]
+    photos = [camera_photo(tmp_path / f"m{n}.jpg", n) for n in range(2)]
     device.set_offline(True)
     carried_before = len(relay.lines)
-    _fill_intake(page, photos, "覃一线")
+    fill_intake(page, photos, "覃一线")
     waiting = page.locator("[data-entry]")
     expect(waiting).to_have_count(1)  # drawn from IndexedDB once the page has loaded
     assert waiting.get_attribute("data-state") in ("waiting", "sending")
@@ -298,9 +250,9 @@ def test_a_cut_in_the_second_photo_resends_only_that_photo(
 ):
     page = device.pages[0] if device.pages else device.new_page()
     _ready_for_offline(page)
-    photos = [_camera_photo(tmp_path / f"c{n}.jpg", 10 + n) for n in range(2)]
+    photos = [camera_photo(tmp_path / f"c{n}.jpg", 10 + n) for n in range(2)]
     relay.cut_photo = 2
-    _fill_intake(page, photos, "覃二线")
+    fill_intake(page, photos, "覃二线")
     assert relay.cut_done.wait(30), "the second photo was never sent"
     code = _accepted_code(page, relay)
 
@@ -318,9 +270,9 @@ def test_a_session_lost_while_offline_asks_to_sign_in_and_loses_nothing(
 ):
     page = device.pages[0] if device.pages else device.new_page()
     _ready_for_offline(page)
-    photos = [_camera_photo(tmp_path / f"s{n}.jpg", 20 + n) for n in range(2)]
+    photos = [camera_photo(tmp_path / f"s{n}.jpg", 20 + n) for n in range(2)]
     device.set_offline(True)
-    _fill_intake(page, photos, "覃五线")
+    fill_intake(page, photos, "覃五线")
     device.clear_cookies()  # the session is gone by the time the link returns
     device.set_offline(False)
 
@@ -347,11 +299,11 @@ def test_an_application_the_node_sends_back_is_corrected_without_retaking_photos
 ):
     page = device.pages[0] if device.pages else device.new_page()
     _ready_for_offline(page)
-    photos = [_camera_photo(tmp_path / f"f{n}.jpg", 30 + n) for n in range(2)]
+    photos = [camera_photo(tmp_path / f"f{n}.jpg", 30 + n) for n in range(2)]
     good_id = resident_id("19720815", "214")
     typo = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")  # the check character is wrong
     device.set_offline(True)
-    _fill_intake(page, photos, "覃六线", id_number=typo)
+    fill_intake(page, photos, "覃六线", id_number=typo)
     device.set_offline(False)
 
     card = page.locator("[data-entry][data-state=fix]")
@@ -385,9 +337,9 @@ def test_a_refused_photo_is_retaken_alone(
     _ready_for_offline(page)
     tiny = tmp_path / "tiny.jpg"
     Image.new("RGB", (320, 240), (90, 90, 90)).save(tiny, "JPEG")  # too small to read
-    photos = [tiny, _camera_photo(tmp_path / "r1.jpg", 41)]
+    photos = [tiny, camera_photo(tmp_path / "r1.jpg", 41)]
     device.set_offline(True)
-    _fill_intake(page, photos, "覃七线")
+    fill_intake(page, photos, "覃七线")
     device.set_offline(False)
 
     refused = page.locator("[data-entry][data-state=fix] li", has_text="这张照片没有被接受")
@@ -396,7 +348,7 @@ def test_a_refused_photo_is_retaken_alone(
     expect(page.locator("[data-entry] li", has_text="已送达")).to_have_count(1)  # the other
     puts_before = relay.photo_puts()
     assert len(puts_before) == 2
-    refused.locator("input[type=file]").set_input_files(_camera_photo(tmp_path / "r0.jpg", 40))
+    refused.locator("input[type=file]").set_input_files(camera_photo(tmp_path / "r0.jpg", 40))
 
     code = _accepted_code(page, relay)
     [application] = _applications_of(edge, "覃七线")
@@ -407,34 +359,15 @@ def test_a_refused_photo_is_retaken_alone(
     assert relay.lines.count(f"POST /agent/apply/{CODE}") == 1
 
 
-def _registration_id(context: BrowserContext, page: Page, origin: str) -> tuple[Any, str]:
-    """A CDP session with the ServiceWorker domain on, and our worker's registration id."""
-    cdp = context.new_cdp_session(page)
-    scopes: dict[str, str] = {}
-
-    def updated(event: dict[str, Any]) -> None:
-        for registration in event["registrations"]:
-            if not registration["isDeleted"]:
-                scopes[registration["scopeURL"]] = registration["registrationId"]
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
-    cdp.send("ServiceWorker.enable")
-    for _ in range(200):  # Playwright delivers the events while the page waits
-        if f"{origin}/" in scopes:
-            return cdp, scopes[f"{origin}/"]
-        page.wait_for_timeout(50)
-    raise AssertionError("no service worker registration")
-
-
 def test_background_sync_sends_the_outbox_with_no_page_open(
     device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
 ):
     page = device.pages[0] if device.pages else device.new_page()
     _ready_for_offline(page)
-    photos = [_camera_photo(tmp_path / f"b{n}.jpg", 50 + n) for n in range(2)]
+    photos = [camera_photo(tmp_path / f"b{n}.jpg", 50 + n) for n in range(2)]
     device.set_offline(True)
-    _fill_intake(page, photos, "覃八线")
-    cdp, registration = _registration_id(device, page, relay.url)
+    fill_intake(page, photos, "覃八线")
+    cdp, registration = worker_registration(device, page, relay.url)
     page.goto("about:blank")  # no page of the app runs a round from here on
     carried_before = len(relay.lines)
     device.set_offline(False)  # Chromium itself may now fire the pending sync; a dispatched

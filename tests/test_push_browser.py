@@ -13,7 +13,7 @@ import sqlite3
 import struct
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from tests.browser_support import (
     agent_phone,
     ensure_debian,
     sign_in,
+    worker_registration,
 )
 from tests.cluster import wait_for
 
@@ -342,15 +343,6 @@ def _signed_in(context: BrowserContext) -> Page:
     return page
 
 
-def _pumping(page: Page, check: Callable[[], Any], what: str) -> Any:
-    """Wait for `check` while Playwright delivers events (time.sleep would hold them back)."""
-    for _ in range(200):
-        if found := check():
-            return found
-        page.wait_for_timeout(50)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @dataclass
 class Pusher:
     """Delivers push messages to the agent's active worker as Chromium does when one arrives
@@ -370,17 +362,7 @@ class Pusher:
 
 def _pusher(context: BrowserContext, page: Page, edge: EdgeNode, desktop: Desktop) -> Pusher:
     """A CDP session with the ServiceWorker domain on, aimed at our registration."""
-    cdp = context.new_cdp_session(page)
-    scopes: dict[str, str] = {}
-
-    def updated(event: dict[str, Any]) -> None:
-        for registration in event["registrations"]:
-            if not registration["isDeleted"]:
-                scopes[registration["scopeURL"]] = registration["registrationId"]
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
-    cdp.send("ServiceWorker.enable")
-    registration = _pumping(page, lambda: scopes.get(f"{edge.url}/"), "the registration")
+    cdp, registration = worker_registration(context, page, edge.url)
     return Pusher(cdp, registration, edge.url, desktop)
 
 

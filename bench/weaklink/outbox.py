@@ -6,9 +6,7 @@ JSON lines on stdout; before each going online it waits for a line on stdin (the
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import random
 import shutil
 import sys
 import tempfile
@@ -17,28 +15,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Request, sync_playwright
 
 from edge.demo import DEMO_PASSWORD
 from tests.browser_support import CHROMIUM, FLAGS
 from tests.conftest import AGENT_QIANJIANG
-from tests.intake_support import ITEMS, intake_data
+from tests.outbox_support import CODE, FORMS_KEPT, camera_photo, fill_intake
 
-CODE = "CW-004"  # two required materials
 APPLICANT = "覃测速"
 PHOTO_PUT = "/agent/outbox/photos/"
 SETUP_MS = 240_000  # signing in and keeping the 42 forms over 2G
 ACCEPTED_MS = 300_000
-# As tests/test_outbox_browser.py: the worker keeps the form and the outbox page.
-FORMS_KEPT = """async (form) => {
-  for (const name of await caches.keys()) {
-    if (!name.startsWith("cunban-forms-")) continue;
-    const kept = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
-    if (kept.includes(form) && kept.includes("/agent/outbox")) return true;
-  }
-  return false;
-}"""
 WAITING = """async () => (await CunbanOutbox.all())
   .filter((entry) => entry.state !== "accepted")
   .map((entry) => ({key: entry.key, photos: entry.photos.map((photo) => photo.size)}))"""
@@ -80,17 +67,6 @@ class Seen:
             self.starts.append(time.monotonic())
 
 
-def camera_photo(path: Path, seed: int) -> Path:
-    """A 3000x2250 JPEG of smoothed coarse noise (as tests/test_outbox_browser.py): far over
-    the limits until the browser shrinks it to about 250-300 KB."""
-    noise = random.Random(seed).randbytes(300 * 225 * 3)
-    image = Image.frombytes("RGB", (300, 225), noise).resize((3000, 2250), Image.BILINEAR)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92)
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
 def counters(device: str) -> dict[str, int]:
     """This namespace's end of the veth pair: bytes and packets each way."""
     folder = Path(f"/sys/class/net/{device}/statistics")
@@ -116,30 +92,6 @@ def ready_for_offline(page: Page) -> None:
     page.wait_for_url("**/agent/", timeout=SETUP_MS)
     wait_until(page, "Boolean(navigator.serviceWorker.controller)", None, SETUP_MS)
     wait_until(page, FORMS_KEPT, f"/agent/apply/{CODE}", SETUP_MS)
-
-
-def fill_intake(page: Page, photos: list[Path]) -> None:
-    """The CW-004 form with both photos and a drawn signature, kept in the outbox."""
-    page.goto(f"/agent/apply/{CODE}")
-    for name, value in intake_data(CODE, name=APPLICANT).items():
-        box = page.locator(f"form[data-intake] [name='{name}']")
-        if box.evaluate("(node) => node.tagName") == "SELECT":
-            box.select_option(value)
-        else:
-            box.fill(value)
-    materials = [m["key"] for m in ITEMS[CODE]["materials"]]
-    for key, photo in zip(materials, photos, strict=True):
-        page.set_input_files(f"#material_{key}", photo)
-    pad = page.locator("[data-signature] canvas")
-    pad.scroll_into_view_if_needed()
-    canvas = pad.bounding_box()
-    assert canvas is not None
-    page.mouse.move(canvas["x"] + 20, canvas["y"] + 40)
-    page.mouse.down()
-    page.mouse.move(canvas["x"] + 200, canvas["y"] + 120, steps=8)
-    page.mouse.up()
-    page.click("form[data-intake] button:not([type=button])")
-    page.wait_for_url("**/agent/outbox")
 
 
 def chromium_bytes(requests: list[Request]) -> int:
@@ -182,7 +134,7 @@ def send_one(
     seen = Seen()
     context.on("request", seen.sent)
     context.set_offline(True)
-    fill_intake(page, photos)
+    fill_intake(page, photos, APPLICANT)
     [entry] = page.evaluate(WAITING)
     print(json.dumps({"ready": {"mode": mode, "photos": entry["photos"]}}), flush=True)
     sys.stdin.readline()  # the runner is watching the link
