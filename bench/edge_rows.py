@@ -16,7 +16,7 @@ from ulid import ULID
 
 from edge.applications.tracking_code import new_code
 from edge.audit.log import FIELDS, GENESIS, row_hash
-from edge.db import connect_sync
+from edge.kernel.db import connect_sync
 
 WRITTEN_TABLES = ("applications", "steps", "attachments", "audit_log")
 ROWS_PER_TRANSACTION = 5000

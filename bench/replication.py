@@ -23,8 +23,8 @@ from pathlib import Path
 
 from bench.edge_rows import WRITTEN_TABLES, Written, write_rows
 from bench.performance_doc import replace_section
-from central.ingest import TABLES
 from central.settings import CentralSettings
+from replication.ingest import TABLES
 from tests.cluster import NODES, PYTHON, ROOT, Cluster, wait_for
 
 SECTION = "## Replication (bench/replication.py)"

@@ -13,9 +13,9 @@ from central.demo import load_demo_central
 from central.nodes import parse_registry, register
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge.clock import stamp, system_clock
-from edge.db import Database, DatabaseRefused
-from edge.demo import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD
+from edge.kernel.clock import stamp, system_clock
+from edge.kernel.db import Database, DatabaseRefused
 from edge.settings import SettingsError
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             version, sent = asyncio.run(_publish_catalog(settings))
             print(f"catalog {version} queued for {sent} nodes")
         if args.command == "follow":
-            from central.sync import run as follow
+            from central.follow import run as follow
 
             logging.basicConfig(level=settings.log_level.upper())
             asyncio.run(follow(settings))

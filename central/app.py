@@ -6,24 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from central import demo, nodes, roles, routes
 from central.feed import routes as feed_routes
 from central.monitor import routes as monitor_routes
+from central.node import CentralNode
 from central.officer import routes as officer_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge import errors
-from edge.app import STATIC_DIR, node_middleware, static_route
-from edge.auth import routes as auth_routes
-from edge.auth.sessions import SessionMiddleware
-from edge.clock import Clock, stamp, system_clock
-from edge.db import Database
-from edge.objectstore import open_store
+from edge.kernel import errors
+from edge.kernel.auth import routes as auth_routes
+from edge.kernel.clock import Clock, stamp, system_clock
+from edge.kernel.db import Database
+from edge.kernel.middleware import node_middleware
+from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
+from edge.kernel.templating import build_environment
 from edge.reference import load_reference_data
-from edge.static_assets import StaticAssets
-from edge.templating import build_environment
+from replication.objectstore import open_store
 
 
 def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starlette:
@@ -55,15 +54,17 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *officer_routes.routes,
             static_route(static),
         ],
-        middleware=node_middleware(Middleware(SessionMiddleware, secure=settings.cookie_secure)),
+        middleware=node_middleware(cookie_secure=settings.cookie_secure),
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.db = db
-    app.state.store = open_store(settings.store_config)
-    app.state.homes = roles.HOME
-    app.state.audit_logins = False  # central keeps no audit log yet
-    app.state.templates = build_environment(static, layout="central/base.html", homes=roles.HOME)
+    app.state.node = CentralNode(
+        settings=settings,
+        clock=clock,
+        db=db,
+        templates=build_environment(static, roles.HOME, layout="central/base.html"),
+        homes=roles.HOME,
+        record_login=None,  # central keeps no audit log yet
+        store=open_store(settings.store_config),
+    )
     return app

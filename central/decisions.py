@@ -8,10 +8,10 @@ from pathlib import Path
 import aiosqlite
 
 from central.feed import queries as feed
-from edge.accounts.queries import Account
 from edge.applications.tracking_code import format_code
-from edge.i18n import _
-from edge.masking import mask_id_number, mask_name
+from edge.kernel.auth.account import Account
+from edge.kernel.i18n import _
+from edge.kernel.masking import mask_id_number, mask_name
 from edge.seals.signing import seal
 
 ACTIONS = ("approve", "reject", "return")

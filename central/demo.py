@@ -9,11 +9,12 @@ from central.nodes import parse_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.accounts import queries as accounts
-from edge.auth.passwords import hash_password
+from edge.accounts.demo_people import DEMO_PASSWORD, OFFICER_NAMES, DemoAccount
 from edge.catalog.loader import Catalog, read_catalog
-from edge.db import Database
-from edge.demo import DEMO_PASSWORD, OFFICER_NAMES, DemoAccount
 from edge.jurisdictions.loader import read_tree
+from edge.kernel.auth.account import by_phone
+from edge.kernel.auth.passwords import hash_password
+from edge.kernel.db import Database
 from edge.reference import load_reference_data
 
 ADMIN_PHONE = "13807700001"
@@ -57,7 +58,7 @@ def demo_accounts(registry: str, catalog: Catalog) -> list[DemoAccount]:
 async def load_demo(conn: aiosqlite.Connection, registry: str, now: str) -> list[DemoAccount]:
     """Create the demo accounts that do not exist yet (reference data loaded); return all."""
     people = demo_accounts(registry, read_catalog())
-    missing = [p for p in people if await accounts.by_phone(conn, p.phone) is None]
+    missing = [p for p in people if await by_phone(conn, p.phone) is None]
     if missing:
         password_hash = hash_password(DEMO_PASSWORD)
         for person in missing:

@@ -7,13 +7,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from central import nodes
-from edge.health.routes import health_response
-from edge.templating import render
+from central.node import central_node
+from edge.kernel.health import health_response
+from edge.kernel.templating import render
 
 
 async def overview(request: Request) -> Response:
     """The townships this city's central node knows."""
-    async with request.app.state.db.read() as db:
+    async with central_node(request).db.read() as db:
         rows = await nodes.all_nodes(db)
     return render(request, "central/overview.html", {"nodes": rows})
 

@@ -7,14 +7,15 @@ import asyncio
 import logging
 import sys
 
+from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.catalog.loader import CatalogError, read_catalog
-from edge.clock import system_clock
-from edge.db import Database, DatabaseRefused
-from edge.demo import DEMO_PASSWORD, load_demo_node
+from edge.demo import load_demo_node
+from edge.kernel.clock import system_clock
+from edge.kernel.db import Database, DatabaseRefused
 from edge.reference import prepare_database
-from edge.replication import RestoreRefused, replicate
-from edge.replication import restore as restore_database
 from edge.settings import Settings, SettingsError
+from replication.litestream import RestoreRefused, replicate
+from replication.litestream import restore as restore_database
 
 
 async def _prepare(settings: Settings) -> tuple[int, str]:

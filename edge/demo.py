@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,84 +10,21 @@ import aiosqlite
 from PIL import Image, ImageDraw
 
 from edge.accounts import queries as accounts
-from edge.accounts.queries import Account
+from edge.accounts.demo_people import DEMO_PASSWORD, DemoAccount, demo_accounts
 from edge.applications import lifecycle
 from edge.applications.calendar import load_calendar
 from edge.applications.lifecycle import Applicant, Context, Upload
-from edge.auth.passwords import hash_password
 from edge.blobs.images import prepare_photo
 from edge.blobs.queries import record as record_blob
 from edge.blobs.store import BlobStore
 from edge.catalog import queries as catalog
-from edge.clock import stamp
-from edge.db import Database
 from edge.jurisdictions import queries as places
+from edge.kernel.auth.account import Account, by_phone
+from edge.kernel.auth.passwords import hash_password
+from edge.kernel.clock import stamp
+from edge.kernel.db import Database
 from edge.reference import prepare_database
 from edge.settings import Settings
-
-DEMO_PASSWORD = "cunban-demo-2026"
-
-# Phone numbers: 138077 + township digit + 4; each township gets its own block.
-TOWNSHIP_BLOCK = {"450521100000": "1380771", "450503101000": "1380772"}
-
-
-COUNTY_DEPARTMENTS = (
-    "civil",
-    "hrss",
-    "medical",
-    "health",
-    "police",
-    "education",
-    "agri",
-    "land",
-    "disability",
-)
-OFFICER_NAMES = (
-    "黄丽娟",
-    "梁国强",
-    "苏美玲",
-    "钟伟",
-    "邓建军",
-    "罗小燕",
-    "卢志华",
-    "谢海涛",
-    "冯秀珍",
-)
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    """One demo login."""
-
-    phone: str
-    name: str
-    role: str
-    jurisdiction_code: str
-    department_code: str | None = None
-
-
-def demo_accounts(township: str, villages: list[str]) -> list[DemoAccount]:
-    """The demo staff of `township` (its county hosts the department officers)."""
-    block = TOWNSHIP_BLOCK.get(township, "1380779")
-    county = township[:6] + "000000"
-    people = [
-        DemoAccount(f"{block}0001", "韦建华", "node_admin", township),
-        DemoAccount(f"{block}0002", "李秀英", "township_staff", township),
-        DemoAccount(f"{block}0003", "陈志明", "supervisor", township),
-        DemoAccount(f"{block}0021", "潘桂兰", "resident", villages[0]),
-    ]
-    for index, department in enumerate(COUNTY_DEPARTMENTS):
-        people.append(
-            DemoAccount(
-                f"{block}01{index:02d}", OFFICER_NAMES[index], "officer", county, department
-            )
-        )
-    agent_names = ["盛巧云", "庞海燕", "覃丽萍", "莫振东"]
-    for index, village in enumerate(villages):
-        people.append(
-            DemoAccount(f"{block}{11 + index:04d}", agent_names[index % 4], "agent", village)
-        )
-    return people
 
 
 async def load_demo_node(
@@ -116,7 +52,7 @@ async def load_demo(conn: aiosqlite.Connection, township: str, now: str) -> list
     people = demo_accounts(township, villages)
     password_hash = hash_password(DEMO_PASSWORD)
     for person in people:
-        if await accounts.by_phone(conn, person.phone) is None:
+        if await by_phone(conn, person.phone) is None:
             await accounts.create(
                 conn,
                 phone=person.phone,

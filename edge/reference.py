@@ -9,8 +9,8 @@ from edge.catalog.loader import (
     newer_loaded,
     read_catalog,
 )
-from edge.db import Database
 from edge.jurisdictions.loader import load_tree
+from edge.kernel.db import Database
 from edge.schema import migrate_database
 from edge.workdays.queries import seed_from_package
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.db import Database
-from edge.migrate import migrate
+from edge.kernel.db import Database
+from edge.kernel.migrate import migrate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 APPLICATION_ID = 0x43554E45  # "CUNE": a Cunban edge database

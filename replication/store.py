@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from edge.replication import installed
+from replication.litestream import installed
 
 BUCKET = "cunban"
 

@@ -27,7 +27,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from edge.demo import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD
 from tests.cluster import ROOT, free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG, LIANZHOU
 

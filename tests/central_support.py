@@ -16,12 +16,12 @@ from starlette.testclient import TestClient
 
 from central.app import create_app
 from central.feed.queries import page as feed_page
-from central.ingest import ingest_node
 from central.settings import CentralSettings
-from edge.db import Database
 from edge.demo import load_demo_node
+from edge.kernel.db import Database
 from edge.settings import Settings
 from edge.sync.commands import apply
+from replication.ingest import ingest_node
 from tests.conftest import FUCHENG, LIANZHOU, MovableClock
 
 NODES = "lianzhou=450521100000=http://127.0.0.2:8101,fucheng=450503101000=http://127.0.0.3:8102"
@@ -69,12 +69,12 @@ def central(
 
 def ingest(client: TestClient, edge: Settings) -> None:
     """What the follower does: copy the node's changed rows into central.db."""
-    client.portal.call(ingest_node, client.app.state.db, edge.node_id, edge.database_path, 0)
+    client.portal.call(ingest_node, client.app.state.node.db, edge.node_id, edge.database_path, 0)
 
 
 def take_feed(client: TestClient, edge: Settings) -> list[str]:
     """What the edge's sync loop does: take its commands from the feed, in one transaction."""
-    commands = client.portal.call(_page, client.app.state.db, edge.node_id)
+    commands = client.portal.call(_page, client.app.state.node.db, edge.node_id)
 
     async def run() -> list[str]:
         db = Database(edge.database_path)
@@ -94,7 +94,7 @@ async def _page(db: Database, node_id: str) -> list[dict[str, Any]]:
 
 
 def central_rows(client: TestClient, sql: str, *params: Any) -> list[sqlite3.Row]:
-    with sqlite3.connect(client.app.state.settings.database_path) as conn:
+    with sqlite3.connect(client.app.state.node.settings.database_path) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(sql, params).fetchall()
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.app import create_app
-from edge.demo import DEMO_PASSWORD, load_demo_node
+from edge.demo import load_demo_node
 from edge.settings import Settings
 
 pytest_plugins = ("tests.central_support", "tests.browser_support")

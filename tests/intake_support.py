@@ -11,7 +11,7 @@ from PIL import Image
 
 from edge.catalog.loader import read_catalog
 from edge.demo import sample_value
-from edge.id_numbers import check_character
+from edge.kernel.id_numbers import check_character
 from tests.conftest import csrf_of
 
 KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from edge.csrf import FIELD
+from edge.kernel.csrf import FIELD
 from tests.conftest import ADMIN, AGENT_HUANZHU, FUCHENG, HUANZHU, QIANJIANG, csrf_of, login
 
 OUTSIDER_ID = "01JZZZZZZZZZZZZZZZZZZZZZZZ"

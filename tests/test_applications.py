@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from edge.audit.verify import verify_chain
-from edge.db import connect_sync
+from edge.kernel.db import connect_sync
 from tests.conftest import (
     AGENT_HUANZHU,
     AGENT_QIANJIANG,
@@ -325,9 +325,9 @@ def test_audit_verify_command_detects_an_edit_behind_the_apps_back(client, setti
 def test_demo_data_shows_every_state_and_loads_once(settings):
     import asyncio
 
-    from edge.clock import system_clock
-    from edge.db import Database
     from edge.demo import load_demo_applications
+    from edge.kernel.clock import system_clock
+    from edge.kernel.db import Database
     from tests.conftest import prepare
 
     asyncio.run(prepare(settings))

@@ -10,7 +10,7 @@ import pytest
 
 from edge.audit import verify as audit_verify
 from edge.audit.log import GENESIS, append
-from edge.db import Database, connect_sync
+from edge.kernel.db import Database, connect_sync
 from edge.schema import migrate_database
 
 

@@ -6,7 +6,7 @@ import sqlite3
 
 from starlette.routing import Route
 
-from edge.csrf import FIELD
+from edge.kernel.csrf import FIELD
 from tests.conftest import ADMIN, AGENT_QIANJIANG, STAFF, csrf_of, login
 
 

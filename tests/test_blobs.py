@@ -18,7 +18,7 @@ from edge.blobs import images
 from edge.blobs.images import PhotoRejected, prepare_photo, prepare_signature
 from edge.blobs.queries import record
 from edge.blobs.store import BlobStore
-from edge.db import Database
+from edge.kernel.db import Database
 from edge.schema import migrate_database
 
 RED = (200, 30, 30)

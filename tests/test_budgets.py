@@ -126,7 +126,7 @@ def _measure(client, path: str) -> tuple[int, int]:
         ):
             statements.append(sql)
 
-    db = client.app.state.db
+    db = client.app.state.node.db
     db.add_tracer(count)
     try:
         page = client.get(path)

@@ -6,7 +6,7 @@ import asyncio
 import re
 
 from edge.catalog.loader import load_catalog, read_catalog
-from edge.db import Database
+from edge.kernel.db import Database
 from edge.schema import migrate_database
 
 ITEM_LINK = re.compile(r'<a href="/services/([A-Z]+-\d{3})">')

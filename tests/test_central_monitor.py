@@ -22,7 +22,7 @@ from ulid import ULID
 from central.app import create_app
 from central.monitor.status import percentile
 from central.settings import CentralSettings
-from edge.auth.passwords import hash_password
+from edge.kernel.auth.passwords import hash_password
 from tests.conftest import FUCHENG, LIANZHOU, login
 
 CITY = "450500000000"
@@ -383,7 +383,7 @@ def test_refresh_renders_only_the_table_under_htmx(seeded):
 def test_queries_do_not_grow_with_the_nodes(seeded, tmp_path, clock):
     def statements() -> int:
         seen: list[str] = []
-        db = seeded.app.state.db
+        db = seeded.app.state.node.db
         db.add_tracer(seen.append)
         try:
             assert seeded.get("/nodes.json").status_code == 200

@@ -13,15 +13,15 @@ from starlette.testclient import TestClient
 
 from central.__main__ import main as central_main
 from central.app import create_app
-from edge.accounts.queries import Account
 from edge.applications import lifecycle
 from edge.applications.calendar import load_calendar
 from edge.blobs.store import BlobStore
-from edge.blobs.upload import upload_pass
-from edge.csrf import FIELD
-from edge.db import Database
-from edge.objectstore import DirectoryStore, blob_key
+from edge.kernel.auth.account import Account
+from edge.kernel.csrf import FIELD
+from edge.kernel.db import Database
 from edge.settings import Settings
+from replication.blob_upload import upload_pass
+from replication.objectstore import DirectoryStore, blob_key
 from tests.central_support import (
     START,
     central_rows,
@@ -54,7 +54,7 @@ def post_decision(client: TestClient, app: sqlite3.Row, **fields: Any):
 def measure(client: TestClient, path: str) -> tuple[int, int, str]:
     """(HTML + CSS gzip bytes, SQL statements, HTML) of one page view."""
     statements: list[str] = []
-    db = client.app.state.db
+    db = client.app.state.node.db
     db.add_tracer(statements.append)
     try:
         page = client.get(path)
@@ -119,7 +119,7 @@ def test_demo_accounts_per_county_and_department_are_loaded_once(central, tmp_pa
     assert tuple(by_phone[CIVIL_HEPU])[1:] == ("officer", "450521000000", "civil")
     assert tuple(by_phone[CIVIL_YINHAI])[1:] == ("officer", "450503000000", "civil")
     assert by_phone["13807701108"]["department_code"] == "disability"
-    settings = central.app.state.settings
+    settings = central.app.state.node.settings
     with TestClient(create_app(settings, clock), base_url="https://testserver") as again:
         assert central_rows(again, "SELECT count(*) FROM accounts")[0][0] == len(accounts)
 
@@ -156,7 +156,7 @@ def test_queue_lists_my_departments_county_steps_from_my_county_only(central):
 
 def _clone_application(client: TestClient, app: sqlite3.Row, suffix: str) -> None:
     """Another ingested application like `app` (more rows for the same officer)."""
-    with sqlite3.connect(client.app.state.settings.database_path) as conn:
+    with sqlite3.connect(client.app.state.node.settings.database_path) as conn:
         conn.execute(
             "INSERT INTO edge_applications SELECT node_id, id || ?, "
             "tracking_code, item_code, village_code, agent_id, applicant_id_number, "

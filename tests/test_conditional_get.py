@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from edge.etag import entity_tag, matches
+from edge.kernel.etag import entity_tag, matches
 from tests.conftest import AGENT_QIANJIANG, HUANZHU, OFFICER_CIVIL, STAFF, csrf_of, login
 from tests.intake_support import rows, submit
 

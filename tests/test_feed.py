@@ -12,13 +12,13 @@ from urllib.parse import urlencode
 
 from central.feed.publish import publish_calendar, publish_catalog
 from central.feed.queries import append
-from central.ingest import ingest_node
 from edge.catalog.loader import read_catalog, read_parts
-from edge.db import Database
+from edge.kernel.db import Database
 from edge.reference import prepare_database
 from edge.settings import Settings
-from edge.sync import identity
 from edge.sync.commands import apply
+from replication import identity
+from replication.ingest import ingest_node
 from tests.central_support import START, central_rows, ingest, take_feed
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ def _key(edge: Settings) -> str:
 
 def _queue(client, node_id: str, kind: str, payload: dict) -> str:
     async def run() -> str:
-        async with client.app.state.db.write() as conn:
+        async with client.app.state.node.db.write() as conn:
             return await append(conn, node_id, kind, payload, "2026-11-20T02:00:00+00:00")
 
     return client.portal.call(run)
@@ -147,7 +147,7 @@ def test_ingest_repeated_copies_nothing_new(central, edges):
     )[0][0]
     result = central.portal.call(
         ingest_node,
-        central.app.state.db,
+        central.app.state.node.db,
         "lianzhou",
         lianzhou.database_path,
         0,
@@ -165,7 +165,7 @@ def test_the_holiday_calendar_published_at_central_reaches_each_node(central, ed
         conn.execute("DELETE FROM calendar_days WHERE day = '2026-10-01'")
 
     async def publish() -> list[str]:
-        async with central.app.state.db.write() as conn:
+        async with central.app.state.node.db.write() as conn:
             return await publish_calendar(conn, range(2026, 2027), "2026-11-20T02:00:00+00:00")
 
     assert len(central.portal.call(publish)) == 2  # one command per registered node
@@ -213,7 +213,7 @@ def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded
     lianzhou = edges["lianzhou"]
 
     async def publish() -> tuple[str, list[str]]:
-        async with central.app.state.db.write() as conn:
+        async with central.app.state.node.db.write() as conn:
             return await publish_catalog(conn, "2026-11-20T02:00:00+00:00")
 
     version, ids = central.portal.call(publish)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.csrf import FIELD
+from edge.kernel.csrf import FIELD
 from tests.conftest import HUANZHU, csrf_of
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from edge.id_numbers import InvalidIdNumber, ResidentId, check_character, normalize, parse
+from edge.kernel.id_numbers import InvalidIdNumber, ResidentId, check_character, normalize, parse
 
 TODAY = date(2026, 11, 23)
 FIRST17 = "45052119900101123"  # Hepu county (450521), born 1990-01-01, sequence 123

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.masking import mask_id_number, mask_name, mask_phone, mask_text
+from edge.kernel.masking import mask_id_number, mask_name, mask_phone, mask_text
 
 ID = "450521199001011232"
 

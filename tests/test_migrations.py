@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.db import Database, DatabaseRefused
-from edge.migrate import migrate
+from edge.kernel.db import Database, DatabaseRefused
+from edge.kernel.migrate import migrate
 from edge.schema import APPLICATION_ID, MIGRATIONS_DIR, migrate_database
 
 ROOT = Path(__file__).resolve().parent.parent

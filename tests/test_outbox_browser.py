@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
-from edge.demo import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD
 from tests.browser_support import EdgeNode, agent_phone, sign_in, worker_registration
 from tests.cluster import free_port, wait_for
 from tests.conftest import AGENT_QIANJIANG

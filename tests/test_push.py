@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from edge.db import connect_sync
+from edge.kernel.db import connect_sync
 from edge.push.sender import push_tick
 from edge.settings import Settings
 from edge.sms.worker import deadline_scan

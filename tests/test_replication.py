@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 
 from edge.app import create_app
 from edge.audit.verify import verify_chain
-from edge.clock import system_clock
-from edge.db import Database, connect_sync
 from edge.demo import load_demo_applications
-from edge.replication import config, replicate_once
+from edge.kernel.clock import system_clock
+from edge.kernel.db import Database, connect_sync
 from edge.schema import MIGRATIONS_DIR
 from edge.settings import Settings, child_environ
+from replication.litestream import config, replicate_once
 from tests.conftest import prepare
 
 ROOT = Path(__file__).resolve().parent.parent

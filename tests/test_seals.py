@@ -13,15 +13,18 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from ulid import ULID
 
-from edge import errors
-from edge.app import STATIC_DIR
-from edge.db import Database
+from edge.accounts.roles import HOME
+from edge.blobs.store import BlobStore
+from edge.kernel import errors
+from edge.kernel.clock import system_clock
+from edge.kernel.db import Database
+from edge.kernel.static_assets import STATIC_DIR, StaticAssets
+from edge.kernel.templating import build_environment
+from edge.node import EdgeNode
 from edge.seals import routes as seal_routes
 from edge.seals.keys import key_path
 from edge.seals.signing import canonical, seal, verify
 from edge.settings import Settings
-from edge.static_assets import StaticAssets
-from edge.templating import build_environment
 from tests.conftest import AGENT_QIANJIANG, QIANJIANG, prepare
 
 NOW = "2026-11-23T09:00:00+00:00"
@@ -187,8 +190,15 @@ def seal_client(settings: Settings, sealed: str) -> Iterator[TestClient]:
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
-    app.state.db = db
-    app.state.templates = build_environment(StaticAssets(STATIC_DIR))
+    app.state.node = EdgeNode(
+        settings=settings,
+        clock=system_clock,
+        db=db,
+        templates=build_environment(StaticAssets(STATIC_DIR), HOME),
+        homes=HOME,
+        record_login=None,
+        blobs=BlobStore(settings.blobs_dir),
+    )
     with TestClient(app, base_url="https://testserver") as client:
         yield client
 

@@ -19,18 +19,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
-from edge.accounts.queries import Account
+from edge.accounts.roles import HOME
+from edge.blobs.store import BlobStore
 from edge.catalog.loader import read_catalog
-from edge.db import Database, connect_sync
-from edge.i18n import LOCALES
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import system_clock
+from edge.kernel.db import Database, connect_sync
+from edge.kernel.i18n import LOCALES
+from edge.kernel.static_assets import STATIC_DIR, StaticAssets
+from edge.kernel.templating import build_environment
+from edge.node import EdgeNode
 from edge.schema import migrate_database
 from edge.settings import Settings
 from edge.sms import outbox, templates
 from edge.sms.gateways import GatewayError, HttpGateway, LogGateway, gateway_from
 from edge.sms.routes import routes
 from edge.sms.worker import drain, make_huey
-from edge.static_assets import StaticAssets
-from edge.templating import build_environment
 from tests.conftest import ADMIN, AGENT_QIANJIANG, LIANZHOU, login
 
 PHONE = "13812345678"
@@ -39,7 +43,6 @@ CODE = "ABCD-EFGH-JKM"
 DATE = "2026-12-31"
 SECRET = "test-secret"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 # --- a fake SMS provider: a real HTTP server on loopback -------------------------------------
@@ -185,7 +188,7 @@ def test_a_long_name_is_cut_never_the_code():
 
 
 def test_rendering_keeps_the_request_locale():
-    from edge import i18n
+    from edge.kernel import i18n
 
     i18n.set_locale("zh_Hans")
     templates.render("approved", {"item": "x", "code": CODE}, "en")
@@ -407,8 +410,18 @@ def _page_app(db_path: Path, role: str) -> Starlette:
         middleware=[Middleware(WithAccount, account=account)],
         lifespan=lifespan,
     )
-    app.state.db = db
-    app.state.templates = build_environment(StaticAssets(STATIC_DIR))
+    settings = Settings(node_id="lianzhou", township_code=LIANZHOU, data_dir=db_path.parent)
+    app.state.node = EdgeNode(
+        settings=settings,
+        clock=system_clock,
+        db=db,
+        templates=build_environment(StaticAssets(STATIC_DIR), HOME),
+        homes=HOME,
+        record_login=None,
+        blobs=BlobStore(
+            Settings(node_id="lianzhou", township_code=LIANZHOU, data_dir=db_path.parent).blobs_dir
+        ),
+    )
     return app
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from edge.db import Database
+from edge.kernel.db import Database
 from edge.schema import migrate_database
 from edge.workdays.arithmetic import (
     CARD_LABELS,

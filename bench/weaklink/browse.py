@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from edge.demo import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD
 from tests.browser_support import CHROMIUM, FLAGS
 from tests.conftest import AGENT_QIANJIANG
 

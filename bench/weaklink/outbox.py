@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, Request, sync_playwright
 
-from edge.demo import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD
 from tests.browser_support import CHROMIUM, FLAGS
 from tests.conftest import AGENT_QIANJIANG
 from tests.outbox_support import CODE, FORMS_KEPT, camera_photo, fill_intake

@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from central.feed import queries
-from edge.sync import identity
+from central.node import central_node
+from replication import identity
 
 
 def _refuse(status: int, reason: str) -> JSONResponse:
@@ -42,12 +43,12 @@ async def commands(request: Request) -> Response:
     node_id = request.query_params.get("node", "")
     if fields is None or fields["node"] != node_id:
         return _refuse(401, "a request signed by the node is required")
-    window = _window(request, request.app.state.settings.feed_page)
+    window = _window(request, central_node(request).settings.feed_page)
     if window is None:
         return _refuse(400, "after and limit must be whole numbers")
     target = f"{request.url.path}?{request.url.query}"
-    now = int(request.app.state.clock().timestamp())
-    async with request.app.state.db.read() as db:
+    now = int(central_node(request).clock().timestamp())
+    async with central_node(request).db.read() as db:
         public_key = await _public_key(db, node_id, fields["key"])
         if public_key is None or not identity.signature_holds(
             public_key, fields, "GET", target, now

@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from central.monitor import probe, queries
 from central.monitor.status import NodeStatus, as_json, epoch_ms, iso_of_ms, node_status
-from edge.auth.access import require
-from edge.i18n import lazy_gettext
-from edge.templating import render
+from central.node import central_node
+from edge.kernel.auth.access import require
+from edge.kernel.i18n import lazy_gettext
+from edge.kernel.templating import render
 
 ROLE = "central_admin"
 
@@ -33,14 +34,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 async def statuses(request: Request) -> tuple[datetime, list[NodeStatus]]:
     """(now, every node's status): two queries, then all edges probed at once."""
-    state = request.app.state
-    now = state.clock()
+    node = central_node(request)
+    now = node.clock()
     now_ms = epoch_ms(now)
-    async with state.db.read() as db:
+    async with node.db.read() as db:
         rows = await queries.node_rows(db)
         lags = await queries.recent_lags(db)
     health = await probe.edge_health({row["node_id"]: row["base_url"] for row in rows})
-    silent_after = state.settings.silent_after_seconds
+    silent_after = node.settings.silent_after_seconds
     return now, [
         node_status(row, lags.get(row["node_id"], []), health[row["node_id"]], now_ms, silent_after)
         for row in rows
@@ -51,10 +52,10 @@ async def nodes_page(request: Request) -> Response:
     """The monitor table; under htmx only the table fragment is rendered."""
     require(request, ROLE)
     now, nodes = await statuses(request)
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    zone = ZoneInfo(central_node(request).settings.timezone)
     context = {
         "nodes": nodes,
-        "silent_after": request.app.state.settings.silent_after_seconds,
+        "silent_after": central_node(request).settings.silent_after_seconds,
         "checked_at": now.astimezone(zone).strftime("%H:%M:%S"),
         "silent_count": sum(node.silent for node in nodes),
         "follower_labels": FOLLOWER_LABELS,
@@ -73,7 +74,7 @@ async def nodes_json(request: Request) -> JSONResponse:
     now, nodes = await statuses(request)
     body = {
         "generated_at": iso_of_ms(epoch_ms(now)),
-        "silent_after_ms": request.app.state.settings.silent_after_seconds * 1000,
+        "silent_after_ms": central_node(request).settings.silent_after_seconds * 1000,
         "lag_window": queries.LAG_WINDOW,
         "nodes": [as_json(node) for node in nodes],
     }

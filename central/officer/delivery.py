@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.support import LazyProxy
 
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import lazy_gettext
 
 LABELS: dict[str, LazyProxy] = {
     "pending": lazy_gettext("已发往乡镇，等待执行"),

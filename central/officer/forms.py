@@ -9,7 +9,7 @@ from babel.support import LazyProxy
 from starlette.datastructures import FormData
 
 from central.decisions import Decision
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import lazy_gettext
 
 OPINION_MAX = 500
 MATERIALS_FIELD = "material_keys"

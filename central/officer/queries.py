@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from edge.accounts.queries import Account
+from edge.kernel.auth.account import Account
 
 # An officer sees an application of a village in their county on which their department has a
 # step; `a` is edge_applications, `tw` the village's township.

@@ -14,29 +14,30 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from central.decisions import DecisionRefused, decide
+from central.node import central_node
 from central.officer import delivery, queries
 from central.officer.forms import ACTION_LABELS, MATERIALS_FIELD, parse_decision
-from edge import csrf
-from edge.accounts.queries import Account, placement
+from edge.accounts.queries import placement
 from edge.applications import states
 from edge.applications.calendar import WorkCalendar, load_calendar
 from edge.applications.tracking_code import format_code
-from edge.auth.access import require
-from edge.clock import stamp
-from edge.i18n import gettext as _
-from edge.masking import mask_name, mask_text
-from edge.objectstore import StoreUnavailable, blob_key, verified
-from edge.review.routes import CARD_ORDER
-from edge.templating import render
-from edge.workdays.arithmetic import CARD_LABELS
+from edge.kernel import csrf
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_name, mask_text
+from edge.kernel.templating import render
+from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
+from replication.objectstore import StoreUnavailable, blob_key, verified
 
 WARNING_WORKING_DAYS = 1  # a yellow card when due within one working day, as on the edges
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 async def _calendar(request: Request, db: aiosqlite.Connection) -> WorkCalendar:
-    state = request.app.state
-    return await load_calendar(db, state.clock(), state.settings.timezone, WARNING_WORKING_DAYS)
+    node = central_node(request)
+    return await load_calendar(db, node.clock(), node.settings.timezone, WARNING_WORKING_DAYS)
 
 
 def _shown(context: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def _shown(context: dict[str, Any]) -> dict[str, Any]:
 async def queue(request: Request) -> Response:
     """Every node's county steps waiting for my department in my county, red and yellow first."""
     officer = require(request, "officer")
-    async with request.app.state.db.read() as db:
+    async with central_node(request).db.read() as db:
         rows = await queries.queue(db, officer)
         calendar = await _calendar(request, db)
         place = await placement(db, officer)
@@ -81,7 +82,7 @@ async def _load_file(request: Request, officer: Account) -> dict[str, Any]:
     """The application named by the path with everything its file page shows; 404 if hidden."""
     node_id = request.path_params["node_id"]
     application_id = request.path_params["application_id"]
-    async with request.app.state.db.read() as db:
+    async with central_node(request).db.read() as db:
         app = await queries.application(db, officer, node_id, application_id)
         if app is None:
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
@@ -156,7 +157,7 @@ async def application(request: Request) -> Response:
 async def decide_step(request: Request) -> Response:
     """Seal the decision and send it down the node's feed; answered after commit."""
     officer = require(request, "officer")
-    state = request.app.state
+    node = central_node(request)
     file = await _load_file(request, officer)
     app = file["app"]
     materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
@@ -165,8 +166,8 @@ async def decide_step(request: Request) -> Response:
     try:
         if decision.step_id not in {s["id"] for s in file["steps"]}:
             raise DecisionRefused(_("没有这个办理环节。"))
-        async with state.db.write() as db:
-            await decide(db, state.settings.keys_dir, officer, decision, stamp(state.clock()))
+        async with node.db.write() as db:
+            await decide(db, node.settings.keys_dir, officer, decision, stamp(node.clock()))
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)
@@ -181,12 +182,12 @@ async def blob(request: Request) -> Response:
     node_id, sha256 = request.path_params["node_id"], request.path_params["sha256"]
     if not SHA256.fullmatch(sha256):
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
-    async with request.app.state.db.read() as db:
+    async with central_node(request).db.read() as db:
         allowed = await queries.may_see_blob(db, officer, node_id, sha256)
     if not allowed:
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
     try:
-        stored = await run_in_threadpool(request.app.state.store.get, blob_key(node_id, sha256))
+        stored = await run_in_threadpool(central_node(request).store.get, blob_key(node_id, sha256))
     except StoreUnavailable:
         raise HTTPException(
             status_code=503, detail=_("照片存储暂时无法访问，请稍后再试。")

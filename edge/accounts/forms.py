@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 
 from edge.accounts.roles import ASSIGNABLE_ROLES
-from edge.auth.forms import is_mobile
-from edge.auth.passwords import MIN_LENGTH
-from edge.i18n import gettext as _
 from edge.jurisdictions.codes import contains
+from edge.kernel.auth.forms import is_mobile
+from edge.kernel.auth.passwords import MIN_LENGTH
+from edge.kernel.i18n import gettext as _
 
 
 def parse_account(

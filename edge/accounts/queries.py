@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 from ulid import ULID
 
 from edge.jurisdictions.codes import prefix_of
-
-
-@dataclass(frozen=True)
-class Account:
-    """A signed-in person."""
-
-    id: str
-    phone: str
-    name: str
-    role: str
-    jurisdiction_code: str
-    department_code: str | None
-    active: bool
-
-    @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Account:
-        """Build from a row of `accounts`."""
-        return cls(
-            row["id"],
-            row["phone"],
-            row["name"],
-            row["role"],
-            row["jurisdiction_code"],
-            row["department_code"],
-            bool(row["active"]),
-        )
-
-
-async def by_phone(db: aiosqlite.Connection, phone: str) -> aiosqlite.Row | None:
-    """The account row (with its password hash) for a phone number."""
-    async with db.execute("SELECT * FROM accounts WHERE phone = ?", (phone,)) as cursor:
-        return await cursor.fetchone()
+from edge.kernel.auth.account import Account
 
 
 async def by_id_within(

@@ -11,22 +11,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from edge import csrf
 from edge.accounts import queries
 from edge.accounts.forms import parse_account
-from edge.accounts.queries import Account
 from edge.accounts.roles import ASSIGNABLE_ROLES, label
-from edge.auth import sessions
-from edge.auth.access import require
-from edge.auth.passwords import hash_password
-from edge.clock import stamp
-from edge.i18n import gettext as _
 from edge.jurisdictions import queries as places
-from edge.templating import render
+from edge.kernel import csrf
+from edge.kernel.auth import sessions
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.auth.passwords import hash_password
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 
 async def _choices(request: Request, admin: Account) -> dict[str, Any]:
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         jurisdictions = await places.inside(db, admin.jurisdiction_code)
         async with db.execute("SELECT * FROM departments ORDER BY position") as cursor:
             departments = list(await cursor.fetchall())
@@ -50,7 +51,7 @@ def _form_page(
 async def account_list(request: Request) -> Response:
     """Every account inside the admin's township."""
     admin = require(request, "node_admin")
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         rows = await queries.list_within(db, admin.jurisdiction_code)
     return render(request, "edge/accounts/list.html", {"rows": rows, "label": label})
 
@@ -90,7 +91,7 @@ async def create_account(request: Request) -> Response:
     if not errors:
         password_hash = await run_in_threadpool(hash_password, values["password"])
         try:
-            async with request.app.state.db.write() as db:
+            async with edge_node(request).db.write() as db:
                 await queries.create(
                     db,
                     phone=values["phone"],
@@ -99,7 +100,7 @@ async def create_account(request: Request) -> Response:
                     jurisdiction_code=values["jurisdiction_code"],
                     department_code=values["department_code"] or None,
                     password_hash=password_hash,
-                    now=stamp(request.app.state.clock()),
+                    now=stamp(edge_node(request).clock()),
                 )
         except sqlite3.IntegrityError:
             errors["phone"] = _("这个手机号码已经有账号了。")
@@ -110,7 +111,7 @@ async def create_account(request: Request) -> Response:
 
 
 async def _owned(request: Request, admin: Account) -> Any:
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         row = await queries.by_id_within(
             db, request.path_params["account_id"], admin.jurisdiction_code
         )
@@ -142,9 +143,9 @@ async def update_account(request: Request) -> Response:
     if errors:
         values["password"] = ""
         return _form_page(request, choices, values, errors, account_id=row["id"], status=400)
-    now = stamp(request.app.state.clock())
+    now = stamp(edge_node(request).clock())
     new_hash = values["password"] and await run_in_threadpool(hash_password, values["password"])
-    async with request.app.state.db.write() as db:
+    async with edge_node(request).db.write() as db:
         await queries.update(
             db,
             row["id"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from edge.accounts.queries import Account
 from edge.jurisdictions.codes import contains
+from edge.kernel.auth.account import Account
 
 REVIEW_ROLES = ("township_staff", "officer", "supervisor")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from edge import id_numbers
-from edge.auth.forms import is_mobile
-from edge.i18n import gettext as _
-from edge.i18n import pick
+from edge.kernel import id_numbers
+from edge.kernel.auth.forms import is_mobile
+from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import pick
 
 TEXT_MAX = 200
 

@@ -15,14 +15,14 @@ from typing import Any
 import aiosqlite
 from ulid import ULID
 
-from edge.accounts.queries import Account
 from edge.applications import queries, states
 from edge.applications.calendar import WorkCalendar
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
-from edge.clock import stamp
-from edge.i18n import gettext as _
-from edge.masking import mask_id_number, mask_name
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_id_number, mask_name
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.seals.signing import seal

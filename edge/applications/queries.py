@@ -7,8 +7,8 @@ from typing import Any
 
 import aiosqlite
 
-from edge.accounts.queries import Account
 from edge.jurisdictions.codes import prefix_of
+from edge.kernel.auth.account import Account
 
 APPLICATION_SQL = """
     SELECT a.*, i.name_zh AS item_name_zh, i.name_en AS item_name_en, i.body AS item_body,

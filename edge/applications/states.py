@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edge.i18n import gettext as _
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import lazy_gettext
 
 # application status -> statuses it may move to
 APPLICATION = {

@@ -11,7 +11,7 @@ import re
 import secrets
 import unicodedata
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_LENGTH = 10

@@ -77,3 +77,20 @@ async def append(
         (*(fields[name] for name in FIELDS), prev_hash, digest),
     )
     return digest
+
+
+async def record_login(
+    db: aiosqlite.Connection, row: aiosqlite.Row | None, result: str, at: str
+) -> None:
+    """A login attempt in the audit log; an unknown phone is recorded without the number."""
+    await append(
+        db,
+        actor_id=row["id"] if row else None,
+        role=row["role"] if row else "unknown",
+        jurisdiction_code=row["jurisdiction_code"] if row else "",
+        action="login",
+        object_type="account",
+        object_id=row["id"] if row else "",
+        result=result,
+        at=at,
+    )

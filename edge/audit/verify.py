@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from edge.audit.log import FIELDS, GENESIS, row_hash
-from edge.db import connect_sync
+from edge.kernel.db import connect_sync
 
 
 def _describe(row: sqlite3.Row) -> str:

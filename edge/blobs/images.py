@@ -9,7 +9,7 @@ from io import BytesIO
 
 from PIL import Image, ImageFile, ImageOps
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 MAX_PIXELS = 40_000_000
 PHOTO_LONG_SIDE = 1600

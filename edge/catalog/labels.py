@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import lazy_gettext
 
 LEVEL = {
     "village": lazy_gettext("村级"),

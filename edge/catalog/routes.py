@@ -13,8 +13,9 @@ from edge.catalog import queries
 from edge.catalog.labels import LABELS
 from edge.catalog.queries import CatalogFilter
 from edge.catalog.schema import MODES
-from edge.i18n import gettext as _
-from edge.templating import render
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 MAX_QUERY = 40
 
@@ -22,7 +23,7 @@ MAX_QUERY = 40
 async def service_list(request: Request) -> Response:
     """The catalog, or only its results when htmx refreshes them while typing."""
     params = request.query_params
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         departments = await queries.departments(db)
         known = {d["code"] for d in departments}
         wanted = CatalogFilter(
@@ -41,7 +42,7 @@ async def service_list(request: Request) -> Response:
 
 async def item_or_404(request: Request) -> dict[str, Any]:
     """The active item named by the `code` path parameter, or a 404 page."""
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         guide = await queries.item(db, request.path_params["code"])
     if guide is None:
         raise HTTPException(status_code=404, detail=_("没有找到这个办事事项，请返回目录重新查找。"))

@@ -6,18 +6,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from edge import csrf
-from edge.i18n import gettext as _
 from edge.jurisdictions import queries as places
-from edge.templating import render
+from edge.kernel import csrf
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 VILLAGE_COOKIE = "cb_village"
 ONE_YEAR = 365 * 24 * 3600
 
 
 async def _page(request: Request, error: str = "", status: int = 200) -> Response:
-    township = request.app.state.settings.township_code
-    async with request.app.state.db.read() as db:
+    township = edge_node(request).settings.township_code
+    async with edge_node(request).db.read() as db:
         villages = await places.villages_of(db, township)
         townships = await places.townships(db)
     chosen = request.cookies.get(VILLAGE_COOKIE, "")
@@ -47,9 +48,9 @@ async def home(request: Request) -> Response:
 async def choose_village(request: Request) -> Response:
     """Remember the village picked (it must belong to this node's township)."""
     code = str((await request.form()).get("village", ""))
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         village = await places.get(db, code)
-    township = request.app.state.settings.township_code
+    township = edge_node(request).settings.township_code
     if village is None or village["parent_code"] != township:
         return await _page(request, _("请从列表中选择您所在的村（社区）。"), 400)
     response = RedirectResponse("/services", status_code=303)

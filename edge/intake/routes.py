@@ -12,24 +12,26 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
-from edge import csrf, idempotency
-from edge.accounts.queries import Account, placement
+from edge.accounts.queries import placement
 from edge.applications import lifecycle, queries, states
 from edge.applications.context import calendar_for, context_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
 from edge.applications.tracking_code import format_code
-from edge.auth.access import require
 from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
-from edge.clock import stamp
-from edge.errors import wants_json
-from edge.i18n import gettext as _
 from edge.intake.uploads import material_uploads, signature_upload, token_of
-from edge.masking import mask_id_number, mask_name, mask_phone
-from edge.templating import render
+from edge.kernel import csrf, idempotency
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.errors import wants_json
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_id_number, mask_name, mask_phone
+from edge.kernel.templating import render
+from edge.node import EdgeNode, edge_node
 
 RECEIPT = "/agent/applications/{}/receipt"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -42,7 +44,7 @@ def _agent(request: Request) -> Account:
 async def agent_home(request: Request) -> Response:
     """The village's applications, those returned for supplement first."""
     agent = _agent(request)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         rows = await queries.village_applications(db, agent.jurisdiction_code)
         place = await placement(db, agent)
     return render(
@@ -61,7 +63,7 @@ async def agent_home(request: Request) -> Response:
 async def choose_item(request: Request) -> Response:
     """Which service the resident came for."""
     _agent(request)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         items = await catalog.search(db, catalog.CatalogFilter())
     return render(request, "edge/intake/choose.html", {"items": items})
 
@@ -97,15 +99,15 @@ async def submit_intake(request: Request) -> Response:
     agent = _agent(request)
     item = await item_or_404(request)
     form = await request.form()
-    state = request.app.state
-    async with state.db.read() as db:
+    node = edge_node(request)
+    async with node.db.read() as db:
         today = (await calendar_for(request, db)).today
     applicant, errors, resident = parse_applicant(form, today)
     fields, field_errors = parse_fields(item["fields"], form, today)
     uploads, photo_errors = await material_uploads(
-        state.blobs, form, item["materials"], require=True
+        node.blobs, form, item["materials"], require=True
     )
-    signature, signature_error = await signature_upload(state.blobs, form)
+    signature, signature_error = await signature_upload(node.blobs, form)
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
@@ -117,7 +119,7 @@ async def submit_intake(request: Request) -> Response:
     if signature_error:
         problems["signature"] = signature_error
     if problems:  # a retry whose first try was accepted may no longer pass (date, catalog)
-        async with state.db.read() as db:
+        async with node.db.read() as db:
             done = await idempotency.earlier_result(db, key, agent.id)
         if done:
             return await _accepted(request, done) if wants_json(request) else _see(done)
@@ -147,11 +149,11 @@ async def submit_intake(request: Request) -> Response:
         }
     )
     try:
-        async with state.db.write() as db:
+        async with node.db.write() as db:
             url = await idempotency.replay(db, key, agent.id, digest)
             if url is None:
                 for upload in all_uploads:
-                    await _record_blobs(db, state, upload)
+                    await _record_blobs(db, node, upload)
                 ctx = await context_for(request, db, agent)
                 application_id = await lifecycle.submit(
                     db,
@@ -178,26 +180,26 @@ def _see(url: str) -> Response:
 async def _accepted(request: Request, receipt_url: str) -> Response:
     """For the outbox: the receipt's address and tracking code of the accepted application."""
     application_id = receipt_url.split("/")[3]  # RECEIPT's {}
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         app = await queries.application(db, application_id)
     assert app is not None
     body = {"url": receipt_url, "tracking_code": format_code(app["tracking_code"])}
     return JSONResponse(body, headers=NO_STORE)
 
 
-async def _record_blobs(db: Any, state: Any, upload: lifecycle.Upload) -> None:
+async def _record_blobs(db: Any, node: EdgeNode, upload: lifecycle.Upload) -> None:
     for sha in (upload.sha256, upload.thumb_sha256):
-        path = state.blobs.path(sha)
+        path = node.blobs.path(sha)
         with path.open("rb") as handle:
             kind = "image/png" if handle.read(4) == b"\x89PNG" else "image/jpeg"
-        await record_blob(db, sha, kind, path.stat().st_size, stamp(state.clock()))
+        await record_blob(db, sha, kind, path.stat().st_size, stamp(node.clock()))
 
 
 async def id_check(request: Request) -> Response:
     """htmx: birth date, age and sex from the ID number as the agent types it."""
     _agent(request)
     form = await request.form()
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         today = (await calendar_for(request, db)).today
     _values, errors, resident = parse_applicant(form, today)
     return render(
@@ -208,7 +210,7 @@ async def id_check(request: Request) -> Response:
 
 
 async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[Any], list[Any]]:
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or app["village_code"] != agent.jurisdiction_code:
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
@@ -228,7 +230,7 @@ async def receipt(request: Request) -> Response:
     """The printable receipt: tracking code, QR, masked applicant, materials, promised date."""
     agent = _agent(request)
     app, steps, attachments, _supplements = await _own(request, agent)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         seals = await queries.seals_of(db, app["id"])
     track_url = f"{request.base_url}track/{app['tracking_code']}"
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
@@ -299,7 +301,7 @@ async def supplement(request: Request) -> Response:
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
     form = await request.form()
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         done = await idempotency.earlier_result(db, str(form.get("idempotency_key", "")), agent.id)
     if done:  # a retry after the first post committed: same answer, nothing new
         return RedirectResponse(done, status_code=303)
@@ -309,7 +311,7 @@ async def supplement(request: Request) -> Response:
         for m in _item_of(app)["materials"]
         if m["key"] in _asked(supplements)
     ]
-    uploads, errors = await material_uploads(request.app.state.blobs, form, asked, require=True)
+    uploads, errors = await material_uploads(edge_node(request).blobs, form, asked, require=True)
     if errors:
         key = str(form.get("idempotency_key", ""))
         return _application_page(request, app, steps, supplements, errors, key, 400)
@@ -337,13 +339,13 @@ async def _change(
     digest = idempotency.request_hash(
         {"action": action, "application": application_id, "uploads": [u.sha256 for u in uploads]}
     )
-    state = request.app.state
+    node = edge_node(request)
     url = f"/agent/applications/{application_id}"
     try:
-        async with state.db.write() as db:
+        async with node.db.write() as db:
             if await idempotency.replay(db, key, agent.id, digest) is None:
                 for upload in uploads:
-                    await _record_blobs(db, state, upload)
+                    await _record_blobs(db, node, upload)
                 ctx = await context_for(request, db, agent)
                 if action == "resubmit":
                     await lifecycle.resubmit(db, ctx, application_id, uploads)

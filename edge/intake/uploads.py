@@ -12,8 +12,8 @@ from starlette.datastructures import FormData, UploadFile
 from edge.applications.lifecycle import Upload
 from edge.blobs.images import PhotoRejected, PreparedImage, prepare_photo, prepare_signature
 from edge.blobs.store import BlobStore
-from edge.i18n import gettext as _
-from edge.i18n import pick
+from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import pick
 
 TOKEN = re.compile(r"^([0-9a-f]{64}):([0-9a-f]{64}):(\d{1,5}):(\d{1,5})$")
 DATA_URL = "data:image/png;base64,"

@@ -6,8 +6,8 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from edge.blobs.store import BlobStore
-from edge.clock import stamp
-from edge.db import connect_sync
+from edge.kernel.clock import stamp
+from edge.kernel.db import connect_sync
 from edge.settings import Settings
 
 KEEP_DAYS = 30

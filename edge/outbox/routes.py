@@ -10,16 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge import csrf
-from edge.accounts.queries import Account
-from edge.auth.access import require
 from edge.blobs.images import PhotoRejected
 from edge.blobs.store import SHA256_HEX
-from edge.clock import stamp
-from edge.i18n import gettext as _
 from edge.intake.uploads import store_photo, token_of
+from edge.kernel import csrf
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
+from edge.node import edge_node
 from edge.outbox import queries
-from edge.templating import render
 
 MAX_PHOTO_BYTES = 2_000_000  # devices send <= 300 KB; room for one whose encoder cannot
 MAX_ASKED = 40
@@ -80,7 +81,7 @@ def _hashes(request: Request) -> list[str]:
 async def photos_held(request: Request) -> Response:
     """Which of the photos named by `?sha256=` already arrived: {"have": {sha256: token}}."""
     agent = _agent(request)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         held = await queries.staged(db, agent.id, _hashes(request))
     have = {sent: token_of(upload) for sent, upload in held.items()}
     return JSONResponse({"have": have}, headers=NO_STORE)
@@ -108,13 +109,13 @@ async def put_photo(request: Request) -> Response:
     data = await _body(request)
     if hashlib.sha256(data).hexdigest() != sent:  # damaged on the way: the device sends again
         raise HTTPException(status_code=400, detail=_("照片在传输中损坏，将重新发送。"))
-    state = request.app.state
+    node = edge_node(request)
     try:
-        upload = await store_photo(state.blobs, data, "material", "")
+        upload = await store_photo(node.blobs, data, "material", "")
     except PhotoRejected as exc:  # the photo itself: the agent retakes it
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    async with state.db.write() as db:
-        await queries.stage(db, agent.id, sent, upload, stamp(state.clock()))
+    async with node.db.write() as db:
+        await queries.stage(db, agent.id, sent, upload, stamp(node.clock()))
     return JSONResponse({"sha256": sent, "token": token_of(upload)}, headers=NO_STORE)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.i18n import gettext as _
-from edge.masking import mask_name
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_name
 
 
 def _titles() -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 from ulid import ULID
 
-from edge.clock import stamp
+from edge.kernel.clock import stamp
 
 
 async def subscribe(

@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge import csrf
-from edge.accounts.queries import Account
-from edge.auth.access import require
-from edge.clock import stamp
-from edge.i18n import gettext as _
+from edge.kernel import csrf
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.node import edge_node
 from edge.push import queries
 from edge.push.keys import node_key
 
@@ -65,9 +66,9 @@ async def _body(request: Request) -> dict[str, object]:
 async def public_key(request: Request) -> Response:
     """The node's VAPID public key (the applicationServerKey), made on first use."""
     _member(request)
-    async with request.app.state.db.write() as db:
+    async with edge_node(request).db.write() as db:
         key = await node_key(
-            db, request.app.state.settings.keys_dir, stamp(request.app.state.clock())
+            db, edge_node(request).settings.keys_dir, stamp(edge_node(request).clock())
         )
     return JSONResponse({"key": key}, headers={"Cache-Control": "no-store"})
 
@@ -76,15 +77,20 @@ async def subscribe(request: Request) -> Response:
     """Keep a browser's PushSubscription (JSON as the browser gives it) for this account."""
     account = _member(request)
     body = await _body(request)
-    endpoint = _endpoint(body.get("endpoint"), request.app.state.settings.push_allow_http)
+    endpoint = _endpoint(body.get("endpoint"), edge_node(request).settings.push_allow_http)
     keys = body.get("keys")
     if not isinstance(keys, dict) or not all(
         _decodes_to(keys.get(name), size) for name, size in KEY_BYTES.items()
     ):
         raise _refuse()
-    async with request.app.state.db.write() as db:
+    async with edge_node(request).db.write() as db:
         await queries.subscribe(
-            db, account.id, endpoint, keys["p256dh"], keys["auth"], stamp(request.app.state.clock())
+            db,
+            account.id,
+            endpoint,
+            keys["p256dh"],
+            keys["auth"],
+            stamp(edge_node(request).clock()),
         )
     return Response(status_code=204)
 
@@ -95,7 +101,7 @@ async def unsubscribe(request: Request) -> Response:
     endpoint = (await _body(request)).get("endpoint")
     if not isinstance(endpoint, str):
         raise _refuse()
-    async with request.app.state.db.write() as db:
+    async with edge_node(request).db.write() as db:
         await queries.unsubscribe(db, account.id, endpoint)
     return Response(status_code=204)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
-from edge.clock import stamp
-from edge.db import connect_sync
-from edge.masking import mask_text
+from edge.kernel.clock import stamp
+from edge.kernel.db import connect_sync
+from edge.kernel.masking import mask_text
 from edge.push.keys import load_key
 from edge.settings import Settings
 from edge.sms.outbox import STUCK_AFTER, backoff

@@ -17,9 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.catalog import queries as catalog
-from edge.i18n import gettext as _
-from edge.i18n import html_lang
-from edge.templating import render
+from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import html_lang
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 SW_FILE = Path(__file__).resolve().parent.parent.parent / "static" / "sw.js"
 START_URL = "/agent/"
@@ -51,7 +52,7 @@ ICONS = (
 
 def _static_url(request: Request) -> Callable[[str], str]:
     """The app's hashed-URL function (the one its templates use)."""
-    return request.app.state.templates.globals["static"]
+    return edge_node(request).templates.globals["static"]
 
 
 def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:
@@ -99,7 +100,7 @@ def shell_of(static_url: Callable[[str], str], item_codes: list[str]) -> dict[st
 
 async def service_worker(request: Request) -> Response:
     """static/sw.js at the root scope, preceded by the current shell."""
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         items = await catalog.search(db, catalog.CatalogFilter())
     codes = [item["code"] for item in items]
     shell = json.dumps(shell_of(_static_url(request), codes), indent=1)

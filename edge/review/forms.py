@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 ACTIONS = ("approve", "reject", "return")
 OPINION_MAX = 500

@@ -12,30 +12,31 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
-from edge import csrf, idempotency
-from edge.accounts.queries import Account, placement
+from edge.accounts.queries import placement
 from edge.applications import lifecycle, queries, states
 from edge.applications.access import REVIEW_ROLES, can_decide, can_view
 from edge.applications.context import calendar_for, context_for
 from edge.applications.tracking_code import format_code
 from edge.audit.log import append as audit
-from edge.auth.access import require
 from edge.catalog.labels import LABELS
-from edge.clock import stamp
-from edge.i18n import gettext as _
-from edge.masking import mask_name
+from edge.kernel import csrf, idempotency
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_name
+from edge.kernel.templating import render
+from edge.node import edge_node
 from edge.review.forms import parse_decision
-from edge.templating import render
-from edge.workdays.arithmetic import CARD_LABELS
+from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
 
-CARD_ORDER = {"red": 0, "yellow": 1, "green": 2}
 VIEWER_ROLES = (*REVIEW_ROLES, "agent")
 
 
 async def queue(request: Request) -> Response:
     """Steps waiting for me, overdue (red) first, then due soon (yellow)."""
     account = require(request, *REVIEW_ROLES)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         rows = await queries.review_queue(db, account)
         calendar = await calendar_for(request, db)
         place = await placement(db, account)
@@ -87,12 +88,12 @@ def _departments(app: Any) -> list[str]:
 async def application(request: Request) -> Response:
     """The full file, personal data included; the read is written to the audit log."""
     account = require(request, *REVIEW_ROLES)
-    state = request.app.state
-    async with state.db.write() as db:
+    node = edge_node(request)
+    async with node.db.write() as db:
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or not can_view(account, app["village_code"], _departments(app)):
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        await _audit_read(db, account, "application", app["id"], stamp(state.clock()))
+        await _audit_read(db, account, "application", app["id"], stamp(node.clock()))
         steps = await queries.steps(db, app["id"])
         attachments = await queries.attachments(db, app["id"])
         supplements = await queries.supplements(db, app["id"])
@@ -117,7 +118,7 @@ def _file_page(
     status: int = 200,
 ) -> Response:
     item = json.loads(app["item_body"])
-    central = bool(request.app.state.settings.central_url)
+    central = bool(edge_node(request).settings.central_url)
     mine = [s for s in steps if can_decide(account, s, app["village_code"], central)]
     return render(
         request,
@@ -147,12 +148,12 @@ def _file_page(
 async def decide(request: Request) -> Response:
     """Approve, reject or return one step; once per idempotency key; answered after commit."""
     account = require(request, "township_staff", "officer")
-    state = request.app.state
+    node = edge_node(request)
     form = await request.form()
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
-    async with state.db.read() as db:
+    async with node.db.read() as db:
         step = await queries.step(db, request.path_params["step_id"])
         app = step and await queries.application(db, step["application_id"])
     if app is None or not can_view(account, app["village_code"], _departments(app)):
@@ -161,10 +162,10 @@ async def decide(request: Request) -> Response:
     url = f"/staff/applications/{app['id']}"
     digest = idempotency.request_hash({"step": step["id"], **values})
     try:
-        async with state.db.write() as db:
+        async with node.db.write() as db:
             if await idempotency.replay(db, key, account.id, digest) is not None:
                 return RedirectResponse(url, status_code=303)
-            central = bool(state.settings.central_url)
+            central = bool(node.settings.central_url)
             if not errors and not can_decide(account, step, app["village_code"], central):
                 errors["action"] = _("这一步不由您办理，或已经办理过了。")
             if not errors:
@@ -178,8 +179,8 @@ async def decide(request: Request) -> Response:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except states.IllegalTransition as exc:
         errors["action"] = str(exc)
-    async with state.db.write() as db:
-        await _audit_read(db, account, "application", app["id"], stamp(state.clock()))
+    async with node.db.write() as db:
+        await _audit_read(db, account, "application", app["id"], stamp(node.clock()))
         parts = [
             await queries.steps(db, app["id"]),
             await queries.attachments(db, app["id"]),
@@ -193,7 +194,7 @@ async def decide(request: Request) -> Response:
 async def attachment(request: Request) -> Response:
     """A photo or its thumbnail, only to people who may see the application."""
     account = require(request, *VIEWER_ROLES)
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         row = await queries.attachment(db, request.path_params["attachment_id"])
         app = row and await queries.application(db, row["application_id"])
     if app is None or not can_view(account, app["village_code"], _departments(app)):
@@ -202,10 +203,10 @@ async def attachment(request: Request) -> Response:
     if size not in (None, "thumb"):
         raise HTTPException(status_code=404)
     thumb = size == "thumb"
-    async with request.app.state.db.write() as db:
-        await _audit_read(db, account, "attachment", row["id"], stamp(request.app.state.clock()))
+    async with edge_node(request).db.write() as db:
+        await _audit_read(db, account, "attachment", row["id"], stamp(edge_node(request).clock()))
     sha = row["thumb_sha256"] if thumb else row["sha256"]
-    data = request.app.state.blobs.read(sha)
+    data = edge_node(request).blobs.read(sha)
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return Response(
         data,

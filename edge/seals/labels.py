@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import lazy_gettext
 
 KIND = {
     "decision": lazy_gettext("审批决定"),

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
+from edge.node import edge_node
 from edge.seals import labels
 from edge.seals.keys import public_keys
 from edge.seals.signing import verify
-from edge.templating import render
 
 SEAL_ID_LENGTH = 26
 
@@ -21,7 +22,7 @@ async def verify_page(request: Request) -> Response:
     seal_id = request.path_params["seal_id"]
     result = None
     if len(seal_id) == SEAL_ID_LENGTH:
-        async with request.app.state.db.read() as db:
+        async with edge_node(request).db.read() as db:
             result = await verify(db, seal_id)
     if result is None:
         raise HTTPException(
@@ -41,7 +42,7 @@ async def verify_page(request: Request) -> Response:
 
 async def key_list(request: Request) -> Response:
     """Every public key of this node's offices, so anyone can check seals offline."""
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         rows = await public_keys(db)
     return JSONResponse(
         [

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import httpx2
 
-from edge.masking import mask_phone, mask_text
+from edge.kernel.masking import mask_phone, mask_text
 from edge.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import aiosqlite
 from ulid import ULID
 
-from edge.clock import stamp
-from edge.masking import mask_text
+from edge.kernel.clock import stamp
+from edge.kernel.masking import mask_text
 from edge.sms.templates import render
 
 MAX_BACKOFF = timedelta(minutes=60)

@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from edge.auth.access import require
-from edge.i18n import lazy_gettext
-from edge.masking import mask_phone
-from edge.templating import render
+from edge.kernel.auth.access import require
+from edge.kernel.i18n import lazy_gettext
+from edge.kernel.masking import mask_phone
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 RECENT = 100
 
@@ -59,7 +60,7 @@ async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str
 async def outbox_page(request: Request) -> Response:
     """The last 100 SMS of this node and how each one went."""
     require(request, "node_admin")
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         rows = await recent(db)
     return render(request, "edge/sms/outbox.html", {"rows": rows})
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from edge.i18n import current_locale, set_locale
-from edge.i18n import gettext as _
+from edge.kernel.i18n import current_locale, set_locale
+from edge.kernel.i18n import gettext as _
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"

@@ -15,16 +15,16 @@ from huey import SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
-from edge.blobs.upload import upload_pass
-from edge.clock import Clock, system_clock
-from edge.db import Database, connect_sync
-from edge.masking import mask_text
+from edge.kernel.clock import Clock, system_clock
+from edge.kernel.db import Database, connect_sync
+from edge.kernel.masking import mask_text
 from edge.outbox.expiry import forget_stale
 from edge.push.sender import push_tick
 from edge.settings import Settings
 from edge.sms import outbox
 from edge.sms.gateways import Gateway, GatewayError, gateway_from
 from edge.supervision.deadlines import scan
+from replication.blob_upload import upload_pass
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import aiosqlite
 
 from edge.applications.calendar import load_calendar
 from edge.applications.tracking_code import format_code
-from edge.clock import stamp
 from edge.jurisdictions.codes import contains
+from edge.kernel.clock import stamp
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.sms.outbox import enqueue

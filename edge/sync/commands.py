@@ -13,11 +13,11 @@ from typing import Any
 
 import aiosqlite
 
-from edge.accounts.queries import Account
 from edge.applications import lifecycle, states
 from edge.applications.calendar import load_calendar
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
-from edge.clock import stamp
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
 from edge.settings import Settings
 
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
-from edge.clock import Clock, stamp, system_clock
-from edge.db import Database
+from edge.kernel.clock import Clock, millis, stamp, system_clock
+from edge.kernel.db import Database
+from edge.kernel.signals import stop_on_signals
 from edge.settings import Settings
-from edge.sync import feed, heartbeat, identity
+from edge.sync import heartbeat
+from replication import feed_pull as feed
+from replication import identity
 
 log = logging.getLogger(__name__)
-
-
-def millis(clock: Clock) -> int:
-    """Now in milliseconds since the epoch."""
-    return int(clock().timestamp() * 1000)
 
 
 async def _pull(db: Database, settings: Settings, key_id: str, clock: Clock) -> tuple[str, bool]:
@@ -59,12 +56,3 @@ async def run(
                     await asyncio.wait_for(stop.wait(), settings.heartbeat_ms / 1000)
     finally:
         await db.close()
-
-
-def stop_on_signals() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT, so a loop can finish its transaction and close."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    return stop

@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from edge import csrf
 from edge.applications import queries, states
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
-from edge.auth import lockout
-from edge.i18n import gettext as _
-from edge.masking import mask_name
-from edge.templating import render
+from edge.kernel import csrf
+from edge.kernel.auth import lockout
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_name
+from edge.kernel.templating import render
+from edge.node import edge_node
 
 
 async def track_form(request: Request) -> Response:
@@ -42,7 +43,7 @@ async def _load(request: Request) -> tuple[Any, list[Any]]:
         code = parse_code(request.path_params["code"])
     except InvalidTrackingCode as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    async with request.app.state.db.read() as db:
+    async with edge_node(request).db.read() as db:
         app = await queries.by_tracking_code(db, code)
         if app is None:
             raise HTTPException(status_code=404, detail=_("没有找到这个查询码对应的申请，请核对。"))
@@ -83,21 +84,21 @@ async def track_status(request: Request) -> Response:
 async def track_details(request: Request) -> Response:
     """Reasons, materials to bring and certificates, after the phone's last four digits."""
     app, steps = await _load(request)
-    state = request.app.state
+    node = edge_node(request)
     digits = str((await request.form()).get("last4", "")).strip()
     key = f"track:{app['tracking_code']}"
-    now = state.clock()
-    async with state.db.write() as db:
+    now = node.clock()
+    async with node.db.write() as db:
         locked = await lockout.begin_attempt(
-            db, key, now, state.settings.login_max_failures, state.settings.login_lock_minutes
+            db, key, now, node.settings.login_max_failures, node.settings.login_lock_minutes
         )
     if locked:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
     if not hmac.compare_digest(digits.encode(), app["applicant_phone"][-4:].encode()):
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
-    async with state.db.write() as db:
+    async with node.db.write() as db:
         await lockout.clear(db, key)
-    async with state.db.read() as db:
+    async with node.db.read() as db:
         details = {
             "supplements": await queries.supplements(db, app["id"]),
             "seals": await queries.seals_of(db, app["id"]),

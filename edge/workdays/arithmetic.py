@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from babel.support import LazyProxy
 
-from edge.i18n import lazy_gettext
+from edge.kernel.i18n import lazy_gettext
 
 ONE_DAY = timedelta(days=1)
 
@@ -58,3 +58,7 @@ def card(due_on: date, today: date, warning_days: int, exceptions: Mapping[date,
     if working_days_between(today, due_on, exceptions) <= warning_days:
         return "yellow"
     return "green"
+
+
+# Queues list red cards first, then yellow, then the rest.
+CARD_ORDER = {"red": 0, "yellow": 1, "green": 2}

@@ -16,3 +16,8 @@ def system_clock() -> datetime:
 def stamp(moment: datetime) -> str:
     """A moment as stored in the database: ISO 8601 UTC, second precision."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def millis(clock: Clock) -> int:
+    """Now in milliseconds since the epoch."""
+    return int(clock().timestamp() * 1000)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from edge.db import Database
+from edge.kernel.db import Database
 
 # edge table -> its key; heartbeat last, so its lag covers everything copied before it
 TABLES: dict[str, str] = {

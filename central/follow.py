@@ -9,13 +9,14 @@ import sqlite3
 
 import aiosqlite
 
-from central import followers, nodes
-from central.ingest import central_columns, ingest_node
+from central import nodes
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge.clock import Clock, stamp, system_clock
-from edge.db import Database
-from edge.sync.loop import millis, stop_on_signals
+from edge.kernel.clock import Clock, millis, stamp, system_clock
+from edge.kernel.db import Database
+from edge.kernel.signals import stop_on_signals
+from replication import followers
+from replication.ingest import central_columns, ingest_node
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from edge.clock import stamp
+from edge.kernel.clock import stamp
 
 
 async def begin_attempt(

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
 class StaticAssets:
@@ -41,3 +43,8 @@ class StaticAssets:
         if path is None:
             return PlainTextResponse("Not Found", status_code=404)
         return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+
+
+def static_route(static: StaticAssets) -> Route:
+    """The route serving hashed static files."""
+    return Route("/static/{path:path}", static.endpoint, methods=["GET", "HEAD"])

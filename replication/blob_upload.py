@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from edge.blobs.store import BlobStore
-from edge.clock import stamp
-from edge.db import connect_sync
-from edge.objectstore import ObjectStore, StoreUnavailable, blob_key, open_store, verified
+from edge.kernel.clock import stamp
+from edge.kernel.db import connect_sync
 from edge.settings import Settings
+from replication.objectstore import ObjectStore, StoreUnavailable, blob_key, open_store, verified
 
 log = logging.getLogger(__name__)
 

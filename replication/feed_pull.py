@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from edge.db import Database
+from edge.kernel.db import Database
 from edge.settings import Settings
-from edge.sync import commands, identity
+from edge.sync import commands
+from replication import identity
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from edge import i18n
-from edge.accounts.roles import HOME
-from edge.static_assets import StaticAssets
+from edge.kernel import i18n
+from edge.kernel.node import node_of
+from edge.kernel.static_assets import StaticAssets
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 
 def build_environment(
-    static: StaticAssets, layout: str = "edge/base.html", homes: Mapping[str, str] = HOME
+    static: StaticAssets, homes: Mapping[str, str], layout: str = "edge/base.html"
 ) -> Environment:
     """The one Jinja2 environment of a node; `layout` is the page shell error pages (and the
     login page) extend, `homes` the page each role lands on."""
@@ -71,7 +71,7 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render a page, or only its `fragment` template when htmx asks for a partial update."""
-    env: Environment = request.app.state.templates
+    env: Environment = node_of(request).templates
     name = fragment if fragment and is_htmx(request) else template
     values = {"request": request, "account": request.scope.get("account"), **(context or {})}
     values["csrf_token"] = request.scope.get("csrf_token", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 
 def is_mobile(phone: str) -> bool:

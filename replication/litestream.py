@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from edge.blobs.store import BlobStore
-from edge.objectstore import StoreUnavailable, blob_key, open_store, verified
 from edge.settings import Settings, StoreConfig, child_environ
+from replication.objectstore import StoreUnavailable, blob_key, open_store, verified
 
 
 class RestoreRefused(RuntimeError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from central.settings import CentralSettings
-from edge.replication import litestream_binary, litestream_environ, replica
+from replication.litestream import litestream_binary, litestream_environ, replica
 
 log = logging.getLogger(__name__)
 

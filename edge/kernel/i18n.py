@@ -10,7 +10,7 @@ from pathlib import Path
 from babel import Locale, dates, numbers
 from babel.support import LazyProxy, Translations
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DEFAULT_LOCALE = "zh_Hans"
 LOCALES = ("zh_Hans", "en")
 LOCALE_COOKIE = "cb_lang"

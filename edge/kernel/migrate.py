@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from edge.db import DatabaseRefused
+from edge.kernel.db import DatabaseRefused
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

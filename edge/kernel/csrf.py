@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"

@@ -12,8 +12,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge.accounts.queries import Account
-from edge.clock import stamp
+from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
+from edge.kernel.node import Node, NodeSettings
 
 SESSION_COOKIE = "cb_session"
 CSRF_COOKIE = "cb_csrf"
@@ -92,9 +93,9 @@ class SessionMiddleware:
         scope["account"] = None
         token = cookies.get(SESSION_COOKIE)
         if token:
-            state = scope["app"].state
-            async with state.db.read() as db:
-                found = await lookup(db, token, stamp(state.clock()))
+            node: Node[NodeSettings] = scope["app"].state.node
+            async with node.db.read() as db:
+                found = await lookup(db, token, stamp(node.clock()))
             if found:
                 scope["account"], scope["csrf_token"] = found
         new_anonymous = None

@@ -7,8 +7,8 @@ from urllib.parse import quote
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from edge.accounts.queries import Account
-from edge.i18n import gettext as _
+from edge.kernel.auth.account import Account
+from edge.kernel.i18n import gettext as _
 
 
 class LoginRequired(HTTPException):

@@ -9,9 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from edge.auth.access import LoginRequired
-from edge.i18n import gettext as _
-from edge.templating import render
+from edge.kernel.auth.access import LoginRequired
+from edge.kernel.i18n import gettext as _
+from edge.kernel.templating import render
 
 log = logging.getLogger("cunban.errors")
 

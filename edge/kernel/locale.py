@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge import i18n
-from edge.auth.sessions import cookies_of
+from edge.kernel import i18n
+from edge.kernel.auth.sessions import cookies_of
 
 ONE_YEAR = 365 * 24 * 3600
 

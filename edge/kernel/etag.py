@@ -9,7 +9,7 @@ import hashlib
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge.auth.sessions import SESSION_COOKIE, cookies_of
+from edge.kernel.auth.sessions import SESSION_COOKIE, cookies_of
 
 TAGGED_TYPES = ("text/html", "application/json", "application/manifest+json", "text/javascript")
 PUBLIC = "no-cache"  # may be stored, but revalidated every time

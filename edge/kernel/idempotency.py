@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from edge.i18n import gettext as _
+from edge.kernel.i18n import gettext as _
 
 
 class KeyReused(Exception):

@@ -1,0 +1,24 @@
+"""The edge node as its handlers see it: the kernel's node plus the township's photo store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from edge.blobs.store import BlobStore
+from edge.kernel.node import Node
+from edge.settings import Settings
+
+
+@dataclass(frozen=True)
+class EdgeNode(Node[Settings]):
+    """A township's edge node."""
+
+    blobs: BlobStore
+
+
+def edge_node(connection: HTTPConnection) -> EdgeNode:
+    """The edge node serving this request."""
+    node: EdgeNode = connection.app.state.node
+    return node
