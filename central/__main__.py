@@ -16,7 +16,7 @@ from central.settings import CentralSettings
 from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.kernel.clock import stamp, system_clock
 from edge.kernel.db import Database, DatabaseRefused
-from edge.settings import SettingsError
+from edge.kernel.settings import SettingsError
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_registry(settings.nodes)
         version = asyncio.run(_migrate(settings))
         print(f"{settings.database_path}: schema {version}")
-        if args.command == "demo" or (args.command == "serve" and settings.demo):
+        if args.command == "demo" or (args.command == "serve" and settings.web.demo):
             _demo(settings)
         if args.command == "serve":
             _serve(settings)
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "follow":
             from central.follow import run as follow
 
-            logging.basicConfig(level=settings.log_level.upper())
+            logging.basicConfig(level=settings.web.log_level.upper())
             asyncio.run(follow(settings))
         return 0
     except (SettingsError, DatabaseRefused, ValueError) as exc:
@@ -112,7 +112,10 @@ def _serve(settings: CentralSettings) -> None:
     from central.app import create_app
 
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        create_app(settings),
+        host=settings.web.host,
+        port=settings.web.port,
+        log_level=settings.web.log_level,
     )
 
 

@@ -39,7 +39,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             async with db.write() as conn:
                 for node_id, township, url in nodes.parse_registry(settings.nodes):
                     await nodes.register(conn, node_id, township, url, stamp(clock()))
-                if settings.demo:
+                if settings.web.demo:
                     await demo.load_demo(conn, settings.nodes, stamp(clock()))
             yield
         finally:
@@ -54,7 +54,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *officer_routes.routes,
             static_route(static),
         ],
-        middleware=node_middleware(cookie_secure=settings.cookie_secure),
+        middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

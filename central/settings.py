@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.settings import SettingsError, StoreConfig, env_name, from_environ
+from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
+from edge.settings import StoreConfig
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
 
@@ -17,16 +18,8 @@ class CentralSettings:
     """Everything the central node can be told; see README for each setting."""
 
     data_dir: Path = Path("var/central")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    log_level: str = "info"
+    web: WebSettings = WebSettings(port=8000)
     nodes: str = ""
-    cookie_secure: bool = True
-    session_hours: int = 12
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
-    timezone: str = "Asia/Shanghai"
-    demo: bool = False
     replica_dir: Path = Path("var/replica")
     store: str = "file"
     s3_endpoint: str = ""

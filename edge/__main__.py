@@ -12,8 +12,9 @@ from edge.catalog.loader import CatalogError, read_catalog
 from edge.demo import load_demo_node
 from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, DatabaseRefused
+from edge.kernel.settings import SettingsError
 from edge.reference import prepare_database
-from edge.settings import Settings, SettingsError
+from edge.settings import Settings
 from replication.litestream import RestoreRefused, replicate
 from replication.litestream import restore as restore_database
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             from edge.audit.verify import main as verify_audit
 
             return verify_audit(settings.database_path)
-        if args.command == "serve" and settings.demo:
+        if args.command == "serve" and settings.web.demo:
             _demo(settings)
         version, catalog_version = asyncio.run(_prepare(settings))
         print(f"{settings.database_path}: schema {version}, catalog {catalog_version}")
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sync":
             from edge.sync.loop import run as run_sync
 
-            logging.basicConfig(level=settings.log_level.upper())
+            logging.basicConfig(level=settings.web.log_level.upper())
             asyncio.run(run_sync(settings))
         if args.command == "worker":
             from edge.sms.worker import run_worker
@@ -98,9 +99,9 @@ def _serve(settings: Settings) -> None:
 
     uvicorn.run(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
+        host=settings.web.host,
+        port=settings.web.port,
+        log_level=settings.web.log_level,
         proxy_headers=False,
     )
 

@@ -114,7 +114,7 @@ def _demo_photo(store: BlobStore, shade: int) -> tuple[str, str, int, int]:
 async def _as_of(
     conn: aiosqlite.Connection, settings: Settings, actor: Account, now: datetime
 ) -> Context:
-    calendar = await load_calendar(conn, now, settings.timezone, settings.warning_working_days)
+    calendar = await load_calendar(conn, now, settings.web.timezone, settings.warning_working_days)
     return Context(actor, now, calendar, settings.keys_dir)
 
 

@@ -2,59 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-ENV_PREFIX = "CUNBAN_"
-
-T = TypeVar("T")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or cannot be parsed."""
-
-
-def env_name(field: str, prefix: str = ENV_PREFIX) -> str:
-    """The environment variable that sets a settings field."""
-    return prefix + field.upper()
-
-
-def _parse(raw: str, kind: Any, name: str) -> Any:
-    if kind in (bool, "bool"):
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        raise SettingsError(f"{name} must be true or false, not {raw!r}")
-    if kind in (int, "int"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if kind in (Path, "Path"):
-        return Path(raw)
-    return raw
-
-
-def from_environ(cls: type[T], environ: Mapping[str, str], prefix: str = ENV_PREFIX) -> T:
-    """Build a settings dataclass from `environ`; fields without a default are required."""
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        name = env_name(field.name, prefix)
-        if name in environ:
-            values[field.name] = _parse(environ[name], field.type, name)
-        elif field.default is dataclasses.MISSING:
-            raise SettingsError(f"{name} is required")
-    settings = cls(**values)
-    validate = getattr(settings, "validate", None)
-    if validate is not None:
-        validate()
-    return settings
+from edge.kernel.settings import ENV_PREFIX, SettingsError, WebSettings, env_name, from_environ
 
 
 @dataclass(frozen=True)
@@ -110,15 +64,7 @@ class Settings:
     node_id: str
     township_code: str
     data_dir: Path = Path("var/edge")
-    host: str = "127.0.0.1"
-    port: int = 8001
-    cookie_secure: bool = True
-    session_hours: int = 12
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
-    log_level: str = "info"
-    demo: bool = False
-    timezone: str = "Asia/Shanghai"
+    web: WebSettings = WebSettings(port=8001)
     warning_working_days: int = 1
     sms_gateway: str = "log"
     sms_http_url: str = ""

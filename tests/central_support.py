@@ -19,6 +19,7 @@ from central.feed.queries import page as feed_page
 from central.settings import CentralSettings
 from edge.demo import load_demo_node
 from edge.kernel.db import Database
+from edge.kernel.settings import WebSettings
 from edge.settings import Settings
 from edge.sync.commands import apply
 from replication.ingest import ingest_node
@@ -59,7 +60,10 @@ def central(
     tmp_path: Path, edges: dict[str, Settings], clock: MovableClock
 ) -> Iterator[TestClient]:
     settings = CentralSettings(
-        data_dir=tmp_path / "central", nodes=NODES, demo=True, replica_dir=tmp_path / "replica"
+        data_dir=tmp_path / "central",
+        nodes=NODES,
+        web=WebSettings(port=8000, demo=True),
+        replica_dir=tmp_path / "replica",
     )
     with TestClient(create_app(settings, clock), base_url="https://testserver") as client:
         for edge in edges.values():

@@ -363,7 +363,7 @@ def _withdraw_at_the_edge(edge: Settings, application_id: str) -> None:
                     "SELECT * FROM accounts WHERE role = 'agent' LIMIT 1"
                 ) as cursor:
                     agent = Account.from_row(await cursor.fetchone())
-                calendar = await load_calendar(conn, START, edge.timezone, 1)
+                calendar = await load_calendar(conn, START, edge.web.timezone, 1)
                 ctx = lifecycle.Context(agent, START, calendar, edge.keys_dir)
                 await lifecycle.withdraw(conn, ctx, application_id)
         finally:

@@ -52,7 +52,7 @@ async def nodes_page(request: Request) -> Response:
     """The monitor table; under htmx only the table fragment is rendered."""
     require(request, ROLE)
     now, nodes = await statuses(request)
-    zone = ZoneInfo(central_node(request).settings.timezone)
+    zone = ZoneInfo(central_node(request).settings.web.timezone)
     context = {
         "nodes": nodes,
         "silent_after": central_node(request).settings.silent_after_seconds,

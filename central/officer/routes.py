@@ -37,7 +37,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 
 async def _calendar(request: Request, db: aiosqlite.Connection) -> WorkCalendar:
     node = central_node(request)
-    return await load_calendar(db, node.clock(), node.settings.timezone, WARNING_WORKING_DAYS)
+    return await load_calendar(db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS)
 
 
 def _shown(context: dict[str, Any]) -> dict[str, Any]:

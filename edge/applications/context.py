@@ -15,7 +15,7 @@ async def calendar_for(request: Request, db: aiosqlite.Connection) -> WorkCalend
     """Today's working-day calendar for this node."""
     node = edge_node(request)
     return await load_calendar(
-        db, node.clock(), node.settings.timezone, node.settings.warning_working_days
+        db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
     )
 
 

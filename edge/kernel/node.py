@@ -13,21 +13,14 @@ from starlette.requests import HTTPConnection
 from edge.kernel.auth.account import LoginRecorder
 from edge.kernel.clock import Clock
 from edge.kernel.db import Database
+from edge.kernel.settings import WebSettings
 
 
 class NodeSettings(Protocol):
-    """The settings the kernel reads; both nodes' settings carry them."""
+    """The settings the kernel reads: the part both nodes' settings embed."""
 
     @property
-    def cookie_secure(self) -> bool: ...
-    @property
-    def session_hours(self) -> int: ...
-    @property
-    def login_max_failures(self) -> int: ...
-    @property
-    def login_lock_minutes(self) -> int: ...
-    @property
-    def timezone(self) -> str: ...
+    def web(self) -> WebSettings: ...
 
 
 S = TypeVar("S", bound=NodeSettings, covariant=True)

@@ -67,7 +67,7 @@ async def deadline_scan(settings: Settings, now: datetime) -> int:
     await db.open()
     try:
         async with db.write() as conn:
-            return await scan(conn, now, settings.timezone, settings.warning_working_days)
+            return await scan(conn, now, settings.web.timezone, settings.warning_working_days)
     finally:
         await db.close()
 

@@ -130,7 +130,7 @@ async def county_decision(
     """A county department's decision, made and sealed at central, taken here as one change."""
     step = await _step_for(db, payload)
     officer = await _officer(db, payload["officer"], stamp(now))
-    calendar = await load_calendar(db, now, settings.timezone, settings.warning_working_days)
+    calendar = await load_calendar(db, now, settings.web.timezone, settings.warning_working_days)
     ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir)
     await lifecycle.decide(
         db,

@@ -90,7 +90,7 @@ async def track_details(request: Request) -> Response:
     now = node.clock()
     async with node.db.write() as db:
         locked = await lockout.begin_attempt(
-            db, key, now, node.settings.login_max_failures, node.settings.login_lock_minutes
+            db, key, now, node.settings.web.login_max_failures, node.settings.web.login_lock_minutes
         )
     if locked:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)

@@ -44,10 +44,10 @@ async def login(request: Request) -> Response:
     if errors:
         return _form(request, values, errors, 400)
     now = node.clock()
-    settings = node.settings
+    web = node.settings.web
     async with node.db.write() as db:
         until = await lockout.begin_attempt(
-            db, values["phone"], now, settings.login_max_failures, settings.login_lock_minutes
+            db, values["phone"], now, web.login_max_failures, web.login_lock_minutes
         )
         if until:
             await _record_login(node, db, None, "locked", stamp(now))
@@ -66,7 +66,7 @@ async def login(request: Request) -> Response:
             await _record_login(node, db, row, "locked" if locked else "failed", stamp(now))
         message = (
             _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
-            % {"minutes": settings.login_lock_minutes}
+            % {"minutes": web.login_lock_minutes}
             if locked
             else _("手机号码或密码不正确。")
         )
@@ -76,13 +76,11 @@ async def login(request: Request) -> Response:
         if old_token:
             await sessions.end(db, old_token)
         await lockout.clear(db, values["phone"])
-        token = await sessions.start(db, row["id"], stamp(now), node.settings.session_hours)
+        token = await sessions.start(db, row["id"], stamp(now), web.session_hours)
         await _record_login(node, db, row, "ok", stamp(now))
     home = node.homes.get(row["role"], "/")
     response = RedirectResponse(values["next"] or home, status_code=303)
-    sessions.set_session_cookie(
-        response, token, secure=node.settings.cookie_secure, hours=node.settings.session_hours
-    )
+    sessions.set_session_cookie(response, token, secure=web.cookie_secure, hours=web.session_hours)
     return response
 
 
@@ -107,7 +105,7 @@ async def logout(request: Request) -> Response:
         async with node.db.write() as db:
             await sessions.end(db, token)
     response = RedirectResponse("/", status_code=303)
-    sessions.clear_session_cookie(response, secure=node.settings.cookie_secure)
+    sessions.clear_session_cookie(response, secure=node.settings.web.cookie_secure)
     return response
 
 
