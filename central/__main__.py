@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             sent = asyncio.run(_publish_calendar(settings, years))
             print(f"calendar {years.start}-{years.stop - 1} queued for {sent} nodes")
         if args.command == "publish-catalog":
-            version, sent = asyncio.run(_publish_catalog(settings))
-            print(f"catalog {version} queued for {sent} nodes")
+            catalog_version, sent = asyncio.run(_publish_catalog(settings))
+            print(f"catalog {catalog_version} queued for {sent} nodes")
         if args.command == "follow":
             from central.follow import run as follow
 

@@ -55,7 +55,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             static_route(static),
         ],
         middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
-        exception_handlers=errors.handlers,  # type: ignore[arg-type]
+        exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
     app.state.node = CentralNode(

@@ -68,7 +68,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
-        exception_handlers=errors.handlers,  # type: ignore[arg-type]
+        exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
     app.state.node = EdgeNode(

@@ -123,8 +123,10 @@ async def load_demo_applications(
 ) -> int:
     """Applications in every state, made through the real lifecycle; skipped if any exist."""
     async with conn.execute("SELECT count(*) FROM applications") as cursor:
-        if (await cursor.fetchone())[0]:
-            return 0
+        counted = await cursor.fetchone()
+    assert counted is not None  # an aggregate yields one row
+    if counted[0]:
+        return 0
     staff = {
         row["role"] + (row["department_code"] or ""): Account.from_row(row)
         for row in await _all(conn, "SELECT * FROM accounts")

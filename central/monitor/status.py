@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,7 +82,7 @@ def is_silent(beat_ms: int | None, now_ms: int, silent_after_seconds: int) -> bo
 
 
 def node_status(
-    row: Mapping[str, Any],
+    row: sqlite3.Row,
     lags: Sequence[int],
     health: str,
     now_ms: int,

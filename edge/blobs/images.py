@@ -65,7 +65,7 @@ def _decode(raw: bytes, max_bytes_in: int, long_side: int) -> Image.Image:
     """Check the upload, decode it, and return fresh RGB pixels that fit `long_side`."""
     image_format = _sniff(raw, max_bytes_in)
     _check_pixels(_declared_size(raw, image_format))
-    image = _open(raw, image_format)
+    image: Image.Image = _open(raw, image_format)
     _check_pixels(image.size)
     try:
         image.draft("RGB", _fit_size(image.size, long_side))

@@ -83,7 +83,7 @@ async def intake_form(request: Request) -> Response:
     """An empty application form with a fresh idempotency key."""
     _agent(request)
     item = await item_or_404(request)
-    values = {
+    values: dict[str, Any] = {
         "key": str(ULID()),
         "applicant": {},
         "fields": {},

@@ -44,5 +44,4 @@ def protected(endpoint: Endpoint) -> Endpoint:
         finally:
             await request.close()  # closes uploaded files the form parser spooled
 
-    wrapper.csrf_protected = True  # type: ignore[attr-defined]
     return wrapper

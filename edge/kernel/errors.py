@@ -37,9 +37,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if isinstance(exc, LoginRequired):
         if wants_json(request):  # a script cannot follow a login page: tell it where to go
-            login = {"error": _("登录已过期，请重新登录。"), "login": exc.headers["Location"]}
+            login = {"error": _("登录已过期，请重新登录。"), "login": exc.location}
             return JSONResponse(login, status_code=401, headers={"Cache-Control": "no-store"})
-        return RedirectResponse(exc.headers["Location"], status_code=303)
+        return RedirectResponse(exc.location, status_code=303)
     # Starlette fills detail with the English reason phrase when none was given.
     detail = exc.detail if exc.detail and exc.detail != _reason(exc.status_code) else None
     message = detail or _default_message(exc.status_code)

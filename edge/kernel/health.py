@@ -21,6 +21,7 @@ async def health_response(request: Request, node_id: str, facts: dict[str, str])
     try:
         async with node_of(request).db.read() as db, db.execute(f"SELECT {columns}") as cursor:
             row = await cursor.fetchone()
+        assert row is not None  # a SELECT without FROM yields one row
         body |= {"database_ok": True, **dict(row)}
         status = 200
     except sqlite3.Error:

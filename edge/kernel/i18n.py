@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale, dates, numbers
-from babel.support import LazyProxy, Translations
+from babel.support import LazyProxy, NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DEFAULT_LOCALE = "zh_Hans"
@@ -19,8 +19,9 @@ _current: ContextVar[str] = ContextVar("cunban_locale", default=DEFAULT_LOCALE)
 
 
 @cache
-def translations(locale: str) -> Translations:
-    """The compiled catalog of `locale` (msgids are Chinese, so zh_Hans needs no lookup)."""
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog of `locale` (msgids are Chinese, so zh_Hans needs no lookup); Babel
+    falls back to no translation when a catalog is missing."""
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 
 

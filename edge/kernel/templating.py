@@ -30,6 +30,7 @@ def build_environment(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # jinja2.ext.i18n adds this method at run time; Environment's types do not declare it.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         static=static.url,

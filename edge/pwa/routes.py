@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,7 +53,8 @@ ICONS = (
 
 def _static_url(request: Request) -> Callable[[str], str]:
     """The app's hashed-URL function (the one its templates use)."""
-    return edge_node(request).templates.globals["static"]
+    # Jinja types its globals as `object` (inferred from its defaults); templating put it there.
+    return cast(Callable[[str], str], edge_node(request).templates.globals["static"])
 
 
 def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:

@@ -181,13 +181,13 @@ async def decide(request: Request) -> Response:
         errors["action"] = str(exc)
     async with node.db.write() as db:
         await _audit_read(db, account, "application", app["id"], stamp(node.clock()))
-        parts = [
+        parts = (
             await queries.steps(db, app["id"]),
             await queries.attachments(db, app["id"]),
             await queries.supplements(db, app["id"]),
             await queries.seals_of(db, app["id"]),
             await calendar_for(request, db),
-        ]
+        )
     return _file_page(request, account, app, *parts, values, errors, status=400)
 
 

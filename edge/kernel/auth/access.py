@@ -15,7 +15,8 @@ class LoginRequired(HTTPException):
     """Raised when a page needs a signed-in account; answered with a redirect to /login."""
 
     def __init__(self, next_path: str) -> None:
-        super().__init__(status_code=303, headers={"Location": f"/login?next={quote(next_path)}"})
+        self.location = f"/login?next={quote(next_path)}"
+        super().__init__(status_code=303, headers={"Location": self.location})
 
 
 def require(request: Request, *roles: str) -> Account:

@@ -39,6 +39,7 @@ async def begin_attempt(
             "SELECT locked_until FROM login_failures WHERE phone = ?", (key,)
         ) as cursor:
             row = await cursor.fetchone()
+        assert row is not None  # the upsert skipped the row: it exists and is locked
         return datetime.fromisoformat(row["locked_until"])
     if counted["failures"] >= max_attempts:
         await db.execute(
