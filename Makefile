@@ -28,6 +28,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # For developers: re-extract messages after changing user-visible text, then translate en.
