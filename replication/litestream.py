@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.settings import Settings, StoreConfig, child_environ
 from replication.objectstore import StoreUnavailable, blob_key, open_store, verified
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from edge.blobs.store import write_durably
+from edge.kernel.durable_files import write_durably
 from edge.settings import StoreConfig
 
 

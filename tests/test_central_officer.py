@@ -15,8 +15,8 @@ from central.__main__ import main as central_main
 from central.app import create_app
 from edge.applications import lifecycle
 from edge.applications.calendar import load_calendar
-from edge.blobs.store import BlobStore
 from edge.kernel.auth.account import Account
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.csrf import FIELD
 from edge.kernel.db import Database
 from edge.settings import Settings
