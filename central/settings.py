@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.settings import SettingsError, StoreConfig, env_name, from_environ
+from edge.settings import SettingsError, env_name, from_environ
+from replication.store_config import StoreConfig
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
 
@@ -47,7 +48,8 @@ class CentralSettings:
 
     def validate(self) -> None:
         """Refuse settings that cannot work."""
-        self.store_config.validate(ENV_PREFIX)
+        if problem := self.store_config.problem(lambda field: env_name(field, ENV_PREFIX)):
+            raise SettingsError(problem)
         for name in ("follow_interval_ms", "ingest_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")

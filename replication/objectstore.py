@@ -9,7 +9,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from edge.kernel.durable_files import write_durably
-from edge.settings import StoreConfig
+from replication.store_config import StoreConfig
 
 
 class StoreUnavailable(RuntimeError):

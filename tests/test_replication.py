@@ -18,8 +18,8 @@ from edge.demo import load_demo_applications
 from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, connect_sync
 from edge.schema import MIGRATIONS_DIR
-from edge.settings import Settings, child_environ
-from replication.litestream import config, replicate_once
+from edge.settings import Settings
+from replication.litestream import child_environ, config, replicate_once
 from tests.conftest import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +75,8 @@ def test_disaster_recovery_drill(tmp_path):
     asyncio.run(_with_applications(settings))
     before = _fingerprint(settings.database_path)
     assert before["applications"][0] > 0
-    replicate_once(settings)  # real Litestream, file replica
-    assert settings.replica_path.exists()
+    replicate_once(settings.replicated_node)  # real Litestream, file replica
+    assert settings.replicated_node.replica_path.exists()
 
     refused = _cli(settings, "restore")
     assert refused.returncode == 2 and "exists" in refused.stderr
@@ -106,6 +106,6 @@ def test_litestream_runs_without_the_ca_bundle_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/bundle.pem")
     assert "AWS_CA_BUNDLE" not in child_environ()
     settings = Settings(node_id="fucheng", township_code="450503101000", data_dir=tmp_path)
-    replica = config(settings)["dbs"][0]["replica"]  # type: ignore[index]
+    replica = config(settings.replicated_node)["dbs"][0]["replica"]  # type: ignore[index]
     assert replica["type"] == "file"
     assert replica["path"].endswith("nodes/fucheng/edge.db")
