@@ -1,13 +1,8 @@
 """The edge tables central copies, one declaration each: name, key, upsert or insert-only.
 
-To replicate a new edge table:
-1. an edge migration (edge/migrations/NNNN_*.sql) gives the table a `rev INTEGER NOT NULL
-   DEFAULT 0` column and the two triggers that bump it from `rev_counter` on insert and on
-   update (copy those of `steps` in 0002_applications.sql); deletes stay soft;
-2. a central migration (central/migrations/NNNN_*.sql) creates `edge_<name>`: `node_id`, the
-   edge columns central keeps (`rev` among them) and PRIMARY KEY (node_id, key);
-3. one `ReplicatedTable` line below (before `heartbeat`).
-tests/test_ingest_tables.py checks the three agree.
+A new one: an edge migration gives the table `rev` and its insert and update triggers (like
+`steps`), a central migration creates `edge_<name>` keyed by (node_id, key), and one line in
+TABLES; tests/test_ingest_tables.py checks the three agree.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The feed's command kinds, one frozen dataclass each: central writes a command only through
 its class (`to_payload`), the edge reads one only through it (`from_payload`, validating).
-
-The payload is the JSON object stored in central's `commands` table and carried by
-/sync/commands. To add a kind: declare its dataclass here under `@command_kind` (its `kind`,
-fields, `to_payload`, `from_payload`), and its handler in edge/sync/commands.py.
+A new kind: a `@command_kind` dataclass here, and its handler in edge/sync/commands.py.
 """
 
 from __future__ import annotations
