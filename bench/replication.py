@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.edge_rows import WRITTEN_TABLES, Written, write_rows
 from bench.performance_doc import replace_section
 from central.settings import CentralSettings
-from replication.ingest import TABLES
+from replication.tables import TABLES
 from tests.cluster import NODES, PYTHON, ROOT, Cluster, wait_for
 
 SECTION = "## Replication (bench/replication.py)"
@@ -204,7 +204,7 @@ def rows_between(cluster: Cluster, node_id: str, low: dict[str, int], high: dict
         edge.query(
             f"SELECT count(*) FROM {t} WHERE rev > ? AND rev <= ?", low.get(t, 0), high.get(t, 0)
         )[0][0]
-        for t in TABLES
+        for t in (table.name for table in TABLES)
     )
 
 

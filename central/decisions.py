@@ -13,6 +13,7 @@ from edge.kernel.auth.account import Account
 from edge.kernel.i18n import _
 from edge.kernel.masking import mask_id_number, mask_name
 from edge.seals.signing import seal
+from replication.feed.commands import CountyDecision, OfficerCard
 
 ACTIONS = ("approve", "reject", "return")
 
@@ -103,23 +104,22 @@ async def decide(
         payload=payload,
         now=now,
     )
-    officer_card = {
-        "id": officer.id,
-        "name": officer.name,
-        "phone": officer.phone,
-        "jurisdiction_code": officer.jurisdiction_code,
-        "department_code": officer.department_code,
-    }
+    officer_card = OfficerCard(
+        officer.id,
+        officer.name,
+        officer.phone,
+        officer.jurisdiction_code,
+        officer.department_code,
+    )
     return await feed.append(
         db,
         decision.node_id,
-        "county_decision",
-        {
+        CountyDecision(
             **payload,
-            "material_keys": list(decision.material_keys),
-            "officer": officer_card,
-            "seal_id": seal_id,
-        },
+            material_keys=decision.material_keys,
+            officer=officer_card,
+            seal_id=seal_id,
+        ),
         now,
         created_by=officer.id,
         application_id=step["application_id"],

@@ -90,7 +90,8 @@ async def run(
             followers.Follower(node_id, settings.mirrors_dir / node_id)
             for node_id, _, _ in nodes.parse_registry(settings.nodes)
         ]
-        tasks = [asyncio.create_task(followers.keep_running(settings, f, stop)) for f in watched]
+        following = followers.Following(settings.store_config, settings.follow_interval_ms)
+        tasks = [asyncio.create_task(followers.keep_running(following, f, stop)) for f in watched]
         while not stop.is_set():
             more = await ingest_all(db, settings, watched, columns, millis(clock))
             async with db.write() as conn:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
-from edge.settings import StoreConfig
+from replication.store_config import StoreConfig
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
 
@@ -40,7 +40,8 @@ class CentralSettings:
 
     def validate(self) -> None:
         """Refuse settings that cannot work."""
-        self.store_config.validate(ENV_PREFIX)
+        if problem := self.store_config.problem(lambda field: env_name(field, ENV_PREFIX)):
+            raise SettingsError(problem)
         for name in ("follow_interval_ms", "ingest_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")

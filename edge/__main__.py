@@ -62,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             _demo(settings)
             return 0
         if args.command == "restore":
-            print(restore_database(settings, force=args.force))
+            print(restore_database(settings.replicated_node, force=args.force))
             return 0
         if args.command == "replicate":
             asyncio.run(_prepare(settings))  # Litestream needs the database in WAL mode
-            replicate(settings)
+            replicate(settings.replicated_node)
         if args.command == "audit":
             from edge.audit.verify import main as verify_audit
 

@@ -11,13 +11,13 @@ from starlette.routing import BaseRoute
 from edge.accounts import routes as accounts_routes
 from edge.accounts.roles import HOME
 from edge.audit.log import record_login
-from edge.blobs.store import BlobStore
 from edge.catalog import routes as catalog_routes
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.kernel import errors
 from edge.kernel.auth import routes as auth_routes
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.db import Database
 from edge.kernel.middleware import node_middleware

@@ -16,11 +16,11 @@ from edge.applications.calendar import load_calendar
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.blobs.queries import record as record_blob
-from edge.blobs.store import BlobStore
 from edge.catalog import queries as catalog
 from edge.jurisdictions import queries as places
 from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.passwords import hash_password
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database
 from edge.reference import prepare_database

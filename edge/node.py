@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.node import Node
 from edge.settings import Settings
 

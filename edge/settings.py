@@ -6,55 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from edge.kernel.settings import ENV_PREFIX, SettingsError, WebSettings, env_name, from_environ
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    """Where replicas and blobs go: a directory (`file`) or an S3 bucket (`s3`)."""
-
-    kind: str
-    root: Path
-    endpoint: str
-    bucket: str
-    region: str
-    access_key: str
-    secret_key: str
-
-    @classmethod
-    def of(cls, settings: Any) -> StoreConfig:
-        """The store an edge's or central's settings name (same field names on both)."""
-        return cls(
-            settings.store,
-            settings.replica_dir,
-            settings.s3_endpoint,
-            settings.s3_bucket,
-            settings.s3_region,
-            settings.s3_access_key,
-            settings.s3_secret_key,
-        )
-
-    def validate(self, prefix: str = ENV_PREFIX) -> None:
-        """Refuse a store that cannot work."""
-        if self.kind not in ("file", "s3"):
-            raise SettingsError(f"{env_name('store', prefix)} must be file or s3")
-        if self.kind == "s3" and not (self.endpoint and self.bucket and self.access_key):
-            raise SettingsError(
-                f"{env_name('s3_endpoint', prefix)}, {env_name('s3_bucket', prefix)} and "
-                f"{env_name('s3_access_key', prefix)} are required for the s3 store"
-            )
-        if self.kind == "s3" and not self.endpoint.startswith(("http://", "https://")):
-            raise SettingsError(f"{env_name('s3_endpoint', prefix)} must start with http(s)://")
-
-
-def child_environ(drop: tuple[str, ...] = ("AWS_CA_BUNDLE",)) -> dict[str, str]:
-    """The environment for a child process such as Litestream, without `drop`.
-
-    AWS_CA_BUNDLE breaks Litestream's S3 client in this environment (DESIGN.md §2).
-    """
-    return {name: value for name, value in os.environ.items() if name not in drop}
+from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
+from replication.replicated_node import ReplicatedNode
+from replication.store_config import StoreConfig
 
 
 @dataclass(frozen=True)
@@ -103,7 +58,8 @@ class Settings:
                 f"{env_name('sms_http_url')} and {env_name('sms_http_secret')} are required "
                 "for the http SMS gateway"
             )
-        self.store_config.validate()
+        if problem := self.store_config.problem(env_name):
+            raise SettingsError(problem)
         for name in ("sync_interval_ms", "monitor_interval_ms", "heartbeat_ms", "feed_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name)} must be at least 10 (milliseconds)")
@@ -124,14 +80,21 @@ class Settings:
         return self.data_dir / "keys"
 
     @property
-    def replica_path(self) -> Path:
-        """Where Litestream keeps this node's database replica (the embedded `file` store)."""
-        return self.replica_dir / "nodes" / self.node_id / "edge.db"
-
-    @property
     def store_config(self) -> StoreConfig:
         """The replica store: the same place for the database replica and the blobs."""
         return StoreConfig.of(self)
+
+    @property
+    def replicated_node(self) -> ReplicatedNode:
+        """This node as the transport sees it: Litestream, DR restore and blob upload."""
+        return ReplicatedNode(
+            self.node_id,
+            self.database_path,
+            self.blobs_dir,
+            self.store_config,
+            self.sync_interval_ms,
+            self.monitor_interval_ms,
+        )
 
     @property
     def queue_path(self) -> Path:

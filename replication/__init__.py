@@ -1,1 +1,2 @@
-"""The replica store for the demo and the tests: SeaweedFS on loopback, one identity per node."""
+"""The transport between nodes: the replica store, Litestream on both sides, blob upload, node
+identity, the feed's typed commands and the ingest table registry. It knows no pages."""

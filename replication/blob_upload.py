@@ -11,11 +11,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import connect_sync
-from edge.settings import Settings
 from replication.objectstore import ObjectStore, StoreUnavailable, blob_key, open_store, verified
+from replication.replicated_node import ReplicatedNode
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,16 @@ def _record_failure(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime, e
     )
 
 
-def upload_pass(settings: Settings, now: datetime, limit: int = 50) -> UploadPass:
+def upload_pass(node: ReplicatedNode, now: datetime, limit: int = 50) -> UploadPass:
     """Upload what is due; a store that is down ends the pass early (the rest waits)."""
-    conn = connect_sync(settings.database_path)
-    local = BlobStore(settings.blobs_dir)
-    store = open_store(settings.store_config)
+    conn = connect_sync(node.database_path)
+    local = BlobStore(node.blobs_dir)
+    store = open_store(node.store)
     uploaded = failed = 0
     try:
         for row in due(conn, now, limit):
             try:
-                upload_one(conn, local, store, settings.node_id, row, now)
+                upload_one(conn, local, store, node.node_id, row, now)
                 uploaded += 1
             except (StoreUnavailable, DamagedBlob, OSError) as exc:
                 failed += 1

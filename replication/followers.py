@@ -16,8 +16,8 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from central.settings import CentralSettings
 from replication.litestream import litestream_binary, litestream_environ, replica
+from replication.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,14 @@ STABLE_SECONDS = 60.0
 def _die_with_parent() -> None:
     """In the child: receive SIGTERM when the supervisor dies, so no follower is orphaned."""
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass(frozen=True)
+class Following:
+    """Where every follower restores from, and how often it asks the store for changes."""
+
+    store: StoreConfig
+    interval_ms: int
 
 
 @dataclass
@@ -61,13 +69,13 @@ class Follower:
         return None
 
 
-def write_config(settings: CentralSettings, follower: Follower) -> Path:
+def write_config(following: Following, follower: Follower) -> Path:
     """The follower's Litestream config (the db path only names the replica)."""
     follower.folder.mkdir(parents=True, exist_ok=True)
     path = follower.folder / "litestream.yml"
     entry = {
         "path": str((follower.folder / "edge.db").resolve()),
-        "replica": replica(settings.store_config, follower.node_id, settings.follow_interval_ms),
+        "replica": replica(following.store, follower.node_id, following.interval_ms),
     }
     path.write_text(json.dumps({"dbs": [entry]}, indent=2), encoding="utf-8")
     return path
@@ -79,9 +87,9 @@ def _clear_mirrors(folder: Path, keep: Path | None) -> None:
             old.unlink(missing_ok=True)
 
 
-async def start(settings: CentralSettings, follower: Follower) -> Path:
+async def start(following: Following, follower: Follower) -> Path:
     """Start the node's follower into a new mirror file."""
-    config = write_config(settings, follower)
+    config = write_config(following, follower)
     follower.generation += 1
     target = follower.folder / f"mirror-{follower.generation}.db"
     _clear_mirrors(follower.folder, follower.mirror)
@@ -92,13 +100,13 @@ async def start(settings: CentralSettings, follower: Follower) -> Path:
         str(config),
         "-f",
         "-follow-interval",
-        f"{settings.follow_interval_ms}ms",
+        f"{following.interval_ms}ms",
         "-o",
         str(target),
         str((follower.folder / "edge.db").resolve()),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=litestream_environ(settings.store_config),
+        env=litestream_environ(following.store),
         preexec_fn=_die_with_parent,
     )
     follower.pid = follower.process.pid
@@ -130,11 +138,11 @@ async def _watch(follower: Follower, target: Path) -> None:
     log.warning("follower %s exited (%s): %s", follower.node_id, code, follower.last_error)
 
 
-async def keep_running(settings: CentralSettings, follower: Follower, stop: asyncio.Event) -> None:
+async def keep_running(following: Following, follower: Follower, stop: asyncio.Event) -> None:
     """Start the follower, and restart it with backoff whenever it exits, until `stop`."""
     loop = asyncio.get_running_loop()
     while not stop.is_set():
-        watcher = asyncio.ensure_future(_watch(follower, await start(settings, follower)))
+        watcher = asyncio.ensure_future(_watch(follower, await start(following, follower)))
         stopper = asyncio.ensure_future(stop.wait())
         await asyncio.wait({watcher, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiosqlite
 from ulid import ULID
 
-from edge.seals.algorithms import ALGORITHMS
-from edge.seals.keys import key_path, write_private_key
+from edge.kernel.key_files import key_path, write_private_key
+from edge.kernel.signatures import ALGORITHMS
 
 ALGORITHM = "ed25519"
 SCHEME = "CunbanNode"

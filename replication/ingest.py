@@ -1,8 +1,8 @@
 """Ingest: copy the rows a node changed since the last pass from its mirror into central.db.
 
-Every replicated edge table carries `rev`, bumped by trigger from one node-wide counter; for
-each (node, table) central keeps the highest rev it has copied. Rows are upserted by key, so
-a pass repeated after a crash changes nothing.
+Every replicated edge table (declared in replication/tables.py) carries `rev`, bumped by
+trigger from one node-wide counter; for each (node, table) central keeps the highest rev it
+has copied. Rows are upserted by key, so a pass repeated after a crash changes nothing.
 """
 
 from __future__ import annotations
@@ -15,23 +15,8 @@ from pathlib import Path
 import aiosqlite
 
 from edge.kernel.db import Database
+from replication.tables import TABLES, ReplicatedTable
 
-# edge table -> its key; heartbeat last, so its lag covers everything copied before it
-TABLES: dict[str, str] = {
-    "node_identity": "key_id",
-    "accounts": "id",
-    "applications": "id",
-    "steps": "id",
-    "supplement_requests": "id",
-    "blobs": "sha256",
-    "attachments": "id",
-    "seal_keys": "id",
-    "seals": "id",
-    "audit_log": "seq",
-    "applied_commands": "id",
-    "heartbeat": "id",
-}
-APPEND_ONLY = frozenset({"audit_log"})
 LAG_SAMPLES_KEPT = 1000
 
 
@@ -55,20 +40,21 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 def read_changes(
     mirror: Path, watermarks: dict[str, int], central_columns: dict[str, list[str]], batch: int
-) -> dict[str, tuple[list[str], list[tuple[object, ...]]]]:
+) -> dict[ReplicatedTable, tuple[list[str], list[tuple[object, ...]]]]:
     """Rows after each watermark, read in one snapshot of the read-only mirror."""
     conn = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True, timeout=5)
     try:
         conn.execute("BEGIN")
         changes = {}
         for table in TABLES:
-            present = set(_columns(conn, table))
-            columns = [c for c in central_columns[table] if c in present]
+            name = table.name
+            present = set(_columns(conn, name))
+            columns = [c for c in central_columns[name] if c in present]
             if not columns:
                 continue  # an edge older than this table
             rows = conn.execute(
-                f"SELECT {', '.join(columns)} FROM {table} WHERE rev > ? ORDER BY rev LIMIT ?",
-                (watermarks.get(table, 0), batch),
+                f"SELECT {', '.join(columns)} FROM {name} WHERE rev > ? ORDER BY rev LIMIT ?",
+                (watermarks.get(name, 0), batch),
             ).fetchall()
             changes[table] = (columns, rows)
         conn.execute("COMMIT")
@@ -81,9 +67,9 @@ async def central_columns(db: aiosqlite.Connection) -> dict[str, list[str]]:
     """The edge columns central keeps for each table (its edge_* tables minus node_id)."""
     found = {}
     for table in TABLES:
-        async with db.execute(f"PRAGMA table_info(edge_{table})") as cursor:
+        async with db.execute(f"PRAGMA table_info({table.central_table})") as cursor:
             names = [row[1] for row in await cursor.fetchall()]
-        found[table] = [n for n in names if n not in ("node_id", "ingested_ms")]
+        found[table.name] = [n for n in names if n not in ("node_id", "ingested_ms")]
     return found
 
 
@@ -98,20 +84,18 @@ async def watermarks(db: aiosqlite.Connection, node_id: str) -> dict[str, int]:
 async def _upsert(
     db: aiosqlite.Connection,
     node_id: str,
-    table: str,
+    table: ReplicatedTable,
     columns: list[str],
     rows: list[tuple[object, ...]],
 ) -> None:
-    key = TABLES[table]
     names = ", ".join(["node_id", *columns])
     marks = ", ".join("?" * (len(columns) + 1))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-    # the audit log is append-only: central keeps the first copy of each row it saw, so an
-    # edit made on the edge behind the app's back cannot rewrite central's witness copy
-    conflict = "DO NOTHING" if table in APPEND_ONLY else f"DO UPDATE SET {updates}"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != table.key)
+    # an insert-only table (the audit log): central keeps the first copy of each row it saw
+    conflict = "DO NOTHING" if table.insert_only else f"DO UPDATE SET {updates}"
     await db.executemany(
-        f"INSERT INTO edge_{table} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT (node_id, {key}) {conflict}",
+        f"INSERT INTO {table.central_table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT (node_id, {table.key}) {conflict}",
         [(node_id, *row) for row in rows],
     )
     newest = rows[-1][columns.index("rev")]
@@ -120,7 +104,7 @@ async def _upsert(
         INSERT INTO ingest_watermarks (node_id, table_name, rev) VALUES (?, ?, ?)
         ON CONFLICT (node_id, table_name) DO UPDATE SET rev = max(rev, excluded.rev)
         """,
-        (node_id, table, newest),
+        (node_id, table.name, newest),
     )
 
 
@@ -170,7 +154,7 @@ async def ingest_node(
             if not rows:
                 continue
             await _upsert(conn, node_id, table, names, rows)
-            result.copied[table] = len(rows)
+            result.copied[table.name] = len(rows)
             result.more = result.more or len(rows) == batch
         if "heartbeat" in result.copied:
             result.heartbeat_ms = await _record_lag(conn, node_id, now_ms)

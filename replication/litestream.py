@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from edge.blobs.store import BlobStore
-from edge.settings import Settings, StoreConfig, child_environ
+from edge.kernel.blobstore import BlobStore
 from replication.objectstore import StoreUnavailable, blob_key, open_store, verified
+from replication.replicated_node import ReplicatedNode
+from replication.store_config import StoreConfig
 
 
 class RestoreRefused(RuntimeError):
@@ -53,6 +55,14 @@ def replica(store: StoreConfig, node_id: str, sync_interval_ms: int) -> dict[str
     }
 
 
+def child_environ(drop: tuple[str, ...] = ("AWS_CA_BUNDLE",)) -> dict[str, str]:
+    """The environment for a child process such as Litestream, without `drop`.
+
+    AWS_CA_BUNDLE breaks Litestream's S3 client in this environment (DESIGN.md §2).
+    """
+    return {name: value for name, value in os.environ.items() if name not in drop}
+
+
 def litestream_environ(store: StoreConfig) -> dict[str, str]:
     """Litestream's environment: ours without AWS_CA_BUNDLE, plus the store credentials."""
     environ = child_environ()
@@ -62,58 +72,56 @@ def litestream_environ(store: StoreConfig) -> dict[str, str]:
     return environ
 
 
-def config(settings: Settings) -> dict[str, object]:
+def config(node: ReplicatedNode) -> dict[str, object]:
     """Litestream's config for the node database (JSON is valid YAML)."""
     return {
         "dbs": [
             {
-                "path": str(settings.database_path.resolve()),
-                "monitor-interval": f"{settings.monitor_interval_ms}ms",
-                "replica": replica(
-                    settings.store_config, settings.node_id, settings.sync_interval_ms
-                ),
+                "path": str(node.database_path.resolve()),
+                "monitor-interval": f"{node.monitor_interval_ms}ms",
+                "replica": replica(node.store, node.node_id, node.sync_interval_ms),
             }
         ]
     }
 
 
-def write_config(settings: Settings) -> Path:
+def write_config(node: ReplicatedNode) -> Path:
     """Write the config next to the database; return its path."""
-    path = settings.data_dir / "litestream.yml"
+    path = node.config_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    settings.replica_path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config(settings), indent=2), encoding="utf-8")
+    node.replica_path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config(node), indent=2), encoding="utf-8")
     return path
 
 
-def replicate(settings: Settings) -> None:
+def replicate(node: ReplicatedNode) -> None:
     """Become `litestream replicate`, so the process manager supervises it and SIGTERM flushes."""
-    path = write_config(settings)
+    path = write_config(node)
     binary = litestream_binary()
-    environ = litestream_environ(settings.store_config)
+    environ = litestream_environ(node.store)
     os.execve(binary, [binary, "replicate", "-config", str(path)], environ)
 
 
-def replicate_once(settings: Settings) -> None:
+def replicate_once(node: ReplicatedNode) -> None:
     """One sync of the database to its replica, then exit (tests and maintenance)."""
-    path = write_config(settings)
+    path = write_config(node)
     subprocess.run(
         [litestream_binary(), "replicate", "-config", str(path), "-once"],
-        env=litestream_environ(settings.store_config),
+        env=litestream_environ(node.store),
         check=True,
         capture_output=True,
         timeout=120,
     )
 
 
-def restore(settings: Settings, *, force: bool) -> str:
+def restore(node: ReplicatedNode, *, force: bool) -> str:
     """Rebuild edge.db from the replica with a full integrity check; refuse to overwrite."""
-    target = settings.database_path
+    target = node.database_path
     if target.exists() and not force:
         raise RestoreRefused(f"{target} exists; stop the node and pass --force to overwrite it")
-    if settings.store == "file" and not settings.replica_path.exists():
-        raise RestoreRefused(f"no replica at {settings.replica_path}")
-    path = write_config(settings)
+    if node.store.kind == "file" and not node.replica_path.exists():
+        raise RestoreRefused(f"no replica at {node.replica_path}")
+    path = write_config(node)
     command = [
         litestream_binary(),
         "restore",
@@ -128,7 +136,7 @@ def restore(settings: Settings, *, force: bool) -> str:
         command.append("-force")
     result = subprocess.run(
         [*command, str(target.resolve())],
-        env=litestream_environ(settings.store_config),
+        env=litestream_environ(node.store),
         capture_output=True,
         text=True,
         timeout=600,
@@ -138,30 +146,28 @@ def restore(settings: Settings, *, force: bool) -> str:
         raise RestoreRefused(f"litestream restore failed: {output.strip()[-500:]}")
     if "integrity check passed" not in output:
         raise RestoreRefused(f"restore did not report a passed integrity check: {output[-500:]}")
-    fetched, missing = restore_blobs(settings)
+    fetched, missing = restore_blobs(node)
     return (
-        f"restored {target} from the {settings.store} store; post-restore integrity check "
+        f"restored {target} from the {node.store.kind} store; post-restore integrity check "
         f"passed; {fetched} blobs fetched, {missing} recorded blobs not in the store"
     )
 
 
-def restore_blobs(settings: Settings) -> tuple[int, int]:
+def restore_blobs(node: ReplicatedNode) -> tuple[int, int]:
     """Fetch from the store every blob the restored database records and we lack.
 
     Returns (fetched, missing): a blob never uploaded before the node died is missing.
     """
-    import sqlite3
-
-    with sqlite3.connect(f"file:{settings.database_path}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(f"file:{node.database_path}?mode=ro", uri=True) as conn:
         wanted = [row[0] for row in conn.execute("SELECT sha256 FROM blobs ORDER BY sha256")]
-    local = BlobStore(settings.blobs_dir)
-    store = open_store(settings.store_config)
+    local = BlobStore(node.blobs_dir)
+    store = open_store(node.store)
     fetched = missing = 0
     for sha256 in wanted:
         if local.has(sha256):
             continue
         try:
-            data = verified(store.get(blob_key(settings.node_id, sha256)), sha256)
+            data = verified(store.get(blob_key(node.node_id, sha256)), sha256)
         except StoreUnavailable as exc:
             raise RestoreRefused(f"the store is unreachable: {exc}") from exc
         if data is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from edge.blobs.store import write_durably
-from edge.settings import StoreConfig
+from edge.kernel.durable_files import write_durably
+from replication.store_config import StoreConfig
 
 
 class StoreUnavailable(RuntimeError):

@@ -22,6 +22,7 @@ from edge.kernel.db import Database
 from edge.kernel.settings import WebSettings
 from edge.settings import Settings
 from edge.sync.commands import apply
+from replication.feed.pull import FeedEntry
 from replication.ingest import ingest_node
 from tests.conftest import FUCHENG, LIANZHOU, MovableClock
 
@@ -85,7 +86,10 @@ def take_feed(client: TestClient, edge: Settings) -> list[str]:
         await db.open()
         try:
             async with db.write() as conn:
-                return [await apply(conn, edge, command, START) for command in commands]
+                return [
+                    await apply(conn, edge, FeedEntry.from_wire(command), START)
+                    for command in commands
+                ]
         finally:
             await db.close()
 

@@ -17,7 +17,7 @@ from PIL import ExifTags, Image, ImageDraw, ImageFile
 from edge.blobs import images
 from edge.blobs.images import PhotoRejected, prepare_photo, prepare_signature
 from edge.blobs.queries import record
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.db import Database
 from edge.schema import migrate_database
 

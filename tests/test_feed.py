@@ -6,18 +6,28 @@ import asyncio
 import copy
 import gzip
 import json
+import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import urlencode
+
+import pytest
+from ulid import ULID
 
 from central.feed.publish import publish_calendar, publish_catalog
 from central.feed.queries import append
+from central.schema import APPLICATION_ID as CENTRAL_APPLICATION_ID
+from central.schema import MIGRATIONS_DIR as CENTRAL_MIGRATIONS
 from edge.catalog.loader import read_catalog, read_parts
 from edge.kernel.db import Database
+from edge.kernel.migrate import migrate
 from edge.reference import prepare_database
 from edge.settings import Settings
 from edge.sync.commands import apply
 from replication import identity
+from replication.feed.commands import Calendar, CalendarDay, parse_command
+from replication.feed.pull import FeedEntry, parse
 from replication.ingest import ingest_node
 from tests.central_support import START, central_rows, ingest, take_feed
 
@@ -40,7 +50,8 @@ def _key(edge: Settings) -> str:
 def _queue(client, node_id: str, kind: str, payload: dict) -> str:
     async def run() -> str:
         async with client.app.state.node.db.write() as conn:
-            return await append(conn, node_id, kind, payload, "2026-11-20T02:00:00+00:00")
+            command = parse_command(kind, payload)
+            return await append(conn, node_id, command, "2026-11-20T02:00:00+00:00")
 
     return client.portal.call(run)
 
@@ -113,7 +124,7 @@ def test_a_command_taken_twice_changes_nothing(central, edges):
     payload = {"days": [{"day": "2027-02-11", "is_workday": False, "note": "春节"}]}
     command_id = _queue(central, "lianzhou", "calendar", payload)
     seq = central_rows(central, "SELECT seq FROM commands WHERE id = ?", command_id)[0][0]
-    command = {"id": command_id, "seq": seq, "kind": "calendar", "payload": payload}
+    command = FeedEntry(seq, command_id, "calendar", payload)
 
     async def run() -> list[str]:
         db = Database(lianzhou.database_path)
@@ -130,7 +141,7 @@ def test_a_command_taken_twice_changes_nothing(central, edges):
     assert asyncio.run(run()) == ["applied", "seen"]
     ingest(central, lianzhou)
     taken = central_rows(
-        central, "SELECT result FROM edge_applied_commands WHERE id = ?", command["id"]
+        central, "SELECT result FROM edge_applied_commands WHERE id = ?", command.id
     )
     assert [row["result"] for row in taken] == ["applied"]
     with sqlite3.connect(lianzhou.database_path) as conn:
@@ -248,3 +259,120 @@ def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded
     with sqlite3.connect(lianzhou.database_path) as conn:
         details = [r[0] for r in conn.execute("SELECT detail FROM applied_commands ORDER BY seq")]
     assert "older" in details[-2] and "not valid" in details[-1]
+
+
+def _store_raw(client, node_id: str, kind: str, payload: str) -> str:
+    """A command row as another version of central may have stored it (payload unchecked)."""
+
+    async def run() -> str:
+        command_id = str(ULID())
+        async with client.app.state.node.db.write() as conn:
+            await conn.execute(
+                "INSERT INTO commands (id, node_id, kind, payload, created_at) "
+                "VALUES (?, ?, ?, ?, '2026-11-20T02:00:00+00:00')",
+                (command_id, node_id, kind, payload),
+            )
+        return command_id
+
+    return client.portal.call(run)
+
+
+def test_a_malformed_or_unknown_command_is_refused_with_its_reason_and_never_blocks(central, edges):
+    lianzhou = edges["lianzhou"]
+    bad_day = json.dumps({"days": [{"day": "2027-13-01", "is_workday": False, "note": ""}]})
+    _store_raw(central, "lianzhou", "calendar", bad_day)
+    _store_raw(central, "lianzhou", "policy", '{"title": "惠民政策"}')
+    payload = {"days": [{"day": "2027-02-11", "is_workday": False, "note": "春节"}]}
+    _queue(central, "lianzhou", "calendar", payload)
+    assert take_feed(central, lianzhou) == ["refused", "refused", "applied"]
+    with sqlite3.connect(lianzhou.database_path) as conn:
+        taken = conn.execute("SELECT kind, result, detail FROM applied_commands ORDER BY seq")
+        assert [tuple(row) for row in taken] == [
+            ("calendar", "refused", "day must be a date (YYYY-MM-DD), not '2027-13-01'"),
+            ("policy", "refused", "unknown command kind 'policy'"),
+            ("calendar", "applied", ""),
+        ]
+        assert (
+            conn.execute("SELECT count(*) FROM calendar_days WHERE day = '2027-02-11'").fetchone()[
+                0
+            ]
+            == 1
+        )
+    ingest(central, lianzhou)  # central sees each refusal and its reason
+    refused = central_rows(
+        central, "SELECT detail FROM edge_applied_commands WHERE result = 'refused' ORDER BY seq"
+    )
+    assert [row["detail"] for row in refused][-1] == "unknown command kind 'policy'"
+
+
+def test_a_typed_command_travels_the_signed_feed_unchanged(central, edges):
+    lianzhou = edges["lianzhou"]
+    key_id = _key(lianzhou)
+    ingest(central, lianzhou)
+    sent = Calendar((CalendarDay(date(2027, 2, 11), False, "春节"),))
+    _queue(central, "lianzhou", sent.kind, sent.to_payload())
+    target = _target("lianzhou")
+    answer = central.get(target, headers=_signed(lianzhou, key_id, target))
+    assert answer.status_code == 200
+    [entry] = parse(answer.content)
+    assert (entry.kind, entry.payload) == ("calendar", sent.to_payload())
+    assert entry.command() == sent
+
+
+def _migrate_central(path: Path, directory: Path) -> int:
+    async def run() -> int:
+        db = Database(path)
+        await db.open()
+        try:
+            return await migrate(db.writer, directory, CENTRAL_APPLICATION_ID, path)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_the_feed_table_keeps_every_command_and_position_when_kinds_leave_its_check(tmp_path):
+    before = tmp_path / "before"
+    before.mkdir()
+    for script in sorted(CENTRAL_MIGRATIONS.glob("*.sql"))[:2]:  # central before typed commands
+        shutil.copy(script, before)
+    path = tmp_path / "central.db"
+    assert _migrate_central(path, before) == 2
+    stored = '{"days": [{"day": "2027-02-11", "is_workday": false, "note": "春节"}]}'
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO nodes (node_id, township_code, township_zh, township_en, county_zh, "
+            "county_en, base_url, registered_at) VALUES ('lianzhou', '450521100000', '廉州镇', "
+            "'Lianzhou', '合浦县', 'Hepu', 'http://127.0.0.2:8101', '2026-11-01T00:00:00+00:00')"
+        )
+        for n in range(3):
+            conn.execute(
+                "INSERT INTO commands (id, node_id, kind, payload, created_at, step_id) "
+                "VALUES (?, 'lianzhou', 'calendar', ?, '2026-11-20T02:00:00+00:00', ?)",
+                (f"01JD00000000000000000000{n:02d}", stored, f"step-{n}"),
+            )
+        conn.execute("DELETE FROM commands WHERE seq = 3")  # the newest position was used
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute(
+                "INSERT INTO commands (id, node_id, kind, payload, created_at) "
+                "VALUES ('01JD0000000000000000000099', 'lianzhou', 'policy', '{}', 'now')"
+            )
+    assert _migrate_central(path, CENTRAL_MIGRATIONS) == len(list(CENTRAL_MIGRATIONS.glob("*.sql")))
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT seq, id, kind, payload, step_id FROM commands ORDER BY seq")
+        assert [tuple(row) for row in rows] == [
+            (1, "01JD0000000000000000000000", "calendar", stored, "step-0"),
+            (2, "01JD0000000000000000000001", "calendar", stored, "step-1"),
+        ]
+        added = conn.execute(
+            "INSERT INTO commands (id, node_id, kind, payload, created_at) "
+            "VALUES ('01JD0000000000000000000099', 'lianzhou', 'policy', '{}', 'now')"
+        )
+        assert added.lastrowid == 4  # never a position an edge may already have taken
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(commands)")}
+        assert {"commands_node", "commands_step"} <= indexes
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute(
+                "INSERT INTO commands (id, node_id, kind, payload, created_at) "
+                "VALUES ('01JD0000000000000000000098', 'lianzhou', '', '{}', 'now')"
+            )

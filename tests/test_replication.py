@@ -10,16 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
+from central.settings import CentralSettings
 from edge.app import create_app
 from edge.audit.verify import verify_chain
 from edge.demo import load_demo_applications
 from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, connect_sync
 from edge.schema import MIGRATIONS_DIR
-from edge.settings import Settings, child_environ
-from replication.litestream import config, replicate_once
+from edge.settings import Settings, SettingsError
+from replication.litestream import child_environ, config, replicate_once
 from tests.conftest import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +77,8 @@ def test_disaster_recovery_drill(tmp_path):
     asyncio.run(_with_applications(settings))
     before = _fingerprint(settings.database_path)
     assert before["applications"][0] > 0
-    replicate_once(settings)  # real Litestream, file replica
-    assert settings.replica_path.exists()
+    replicate_once(settings.replicated_node)  # real Litestream, file replica
+    assert settings.replicated_node.replica_path.exists()
 
     refused = _cli(settings, "restore")
     assert refused.returncode == 2 and "exists" in refused.stderr
@@ -106,6 +108,42 @@ def test_litestream_runs_without_the_ca_bundle_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/bundle.pem")
     assert "AWS_CA_BUNDLE" not in child_environ()
     settings = Settings(node_id="fucheng", township_code="450503101000", data_dir=tmp_path)
-    replica = config(settings)["dbs"][0]["replica"]  # type: ignore[index]
+    replica = config(settings.replicated_node)["dbs"][0]["replica"]  # type: ignore[index]
     assert replica["type"] == "file"
     assert replica["path"].endswith("nodes/fucheng/edge.db")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"STORE": "ftp"}, "{p}STORE must be file or s3"),
+        (
+            {"STORE": "s3"},
+            "{p}S3_ENDPOINT, {p}S3_BUCKET and {p}S3_ACCESS_KEY are required for the s3 store",
+        ),
+        (
+            {"STORE": "s3", "S3_ENDPOINT": "store:8333", "S3_ACCESS_KEY": "k"},
+            "{p}S3_ENDPOINT must start with http(s)://",
+        ),
+    ],
+)
+def test_each_node_refuses_an_unusable_store_naming_its_own_variable(environ, message):
+    edge = {"CUNBAN_NODE_ID": "lianzhou", "CUNBAN_TOWNSHIP_CODE": "450521100000"}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_environ(edge | {f"CUNBAN_{k}": v for k, v in environ.items()})
+    assert str(refused.value) == message.format(p="CUNBAN_")
+    with pytest.raises(SettingsError) as refused:
+        CentralSettings.from_environ({f"CUNBAN_CENTRAL_{k}": v for k, v in environ.items()})
+    assert str(refused.value) == message.format(p="CUNBAN_CENTRAL_")
+
+
+def test_the_store_both_nodes_name_is_one_config():
+    store = {"STORE": "s3", "S3_ENDPOINT": "http://127.0.0.1:8333", "S3_ACCESS_KEY": "k"}
+    edge = Settings.from_environ(
+        {"CUNBAN_NODE_ID": "lianzhou", "CUNBAN_TOWNSHIP_CODE": "450521100000"}
+        | {f"CUNBAN_{k}": v for k, v in store.items()}
+    )
+    central = CentralSettings.from_environ({f"CUNBAN_CENTRAL_{k}": v for k, v in store.items()})
+    assert edge.store_config == central.store_config
+    assert edge.replicated_node.store == edge.store_config
+    assert (edge.store_config.kind, edge.store_config.bucket) == ("s3", "cunban")

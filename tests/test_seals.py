@@ -14,15 +14,15 @@ from starlette.testclient import TestClient
 from ulid import ULID
 
 from edge.accounts.roles import HOME
-from edge.blobs.store import BlobStore
 from edge.kernel import errors
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import system_clock
 from edge.kernel.db import Database
+from edge.kernel.key_files import key_path
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets
 from edge.kernel.templating import build_environment
 from edge.node import EdgeNode
 from edge.seals import routes as seal_routes
-from edge.seals.keys import key_path
 from edge.seals.signing import canonical, seal, verify
 from edge.settings import Settings
 from tests.conftest import AGENT_QIANJIANG, QIANJIANG, prepare

@@ -20,9 +20,9 @@ from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from edge.accounts.roles import HOME
-from edge.blobs.store import BlobStore
 from edge.catalog.loader import read_catalog
 from edge.kernel.auth.account import Account
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, connect_sync
 from edge.kernel.i18n import LOCALES

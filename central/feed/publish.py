@@ -7,31 +7,30 @@ import aiosqlite
 from central.feed.queries import append
 from edge.catalog.loader import from_parts, read_parts
 from edge.workdays.queries import package_exceptions
+from replication.feed.commands import Calendar, CalendarDay, Catalog, Command
 
 
-def calendar_days(years: range) -> list[dict[str, object]]:
+def calendar_days(years: range) -> tuple[CalendarDay, ...]:
     """Holidays and make-up working days of `years`, as the State Council published them."""
-    return [
-        {"day": day.isoformat(), "is_workday": is_workday, "note": note}
+    return tuple(
+        CalendarDay(day, is_workday, note)
         for day, (is_workday, note) in sorted(package_exceptions(years).items())
-    ]
+    )
 
 
-async def _to_every_node(
-    db: aiosqlite.Connection, kind: str, payload: dict[str, object], now: str
-) -> list[str]:
+async def _to_every_node(db: aiosqlite.Connection, command: Command, now: str) -> list[str]:
     async with db.execute("SELECT node_id FROM nodes ORDER BY node_id") as cursor:
         nodes = [row["node_id"] for row in await cursor.fetchall()]
-    return [await append(db, node, kind, payload, now) for node in nodes]
+    return [await append(db, node, command, now) for node in nodes]
 
 
 async def publish_calendar(db: aiosqlite.Connection, years: range, now: str) -> list[str]:
     """Append one calendar command per registered node (caller's transaction); their ids."""
-    return await _to_every_node(db, "calendar", {"days": calendar_days(years)}, now)
+    return await _to_every_node(db, Calendar(calendar_days(years)), now)
 
 
 async def publish_catalog(db: aiosqlite.Connection, now: str) -> tuple[str, list[str]]:
     """Send central's catalog files, checked, to every node: (version, command ids)."""
     head, items = read_parts()
     version = from_parts(head, items).version
-    return version, await _to_every_node(db, "catalog", {"head": head, "items": items}, now)
+    return version, await _to_every_node(db, Catalog(head, tuple(items)), now)

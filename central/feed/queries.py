@@ -8,12 +8,13 @@ from typing import Any
 import aiosqlite
 from ulid import ULID
 
+from replication.feed.commands import Command, encode
+
 
 async def append(
     db: aiosqlite.Connection,
     node_id: str,
-    kind: str,
-    payload: dict[str, Any],
+    command: Command,
     now: str,
     *,
     created_by: str | None = None,
@@ -31,8 +32,8 @@ async def append(
         (
             command_id,
             node_id,
-            kind,
-            json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            command.kind,
+            encode(command),
             now,
             created_by,
             application_id,

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from edge.applications.lifecycle import Upload
 from edge.blobs.images import PhotoRejected, PreparedImage, prepare_photo, prepare_signature
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from edge.blobs.store import BlobStore
+from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import connect_sync
 from edge.settings import Settings

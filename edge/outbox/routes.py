@@ -11,11 +11,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.blobs.images import PhotoRejected
-from edge.blobs.store import SHA256_HEX
 from edge.intake.uploads import store_photo, token_of
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
+from edge.kernel.blobstore import SHA256_HEX
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render

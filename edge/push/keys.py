@@ -11,7 +11,7 @@ from py_vapid import Vapid
 from py_vapid.utils import b64urlencode
 from ulid import ULID
 
-from edge.seals.keys import key_path, write_private_key
+from edge.kernel.key_files import key_path, write_private_key
 
 NEWEST = "SELECT id, public_key FROM vapid_keys ORDER BY created_at DESC, id DESC"
 

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import aiosqlite
 from ulid import ULID
 
-from edge.seals.algorithms import ALGORITHMS
-
-
-def key_path(keys_dir: Path, key_id: str) -> Path:
-    """Where the private key of `key_id` is kept."""
-    return keys_dir / f"{key_id}.pem"
-
-
-def write_private_key(keys_dir: Path, key_id: str, private_pem: bytes) -> None:
-    """Write the PEM atomically (temp file, fsync, rename), readable by the owner only."""
-    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = key_path(keys_dir, key_id)
-    temporary = target.with_suffix(".pem.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, private_pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, target)
-    directory = os.open(keys_dir, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+from edge.kernel.key_files import key_path, write_private_key
+from edge.kernel.signatures import ALGORITHMS
 
 
 async def _newest(db: aiosqlite.Connection, office: str, algorithm: str) -> str | None:

@@ -16,8 +16,9 @@ from typing import Any
 import aiosqlite
 from ulid import ULID
 
-from edge.seals.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
-from edge.seals.keys import key_path, office_key
+from edge.kernel.key_files import key_path
+from edge.kernel.signatures import ALGORITHMS, DEFAULT_ALGORITHM
+from edge.seals.keys import office_key
 
 KINDS = ("decision", "village_certificate", "county_decision")
 ENVELOPE_FORMAT = "cunban-seal-1"

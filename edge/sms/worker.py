@@ -102,7 +102,7 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
 
     queue.tick = queue.task(name="sms_tick")(sms_tick)
     queue.blob_tick = queue.task(name="blob_upload_tick")(
-        lambda: upload_pass(settings, clock()).uploaded
+        lambda: upload_pass(settings.replicated_node, clock()).uploaded
     )
     queue.push_tick = queue.task(name="push_tick")(lambda: push_tick(settings, clock()))
     queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)

@@ -1,13 +1,14 @@
 """Apply one command of central's feed, exactly once, in the caller's transaction.
 
-A command that cannot apply (the step was already decided, an unknown kind) is recorded as
-refused with the reason, so it never blocks the feed; central reads the record from the
-replica. Seeing a command id again changes nothing.
+Each command kind (replication/feed/commands.py) has its handler here, keyed by its class.
+A command that cannot apply (the step was already decided, an unknown kind, a malformed
+payload) is recorded as refused with the reason, so it never blocks the feed; central reads
+the record from the replica. Seeing a command id again changes nothing.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,9 @@ from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_lo
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.settings import Settings
+from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
+from replication.feed.payload import MalformedCommand
+from replication.feed.pull import FeedEntry
 
 
 class Refused(Exception):
@@ -39,19 +43,20 @@ async def cursor(db: aiosqlite.Connection) -> int:
 
 
 async def apply(
-    db: aiosqlite.Connection, settings: Settings, command: dict[str, Any], now: datetime
+    db: aiosqlite.Connection, settings: Settings, entry: FeedEntry, now: datetime
 ) -> str:
-    """Apply `command` unless taken before; record it; return 'applied', 'refused' or 'seen'."""
-    if await already_taken(db, command["id"]):
+    """Apply `entry` unless taken before; record it; return 'applied', 'refused' or 'seen'."""
+    if await already_taken(db, entry.id):
         return "seen"
-    handler = HANDLERS.get(command["kind"])
     await db.execute("SAVEPOINT command")
     try:
+        command = entry.command()
+        handler = HANDLERS.get(type(command))
         if handler is None:
-            raise Refused(f"unknown command kind {command['kind']!r}")
-        await handler(db, settings, command["payload"], now)
+            raise Refused(f"unknown command kind {entry.kind!r}")
+        await handler(db, settings, command, now)
         result, detail = "applied", ""
-    except (Refused, states.IllegalTransition) as exc:
+    except (Refused, MalformedCommand, states.IllegalTransition) as exc:
         await db.execute("ROLLBACK TO command")
         result, detail = "refused", str(exc)[:300]
     await db.execute("RELEASE command")
@@ -60,19 +65,16 @@ async def apply(
         INSERT INTO applied_commands (id, seq, kind, result, detail, applied_at)
         VALUES (?, ?, ?, ?, ?, ?)
         """,
-        (command["id"], command["seq"], command["kind"], result, detail, stamp(now)),
+        (entry.id, entry.seq, entry.kind, result, detail, stamp(now)),
     )
     return result
 
 
-async def _officer(db: aiosqlite.Connection, card: dict[str, Any], now: str) -> Account:
+async def _officer(db: aiosqlite.Connection, card: OfficerCard, now: str) -> Account:
     """The central officer as a local account row (no password, cannot log in here)."""
     async with db.execute(
         "SELECT origin FROM accounts WHERE phone = ? AND id != ?",
-        (
-            card["phone"],
-            card["id"],
-        ),
+        (card.phone, card.id),
     ) as found:
         if await found.fetchone() is not None:
             raise Refused("the officer's phone belongs to another account on this node")
@@ -85,39 +87,28 @@ async def _officer(db: aiosqlite.Connection, card: dict[str, Any], now: str) -> 
             jurisdiction_code = excluded.jurisdiction_code,
             department_code = excluded.department_code, updated_at = excluded.updated_at
         """,
-        (
-            card["id"],
-            card["phone"],
-            card["name"],
-            card["jurisdiction_code"],
-            card["department_code"],
-            now,
-            now,
-        ),
+        (card.id, card.phone, card.name, card.jurisdiction_code, card.department_code, now, now),
     )
     return Account(
-        card["id"],
-        card["phone"],
-        card["name"],
+        card.id,
+        card.phone,
+        card.name,
         "officer",
-        card["jurisdiction_code"],
-        card["department_code"],
+        card.jurisdiction_code,
+        card.department_code,
         False,
     )
 
 
-async def _step_for(db: aiosqlite.Connection, payload: dict[str, Any]) -> aiosqlite.Row:
+async def _step_for(db: aiosqlite.Connection, command: CountyDecision) -> aiosqlite.Row:
     async with db.execute(
         "SELECT * FROM steps WHERE id = ? AND application_id = ?",
-        (payload["step_id"], payload["application_id"]),
+        (command.step_id, command.application_id),
     ) as found:
         step = await found.fetchone()
     if step is None:
         raise Refused("no such step on this node")
-    if (
-        step["level"] != "county"
-        or step["department_code"] != payload["officer"]["department_code"]
-    ):
+    if step["level"] != "county" or step["department_code"] != command.officer.department_code:
         raise Refused("the step is not this department's county step")
     if step["status"] != "active":
         raise Refused(f"the step is {step['status']}, no longer waiting for a decision")
@@ -125,44 +116,44 @@ async def _step_for(db: aiosqlite.Connection, payload: dict[str, Any]) -> aiosql
 
 
 async def county_decision(
-    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+    db: aiosqlite.Connection, settings: Settings, command: CountyDecision, now: datetime
 ) -> None:
     """A county department's decision, made and sealed at central, taken here as one change."""
-    step = await _step_for(db, payload)
-    officer = await _officer(db, payload["officer"], stamp(now))
+    step = await _step_for(db, command)
+    officer = await _officer(db, command.officer, stamp(now))
     calendar = await load_calendar(db, now, settings.web.timezone, settings.warning_working_days)
     ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir)
     await lifecycle.decide(
         db,
         ctx,
         step["id"],
-        payload["action"],
-        payload.get("opinion", ""),
-        tuple(payload.get("material_keys", ())),
+        command.action,
+        command.opinion,
+        command.material_keys,
     )
 
 
 async def calendar(
-    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+    db: aiosqlite.Connection, settings: Settings, command: Calendar, now: datetime
 ) -> None:
     """Holidays and make-up working days published by central."""
-    for day in payload["days"]:
+    for day in command.days:
         await db.execute(
             """
             INSERT INTO calendar_days (day, is_workday, note) VALUES (?, ?, ?)
             ON CONFLICT (day) DO UPDATE SET is_workday = excluded.is_workday,
                 note = excluded.note
             """,
-            (day["day"], 1 if day["is_workday"] else 0, day.get("note", "")),
+            (day.day.isoformat(), 1 if day.is_workday else 0, day.note),
         )
 
 
 async def catalog(
-    db: aiosqlite.Connection, settings: Settings, payload: dict[str, Any], now: datetime
+    db: aiosqlite.Connection, settings: Settings, command: Catalog, now: datetime
 ) -> None:
     """A service catalog published by central: checked here too, never an older one."""
     try:
-        published = from_parts(payload["head"], payload["items"])
+        published = from_parts(command.head, list(command.items))
     except CatalogError as exc:
         raise Refused(str(exc)[:300]) from exc
     if await newer_loaded(db, published.version):
@@ -170,14 +161,11 @@ async def catalog(
     await load_catalog(db, published)
 
 
-HANDLERS = {"county_decision": county_decision, "calendar": calendar, "catalog": catalog}
+Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
-
-def parse(body: bytes) -> list[dict[str, Any]]:
-    """The commands of a feed page, checked for the fields every command has."""
-    page = json.loads(body)
-    commands = page["commands"]
-    for command in commands:
-        if not (isinstance(command.get("seq"), int) and len(command.get("id", "")) == 26):
-            raise ValueError("a command without seq or id")
-    return commands
+# one handler per command kind declared in replication/feed/commands.py
+HANDLERS: dict[type[Any], Handler] = {
+    CountyDecision: county_decision,
+    Calendar: calendar,
+    Catalog: catalog,
+}

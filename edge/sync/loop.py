@@ -5,22 +5,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database
 from edge.kernel.signals import stop_on_signals
 from edge.settings import Settings
-from edge.sync import heartbeat
-from replication import feed_pull as feed
+from edge.sync import commands, heartbeat
 from replication import identity
+from replication.feed import pull as feed
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one pull did: commands applied, refused, and whether more wait."""
+
+    applied: int
+    refused: int
+    more: bool
+
+
+async def pull_once(db: Database, settings: Settings, key_id: str, now: datetime) -> PullResult:
+    """Fetch the next page and apply it (one transaction per page); nothing applied twice."""
+    async with db.read() as conn:
+        after = await commands.cursor(conn)
+    source = feed.FeedSource(settings.central_url, settings.node_id, settings.keys_dir, key_id)
+    page = await asyncio.to_thread(feed.fetch_page, source, after)
+    applied = refused = 0
+    async with db.write() as conn:
+        for entry in page.entries:
+            result = await commands.apply(conn, settings, entry, now)
+            applied += result == "applied"
+            refused += result == "refused"
+    return PullResult(applied, refused, page.more)
 
 
 async def _pull(db: Database, settings: Settings, key_id: str, clock: Clock) -> tuple[str, bool]:
     """One feed pull: (error or '', more pages wait)."""
     try:
-        result = await feed.pull_once(db, settings, key_id, clock())
+        result = await pull_once(db, settings, key_id, clock())
     except (feed.FeedUnavailable, ValueError, KeyError) as exc:
         log.warning("feed pull failed: %s", exc)
         return str(exc) or type(exc).__name__, False

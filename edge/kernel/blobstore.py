@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from edge.kernel.durable_files import fsync_dir, write_durably
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -46,28 +46,4 @@ class BlobStore:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         shard.mkdir(exist_ok=True)
-        _fsync_dir(self.root)
-
-
-def write_durably(target: Path, data: bytes) -> None:
-    """Write a temp file beside `target`, fsync it, rename it over, fsync the folder."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (new names, renames) to disk."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(self.root)

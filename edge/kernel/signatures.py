@@ -1,4 +1,5 @@
-"""Signature algorithms by name; a seal records its algorithm so new ones (SM2) can be added."""
+"""Signature algorithms by name (seals, node identity); a signer records its algorithm, so new
+ones (SM2) can be added beside Ed25519."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
-class SealAlgorithm(Protocol):
+class SignatureAlgorithm(Protocol):
     """Makes key pairs, signs and checks; keys travel as PEM (private bytes, public text)."""
 
     name: str
@@ -65,4 +66,4 @@ class Ed25519:
 
 
 DEFAULT_ALGORITHM = "ed25519"
-ALGORITHMS: dict[str, SealAlgorithm] = {"ed25519": Ed25519()}
+ALGORITHMS: dict[str, SignatureAlgorithm] = {"ed25519": Ed25519()}

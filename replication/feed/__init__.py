@@ -1,0 +1,1 @@
+"""The command feed between central and the edges: typed commands and the edge's signed pull."""

@@ -1,0 +1,223 @@
+"""The feed's command kinds, one frozen dataclass each: central writes a command only through
+its class (`to_payload`), the edge reads one only through it (`from_payload`, validating).
+A new kind: a `@command_kind` dataclass here, and its handler in edge/sync/commands.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, Protocol, Self, TypeVar
+
+from replication.feed import payload as read
+from replication.feed.payload import MalformedCommand
+
+
+class UnknownCommandKind(MalformedCommand):
+    """A kind this node's registry does not declare (a newer central, or a typo)."""
+
+
+class Command(Protocol):
+    """What every command kind offers."""
+
+    kind: ClassVar[str]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON object central stores and sends."""
+        ...
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
+        """The command from its JSON object; MalformedCommand if it does not fit."""
+        ...
+
+
+C = TypeVar("C", bound=type[Command])
+
+KINDS: dict[str, type[Command]] = {}
+
+
+def command_kind(cls: C) -> C:
+    """Declare a command kind: the registry maps its `kind` to its class."""
+    if cls.kind in KINDS:
+        raise ValueError(f"command kind {cls.kind!r} is declared twice")
+    KINDS[cls.kind] = cls
+    return cls
+
+
+def parse_command(kind: str, payload: object) -> Command:
+    """The typed command of a feed entry; MalformedCommand (UnknownCommandKind) if it is not one."""
+    found = KINDS.get(kind)
+    if found is None:
+        raise UnknownCommandKind(f"unknown command kind {kind!r}")
+    return found.from_payload(read.json_object(payload))
+
+
+def encode(command: Command) -> str:
+    """The payload as central stores it and the feed carries it: JSON, sorted keys, UTF-8 kept.
+
+    Only a declared kind is written (the registry, not the table, lists the kinds)."""
+    if KINDS.get(command.kind) is not type(command):
+        raise ValueError(f"command kind {command.kind!r} is not declared")
+    return json.dumps(command.to_payload(), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class OfficerCard:
+    """The central officer who decided, as the edge records them (an account that cannot log in)."""
+
+    id: str
+    name: str
+    phone: str
+    jurisdiction_code: str
+    department_code: str | None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The card as a JSON object."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phone": self.phone,
+            "jurisdiction_code": self.jurisdiction_code,
+            "department_code": self.department_code,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> OfficerCard:
+        """The card from its JSON object."""
+        return cls(
+            read.text(payload, "id"),
+            read.text(payload, "name"),
+            read.text(payload, "phone"),
+            read.text(payload, "jurisdiction_code"),
+            read.optional_text(payload, "department_code"),
+        )
+
+
+@command_kind
+@dataclass(frozen=True)
+class CountyDecision:
+    """A county department's decision on one step, made and sealed at central."""
+
+    kind: ClassVar[str] = "county_decision"
+
+    node_id: str
+    application_id: str
+    step_id: str
+    tracking_code: str
+    item_code: str
+    applicant: str
+    id_number: str
+    action: str
+    opinion: str
+    department: str
+    county: str
+    decided_at: str
+    officer: OfficerCard
+    seal_id: str
+    material_keys: tuple[str, ...] = ()
+
+    def to_payload(self) -> dict[str, Any]:
+        """The decision as a JSON object (the sealed fields, the officer, materials, seal)."""
+        return {
+            "node_id": self.node_id,
+            "application_id": self.application_id,
+            "step_id": self.step_id,
+            "tracking_code": self.tracking_code,
+            "item_code": self.item_code,
+            "applicant": self.applicant,
+            "id_number": self.id_number,
+            "action": self.action,
+            "opinion": self.opinion,
+            "department": self.department,
+            "county": self.county,
+            "decided_at": self.decided_at,
+            "material_keys": list(self.material_keys),
+            "officer": self.officer.to_payload(),
+            "seal_id": self.seal_id,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CountyDecision:
+        """The decision from its JSON object; `opinion` and `material_keys` may be absent."""
+        return cls(
+            node_id=read.text(payload, "node_id"),
+            application_id=read.text(payload, "application_id"),
+            step_id=read.text(payload, "step_id"),
+            tracking_code=read.text(payload, "tracking_code"),
+            item_code=read.text(payload, "item_code"),
+            applicant=read.text(payload, "applicant"),
+            id_number=read.text(payload, "id_number"),
+            action=read.text(payload, "action"),
+            opinion=read.text(payload, "opinion", ""),
+            department=read.text(payload, "department"),
+            county=read.text(payload, "county"),
+            decided_at=read.text(payload, "decided_at"),
+            officer=OfficerCard.from_payload(read.json_object(payload.get("officer"), "officer")),
+            seal_id=read.text(payload, "seal_id"),
+            material_keys=read.texts(payload, "material_keys"),
+        )
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """A holiday (not a working day) or a make-up working day (调休)."""
+
+    day: date
+    is_workday: bool
+    note: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """The day as a JSON object."""
+        return {"day": self.day.isoformat(), "is_workday": self.is_workday, "note": self.note}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CalendarDay:
+        """The day from its JSON object; `note` may be absent."""
+        return cls(
+            read.day(payload, "day"),
+            read.flag(payload, "is_workday"),
+            read.text(payload, "note", ""),
+        )
+
+
+@command_kind
+@dataclass(frozen=True)
+class Calendar:
+    """Holidays and make-up working days published by central."""
+
+    kind: ClassVar[str] = "calendar"
+
+    days: tuple[CalendarDay, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The calendar as a JSON object."""
+        return {"days": [entry.to_payload() for entry in self.days]}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Calendar:
+        """The calendar from its JSON object."""
+        return cls(tuple(CalendarDay.from_payload(item) for item in read.objects(payload, "days")))
+
+
+@command_kind
+@dataclass(frozen=True)
+class Catalog:
+    """Central's service catalog files, parsed (the edge checks them again before loading)."""
+
+    kind: ClassVar[str] = "catalog"
+
+    head: dict[str, Any]
+    items: tuple[dict[str, Any], ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The catalog as a JSON object."""
+        return {"head": self.head, "items": list(self.items)}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Catalog:
+        """The catalog from its JSON object (its content is checked by the edge's loader)."""
+        head = dict(read.json_object(payload.get("head"), "head"))
+        return cls(head, tuple(dict(item) for item in read.objects(payload, "items")))

@@ -1,0 +1,160 @@
+"""The feed's typed commands: one class per kind, the only writer and reader of its payload."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+import pytest
+
+from edge.catalog.loader import read_parts
+from edge.sync.commands import HANDLERS
+from replication.feed.commands import (
+    KINDS,
+    Calendar,
+    CalendarDay,
+    Catalog,
+    Command,
+    CountyDecision,
+    OfficerCard,
+    UnknownCommandKind,
+    command_kind,
+    encode,
+    parse_command,
+)
+from replication.feed.payload import MalformedCommand
+
+OFFICER = OfficerCard("01JD0000000000000000000003", "何浦", "13807710031", "450521000000", "civil")
+DECISION = CountyDecision(
+    node_id="lianzhou",
+    application_id="01JD0000000000000000000001",
+    step_id="01JD0000000000000000000002",
+    tracking_code="LZ-2611-0001",
+    item_code="YB-002",
+    applicant="张*",
+    id_number="4505**********1234",
+    action="return",
+    opinion="补充诊断证明",
+    department="civil",
+    county="450521000000",
+    decided_at="2026-11-23T09:00:00+00:00",
+    officer=OFFICER,
+    seal_id="01JD0000000000000000000004",
+    material_keys=("id_card",),
+)
+CALENDAR = Calendar(
+    (CalendarDay(date(2027, 2, 11), False, "春节"), CalendarDay(date(2027, 2, 7), True, "春节"))
+)
+HEAD, ITEMS = read_parts()
+SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS))]
+
+# payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
+STORED = {
+    "county_decision": (
+        '{"action": "return", "applicant": "张*", "application_id": "01JD0000000000000000000001",'
+        ' "county": "450521000000", "decided_at": "2026-11-23T09:00:00+00:00", "department":'
+        ' "civil", "id_number": "4505**********1234", "item_code": "YB-002", "material_keys":'
+        ' ["id_card"], "node_id": "lianzhou", "officer": {"department_code": "civil", "id":'
+        ' "01JD0000000000000000000003", "jurisdiction_code": "450521000000", "name": "何浦",'
+        ' "phone": "13807710031"}, "opinion": "补充诊断证明", "seal_id":'
+        ' "01JD0000000000000000000004", "step_id": "01JD0000000000000000000002",'
+        ' "tracking_code": "LZ-2611-0001"}'
+    ),
+    "calendar": (
+        '{"days": [{"day": "2027-02-11", "is_workday": false, "note": "春节"}, {"day":'
+        ' "2027-02-07", "is_workday": true, "note": "春节"}]}'
+    ),
+}
+
+
+@pytest.mark.parametrize("command", SAMPLES, ids=lambda c: c.kind)
+def test_each_kind_reads_back_what_it_wrote(command):
+    assert type(command).from_payload(command.to_payload()) == command
+    assert parse_command(command.kind, json.loads(encode(command))) == command
+
+
+def test_every_declared_kind_has_a_sample_and_an_edge_handler():
+    assert {type(command) for command in SAMPLES} == set(KINDS.values())
+    assert set(HANDLERS) == set(KINDS.values())
+    assert sorted(KINDS) == ["calendar", "catalog", "county_decision"]
+
+
+@pytest.mark.parametrize("kind", sorted(STORED))
+def test_payloads_stored_before_typing_parse_and_write_back_byte_for_byte(kind):
+    command = parse_command(kind, json.loads(STORED[kind]))
+    assert command == {"county_decision": DECISION, "calendar": CALENDAR}[kind]
+    assert encode(command) == STORED[kind]
+
+
+def test_optional_fields_may_be_absent_and_unknown_fields_are_ignored():
+    payload = DECISION.to_payload()
+    del payload["opinion"], payload["material_keys"]
+    payload["added_by_a_newer_central"] = 1
+    parsed = parse_command("county_decision", payload)
+    assert isinstance(parsed, CountyDecision)
+    assert (parsed.opinion, parsed.material_keys, parsed.step_id) == ("", (), DECISION.step_id)
+    day = parse_command("calendar", {"days": [{"day": "2027-01-01", "is_workday": False}]})
+    assert day == Calendar((CalendarDay(date(2027, 1, 1), False, ""),))
+
+
+def test_the_registry_refuses_an_unknown_kind():
+    with pytest.raises(UnknownCommandKind, match="unknown command kind 'policy'"):
+        parse_command("policy", {"title": "惠民政策"})
+    assert issubclass(UnknownCommandKind, MalformedCommand)
+
+
+def _without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
+    broken = copy.deepcopy(payload)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return broken
+
+
+def _with(payload: dict[str, Any], key: str, value: object) -> dict[str, Any]:
+    return {**copy.deepcopy(payload), key: value}
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "reason"),
+    [
+        ("county_decision", _without(DECISION.to_payload(), "step_id"), "step_id must be text"),
+        ("county_decision", _with(DECISION.to_payload(), "action", 1), "action must be text"),
+        ("county_decision", _without(DECISION.to_payload(), "officer"), "officer must be an obj"),
+        ("county_decision", _without(DECISION.to_payload(), "officer", "phone"), "phone must"),
+        ("county_decision", _with(DECISION.to_payload(), "material_keys", "id"), "list of text"),
+        ("calendar", {}, "days must be a list"),
+        ("calendar", {"days": ["2027-01-01"]}, "each of days must be an object"),
+        ("calendar", {"days": [{"day": "2027-13-01", "is_workday": True}]}, "day must be a date"),
+        ("calendar", {"days": [{"day": "2027-01-01", "is_workday": "no"}]}, "true or false"),
+        ("catalog", {"items": []}, "head must be an object"),
+        ("catalog", {"head": {}, "items": {}}, "items must be a list"),
+        ("catalog", [], "payload must be an object"),
+    ],
+)
+def test_a_malformed_payload_is_a_typed_error_naming_the_field(kind, payload, reason):
+    with pytest.raises(MalformedCommand, match=reason):
+        parse_command(kind, payload)
+
+
+def test_a_kind_is_declared_once():
+    @dataclass(frozen=True)
+    class Again:
+        kind: ClassVar[str] = "calendar"
+
+        def to_payload(self) -> dict[str, Any]:
+            return {}
+
+        @classmethod
+        def from_payload(cls, payload: Any) -> Again:
+            return cls()
+
+    with pytest.raises(ValueError, match="declared twice"):
+        command_kind(Again)
+    assert KINDS["calendar"] is Calendar
+    with pytest.raises(ValueError, match="'calendar' is not declared"):
+        encode(Again())  # central writes only declared kinds
