@@ -13,6 +13,7 @@ from edge.accounts import queries as accounts
 from edge.accounts.demo_people import DEMO_PASSWORD, DemoAccount, demo_accounts
 from edge.applications import lifecycle
 from edge.applications.calendar import load_calendar
+from edge.applications.decision import Decision
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.blobs.queries import record as record_blob
@@ -189,7 +190,8 @@ async def _demo_action(
         "return": "户口簿照片不清晰，请重拍",
     }
     materials = ("hukou_book",) if verb == "return" else ()
-    await lifecycle.decide(conn, ctx, steps[0]["id"], verb, opinions[verb], materials)
+    decision = Decision(steps[0]["id"], verb, actor, ctx.now, opinions[verb], materials)
+    await lifecycle.decide(conn, ctx, decision)
 
 
 async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:

@@ -43,6 +43,7 @@ def _return_at_township(client, settings, application_id: str, materials: list[s
             "csrf_token": csrf_of(page.text),
             "idempotency_key": KEY_FIELD.search(page.text).group(1),
             "action": "return",
+            "opinion": "请补交材料",
             "materials": materials,
         },
         follow_redirects=False,

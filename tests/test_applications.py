@@ -149,7 +149,7 @@ def test_rejection_in_a_joint_review_needs_reasons_and_ends_the_application(clie
     _decide(client, settings, STAFF, application_id, "township", "approve")
     refused = _decide(client, settings, OFFICER_AGRI, application_id, "agri", "reject")
     assert refused.status_code == 400
-    assert "不予批准时必须写明理由" in refused.text
+    assert "不予批准或退回补正时必须写明理由。" in refused.text  # the same words as central's
     assert _status(settings, application_id) == "in_review"
     done = _decide(
         client, settings, OFFICER_AGRI, application_id, "agri", "reject", "选址占用永久基本农田"

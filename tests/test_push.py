@@ -160,7 +160,7 @@ def return_it(client, settings, application_id: str) -> None:
         "csrf_token": csrf_of(page.text),
         "idempotency_key": KEY_FIELD.search(page.text).group(1),
         "action": "return",
-        "opinion": "",
+        "opinion": "户口簿照片不清楚",
         "materials": ["household_ids"],
     }
     response = client.post(f"/staff/steps/{step}/decide", data=data, follow_redirects=False)

@@ -1,14 +1,16 @@
-"""The officer's decision form -> a Decision; central.decisions judges whether it may be made."""
+"""The officer's decision form -> a Decision; central.decisions refuses what may not be made."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from babel.support import LazyProxy
 from starlette.datastructures import FormData
 
-from central.decisions import Decision
+from edge.applications.decision import Decision
+from edge.kernel.auth.account import Account
 from edge.kernel.i18n import lazy_gettext
 
 OPINION_MAX = 500
@@ -21,7 +23,7 @@ ACTION_LABELS: dict[str, LazyProxy] = {
 
 
 def parse_decision(
-    form: FormData, node_id: str, materials: Iterable[str]
+    form: FormData, by: Account, at: datetime, materials: Iterable[str]
 ) -> tuple[Decision, dict[str, Any]]:
     """(decision, values to show again) of a decide post; unknown material keys are dropped."""
     known = set(materials)
@@ -34,9 +36,10 @@ def parse_decision(
         ),
     }
     decision = Decision(
-        node_id,
         values["step_id"],
         values["action"],
+        by,
+        at,
         values["opinion"],
         values[MATERIALS_FIELD],
     )

@@ -13,18 +13,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from central.decisions import DecisionRefused, decide
+from central.decisions import decide
 from central.node import central_node
 from central.officer import delivery, queries
 from central.officer.forms import ACTION_LABELS, MATERIALS_FIELD, parse_decision
 from edge.accounts.queries import placement
 from edge.applications import states
 from edge.applications.calendar import WorkCalendar, load_calendar
+from edge.applications.decision import NO_SUCH_STEP, DecisionRefused, may_decide
 from edge.applications.tracking_code import format_code
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
-from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name, mask_text
 from edge.kernel.templating import render
@@ -102,16 +102,11 @@ def _pending_steps(file: dict[str, Any]) -> set[str]:
 
 def _mine(officer: Account, file: dict[str, Any]) -> list[Any]:
     """The steps this officer may decide now (no decision of theirs is on its way)."""
-    if file["app"]["status"] != "in_review":
-        return []
-    pending = _pending_steps(file)
+    app, pending = file["app"], _pending_steps(file)
     return [
         s
         for s in file["steps"]
-        if s["level"] == "county"
-        and s["status"] == "active"
-        and s["department_code"] == officer.department_code
-        and s["id"] not in pending
+        if may_decide(officer, s, app["village_code"], app["status"]) and s["id"] not in pending
     ]
 
 
@@ -161,13 +156,13 @@ async def decide_step(request: Request) -> Response:
     file = await _load_file(request, officer)
     app = file["app"]
     materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
-    decision, values = parse_decision(await request.form(), app["node_id"], materials)
+    decision, values = parse_decision(await request.form(), officer, node.clock(), materials)
     url = f"/officer/applications/{app['node_id']}/{app['id']}"
     try:
         if decision.step_id not in {s["id"] for s in file["steps"]}:
-            raise DecisionRefused(_("没有这个办理环节。"))
+            raise DecisionRefused(NO_SUCH_STEP)
         async with node.db.write() as db:
-            await decide(db, node.settings.keys_dir, officer, decision, stamp(node.clock()))
+            await decide(db, node.settings.keys_dir, app["node_id"], decision)
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)

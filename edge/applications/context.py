@@ -20,6 +20,13 @@ async def calendar_for(request: Request, db: aiosqlite.Connection) -> WorkCalend
 
 
 async def context_for(request: Request, db: aiosqlite.Connection, actor: Account) -> Context:
-    """Everything lifecycle functions need, read inside the caller's transaction."""
+    """Everything lifecycle functions need, read inside the caller's transaction; on a node
+    connected to central, county steps are decided there, not in a request here."""
     node = edge_node(request)
-    return Context(actor, node.clock(), await calendar_for(request, db), node.settings.keys_dir)
+    return Context(
+        actor,
+        node.clock(),
+        await calendar_for(request, db),
+        node.settings.keys_dir,
+        county_steps_here=not node.settings.central_url,
+    )

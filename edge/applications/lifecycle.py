@@ -17,11 +17,11 @@ from ulid import ULID
 
 from edge.applications import queries, states
 from edge.applications.calendar import WorkCalendar
+from edge.applications.decision import NO_SUCH_STEP, Decision, DecisionRefused, enforce
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
-from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
@@ -54,12 +54,15 @@ class Upload:
 
 @dataclass(frozen=True)
 class Context:
-    """What every change needs: who, when, the working-day calendar, where keys live."""
+    """What every change needs: who, when, the working-day calendar, where keys live, and
+    whether county steps are decided here (False on a node connected to central, whose county
+    steps are decided there and arrive by the feed)."""
 
     actor: Account
     now: datetime
     calendar: WorkCalendar
     keys_dir: Path
+    county_steps_here: bool = True
 
     @property
     def at(self) -> str:
@@ -260,36 +263,26 @@ async def _finish(
     return seal_id
 
 
-async def decide(
-    db: aiosqlite.Connection,
-    ctx: Context,
-    step_id: str,
-    action: str,
-    opinion: str = "",
-    material_keys: tuple[str, ...] = (),
-) -> None:
+async def decide(db: aiosqlite.Connection, ctx: Context, decision: Decision) -> None:
     """The decision of a township or department step: approve, reject or return for supplement.
 
-    This is the one function through which decisions pass, so that county decisions can later
-    arrive from central and be applied here.
+    Every decision passes here, made on this node or arriving from central, and is refused
+    (DecisionRefused) unless its maker may decide the step and it keeps the rules of a decision.
     """
-    step = await queries.step(db, step_id)
+    if decision.by.id != ctx.actor.id:
+        raise ValueError("a decision is taken in the context of the person who made it")
+    step = await queries.step(db, decision.step_id)
     if step is None:
-        raise states.IllegalTransition(_("没有这个办理环节。"))
+        raise DecisionRefused(NO_SUCH_STEP)
     app = await queries.application(db, step["application_id"])
-    if app["status"] != "in_review":
-        raise states.IllegalTransition(
-            _("申请当前状态为“%(status)s”，不能办理。") % {"status": states.label(app["status"])}
-        )
-    if action == "approve":
-        await _approve(db, ctx, app, step, opinion)
-    elif action == "reject":
-        await _set_step(db, ctx, step, "rejected", opinion)
-        await _finish(db, ctx, app, "rejected", "decision", step, opinion)
-    elif action == "return":
-        await _return(db, ctx, app, step, opinion, material_keys)
+    enforce(decision, step, app["village_code"], app["status"], ctx.county_steps_here)
+    if decision.outcome == "approve":
+        await _approve(db, ctx, app, step, decision.opinion)
+    elif decision.outcome == "reject":
+        await _set_step(db, ctx, step, "rejected", decision.opinion)
+        await _finish(db, ctx, app, "rejected", "decision", step, decision.opinion)
     else:
-        raise ValueError(f"unknown action {action!r}")
+        await _return(db, ctx, app, step, decision.opinion, decision.material_keys)
 
 
 async def _approve(

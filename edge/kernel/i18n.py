@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
@@ -33,6 +35,16 @@ def current_locale() -> str:
 def set_locale(locale: str) -> None:
     """Make `locale` the language of the rest of this request."""
     _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+@contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Messages in `locale` inside the block (a record kept in one language), then as before."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str) -> str:

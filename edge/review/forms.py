@@ -1,34 +1,25 @@
-"""The decision form: approve, reject (reasons required) or return for supplement (materials)."""
+"""The township's decision form -> a Decision; decision.check says what it lacks."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData
 
-from edge.kernel.i18n import gettext as _
+from edge.applications.decision import Decision
+from edge.kernel.auth.account import Account
 
-ACTIONS = ("approve", "reject", "return")
 OPINION_MAX = 500
 
 
 def parse_decision(
-    form: FormData, materials: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """(values, errors) of a decision post."""
+    form: FormData, step_id: str, by: Account, at: datetime, materials: list[dict[str, Any]]
+) -> tuple[Decision, dict[str, Any]]:
+    """(decision, values to show again) of a decision post; unknown material keys are dropped."""
     known = {m["key"] for m in materials}
-    values = {
-        "action": str(form.get("action", "")),
-        "opinion": str(form.get("opinion", "")).strip()[:OPINION_MAX],
-        "materials": tuple(
-            k for k in form.getlist("materials") if isinstance(k, str) and k in known
-        ),
-    }
-    errors: dict[str, str] = {}
-    if values["action"] not in ACTIONS:
-        errors["action"] = _("请选择办理结果。")
-    elif values["action"] == "reject" and not values["opinion"]:
-        errors["opinion"] = _("不予批准时必须写明理由。")
-    elif values["action"] == "return" and not values["materials"]:
-        errors["materials"] = _("退回补正时请勾选需要补正的材料（一次性告知）。")
-    return values, errors
+    action = str(form.get("action", ""))
+    opinion = str(form.get("opinion", "")).strip()[:OPINION_MAX]
+    chosen = tuple(k for k in form.getlist("materials") if isinstance(k, str) and k in known)
+    decision = Decision(step_id, action, by, at, opinion, chosen)
+    return decision, {"action": action, "opinion": opinion, "materials": chosen}

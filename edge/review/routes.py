@@ -14,8 +14,9 @@ from ulid import ULID
 
 from edge.accounts.queries import placement
 from edge.applications import lifecycle, queries, states
-from edge.applications.access import REVIEW_ROLES, can_decide, can_view
+from edge.applications.access import REVIEW_ROLES, can_view
 from edge.applications.context import calendar_for, context_for
+from edge.applications.decision import DecisionRefused, check, may_decide
 from edge.applications.tracking_code import format_code
 from edge.audit.log import append as audit
 from edge.catalog.labels import LABELS
@@ -118,8 +119,8 @@ def _file_page(
     status: int = 200,
 ) -> Response:
     item = json.loads(app["item_body"])
-    central = bool(edge_node(request).settings.central_url)
-    mine = [s for s in steps if can_decide(account, s, app["village_code"], central)]
+    here = not edge_node(request).settings.central_url
+    mine = [s for s in steps if may_decide(account, s, app["village_code"], app["status"], here)]
     return render(
         request,
         "edge/review/application.html",
@@ -158,26 +159,23 @@ async def decide(request: Request) -> Response:
         app = step and await queries.application(db, step["application_id"])
     if app is None or not can_view(account, app["village_code"], _departments(app)):
         raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-    values, errors = parse_decision(form, json.loads(app["item_body"])["materials"])
+    materials = json.loads(app["item_body"])["materials"]
+    decision, values = parse_decision(form, step["id"], account, node.clock(), materials)
+    errors = {field: str(message) for field, message in check(decision).items()}
     url = f"/staff/applications/{app['id']}"
     digest = idempotency.request_hash({"step": step["id"], **values})
     try:
         async with node.db.write() as db:
             if await idempotency.replay(db, key, account.id, digest) is not None:
                 return RedirectResponse(url, status_code=303)
-            central = bool(node.settings.central_url)
-            if not errors and not can_decide(account, step, app["village_code"], central):
-                errors["action"] = _("这一步不由您办理，或已经办理过了。")
             if not errors:
                 ctx = await context_for(request, db, account)
-                await lifecycle.decide(
-                    db, ctx, step["id"], values["action"], values["opinion"], values["materials"]
-                )
+                await lifecycle.decide(db, ctx, decision)
                 await idempotency.remember(db, key, account.id, digest, url, ctx.at)
                 return RedirectResponse(url, status_code=303)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
-    except states.IllegalTransition as exc:
+    except (DecisionRefused, states.IllegalTransition) as exc:
         errors["action"] = str(exc)
     async with node.db.write() as db:
         await _audit_read(db, account, "application", app["id"], stamp(node.clock()))

@@ -11,8 +11,9 @@ from typing import Any
 import aiosqlite
 
 from edge.applications.calendar import load_calendar
+from edge.applications.decision import may_decide
 from edge.applications.tracking_code import format_code
-from edge.jurisdictions.codes import contains
+from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
@@ -24,8 +25,9 @@ STAFF_LOCALE = "zh_Hans"
 async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
     async with db.execute(
         """
-        SELECT s.id, s.level, s.department_code, s.due_on, a.id AS application_id,
-               a.village_code, a.tracking_code, a.applicant_name, i.name_zh AS item_name_zh
+        SELECT s.id, s.level, s.department_code, s.status, s.due_on, a.id AS application_id,
+               a.status AS app_status, a.village_code, a.tracking_code, a.applicant_name,
+               i.name_zh AS item_name_zh
         FROM steps s JOIN applications a ON a.id = s.application_id
         JOIN catalog_items i ON i.code = a.item_code
         WHERE s.status = 'active' AND a.status = 'in_review'
@@ -34,38 +36,31 @@ async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
         return list(await cursor.fetchall())
 
 
-async def _reviewers(db: aiosqlite.Connection) -> list[Any]:
+async def _reviewers(db: aiosqlite.Connection) -> list[Account]:
     async with db.execute(
-        "SELECT id, phone, role, jurisdiction_code, department_code FROM accounts "
+        "SELECT id, phone, name, role, jurisdiction_code, department_code, active FROM accounts "
         "WHERE active = 1 AND role IN ('township_staff', 'officer')"
     ) as cursor:
-        return list(await cursor.fetchall())
+        return [Account.from_row(row) for row in await cursor.fetchall()]
 
 
-def responsible(step: Any, reviewers: list[Any]) -> list[Any]:
-    """The staff who decide this step: township staff, or the department's officers."""
+def responsible(step: Any, reviewers: list[Account]) -> list[Account]:
+    """The staff who may decide this step (decision.may_decide): township staff, or the
+    department's officers (here too when county steps are decided at central, as before)."""
     return [
-        r
-        for r in reviewers
-        if contains(r["jurisdiction_code"], step["village_code"])
-        and (
-            (step["level"] == "township" and r["role"] == "township_staff")
-            or (
-                step["level"] == "county"
-                and r["role"] == "officer"
-                and r["department_code"] == step["department_code"]
-            )
-        )
+        person
+        for person in reviewers
+        if may_decide(person, step, step["village_code"], step["app_status"])
     ]
 
 
 async def _remind(
-    db: aiosqlite.Connection, step: Any, card: str, person: Any, now: datetime
+    db: aiosqlite.Connection, step: Any, card: str, person: Account, now: datetime
 ) -> int:
     """Text one person about one card of one step, once; push it too the first time. 1 if new."""
     message_id = await enqueue(
         db,
-        phone=person["phone"],
+        phone=person.phone,
         template="deadline",
         params={
             "item": step["item_name_zh"],
@@ -76,11 +71,11 @@ async def _remind(
         locale=STAFF_LOCALE,
         now=now,
         application_id=step["application_id"],
-        dedupe_key=f"deadline:{step['id']}:{card}:{person['id']}",
+        dedupe_key=f"deadline:{step['id']}:{card}:{person.id}",
     )
     if message_id is None:
         return 0
-    await enqueue_push(db, person["id"], push_messages.deadline(step, card), now)
+    await enqueue_push(db, person.id, push_messages.deadline(step, card), now)
     return 1
 
 

@@ -16,6 +16,7 @@ import aiosqlite
 
 from edge.applications import lifecycle, states
 from edge.applications.calendar import load_calendar
+from edge.applications.decision import Decision, DecisionRefused
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
@@ -23,6 +24,8 @@ from edge.settings import Settings
 from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
+
+RECORD_LOCALE = "en"  # the language of refusal records, which central shows as they are
 
 
 class Refused(Exception):
@@ -108,29 +111,31 @@ async def _step_for(db: aiosqlite.Connection, command: CountyDecision) -> aiosql
         step = await found.fetchone()
     if step is None:
         raise Refused("no such step on this node")
-    if step["level"] != "county" or step["department_code"] != command.officer.department_code:
-        raise Refused("the step is not this department's county step")
-    if step["status"] != "active":
-        raise Refused(f"the step is {step['status']}, no longer waiting for a decision")
     return step
 
 
 async def county_decision(
     db: aiosqlite.Connection, settings: Settings, command: CountyDecision, now: datetime
 ) -> None:
-    """A county department's decision, made and sealed at central, taken here as one change."""
+    """A county department's decision, made and sealed at central, taken here as one change;
+    judged again by the same rules, and a refusal is recorded in English, as every refusal."""
     step = await _step_for(db, command)
     officer = await _officer(db, command.officer, stamp(now))
     calendar = await load_calendar(db, now, settings.web.timezone, settings.warning_working_days)
-    ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir)
-    await lifecycle.decide(
-        db,
-        ctx,
+    # made at central, where county steps are decided
+    ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir, county_steps_here=True)
+    decision = Decision(
         step["id"],
         command.action,
+        officer,
+        now,
         command.opinion,
-        command.material_keys,
+        tuple(command.material_keys),
     )
+    try:
+        await lifecycle.decide(db, ctx, decision)
+    except DecisionRefused as exc:
+        raise Refused(exc.in_locale(RECORD_LOCALE)) from exc
 
 
 async def calendar(
