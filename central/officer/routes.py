@@ -203,12 +203,18 @@ async def blob(request: Request) -> Response:
 
 
 routes = [
-    Route("/officer/", queue, methods=["GET"]),
-    Route("/officer/applications/{node_id}/{application_id}", application, methods=["GET"]),
+    Route("/officer/", queue, methods=["GET"], name="officer:queue"),
+    Route(
+        "/officer/applications/{node_id}/{application_id}",
+        application,
+        methods=["GET"],
+        name="officer:application",
+    ),
     Route(
         "/officer/applications/{node_id}/{application_id}/decide",
         csrf.protected(decide_step),
         methods=["POST"],
+        name="officer:decide",
     ),
-    Route("/officer/blobs/{node_id}/{sha256}", blob, methods=["GET"]),
+    Route("/officer/blobs/{node_id}/{sha256}", blob, methods=["GET"], name="officer:blob"),
 ]

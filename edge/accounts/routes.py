@@ -164,9 +164,9 @@ async def update_account(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/accounts", account_list, methods=["GET"]),
-    Route("/admin/accounts/new", new_account_page, methods=["GET"]),
-    Route("/admin/accounts/new", create_account, methods=["POST"]),
-    Route("/admin/accounts/{account_id}", edit_account_page, methods=["GET"]),
-    Route("/admin/accounts/{account_id}", update_account, methods=["POST"]),
+    Route("/admin/accounts", account_list, methods=["GET"], name="accounts:list"),
+    Route("/admin/accounts/new", new_account_page, methods=["GET"], name="accounts:new"),
+    Route("/admin/accounts/new", create_account, methods=["POST"], name="accounts:create"),
+    Route("/admin/accounts/{account_id}", edit_account_page, methods=["GET"], name="accounts:edit"),
+    Route("/admin/accounts/{account_id}", update_account, methods=["POST"], name="accounts:update"),
 ]

@@ -59,6 +59,6 @@ async def choose_village(request: Request) -> Response:
 
 
 routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/village", choose_village, methods=["POST"]),
+    Route("/", home, methods=["GET"], name="home:index"),
+    Route("/village", choose_village, methods=["POST"], name="home:choose_village"),
 ]

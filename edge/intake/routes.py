@@ -360,19 +360,35 @@ async def _change(
 
 
 routes = [
-    Route("/agent/", agent_home, methods=["GET"]),
-    Route("/agent/apply", choose_item, methods=["GET"]),
-    Route("/agent/apply/{code}", intake_form, methods=["GET"]),
-    Route("/agent/apply/{code}", csrf.protected(submit_intake), methods=["POST"]),
-    Route("/agent/id-check", csrf.protected(id_check), methods=["POST"]),
-    Route("/agent/applications/{application_id}", agent_application, methods=["GET"]),
-    Route("/agent/applications/{application_id}/receipt", receipt, methods=["GET"]),
+    Route("/agent/", agent_home, methods=["GET"], name="intake:home"),
+    Route("/agent/apply", choose_item, methods=["GET"], name="intake:choose"),
+    Route("/agent/apply/{code}", intake_form, methods=["GET"], name="intake:form"),
+    Route(
+        "/agent/apply/{code}", csrf.protected(submit_intake), methods=["POST"], name="intake:submit"
+    ),
+    Route("/agent/id-check", csrf.protected(id_check), methods=["POST"], name="intake:id_check"),
+    Route(
+        "/agent/applications/{application_id}",
+        agent_application,
+        methods=["GET"],
+        name="intake:application",
+    ),
+    Route(
+        "/agent/applications/{application_id}/receipt",
+        receipt,
+        methods=["GET"],
+        name="intake:receipt",
+    ),
     Route(
         "/agent/applications/{application_id}/supplement",
         csrf.protected(supplement),
         methods=["POST"],
+        name="intake:supplement",
     ),
     Route(
-        "/agent/applications/{application_id}/withdraw", csrf.protected(withdraw), methods=["POST"]
+        "/agent/applications/{application_id}/withdraw",
+        csrf.protected(withdraw),
+        methods=["POST"],
+        name="intake:withdraw",
     ),
 ]

@@ -115,7 +115,7 @@ async def offline(request: Request) -> Response:
 
 
 routes = [
-    Route("/manifest.webmanifest", manifest, methods=["GET"]),
-    Route("/sw.js", service_worker, methods=["GET"]),
-    Route(OFFLINE_URL, offline, methods=["GET"]),
+    Route("/manifest.webmanifest", manifest, methods=["GET"], name="pwa:manifest"),
+    Route("/sw.js", service_worker, methods=["GET"], name="pwa:service_worker"),
+    Route(OFFLINE_URL, offline, methods=["GET"], name="pwa:offline"),
 ]

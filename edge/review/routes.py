@@ -220,9 +220,26 @@ async def attachment(request: Request) -> Response:
 
 
 routes = [
-    Route("/staff/", queue, methods=["GET"]),
-    Route("/staff/applications/{application_id}", application, methods=["GET"]),
-    Route("/staff/steps/{step_id}/decide", csrf.protected(decide), methods=["POST"]),
-    Route("/staff/attachments/{attachment_id}", attachment, methods=["GET"]),
-    Route("/staff/attachments/{attachment_id}/{size}", attachment, methods=["GET"]),
+    Route("/staff/", queue, methods=["GET"], name="review:queue"),
+    Route(
+        "/staff/applications/{application_id}",
+        application,
+        methods=["GET"],
+        name="review:application",
+    ),
+    Route(
+        "/staff/steps/{step_id}/decide",
+        csrf.protected(decide),
+        methods=["POST"],
+        name="review:decide",
+    ),
+    Route(
+        "/staff/attachments/{attachment_id}", attachment, methods=["GET"], name="review:attachment"
+    ),
+    Route(
+        "/staff/attachments/{attachment_id}/{size}",
+        attachment,
+        methods=["GET"],
+        name="review:attachment_size",
+    ),
 ]

@@ -107,7 +107,9 @@ async def track_details(request: Request) -> Response:
 
 
 routes = [
-    Route("/track", track_form, methods=["GET"]),
-    Route("/track/{code}", track_status, methods=["GET"]),
-    Route("/track/{code}", csrf.protected(track_details), methods=["POST"]),
+    Route("/track", track_form, methods=["GET"], name="tracking:form"),
+    Route("/track/{code}", track_status, methods=["GET"], name="tracking:status"),
+    Route(
+        "/track/{code}", csrf.protected(track_details), methods=["POST"], name="tracking:details"
+    ),
 ]
