@@ -28,6 +28,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name, mask_text
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
 from replication.objectstore import StoreUnavailable, blob_key, verified
 
@@ -162,7 +163,7 @@ async def decide_step(request: Request) -> Response:
     app = file["app"]
     materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
     decision, values = parse_decision(await request.form(), app["node_id"], materials)
-    url = f"/officer/applications/{app['node_id']}/{app['id']}"
+    url = path_for(request, "officer:application", node_id=app["node_id"], application_id=app["id"])
     try:
         if decision.step_id not in {s["id"] for s in file["steps"]}:
             raise DecisionRefused(_("没有这个办理环节。"))

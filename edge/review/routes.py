@@ -26,6 +26,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.review.forms import parse_decision
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
@@ -159,7 +160,7 @@ async def decide(request: Request) -> Response:
     if app is None or not can_view(account, app["village_code"], _departments(app)):
         raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
     values, errors = parse_decision(form, json.loads(app["item_body"])["materials"])
-    url = f"/staff/applications/{app['id']}"
+    url = path_for(request, "review:application", application_id=app["id"])
     digest = idempotency.request_hash({"step": step["id"], **values})
     try:
         async with node.db.write() as db:

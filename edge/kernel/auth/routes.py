@@ -20,7 +20,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.node import Node, NodeSettings, node_of
 from edge.kernel.templating import render
-from edge.kernel.urls import home_path
+from edge.kernel.urls import SITE_ROOT, home_path
 
 
 def _form(
@@ -107,7 +107,7 @@ async def logout(request: Request) -> Response:
     if token:
         async with node.db.write() as db:
             await sessions.end(db, token)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(SITE_ROOT, status_code=303)  # either node's own front page
     sessions.clear_session_cookie(response, secure=node.settings.cookie_secure)
     return response
 
