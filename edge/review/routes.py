@@ -161,6 +161,7 @@ async def decide(request: Request) -> Response:
         raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
     values, errors = parse_decision(form, json.loads(app["item_body"])["materials"])
     url = path_for(request, "review:application", application_id=app["id"])
+    result = idempotency.Result("application", app["id"])
     digest = idempotency.request_hash({"step": step["id"], **values})
     try:
         async with node.db.write() as db:
@@ -174,7 +175,7 @@ async def decide(request: Request) -> Response:
                 await lifecycle.decide(
                     db, ctx, step["id"], values["action"], values["opinion"], values["materials"]
                 )
-                await idempotency.remember(db, key, account.id, digest, url, ctx.at)
+                await idempotency.remember(db, key, account.id, digest, result, ctx.at)
                 return RedirectResponse(url, status_code=303)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
