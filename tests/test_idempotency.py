@@ -3,7 +3,6 @@ the migration that turns the URLs stored before into them, and retries answered 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,11 +11,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from edge.app import create_app
-from edge.kernel.db import Database
-from edge.kernel.migrate import migrate
-from edge.schema import APPLICATION_ID, MIGRATIONS_DIR
+from edge.schema import MIGRATIONS_DIR
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, intake_data, intake_files, open_form, rows, submit
+from tests.test_migrations import _run as _migrate
 
 MIGRATION = next(MIGRATIONS_DIR.glob("*_idempotency_results.sql"))
 BEFORE = int(MIGRATION.name[:4]) - 1  # the schema version that stored result_url
@@ -39,18 +37,6 @@ def _keys(path: Path) -> dict[str, tuple[str, ...]]:
             "FROM idempotency_keys"
         ).fetchall()
     return {row[0]: tuple(row[1:]) for row in found}
-
-
-def _migrate(path: Path, directory: Path = MIGRATIONS_DIR) -> int:
-    async def go() -> int:
-        db = Database(path)
-        await db.open()
-        try:
-            return await migrate(db.writer, directory, APPLICATION_ID, path)
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
 
 
 def _old_database(tmp_path: Path, urls: dict[str, str]) -> Path:
