@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+# The route each role lands on, by name: resolved at request time (edge.kernel.urls.home_path).
 HOME = {
-    "officer": "/officer/",
-    "central_admin": "/nodes",
+    "officer": "officer:queue",
+    "central_admin": "monitor:nodes",
 }

@@ -25,6 +25,6 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 routes = [
-    Route("/", overview, methods=["GET"]),
-    Route("/healthz", healthz, methods=["GET"]),
+    Route("/", overview, methods=["GET"], name="central:overview"),
+    Route("/healthz", healthz, methods=["GET"], name="central:healthz"),
 ]

@@ -49,22 +49,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         finally:
             await db.close()
 
-    routes: list[BaseRoute] = [
-        *home_routes.routes,
-        *catalog_routes.routes,
-        *auth_routes.routes,
-        *intake_routes.routes,
-        *outbox_routes.routes,
-        *review_routes.routes,
-        *tracking_routes.routes,
-        *seal_routes.routes,
-        *accounts_routes.routes,
-        *sms_routes.routes,
-        *health_routes.routes,
-        *pwa_routes.routes,
-        *push_routes.routes,
-        static_route(static),
-    ]
+    routes = node_routes(static)
     app = Starlette(
         routes=routes,
         middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
@@ -81,3 +66,24 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         blobs=BlobStore(settings.blobs_dir),
     )
     return app
+
+
+def node_routes(static: StaticAssets) -> list[BaseRoute]:
+    """Every route of an edge node, feature by feature: the names that templates and handlers
+    resolve (`edge.kernel.urls`)."""
+    return [
+        *home_routes.routes,
+        *catalog_routes.routes,
+        *auth_routes.routes,
+        *intake_routes.routes,
+        *outbox_routes.routes,
+        *review_routes.routes,
+        *tracking_routes.routes,
+        *seal_routes.routes,
+        *accounts_routes.routes,
+        *sms_routes.routes,
+        *health_routes.routes,
+        *pwa_routes.routes,
+        *push_routes.routes,
+        static_route(static),
+    ]

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from ulid import ULID
 
 from edge.accounts.roles import HOME
+from edge.app import node_routes
 from edge.kernel import errors
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import system_clock
@@ -22,7 +23,6 @@ from edge.kernel.key_files import key_path
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets
 from edge.kernel.templating import build_environment
 from edge.node import EdgeNode
-from edge.seals import routes as seal_routes
 from edge.seals.signing import canonical, seal, verify
 from edge.settings import Settings
 from tests.conftest import AGENT_QIANJIANG, QIANJIANG, prepare
@@ -186,7 +186,7 @@ def seal_client(settings: Settings, sealed: str) -> Iterator[TestClient]:
             await db.close()
 
     app = Starlette(
-        routes=seal_routes.routes,
+        routes=node_routes(StaticAssets(STATIC_DIR)),  # the pages' layout links to the others
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from edge.accounts.roles import HOME
+from edge.app import node_routes
 from edge.catalog.loader import read_catalog
 from edge.kernel.auth.account import Account
 from edge.kernel.blobstore import BlobStore
@@ -33,7 +34,6 @@ from edge.schema import migrate_database
 from edge.settings import Settings
 from edge.sms import outbox, templates
 from edge.sms.gateways import GatewayError, HttpGateway, LogGateway, gateway_from
-from edge.sms.routes import routes
 from edge.sms.worker import drain, make_huey
 from tests.conftest import ADMIN, AGENT_QIANJIANG, LIANZHOU, login
 
@@ -406,7 +406,7 @@ def _page_app(db_path: Path, role: str) -> Starlette:
             await db.close()
 
     app = Starlette(
-        routes=routes,
+        routes=node_routes(StaticAssets(STATIC_DIR)),  # the page's layout links to the others
         middleware=[Middleware(WithAccount, account=account)],
         lifespan=lifespan,
     )

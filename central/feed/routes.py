@@ -64,4 +64,4 @@ async def commands(request: Request) -> Response:
     )
 
 
-routes = [Route("/sync/commands", commands, methods=["GET"])]
+routes = [Route("/sync/commands", commands, methods=["GET"], name="feed:commands")]

@@ -82,6 +82,6 @@ async def nodes_json(request: Request) -> JSONResponse:
 
 
 routes = [
-    Route("/nodes", nodes_page, methods=["GET"]),
-    Route("/nodes.json", nodes_json, methods=["GET"]),
+    Route("/nodes", nodes_page, methods=["GET"], name="monitor:nodes"),
+    Route("/nodes.json", nodes_json, methods=["GET"], name="monitor:nodes_json"),
 ]

@@ -28,6 +28,7 @@ from edge.kernel.auth.account import Account
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name, mask_text
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
 from replication.objectstore import StoreUnavailable, blob_key, verified
 
@@ -157,7 +158,7 @@ async def decide_step(request: Request) -> Response:
     app = file["app"]
     materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
     decision, values = parse_decision(await request.form(), officer, node.clock(), materials)
-    url = f"/officer/applications/{app['node_id']}/{app['id']}"
+    url = path_for(request, "officer:application", node_id=app["node_id"], application_id=app["id"])
     try:
         if decision.step_id not in {s["id"] for s in file["steps"]}:
             raise DecisionRefused(NO_SUCH_STEP)
@@ -198,12 +199,18 @@ async def blob(request: Request) -> Response:
 
 
 routes = [
-    Route("/officer/", queue, methods=["GET"]),
-    Route("/officer/applications/{node_id}/{application_id}", application, methods=["GET"]),
+    Route("/officer/", queue, methods=["GET"], name="officer:queue"),
+    Route(
+        "/officer/applications/{node_id}/{application_id}",
+        application,
+        methods=["GET"],
+        name="officer:application",
+    ),
     Route(
         "/officer/applications/{node_id}/{application_id}/decide",
         csrf.protected(decide_step),
         methods=["POST"],
+        name="officer:decide",
     ),
-    Route("/officer/blobs/{node_id}/{sha256}", blob, methods=["GET"]),
+    Route("/officer/blobs/{node_id}/{sha256}", blob, methods=["GET"], name="officer:blob"),
 ]

@@ -18,14 +18,15 @@ ROLES = tuple(ROLE_LABELS)
 # Roles a township's node admin may give: never central_admin.
 ASSIGNABLE_ROLES = ("resident", "agent", "township_staff", "officer", "supervisor", "node_admin")
 
+# The route each role lands on, by name: resolved at request time (edge.kernel.urls.home_path).
 HOME = {
-    "resident": "/",
-    "agent": "/agent/",
-    "township_staff": "/staff/",
-    "officer": "/staff/",
-    "supervisor": "/staff/",
-    "node_admin": "/admin/accounts",
-    "central_admin": "/",
+    "resident": "home:index",
+    "agent": "intake:home",
+    "township_staff": "review:queue",
+    "officer": "review:queue",
+    "supervisor": "review:queue",
+    "node_admin": "accounts:list",
+    "central_admin": "home:index",
 }
 
 

@@ -23,6 +23,7 @@ from edge.kernel.auth.passwords import hash_password
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 
 
@@ -107,7 +108,7 @@ async def create_account(request: Request) -> Response:
     if errors:
         values["password"] = ""
         return _form_page(request, choices, values, errors, account_id=None, status=400)
-    return RedirectResponse("/admin/accounts", status_code=303)
+    return RedirectResponse(path_for(request, "accounts:list"), status_code=303)
 
 
 async def _owned(request: Request, admin: Account) -> Any:
@@ -160,13 +161,13 @@ async def update_account(request: Request) -> Response:
             await queries.set_password(db, row["id"], new_hash, now)
         if values["password"] or not values["active"]:
             await sessions.end_all(db, row["id"])
-    return RedirectResponse("/admin/accounts", status_code=303)
+    return RedirectResponse(path_for(request, "accounts:list"), status_code=303)
 
 
 routes = [
-    Route("/admin/accounts", account_list, methods=["GET"]),
-    Route("/admin/accounts/new", new_account_page, methods=["GET"]),
-    Route("/admin/accounts/new", create_account, methods=["POST"]),
-    Route("/admin/accounts/{account_id}", edit_account_page, methods=["GET"]),
-    Route("/admin/accounts/{account_id}", update_account, methods=["POST"]),
+    Route("/admin/accounts", account_list, methods=["GET"], name="accounts:list"),
+    Route("/admin/accounts/new", new_account_page, methods=["GET"], name="accounts:new"),
+    Route("/admin/accounts/new", create_account, methods=["POST"], name="accounts:create"),
+    Route("/admin/accounts/{account_id}", edit_account_page, methods=["GET"], name="accounts:edit"),
+    Route("/admin/accounts/{account_id}", update_account, methods=["POST"], name="accounts:update"),
 ]

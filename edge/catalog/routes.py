@@ -64,7 +64,7 @@ async def service_notice(request: Request) -> Response:
 
 
 routes = [
-    Route("/services", service_list, methods=["GET"]),
-    Route("/services/{code}", service_guide, methods=["GET"]),
-    Route("/services/{code}/notice", service_notice, methods=["GET"]),
+    Route("/services", service_list, methods=["GET"], name="catalog:list"),
+    Route("/services/{code}", service_guide, methods=["GET"], name="catalog:guide"),
+    Route("/services/{code}/notice", service_notice, methods=["GET"], name="catalog:notice"),
 ]

@@ -26,4 +26,4 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-routes = [Route("/healthz", healthz, methods=["GET"])]
+routes = [Route("/healthz", healthz, methods=["GET"], name="health:healthz")]

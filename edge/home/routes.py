@@ -10,6 +10,7 @@ from edge.jurisdictions import queries as places
 from edge.kernel import csrf
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 
 VILLAGE_COOKIE = "cb_village"
@@ -53,12 +54,12 @@ async def choose_village(request: Request) -> Response:
     township = edge_node(request).settings.township_code
     if village is None or village["parent_code"] != township:
         return await _page(request, _("请从列表中选择您所在的村（社区）。"), 400)
-    response = RedirectResponse("/services", status_code=303)
+    response = RedirectResponse(path_for(request, "catalog:list"), status_code=303)
     response.set_cookie(VILLAGE_COOKIE, code, max_age=ONE_YEAR, samesite="lax", httponly=True)
     return response
 
 
 routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/village", choose_village, methods=["POST"]),
+    Route("/", home, methods=["GET"], name="home:index"),
+    Route("/village", choose_village, methods=["POST"], name="home:choose_village"),
 ]

@@ -31,9 +31,9 @@ from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import EdgeNode, edge_node
 
-RECEIPT = "/agent/applications/{}/receipt"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -122,7 +122,9 @@ async def submit_intake(request: Request) -> Response:
         async with node.db.read() as db:
             done = await idempotency.earlier_result(db, key, agent.id)
         if done:
-            return await _accepted(request, done) if wants_json(request) else _see(done)
+            if wants_json(request):
+                return await _accepted(request, done.id)
+            return _see(_receipt_path(request, done.id))
     if problems and wants_json(request):  # the outbox shows these and keeps the application
         return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
     if problems:
@@ -150,8 +152,8 @@ async def submit_intake(request: Request) -> Response:
     )
     try:
         async with node.db.write() as db:
-            url = await idempotency.replay(db, key, agent.id, digest)
-            if url is None:
+            result = await idempotency.replay(db, key, agent.id, digest)
+            if result is None:
                 for upload in all_uploads:
                     await _record_blobs(db, node, upload)
                 ctx = await context_for(request, db, agent)
@@ -164,26 +166,32 @@ async def submit_intake(request: Request) -> Response:
                     form_data=fields,
                     uploads=all_uploads,
                 )
-                url = RECEIPT.format(application_id)
-                await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
+                result = idempotency.Result("application", application_id)
+                await idempotency.remember(db, key, agent.id, digest, result, ctx.at)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     if wants_json(request):
-        return await _accepted(request, url)
-    return _see(url)
+        return await _accepted(request, result.id)
+    return _see(_receipt_path(request, result.id))
 
 
 def _see(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-async def _accepted(request: Request, receipt_url: str) -> Response:
+def _receipt_path(request: Request, application_id: str) -> str:
+    return path_for(request, "intake:receipt", application_id=application_id)
+
+
+async def _accepted(request: Request, application_id: str) -> Response:
     """For the outbox: the receipt's address and tracking code of the accepted application."""
-    application_id = receipt_url.split("/")[3]  # RECEIPT's {}
     async with edge_node(request).db.read() as db:
         app = await queries.application(db, application_id)
     assert app is not None
-    body = {"url": receipt_url, "tracking_code": format_code(app["tracking_code"])}
+    body = {
+        "url": _receipt_path(request, application_id),
+        "tracking_code": format_code(app["tracking_code"]),
+    }
     return JSONResponse(body, headers=NO_STORE)
 
 
@@ -232,7 +240,7 @@ async def receipt(request: Request) -> Response:
     app, steps, attachments, _supplements = await _own(request, agent)
     async with edge_node(request).db.read() as db:
         seals = await queries.seals_of(db, app["id"])
-    track_url = f"{request.base_url}track/{app['tracking_code']}"
+    track_url = str(request.url_for("tracking:status", code=app["tracking_code"]))
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
     item = _item_of(app)
     received = {a["material_key"] for a in attachments if a["kind"] == "material"}
@@ -304,7 +312,8 @@ async def supplement(request: Request) -> Response:
     async with edge_node(request).db.read() as db:
         done = await idempotency.earlier_result(db, str(form.get("idempotency_key", "")), agent.id)
     if done:  # a retry after the first post committed: same answer, nothing new
-        return RedirectResponse(done, status_code=303)
+        url = path_for(request, "intake:application", application_id=done.id)
+        return RedirectResponse(url, status_code=303)
     # every material asked for must come back, even one the catalog marks optional
     asked = [
         {**m, "required": True}
@@ -340,7 +349,7 @@ async def _change(
         {"action": action, "application": application_id, "uploads": [u.sha256 for u in uploads]}
     )
     node = edge_node(request)
-    url = f"/agent/applications/{application_id}"
+    url = path_for(request, "intake:application", application_id=application_id)
     try:
         async with node.db.write() as db:
             if await idempotency.replay(db, key, agent.id, digest) is None:
@@ -351,7 +360,8 @@ async def _change(
                     await lifecycle.resubmit(db, ctx, application_id, uploads)
                 else:
                     await lifecycle.withdraw(db, ctx, application_id)
-                await idempotency.remember(db, key, agent.id, digest, url, ctx.at)
+                result = idempotency.Result("application", application_id)
+                await idempotency.remember(db, key, agent.id, digest, result, ctx.at)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except states.IllegalTransition as exc:
@@ -360,19 +370,35 @@ async def _change(
 
 
 routes = [
-    Route("/agent/", agent_home, methods=["GET"]),
-    Route("/agent/apply", choose_item, methods=["GET"]),
-    Route("/agent/apply/{code}", intake_form, methods=["GET"]),
-    Route("/agent/apply/{code}", csrf.protected(submit_intake), methods=["POST"]),
-    Route("/agent/id-check", csrf.protected(id_check), methods=["POST"]),
-    Route("/agent/applications/{application_id}", agent_application, methods=["GET"]),
-    Route("/agent/applications/{application_id}/receipt", receipt, methods=["GET"]),
+    Route("/agent/", agent_home, methods=["GET"], name="intake:home"),
+    Route("/agent/apply", choose_item, methods=["GET"], name="intake:choose"),
+    Route("/agent/apply/{code}", intake_form, methods=["GET"], name="intake:form"),
+    Route(
+        "/agent/apply/{code}", csrf.protected(submit_intake), methods=["POST"], name="intake:submit"
+    ),
+    Route("/agent/id-check", csrf.protected(id_check), methods=["POST"], name="intake:id_check"),
+    Route(
+        "/agent/applications/{application_id}",
+        agent_application,
+        methods=["GET"],
+        name="intake:application",
+    ),
+    Route(
+        "/agent/applications/{application_id}/receipt",
+        receipt,
+        methods=["GET"],
+        name="intake:receipt",
+    ),
     Route(
         "/agent/applications/{application_id}/supplement",
         csrf.protected(supplement),
         methods=["POST"],
+        name="intake:supplement",
     ),
     Route(
-        "/agent/applications/{application_id}/withdraw", csrf.protected(withdraw), methods=["POST"]
+        "/agent/applications/{application_id}/withdraw",
+        csrf.protected(withdraw),
+        methods=["POST"],
+        name="intake:withdraw",
     ),
 ]

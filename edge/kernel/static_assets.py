@@ -47,4 +47,6 @@ class StaticAssets:
 
 def static_route(static: StaticAssets) -> Route:
     """The route serving hashed static files."""
-    return Route("/static/{path:path}", static.endpoint, methods=["GET", "HEAD"])
+    return Route(
+        "/static/{path:path}", static.endpoint, methods=["GET", "HEAD"], name="static:file"
+    )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from edge.kernel import i18n
 from edge.kernel.node import node_of
 from edge.kernel.static_assets import StaticAssets
+from edge.kernel.urls import home_path, path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -21,7 +23,7 @@ def build_environment(
     static: StaticAssets, homes: Mapping[str, str], layout: str = "edge/base.html"
 ) -> Environment:
     """The one Jinja2 environment of a node; `layout` is the page shell error pages (and the
-    login page) extend, `homes` the page each role lands on."""
+    login page) extend, `homes` the route each role lands on."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
@@ -40,10 +42,26 @@ def build_environment(
         format_date=i18n.format_date,
         format_number=i18n.format_number,
         language_switch=language_switch,
-        home_of=homes.get,
+        url=url,
+        home_of=_home_of(homes),
         layout=layout,
     )
     return env
+
+
+@pass_context
+def url(context: Context, name: str, /, **params: str) -> str:
+    """`url("intake:receipt", application_id=app.id)`: the relative path of a named route."""
+    return path_for(context["request"], name, **params)
+
+
+def _home_of(homes: Mapping[str, str]) -> Callable[..., str]:
+    @pass_context
+    def home_of(context: Context, role: str) -> str:
+        """The path of the page `role` lands on."""
+        return home_path(context["request"], homes, role)
+
+    return home_of
 
 
 def language_switch(request: Request) -> tuple[str, str, str]:

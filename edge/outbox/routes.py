@@ -120,8 +120,13 @@ async def put_photo(request: Request) -> Response:
 
 
 routes = [
-    Route("/agent/outbox", outbox_page, methods=["GET"]),
-    Route("/agent/outbox/session", session, methods=["GET"]),
-    Route("/agent/outbox/photos", photos_held, methods=["GET"]),
-    Route("/agent/outbox/photos/{sha256}", csrf.protected(put_photo), methods=["PUT"]),
+    Route("/agent/outbox", outbox_page, methods=["GET"], name="outbox:page"),
+    Route("/agent/outbox/session", session, methods=["GET"], name="outbox:session"),
+    Route("/agent/outbox/photos", photos_held, methods=["GET"], name="outbox:photos"),
+    Route(
+        "/agent/outbox/photos/{sha256}",
+        csrf.protected(put_photo),
+        methods=["PUT"],
+        name="outbox:put_photo",
+    ),
 ]

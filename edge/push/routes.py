@@ -107,7 +107,14 @@ async def unsubscribe(request: Request) -> Response:
 
 
 routes = [
-    Route("/push/key", public_key, methods=["GET"]),
-    Route("/push/subscriptions", csrf.protected(subscribe), methods=["POST"]),
-    Route("/push/subscriptions/delete", csrf.protected(unsubscribe), methods=["POST"]),
+    Route("/push/key", public_key, methods=["GET"], name="push:key"),
+    Route(
+        "/push/subscriptions", csrf.protected(subscribe), methods=["POST"], name="push:subscribe"
+    ),
+    Route(
+        "/push/subscriptions/delete",
+        csrf.protected(unsubscribe),
+        methods=["POST"],
+        name="push:unsubscribe",
+    ),
 ]

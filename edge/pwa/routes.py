@@ -21,11 +21,11 @@ from edge.catalog import queries as catalog
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import html_lang
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 
 SW_FILE = Path(__file__).resolve().parent.parent.parent / "static" / "sw.js"
-START_URL = "/agent/"
-OFFLINE_URL = "/offline"
+START = "intake:home"  # the agent's queue: where the installed app opens (a route name)
 # Static files the shell needs offline: the stylesheet, htmx, the agent's scripts.
 SHELL_ASSETS = (
     "css/site.css",
@@ -38,9 +38,10 @@ SHELL_ASSETS = (
     "js/pwa.js",
 )
 OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Background Sync
-# Pages kept from the start (best effort: they need the agent's session), then every form.
-SHELL_PAGES = (START_URL, "/agent/outbox", "/agent/apply", "/services")
-FORM_URL = "/agent/apply/{}"
+# Pages kept from the start (best effort: they need the agent's session), then every form
+# (route names).
+SHELL_PAGES = (START, "outbox:page", "intake:choose", "catalog:list")
+FORM = "intake:form"
 # The colours of static/css/site.css: the header bar and the page background.
 THEME_COLOR = "#b3261e"
 BACKGROUND_COLOR = "#f6f7f9"
@@ -57,15 +58,15 @@ def _static_url(request: Request) -> Callable[[str], str]:
     return cast(Callable[[str], str], edge_node(request).templates.globals["static"])
 
 
-def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:
+def manifest_of(static_url: Callable[[str], str], start_url: str) -> dict[str, object]:
     """The web app manifest in the current language."""
     return {
-        "id": START_URL,
+        "id": start_url,
         "name": _("村办代办"),
         "short_name": _("村办"),
         "lang": html_lang(),
         "dir": "ltr",
-        "start_url": START_URL,
+        "start_url": start_url,
         "scope": "/",
         "display": "standalone",
         "theme_color": THEME_COLOR,
@@ -79,23 +80,25 @@ def manifest_of(static_url: Callable[[str], str]) -> dict[str, object]:
 
 async def manifest(request: Request) -> Response:
     """The manifest; its language follows ?lang= like every page."""
-    body = json.dumps(manifest_of(_static_url(request)), ensure_ascii=False).encode()
+    start_url = path_for(request, START)
+    body = json.dumps(manifest_of(_static_url(request), start_url), ensure_ascii=False).encode()
     headers = {"Cache-Control": "no-cache", "Vary": "Accept-Language, Cookie"}
     return Response(body, media_type="application/manifest+json", headers=headers)
 
 
-def shell_of(static_url: Callable[[str], str], item_codes: list[str]) -> dict[str, object]:
-    """What the service worker precaches (the agent's form of every catalog item among the
-    pages), and the version that names its caches."""
+def shell_of(
+    static_url: Callable[[str], str], pages: list[str], offline_url: str
+) -> dict[str, object]:
+    """What the service worker precaches (`pages`: the shell's and the agent's form of every
+    catalog item), and the version that names its caches."""
     assets = [static_url(name) for name in SHELL_ASSETS]
-    pages = [*SHELL_PAGES, *(FORM_URL.format(code) for code in item_codes)]
     named = "\n".join([*assets, static_url("sw.js"), *pages])  # the worker's code counts too
     version = hashlib.sha256(named.encode()).hexdigest()[:12]
     return {
         "version": version,
         "assets": assets,
         "outbox": static_url(OUTBOX_SCRIPT),
-        "offline": OFFLINE_URL,
+        "offline": offline_url,
         "pages": pages,
     }
 
@@ -104,8 +107,12 @@ async def service_worker(request: Request) -> Response:
     """static/sw.js at the root scope, preceded by the current shell."""
     async with edge_node(request).db.read() as db:
         items = await catalog.search(db, catalog.CatalogFilter())
-    codes = [item["code"] for item in items]
-    shell = json.dumps(shell_of(_static_url(request), codes), indent=1)
+    pages = [
+        *(path_for(request, name) for name in SHELL_PAGES),
+        *(path_for(request, FORM, code=item["code"]) for item in items),
+    ]
+    offline_url = path_for(request, "pwa:offline")
+    shell = json.dumps(shell_of(_static_url(request), pages, offline_url), indent=1)
     body = f"const SHELL = {shell};\n\n".encode() + SW_FILE.read_bytes()
     headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
     return Response(body, media_type="text/javascript", headers=headers)  # edge/etag.py tags it
@@ -117,7 +124,7 @@ async def offline(request: Request) -> Response:
 
 
 routes = [
-    Route("/manifest.webmanifest", manifest, methods=["GET"]),
-    Route("/sw.js", service_worker, methods=["GET"]),
-    Route(OFFLINE_URL, offline, methods=["GET"]),
+    Route("/manifest.webmanifest", manifest, methods=["GET"], name="pwa:manifest"),
+    Route("/sw.js", service_worker, methods=["GET"], name="pwa:service_worker"),
+    Route("/offline", offline, methods=["GET"], name="pwa:offline"),
 ]

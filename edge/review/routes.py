@@ -27,6 +27,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.review.forms import parse_decision
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
@@ -162,7 +163,8 @@ async def decide(request: Request) -> Response:
     materials = json.loads(app["item_body"])["materials"]
     decision, values = parse_decision(form, step["id"], account, node.clock(), materials)
     errors = {field: str(message) for field, message in check(decision).items()}
-    url = f"/staff/applications/{app['id']}"
+    url = path_for(request, "review:application", application_id=app["id"])
+    result = idempotency.Result("application", app["id"])
     digest = idempotency.request_hash({"step": step["id"], **values})
     try:
         async with node.db.write() as db:
@@ -171,7 +173,7 @@ async def decide(request: Request) -> Response:
             if not errors:
                 ctx = await context_for(request, db, account)
                 await lifecycle.decide(db, ctx, decision)
-                await idempotency.remember(db, key, account.id, digest, url, ctx.at)
+                await idempotency.remember(db, key, account.id, digest, result, ctx.at)
                 return RedirectResponse(url, status_code=303)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
@@ -218,9 +220,26 @@ async def attachment(request: Request) -> Response:
 
 
 routes = [
-    Route("/staff/", queue, methods=["GET"]),
-    Route("/staff/applications/{application_id}", application, methods=["GET"]),
-    Route("/staff/steps/{step_id}/decide", csrf.protected(decide), methods=["POST"]),
-    Route("/staff/attachments/{attachment_id}", attachment, methods=["GET"]),
-    Route("/staff/attachments/{attachment_id}/{size}", attachment, methods=["GET"]),
+    Route("/staff/", queue, methods=["GET"], name="review:queue"),
+    Route(
+        "/staff/applications/{application_id}",
+        application,
+        methods=["GET"],
+        name="review:application",
+    ),
+    Route(
+        "/staff/steps/{step_id}/decide",
+        csrf.protected(decide),
+        methods=["POST"],
+        name="review:decide",
+    ),
+    Route(
+        "/staff/attachments/{attachment_id}", attachment, methods=["GET"], name="review:attachment"
+    ),
+    Route(
+        "/staff/attachments/{attachment_id}/{size}",
+        attachment,
+        methods=["GET"],
+        name="review:attachment_size",
+    ),
 ]

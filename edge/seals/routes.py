@@ -59,6 +59,6 @@ async def key_list(request: Request) -> Response:
 
 
 routes = [
-    Route("/verify/{seal_id}", verify_page, methods=["GET"]),
-    Route("/seals/keys", key_list, methods=["GET"]),
+    Route("/verify/{seal_id}", verify_page, methods=["GET"], name="seals:verify"),
+    Route("/seals/keys", key_list, methods=["GET"], name="seals:keys"),
 ]

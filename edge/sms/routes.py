@@ -66,5 +66,5 @@ async def outbox_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/sms", outbox_page, methods=["GET"]),
+    Route("/admin/sms", outbox_page, methods=["GET"], name="sms:outbox"),
 ]

@@ -18,6 +18,7 @@ from edge.kernel.auth import lockout
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 
 
@@ -35,7 +36,7 @@ async def track_form(request: Request) -> Response:
             {"error": str(exc), "raw": raw[:20]},
             status_code=400,
         )
-    return RedirectResponse(f"/track/{code}", status_code=303)
+    return RedirectResponse(path_for(request, "tracking:status", code=code), status_code=303)
 
 
 async def _load(request: Request) -> tuple[Any, list[Any]]:
@@ -107,7 +108,9 @@ async def track_details(request: Request) -> Response:
 
 
 routes = [
-    Route("/track", track_form, methods=["GET"]),
-    Route("/track/{code}", track_status, methods=["GET"]),
-    Route("/track/{code}", csrf.protected(track_details), methods=["POST"]),
+    Route("/track", track_form, methods=["GET"], name="tracking:form"),
+    Route("/track/{code}", track_status, methods=["GET"], name="tracking:status"),
+    Route(
+        "/track/{code}", csrf.protected(track_details), methods=["POST"], name="tracking:details"
+    ),
 ]

@@ -20,6 +20,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.node import Node, NodeSettings, node_of
 from edge.kernel.templating import render
+from edge.kernel.urls import SITE_ROOT, home_path
 
 
 def _form(
@@ -78,7 +79,7 @@ async def login(request: Request) -> Response:
         await lockout.clear(db, values["phone"])
         token = await sessions.start(db, row["id"], stamp(now), web.session_hours)
         await _record_login(node, db, row, "ok", stamp(now))
-    home = node.homes.get(row["role"], "/")
+    home = home_path(request, node.homes, row["role"])
     response = RedirectResponse(values["next"] or home, status_code=303)
     sessions.set_session_cookie(response, token, secure=web.cookie_secure, hours=web.session_hours)
     return response
@@ -104,13 +105,13 @@ async def logout(request: Request) -> Response:
     if token:
         async with node.db.write() as db:
             await sessions.end(db, token)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(SITE_ROOT, status_code=303)  # either node's own front page
     sessions.clear_session_cookie(response, secure=node.settings.web.cookie_secure)
     return response
 
 
 routes = [
-    Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST"]),
+    Route("/login", login_page, methods=["GET"], name="auth:login"),
+    Route("/login", login, methods=["POST"], name="auth:sign_in"),
+    Route("/logout", logout, methods=["POST"], name="auth:logout"),
 ]
