@@ -18,6 +18,9 @@ from edge.kernel import outbox
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database, connect_sync
 from edge.kernel.outbox import Columns, Drained, NotSent, OutboxKind
+from edge.push.outbox import PUSH
+from edge.sms.outbox import SMS
+from replication.blob_upload import BLOB_UPLOAD
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PHONE = "13812345678"
@@ -118,6 +121,10 @@ def test_backoff_doubles_to_its_cap():
     assert [outbox.backoff(LETTERS, n) for n in range(1, 8)] == [
         timedelta(minutes=m) for m in (1, 2, 4, 8, 8, 8, 8)
     ]
+    assert [outbox.backoff(BLOB_UPLOAD, n) for n in (1, 2, 3, 7, 8, 9, 10)] == [
+        timedelta(seconds=s) for s in (5, 10, 20, 320, 600, 600, 600)
+    ]
+    assert outbox.backoff(SMS, 10**6) == outbox.backoff(PUSH, 7) == timedelta(hours=1)
 
 
 def test_failures_wait_their_backoff_then_fail_at_max_attempts(db_path, conn):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from datetime import datetime
 
 from huey import SqliteHuey, crontab
@@ -17,12 +16,12 @@ from huey.consumer import Consumer
 
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.db import Database, connect_sync
-from edge.kernel.masking import mask_text
+from edge.kernel.outbox import reap
 from edge.outbox.expiry import forget_stale
 from edge.push.sender import push_tick
 from edge.settings import Settings
-from edge.sms import outbox
-from edge.sms.gateways import Gateway, GatewayError, gateway_from
+from edge.sms.gateways import Gateway, gateway_from
+from edge.sms.outbox import SMS, drain
 from edge.supervision.deadlines import scan
 from replication.blob_upload import upload_pass
 
@@ -31,31 +30,11 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 10
 
 
-def drain(
-    conn: sqlite3.Connection, gateway: Gateway, now: datetime, max_attempts: int, limit: int = 50
-) -> int:
-    """Claim due messages, send each, record the outcome; the number sent."""
-    sent = 0
-    for row in outbox.claim_due(conn, now, limit):
-        try:
-            gateway.send(row["phone"], row["body"], row["id"])
-        except Exception as exc:  # GatewayError, or a broken gateway: count it, retry later
-            error = mask_text(str(exc) if isinstance(exc, GatewayError) else repr(exc))
-            outbox.mark_failed(conn, row["id"], now, error, max_attempts)
-            log.warning("sms %s not sent: %s", row["id"], error)
-            continue
-        outbox.mark_sent(conn, row["id"], now)
-        sent += 1
-    return sent
-
-
 def tick(settings: Settings, gateway: Gateway, now: datetime) -> int:
     """One pass of the worker: re-queue stuck rows, then drain; the number sent."""
     conn = connect_sync(settings.database_path)
     try:
-        reaped = outbox.reap_stuck(conn, now)
-        if reaped:
-            log.warning("re-queued %d sms stuck in sending", reaped)
+        reap(conn, SMS, now)
         return drain(conn, gateway, now, settings.sms_max_attempts)
     finally:
         conn.close()
@@ -102,7 +81,7 @@ def make_huey(settings: Settings, clock: Clock = system_clock) -> SmsHuey:
 
     queue.tick = queue.task(name="sms_tick")(sms_tick)
     queue.blob_tick = queue.task(name="blob_upload_tick")(
-        lambda: upload_pass(settings, clock()).uploaded
+        lambda: upload_pass(settings, clock()).sent
     )
     queue.push_tick = queue.task(name="push_tick")(lambda: push_tick(settings, clock()))
     queue.send_now = queue.task(name="sms_send_now", expires=60)(sms_tick)
