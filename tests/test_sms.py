@@ -36,7 +36,7 @@ from edge.sms import outbox, templates
 from edge.sms.gateways import GatewayError, HttpGateway, LogGateway, gateway_from
 from edge.sms.outbox import SMS, drain
 from edge.sms.routes import routes
-from edge.sms.worker import make_huey
+from edge.worker import make_huey
 from tests.conftest import ADMIN, AGENT_QIANJIANG, LIANZHOU, login
 
 PHONE = "13812345678"
