@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="migrate, then serve the web app")
     commands.add_parser("demo", help="load demo accounts (idempotent) and list them")
     commands.add_parser("catalog-check", help="check the catalog files and exit")
-    commands.add_parser("worker", help="run the huey worker (SMS outbox, deadline scan)")
+    commands.add_parser("worker", help="run the huey worker (outboxes, deadline scan)")
     commands.add_parser("replicate", help="become `litestream replicate` for this node")
     commands.add_parser("sync", help="write the heartbeat and pull central's command feed")
     restore = commands.add_parser("restore", help="rebuild edge.db from its replica (DR)")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             logging.basicConfig(level=settings.web.log_level.upper())
             asyncio.run(run_sync(settings))
         if args.command == "worker":
-            from edge.sms.worker import run_worker
+            from edge.worker import run_worker
 
             run_worker(settings)
         return 0

@@ -1,54 +1,45 @@
-"""Upload blobs to the replica store: the `blobs` rows with no `uploaded_at` are the outbox.
+"""Upload blobs to the replica store: the `blobs` rows are a kind of the kernel outbox, due from
+the moment a blob is recorded until `uploaded_at` is set.
 
 Uploads are content-addressed, so sending one twice is harmless; a failed upload waits a
-growing backoff and is tried again by the next pass (the worker runs one every 10 s).
+growing backoff (5 s doubling to 10 min, never given up) and is tried again by a later pass
+(the worker runs one every 10 s).
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-from dataclasses import dataclass
+from contextlib import closing
 from datetime import datetime, timedelta
 
+from edge.kernel import outbox
 from edge.kernel.blobstore import BlobStore
-from edge.kernel.clock import stamp
 from edge.kernel.db import connect_sync
+from edge.kernel.outbox import Columns, Drained, NotSent, OutboxKind, Send
 from replication.objectstore import ObjectStore, StoreUnavailable, blob_key, open_store, verified
 from replication.replicated_node import ReplicatedNode
 
-log = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(minutes=10)
+BLOB_UPLOAD = OutboxKind(
+    name="blob",
+    table="blobs",
+    key="sha256",
+    first_wait=timedelta(seconds=5),
+    max_wait=timedelta(minutes=10),
+    max_attempts=None,
+    error_limit=200,
+    columns=Columns(
+        state="upload_state",
+        attempts="upload_attempts",
+        next_attempt_at="upload_next_at",
+        claimed_at="upload_claimed_at",
+        last_error="upload_error",
+        sent_at="uploaded_at",
+    ),
+)
 
 
 class DamagedBlob(RuntimeError):
     """A local blob's bytes no longer hash to its name."""
-
-
-@dataclass(frozen=True)
-class UploadPass:
-    """What one pass did."""
-
-    uploaded: int
-    failed: int
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failure: 5, 10, 20 ... seconds, at most 10 minutes."""
-    return min(timedelta(seconds=5 * 2 ** min(attempts - 1, 8)), MAX_BACKOFF)
-
-
-def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[sqlite3.Row]:
-    """Blobs not yet in the store whose next attempt is due, oldest first."""
-    return conn.execute(
-        """
-        SELECT sha256, content_type, upload_attempts FROM blobs
-        WHERE uploaded_at IS NULL AND (upload_next_at IS NULL OR upload_next_at <= ?)
-        ORDER BY created_at, sha256 LIMIT ?
-        """,
-        (stamp(now), limit),
-    ).fetchall()
 
 
 def backlog(conn: sqlite3.Connection) -> int:
@@ -56,53 +47,29 @@ def backlog(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM blobs WHERE uploaded_at IS NULL").fetchone()[0]
 
 
-def upload_one(
-    conn: sqlite3.Connection,
-    local: BlobStore,
-    store: ObjectStore,
-    node_id: str,
-    row: sqlite3.Row,
-    now: datetime,
-) -> None:
-    """Upload one blob after checking its bytes still hash to its name; record it uploaded."""
+def upload_one(local: BlobStore, store: ObjectStore, node_id: str, row: sqlite3.Row) -> None:
+    """Upload one blob after checking its bytes still hash to its name."""
     sha256 = row["sha256"]
     data = verified(local.read(sha256), sha256)
     if data is None:
         raise DamagedBlob(f"local blob {sha256[:12]} is damaged; not uploading it")
     store.put(blob_key(node_id, sha256), data, row["content_type"])
-    conn.execute(
-        "UPDATE blobs SET uploaded_at = ?, upload_error = '' WHERE sha256 = ?", (stamp(now), sha256)
-    )
 
 
-def _record_failure(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime, error: str) -> None:
-    attempts = row["upload_attempts"] + 1
-    conn.execute(
-        """
-        UPDATE blobs SET upload_attempts = ?, upload_next_at = ?, upload_error = ?
-        WHERE sha256 = ?
-        """,
-        (attempts, stamp(now + backoff(attempts)), error[:200], row["sha256"]),
-    )
+def _sender(local: BlobStore, store: ObjectStore, node_id: str) -> Send:
+    def send(row: sqlite3.Row) -> None:
+        try:
+            upload_one(local, store, node_id, row)
+        except (StoreUnavailable, DamagedBlob, OSError) as exc:
+            raise NotSent(str(exc), stop=isinstance(exc, StoreUnavailable)) from exc
+
+    return send
 
 
-def upload_pass(node: ReplicatedNode, now: datetime, limit: int = 50) -> UploadPass:
+def upload_pass(node: ReplicatedNode, now: datetime, limit: int = 50) -> Drained:
     """Upload what is due; a store that is down ends the pass early (the rest waits)."""
-    conn = connect_sync(node.database_path)
     local = BlobStore(node.blobs_dir)
     store = open_store(node.store)
-    uploaded = failed = 0
-    try:
-        for row in due(conn, now, limit):
-            try:
-                upload_one(conn, local, store, node.node_id, row, now)
-                uploaded += 1
-            except (StoreUnavailable, DamagedBlob, OSError) as exc:
-                failed += 1
-                _record_failure(conn, row, now, str(exc))
-                log.warning("blob %s not uploaded: %s", row["sha256"][:12], exc)
-                if isinstance(exc, StoreUnavailable):
-                    break
-        return UploadPass(uploaded, failed)
-    finally:
-        conn.close()
+    with closing(connect_sync(node.database_path)) as conn:
+        outbox.reap(conn, BLOB_UPLOAD, now)
+        return outbox.drain(conn, BLOB_UPLOAD, now, _sender(local, store, node.node_id), limit)

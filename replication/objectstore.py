@@ -99,12 +99,13 @@ class S3Store:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Upload the object; S3 answers with the MD5 it stored, which must be ours."""
         from minio.error import MinioException
+        from urllib3.exceptions import HTTPError  # e.g. MaxRetryError: the store is down
 
         try:
             result = self.client.put_object(
                 self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
             )
-        except (MinioException, OSError) as exc:
+        except (MinioException, OSError, HTTPError) as exc:
             raise StoreUnavailable(f"put {key}: {type(exc).__name__}") from exc
         if result.etag and result.etag.strip('"') != hashlib.md5(data).hexdigest():
             raise StoreUnavailable(f"put {key}: the store's checksum differs from ours")

@@ -7,7 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from edge.sms.worker import deadline_scan
+from edge.supervision.jobs import deadline_scan
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import (
     KEY_FIELD,

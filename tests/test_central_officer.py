@@ -239,7 +239,7 @@ def test_photos_are_served_from_the_store_once_uploaded(central, edges):
     photo = _photos(central, app)[0]
     url = f"/officer/blobs/lianzhou/{photo['sha256']}"
     assert central.get(url).status_code == 404  # not in the store yet
-    assert upload_pass(edges["lianzhou"].replicated_node, START).uploaded > 0
+    assert upload_pass(edges["lianzhou"].replicated_node, START).sent > 0
     ingest(central, edges["lianzhou"])
     page = central.get(file_url(app)).text
     assert f'<img src="/officer/blobs/lianzhou/{photo["thumb_sha256"]}"' in page

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from edge.kernel.db import connect_sync
 from edge.push.sender import push_tick
 from edge.settings import Settings
-from edge.sms.worker import deadline_scan
+from edge.supervision.jobs import deadline_scan
 from tests.conftest import AGENT_QIANJIANG, LIANZHOU, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, rows, submit
 

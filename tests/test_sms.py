@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from edge.accounts.roles import HOME
 from edge.app import node_routes
 from edge.catalog.loader import read_catalog
+from edge.kernel import outbox as kernel_outbox
 from edge.kernel.auth.account import Account
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import system_clock
@@ -34,7 +35,8 @@ from edge.schema import migrate_database
 from edge.settings import Settings
 from edge.sms import outbox, templates
 from edge.sms.gateways import GatewayError, HttpGateway, LogGateway, gateway_from
-from edge.sms.worker import drain, make_huey
+from edge.sms.outbox import SMS, drain
+from edge.worker import make_huey
 from tests.conftest import ADMIN, AGENT_QIANJIANG, LIANZHOU, login
 
 PHONE = "13812345678"
@@ -233,10 +235,10 @@ def test_claim_takes_only_due_rows_once(db_path):
     (due,) = queue(db_path, accepted())
     conn = connect_sync(db_path)
     try:
-        assert outbox.claim_due(conn, T0 - timedelta(seconds=1), 10) == []
-        claimed = outbox.claim_due(conn, T0, 10)
+        assert kernel_outbox.claim(conn, SMS, T0 - timedelta(seconds=1), 10) == []
+        claimed = kernel_outbox.claim(conn, SMS, T0, 10)
         assert [row["id"] for row in claimed] == [due]
-        assert outbox.claim_due(conn, T0, 10) == []
+        assert kernel_outbox.claim(conn, SMS, T0, 10) == []
         assert row_of(conn, due)["state"] == "sending"
         assert row_of(conn, due)["claimed_at"] == "2026-11-23T09:00:00+00:00"
     finally:
@@ -247,12 +249,12 @@ def test_reaper_requeues_a_row_stuck_in_sending(db_path):
     (message_id,) = queue(db_path, accepted())
     conn = connect_sync(db_path)
     try:
-        outbox.claim_due(conn, T0, 10)
-        assert outbox.reap_stuck(conn, T0 + timedelta(minutes=4)) == 0
-        assert outbox.reap_stuck(conn, T0 + timedelta(minutes=6)) == 1
+        kernel_outbox.claim(conn, SMS, T0, 10)
+        assert kernel_outbox.reap(conn, SMS, T0 + timedelta(minutes=4)) == 0
+        assert kernel_outbox.reap(conn, SMS, T0 + timedelta(minutes=6)) == 1
         row = row_of(conn, message_id)
         assert (row["state"], row["claimed_at"]) == ("queued", None)
-        assert [r["id"] for r in outbox.claim_due(conn, T0 + timedelta(minutes=6), 10)] == [
+        assert [r["id"] for r in kernel_outbox.claim(conn, SMS, T0 + timedelta(minutes=6), 10)] == [
             message_id
         ]
     finally:
@@ -260,7 +262,7 @@ def test_reaper_requeues_a_row_stuck_in_sending(db_path):
 
 
 def test_backoff_doubles_up_to_an_hour():
-    assert [outbox.backoff(n) for n in (1, 2, 3, 5, 6, 20)] == [
+    assert [kernel_outbox.backoff(SMS, n) for n in (1, 2, 3, 5, 6, 20)] == [
         timedelta(minutes=m) for m in (2, 4, 8, 32, 60, 60)
     ]
 

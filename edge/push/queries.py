@@ -8,7 +8,9 @@ from datetime import datetime
 import aiosqlite
 from ulid import ULID
 
+from edge.kernel import outbox
 from edge.kernel.clock import stamp
+from edge.push.outbox import PUSH
 
 
 async def subscribe(
@@ -44,12 +46,12 @@ async def enqueue(
         subscriptions = [row["id"] for row in await cursor.fetchall()]
     body = json.dumps(payload, ensure_ascii=False)
     for subscription_id in subscriptions:
-        await db.execute(
-            """
-            INSERT INTO push_outbox (id, subscription_id, account_id, payload, next_attempt_at,
-                created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-            (str(ULID()), subscription_id, account_id, body, stamp(now), stamp(now)),
-        )
+        row = {
+            "id": str(ULID()),
+            "subscription_id": subscription_id,
+            "account_id": account_id,
+            "payload": body,
+            "created_at": stamp(now),
+        }
+        await outbox.enqueue(db, PUSH, row, due=stamp(now))
     return len(subscriptions)

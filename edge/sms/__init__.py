@@ -1,1 +1,1 @@
-"""SMS to residents and staff: templates, a durable outbox, gateways and the huey worker."""
+"""SMS to residents and staff: templates, a kind of the kernel outbox, gateways, a worker job."""

@@ -1,0 +1,80 @@
+"""The node's worker: huey on the node's queue file, running the jobs each feature declares in
+its `jobs.py` (outbox drains every 10 s, the deadline scan, the staged photo expiry).
+
+huey may lose a task; the outbox rows are the durable intent, so a lost task only delays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from huey import SqliteHuey, crontab
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+
+from edge.blobs import jobs as blob_jobs
+from edge.kernel.clock import Clock, system_clock
+from edge.kernel.jobs import Job
+from edge.outbox import jobs as staged_photo_jobs
+from edge.push import jobs as push_jobs
+from edge.settings import Settings
+from edge.sms import jobs as sms_jobs
+from edge.supervision import jobs as supervision_jobs
+
+TICK_SECONDS = 10
+
+JOBS: tuple[Job[Settings], ...] = (
+    *sms_jobs.JOBS,
+    *blob_jobs.JOBS,
+    *push_jobs.JOBS,
+    *supervision_jobs.JOBS,
+    *staged_photo_jobs.JOBS,
+)
+
+
+class NodeHuey(SqliteHuey):
+    """huey on the node's queue file; `send_now()` runs the on-demand jobs (enqueue it after
+    COMMIT), `schedule_ticks()` (every minute) spreads six runs of each tick job over it."""
+
+    send_now: TaskWrapper
+    schedule_ticks: TaskWrapper
+
+
+def _bound(job: Job[Settings], settings: Settings, clock: Clock) -> Callable[[], object]:
+    return lambda: job.run(settings, clock())
+
+
+def make_huey(
+    settings: Settings, clock: Clock = system_clock, jobs: Sequence[Job[Settings]] = JOBS
+) -> NodeHuey:
+    """The huey app of a node: a task per job, tick jobs every 10 s, cron jobs on their crontab."""
+    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+    queue = NodeHuey("cunban-worker", results=False, filename=str(settings.queue_path))
+    ticks = [
+        queue.task(name=job.name)(_bound(job, settings, clock)) for job in jobs if job.cron is None
+    ]
+    for job in jobs:
+        if job.cron is not None:
+            queue.periodic_task(job.cron, name=job.name)(_bound(job, settings, clock))
+    on_demand = [_bound(job, settings, clock) for job in jobs if job.on_demand]
+
+    def send_now() -> None:
+        for run in on_demand:
+            run()
+
+    def schedule_ticks() -> None:
+        # huey's periodic tasks fire once a minute: spread six ticks over it
+        for delay in range(0, 60, TICK_SECONDS):
+            for tick in ticks:
+                tick.schedule(delay=delay, expires=delay + TICK_SECONDS)
+
+    queue.send_now = queue.task(name="send_now", expires=60)(send_now)
+    queue.schedule_ticks = queue.periodic_task(crontab(), name="schedule_ticks")(schedule_ticks)
+    return queue
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the huey consumer in this process (one worker, periodic tasks on) until stopped."""
+    queue = make_huey(settings)
+    queue.schedule_ticks()  # start draining now, not at the next whole minute
+    Consumer(queue, workers=1, periodic=True).run()
