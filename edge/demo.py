@@ -12,7 +12,6 @@ from PIL import Image, ImageDraw
 from edge.accounts import queries as accounts
 from edge.accounts.demo_people import DEMO_PASSWORD, DemoAccount, demo_accounts
 from edge.applications import lifecycle
-from edge.applications.calendar import load_calendar
 from edge.applications.decision import Decision
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
@@ -26,6 +25,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.db import Database
 from edge.reference import prepare_database
 from edge.settings import Settings
+from edge.workdays.working_days import load_working_days
 
 
 async def load_demo_node(
@@ -115,8 +115,8 @@ def _demo_photo(store: BlobStore, shade: int) -> tuple[str, str, int, int]:
 async def _as_of(
     conn: aiosqlite.Connection, settings: Settings, actor: Account, now: datetime
 ) -> Context:
-    calendar = await load_calendar(conn, now, settings.web.timezone, settings.warning_working_days)
-    return Context(actor, now, calendar, settings.keys_dir)
+    days = await load_working_days(conn, now, settings.web.timezone, settings.warning_working_days)
+    return Context(actor, now, days, settings.keys_dir)
 
 
 async def load_demo_applications(

@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 from central.__main__ import main as central_main
 from central.app import create_app
 from edge.applications import lifecycle
-from edge.applications.calendar import load_calendar
 from edge.kernel.auth.account import Account
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.csrf import FIELD
 from edge.kernel.db import Database
 from edge.settings import Settings
+from edge.workdays.working_days import load_working_days
 from replication.blob_upload import upload_pass
 from replication.objectstore import DirectoryStore, blob_key
 from tests.central_support import (
@@ -363,8 +363,8 @@ def _withdraw_at_the_edge(edge: Settings, application_id: str) -> None:
                     "SELECT * FROM accounts WHERE role = 'agent' LIMIT 1"
                 ) as cursor:
                     agent = Account.from_row(await cursor.fetchone())
-                calendar = await load_calendar(conn, START, edge.web.timezone, 1)
-                ctx = lifecycle.Context(agent, START, calendar, edge.keys_dir)
+                days = await load_working_days(conn, START, edge.web.timezone, 1)
+                ctx = lifecycle.Context(agent, START, days, edge.keys_dir)
                 await lifecycle.withdraw(conn, ctx, application_id)
         finally:
             await db.close()

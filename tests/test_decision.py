@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 from central.decisions import decide as decide_at_central
 from central.feed.queries import append
 from edge.applications import lifecycle
-from edge.applications.calendar import load_calendar
 from edge.applications.decision import (
     DECIDED_AT_CENTRAL,
     NO_MATERIALS,
@@ -29,6 +28,7 @@ from edge.applications.decision import (
 from edge.kernel.auth.account import Account
 from edge.kernel.db import Database
 from edge.settings import Settings
+from edge.workdays.working_days import load_working_days
 from replication.feed.commands import CountyDecision
 from tests.central_support import START, central_rows, take_feed, yb002
 from tests.conftest import (
@@ -74,9 +74,9 @@ def judge_at_edge(edge: Settings, decision: Decision, county_steps_here: bool = 
         await db.open()
         try:
             async with db.write() as conn:
-                calendar = await load_calendar(conn, decision.at, edge.web.timezone, 1)
+                days = await load_working_days(conn, decision.at, edge.web.timezone, 1)
                 ctx = lifecycle.Context(
-                    decision.by, decision.at, calendar, edge.keys_dir, county_steps_here
+                    decision.by, decision.at, days, edge.keys_dir, county_steps_here
                 )
                 await lifecycle.decide(conn, ctx, decision)
         except DecisionRefused as refused:
@@ -224,9 +224,9 @@ def test_lifecycle_decide_takes_a_decision_only_in_its_makers_context(client, se
         await db.open()
         try:
             async with db.write() as conn:
-                calendar = await load_calendar(conn, START, settings.web.timezone, 1)
+                days = await load_working_days(conn, START, settings.web.timezone, 1)
                 agent = _account(settings, AGENT_QIANJIANG)
-                ctx = lifecycle.Context(agent, START, calendar, settings.keys_dir)
+                ctx = lifecycle.Context(agent, START, days, settings.keys_dir)
                 await lifecycle.decide(conn, ctx, decision)
         finally:
             await db.close()

@@ -19,7 +19,6 @@ from central.officer import delivery, queries
 from central.officer.forms import ACTION_LABELS, MATERIALS_FIELD, parse_decision
 from edge.accounts.queries import placement
 from edge.applications import states
-from edge.applications.calendar import WorkCalendar, load_calendar
 from edge.applications.decision import NO_SUCH_STEP, DecisionRefused, may_decide
 from edge.applications.tracking_code import format_code
 from edge.kernel import csrf
@@ -30,15 +29,18 @@ from edge.kernel.masking import mask_name, mask_text
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
+from edge.workdays.working_days import WorkingDays, load_working_days
 from replication.objectstore import StoreUnavailable, blob_key, verified
 
 WARNING_WORKING_DAYS = 1  # a yellow card when due within one working day, as on the edges
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-async def _calendar(request: Request, db: aiosqlite.Connection) -> WorkCalendar:
+async def _working_days(request: Request, db: aiosqlite.Connection) -> WorkingDays:
     node = central_node(request)
-    return await load_calendar(db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS)
+    return await load_working_days(
+        db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS
+    )
 
 
 def _shown(context: dict[str, Any]) -> dict[str, Any]:
@@ -59,13 +61,13 @@ async def queue(request: Request) -> Response:
     officer = require(request, "officer")
     async with central_node(request).db.read() as db:
         rows = await queries.queue(db, officer)
-        calendar = await _calendar(request, db)
+        days = await _working_days(request, db)
         place = await placement(db, officer)
     entries = sorted(
         (
             {
                 "row": r,
-                "card": calendar.card(r["due_on"]),
+                "card": days.card(r["due_on"]),
                 "sent": delivery.queue_state(
                     r["command_id"], r["command_result"], r["sent_action"]
                 ),
@@ -93,7 +95,7 @@ async def _load_file(request: Request, officer: Account) -> dict[str, Any]:
             "attachments": await queries.attachments(db, node_id, application_id),
             "supplements": await queries.supplements(db, node_id, application_id),
             "decisions": await queries.decisions(db, node_id, application_id),
-            "calendar": await _calendar(request, db),
+            "days": await _working_days(request, db),
         }
 
 
@@ -120,7 +122,7 @@ def _file_page(
     status: int = 200,
 ) -> Response:
     app = file["app"]
-    calendar = file["calendar"]
+    days = file["days"]
     return render(
         request,
         "central/officer/application.html",
@@ -134,7 +136,7 @@ def _file_page(
                 "values": values,
                 "errors": errors,
                 "status_label": states.label,
-                "card": calendar.card,
+                "card": days.card,
                 "action_labels": ACTION_LABELS,
                 "delivery_state": delivery.state,
                 "materials_field": MATERIALS_FIELD,

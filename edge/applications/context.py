@@ -1,20 +1,20 @@
-"""The Context of a change made through a web request: actor, clock, calendar, key folder."""
+"""The Context of a change made through a web request: actor, clock, working days, key folder."""
 
 from __future__ import annotations
 
 import aiosqlite
 from starlette.requests import Request
 
-from edge.applications.calendar import WorkCalendar, load_calendar
 from edge.applications.lifecycle import Context
 from edge.kernel.auth.account import Account
 from edge.node import edge_node
+from edge.workdays.working_days import WorkingDays, load_working_days
 
 
-async def calendar_for(request: Request, db: aiosqlite.Connection) -> WorkCalendar:
-    """Today's working-day calendar for this node."""
+async def working_days_for(request: Request, db: aiosqlite.Connection) -> WorkingDays:
+    """The working days as this node counts them today."""
     node = edge_node(request)
-    return await load_calendar(
+    return await load_working_days(
         db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
     )
 
@@ -26,7 +26,7 @@ async def context_for(request: Request, db: aiosqlite.Connection, actor: Account
     return Context(
         actor,
         node.clock(),
-        await calendar_for(request, db),
+        await working_days_for(request, db),
         node.settings.keys_dir,
         county_steps_here=not node.settings.central_url,
     )

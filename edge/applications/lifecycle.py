@@ -16,7 +16,6 @@ import aiosqlite
 from ulid import ULID
 
 from edge.applications import queries, states
-from edge.applications.calendar import WorkCalendar
 from edge.applications.decision import NO_SUCH_STEP, Decision, DecisionRefused, enforce
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
@@ -27,6 +26,7 @@ from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.seals.signing import seal
 from edge.sms.outbox import enqueue as enqueue_sms
+from edge.workdays.working_days import WorkingDays
 
 RESIDENT_LOCALE = "zh_Hans"
 
@@ -54,13 +54,13 @@ class Upload:
 
 @dataclass(frozen=True)
 class Context:
-    """What every change needs: who, when, the working-day calendar, where keys live, and
+    """What every change needs: who, when, the working days, where keys live, and
     whether county steps are decided here (False on a node connected to central, whose county
     steps are decided there and arrive by the feed)."""
 
     actor: Account
     now: datetime
-    calendar: WorkCalendar
+    days: WorkingDays
     keys_dir: Path
     county_steps_here: bool = True
 
@@ -141,7 +141,7 @@ async def submit(
 ) -> str:
     """Accept (受理) an application; a village-direct item is approved and certified at once."""
     application_id = str(ULID())
-    today = ctx.calendar.today
+    today = ctx.days.today
     await db.execute(
         """
         INSERT INTO applications (id, tracking_code, item_code, village_code, agent_id,
@@ -161,7 +161,7 @@ async def submit(
             json.dumps(form_data, ensure_ascii=False),
             ctx.at,
             today.isoformat(),
-            ctx.calendar.due(today, item["promised_days"]).isoformat(),
+            ctx.days.due(today, item["promised_days"]).isoformat(),
         ),
     )
     for stage, route in enumerate(item["route"]):
@@ -183,7 +183,7 @@ async def submit(
                     route["days"],
                     "active" if stage == 0 else "waiting",
                     today.isoformat() if stage == 0 else None,
-                    ctx.calendar.due(today, route["days"]).isoformat() if stage == 0 else None,
+                    ctx.days.due(today, route["days"]).isoformat() if stage == 0 else None,
                 ),
             )
     await _attach(db, application_id, uploads, ctx.at)
@@ -246,7 +246,7 @@ async def _finish(
         "decision": status,
         "office": step["department_code"] if step["level"] != "village" else app["village_code"],
         "office_name": step["department_zh"],
-        "decided_on": ctx.calendar.today.isoformat(),
+        "decided_on": ctx.days.today.isoformat(),
         "opinion": opinion,
     }
     seal_id = await seal(
@@ -298,12 +298,12 @@ async def _approve(
     if not following:
         await _finish(db, ctx, app, "approved", "decision", step, opinion)
         return
-    today = ctx.calendar.today
+    today = ctx.days.today
     for nxt in following:
         states.check(states.STEP, nxt["status"], "active")
         await db.execute(
             "UPDATE steps SET status = 'active', started_on = ?, due_on = ? WHERE id = ?",
-            (today.isoformat(), ctx.calendar.due(today, nxt["days"]).isoformat(), nxt["id"]),
+            (today.isoformat(), ctx.days.due(today, nxt["days"]).isoformat(), nxt["id"]),
         )
     await db.execute(
         "UPDATE applications SET stage = ? WHERE id = ?", (step["stage"] + 1, app["id"])
@@ -319,7 +319,7 @@ async def _return(
     material_keys: tuple[str, ...],
 ) -> None:
     await _set_step(db, ctx, step, "returned", note)
-    await _set_status(db, app, "returned", paused_on=ctx.calendar.today.isoformat())
+    await _set_status(db, app, "returned", paused_on=ctx.days.today.isoformat())
     await db.execute(
         """
         INSERT INTO supplement_requests (id, application_id, step_id, requested_by,
@@ -346,13 +346,13 @@ async def resubmit(
     """The agent brings what was asked; the clock resumes, shifted by the paused working days."""
     app = await queries.application(db, application_id)
     states.check(states.APPLICATION, app["status"], "in_review")
-    paused = ctx.calendar.elapsed(app["paused_on"])
+    paused = ctx.days.elapsed(app["paused_on"])
     await _set_status(
         db,
         app,
         "in_review",
         paused_on=None,
-        promised_due_on=ctx.calendar.due(app["promised_due_on"], paused).isoformat(),
+        promised_due_on=ctx.days.due(app["promised_due_on"], paused).isoformat(),
     )
     for step in await queries.steps(db, application_id):
         if step["status"] in ("active", "returned") and step["due_on"]:
@@ -360,7 +360,7 @@ async def resubmit(
                 states.check(states.STEP, "returned", "active")
             await db.execute(
                 "UPDATE steps SET status = 'active', due_on = ? WHERE id = ?",
-                (ctx.calendar.due(step["due_on"], paused).isoformat(), step["id"]),
+                (ctx.days.due(step["due_on"], paused).isoformat(), step["id"]),
             )
     await db.execute(
         "UPDATE supplement_requests SET resolved_at = ? WHERE application_id = ? "

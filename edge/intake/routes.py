@@ -14,7 +14,7 @@ from ulid import ULID
 
 from edge.accounts.queries import placement
 from edge.applications import lifecycle, queries, states
-from edge.applications.context import calendar_for, context_for
+from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
 from edge.applications.tracking_code import format_code
@@ -101,7 +101,7 @@ async def submit_intake(request: Request) -> Response:
     form = await request.form()
     node = edge_node(request)
     async with node.db.read() as db:
-        today = (await calendar_for(request, db)).today
+        today = (await working_days_for(request, db)).today
     applicant, errors, resident = parse_applicant(form, today)
     fields, field_errors = parse_fields(item["fields"], form, today)
     uploads, photo_errors = await material_uploads(
@@ -208,7 +208,7 @@ async def id_check(request: Request) -> Response:
     _agent(request)
     form = await request.form()
     async with edge_node(request).db.read() as db:
-        today = (await calendar_for(request, db)).today
+        today = (await working_days_for(request, db)).today
     _values, errors, resident = parse_applicant(form, today)
     return render(
         request,

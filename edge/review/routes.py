@@ -15,7 +15,7 @@ from ulid import ULID
 from edge.accounts.queries import placement
 from edge.applications import lifecycle, queries, states
 from edge.applications.access import REVIEW_ROLES, can_view
-from edge.applications.context import calendar_for, context_for
+from edge.applications.context import context_for, working_days_for
 from edge.applications.decision import DecisionRefused, check, may_decide
 from edge.applications.tracking_code import format_code
 from edge.audit.log import append as audit
@@ -31,6 +31,7 @@ from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.review.forms import parse_decision
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
+from edge.workdays.working_days import WorkingDays
 
 VIEWER_ROLES = (*REVIEW_ROLES, "agent")
 
@@ -40,14 +41,14 @@ async def queue(request: Request) -> Response:
     account = require(request, *REVIEW_ROLES)
     async with edge_node(request).db.read() as db:
         rows = await queries.review_queue(db, account)
-        calendar = await calendar_for(request, db)
+        days = await working_days_for(request, db)
         place = await placement(db, account)
     entries = sorted(
         (
             {
                 "row": r,
-                "card": calendar.card(r["due_on"]),
-                "app_card": calendar.card(r["promised_due_on"]),
+                "card": days.card(r["due_on"]),
+                "app_card": days.card(r["promised_due_on"]),
             }
             for r in rows
         ),
@@ -100,10 +101,8 @@ async def application(request: Request) -> Response:
         attachments = await queries.attachments(db, app["id"])
         supplements = await queries.supplements(db, app["id"])
         seals = await queries.seals_of(db, app["id"])
-        calendar = await calendar_for(request, db)
-    return _file_page(
-        request, account, app, steps, attachments, supplements, seals, calendar, {}, {}
-    )
+        days = await working_days_for(request, db)
+    return _file_page(request, account, app, steps, attachments, supplements, seals, days, {}, {})
 
 
 def _file_page(
@@ -114,7 +113,7 @@ def _file_page(
     attachments: list[Any],
     supplements: list[Any],
     seals: list[Any],
-    calendar: Any,
+    days: WorkingDays,
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
@@ -140,7 +139,7 @@ def _file_page(
             "key": str(ULID()),
             "status_label": states.label,
             "labels": LABELS,
-            "card": calendar.card,
+            "card": days.card,
             "card_labels": CARD_LABELS,
         },
         status_code=status,
@@ -186,7 +185,7 @@ async def decide(request: Request) -> Response:
             await queries.attachments(db, app["id"]),
             await queries.supplements(db, app["id"]),
             await queries.seals_of(db, app["id"]),
-            await calendar_for(request, db),
+            await working_days_for(request, db),
         )
     return _file_page(request, account, app, *parts, values, errors, status=400)
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import aiosqlite
 
-from edge.applications.calendar import load_calendar
 from edge.applications.decision import may_decide
 from edge.applications.tracking_code import format_code
 from edge.kernel.auth.account import Account
@@ -18,6 +17,7 @@ from edge.kernel.clock import stamp
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.sms.outbox import enqueue
+from edge.workdays.working_days import load_working_days
 
 STAFF_LOCALE = "zh_Hans"
 
@@ -81,11 +81,11 @@ async def _remind(
 
 async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int) -> int:
     """Queue one reminder per step, card and person; record the run. Returns SMS queued."""
-    calendar = await load_calendar(db, now, timezone, warning_days)
+    days = await load_working_days(db, now, timezone, warning_days)
     reviewers = await _reviewers(db)
     queued = 0
     for step in await _active_steps(db):
-        card = calendar.card(step["due_on"])
+        card = days.card(step["due_on"])
         if card == "green":
             continue
         for person in responsible(step, reviewers):

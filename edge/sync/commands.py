@@ -15,12 +15,12 @@ from typing import Any
 import aiosqlite
 
 from edge.applications import lifecycle, states
-from edge.applications.calendar import load_calendar
 from edge.applications.decision import Decision, DecisionRefused
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.settings import Settings
+from edge.workdays.working_days import load_working_days
 from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
@@ -121,9 +121,9 @@ async def county_decision(
     judged again by the same rules, and a refusal is recorded in English, as every refusal."""
     step = await _step_for(db, command)
     officer = await _officer(db, command.officer, stamp(now))
-    calendar = await load_calendar(db, now, settings.web.timezone, settings.warning_working_days)
+    days = await load_working_days(db, now, settings.web.timezone, settings.warning_working_days)
     # made at central, where county steps are decided
-    ctx = lifecycle.Context(officer, now, calendar, settings.keys_dir, county_steps_here=True)
+    ctx = lifecycle.Context(officer, now, days, settings.keys_dir, county_steps_here=True)
     decision = Decision(
         step["id"],
         command.action,

@@ -1,4 +1,4 @@
-"""Working-day arithmetic bound to one request: today, the calendar's exceptions, the window."""
+"""Working days as one request counts them: today, the holiday calendar's exceptions, the window."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SPAN = timedelta(days=400)
 
 
 @dataclass(frozen=True)
-class WorkCalendar:
+class WorkingDays:
     """Due dates and cards as seen on `today`."""
 
     today: date
@@ -40,10 +40,10 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value[:10])
 
 
-async def load_calendar(
+async def load_working_days(
     db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int
-) -> WorkCalendar:
-    """Today's calendar with the exceptions of a year either side (one query)."""
+) -> WorkingDays:
+    """Today's working days, with the exceptions of a year either side (one query)."""
     today = local_today(now, timezone)
     exceptions = await exceptions_between(db, today - SPAN, today + SPAN)
-    return WorkCalendar(today, exceptions, warning_days)
+    return WorkingDays(today, exceptions, warning_days)
