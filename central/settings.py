@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
-from replication.store_config import StoreConfig
+from replication.store_config import StoreConfig, StoreSettings
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
 
@@ -20,13 +20,7 @@ class CentralSettings:
     data_dir: Path = Path("var/central")
     web: WebSettings = WebSettings(port=8000)
     nodes: str = ""
-    replica_dir: Path = Path("var/replica")
-    store: str = "file"
-    s3_endpoint: str = ""
-    s3_bucket: str = "cunban"
-    s3_region: str = "us-east-1"
-    s3_access_key: str = ""
-    s3_secret_key: str = ""
+    replica: StoreSettings = StoreSettings()
     follow_interval_ms: int = 1000
     ingest_ms: int = 1000
     ingest_batch: int = 500
@@ -51,7 +45,7 @@ class CentralSettings:
     @property
     def store_config(self) -> StoreConfig:
         """The replica store central reads replicas and blobs from."""
-        return StoreConfig.of(self)
+        return StoreConfig.of(self.replica)
 
     @property
     def mirrors_dir(self) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
 from replication.replicated_node import ReplicatedNode
-from replication.store_config import StoreConfig
+from replication.store_config import StoreConfig, StoreSettings
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,7 @@ class Settings:
     sms_max_attempts: int = 6
     push_contact: str = "push@cunban.example.org"
     push_allow_http: bool = False
-    replica_dir: Path = Path("var/replica")
-    store: str = "file"
-    s3_endpoint: str = ""
-    s3_bucket: str = "cunban"
-    s3_region: str = "us-east-1"
-    s3_access_key: str = ""
-    s3_secret_key: str = ""
+    replica: StoreSettings = StoreSettings()
     sync_interval_ms: int = 1000
     monitor_interval_ms: int = 1000
     central_url: str = ""
@@ -82,7 +76,7 @@ class Settings:
     @property
     def store_config(self) -> StoreConfig:
         """The replica store: the same place for the database replica and the blobs."""
-        return StoreConfig.of(self)
+        return StoreConfig.of(self.replica)
 
     @property
     def replicated_node(self) -> ReplicatedNode:

@@ -1,7 +1,7 @@
 """Where replicas and blobs go: a directory (`file`) or an S3 bucket (`s3`), and its checks.
 
-Edge and central settings carry the same store fields (`store`, `replica_dir`, `s3_*`);
-`StoreConfig.of` reads them from either, `problem` says what makes a store unusable.
+Edge and central settings embed the same store fields (`StoreSettings`, as `settings.replica`);
+`StoreConfig.of` reads them, `problem` says what makes a store unusable.
 """
 
 from __future__ import annotations
@@ -9,32 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 
-class StoreSettings(Protocol):
-    """The store fields a node's settings carry (edge and central spell them alike)."""
+@dataclass(frozen=True)
+class StoreSettings:
+    """The store fields, declared once and embedded by both nodes' settings as `replica`, filled
+    from the same flat variables (CUNBAN_STORE, CUNBAN_REPLICA_DIR, CUNBAN_S3_*)."""
 
-    @property
-    def store(self) -> str: ...
-
-    @property
-    def replica_dir(self) -> Path: ...
-
-    @property
-    def s3_endpoint(self) -> str: ...
-
-    @property
-    def s3_bucket(self) -> str: ...
-
-    @property
-    def s3_region(self) -> str: ...
-
-    @property
-    def s3_access_key(self) -> str: ...
-
-    @property
-    def s3_secret_key(self) -> str: ...
+    store: str = "file"
+    replica_dir: Path = Path("var/replica")
+    s3_endpoint: str = ""
+    s3_bucket: str = "cunban"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
 
 
 @dataclass(frozen=True)

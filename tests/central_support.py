@@ -24,6 +24,7 @@ from edge.settings import Settings
 from edge.sync.commands import apply
 from replication.feed.pull import FeedEntry
 from replication.ingest import ingest_node
+from replication.store_config import StoreSettings
 from tests.conftest import FUCHENG, LIANZHOU, MovableClock
 
 NODES = "lianzhou=450521100000=http://127.0.0.2:8101,fucheng=450503101000=http://127.0.0.3:8102"
@@ -36,7 +37,7 @@ def _edge_settings(root: Path, node: str) -> Settings:
         node_id=node,
         township_code=TOWNSHIPS[node],
         data_dir=root / node,
-        replica_dir=root / "replica",
+        replica=StoreSettings(replica_dir=root / "replica"),
     )
 
 
@@ -64,7 +65,7 @@ def central(
         data_dir=tmp_path / "central",
         nodes=NODES,
         web=WebSettings(port=8000, demo=True),
-        replica_dir=tmp_path / "replica",
+        replica=StoreSettings(replica_dir=tmp_path / "replica"),
     )
     with TestClient(create_app(settings, clock), base_url="https://testserver") as client:
         for edge in edges.values():

@@ -22,6 +22,7 @@ from edge.schema import MIGRATIONS_DIR, migrate_database
 from edge.settings import Settings
 from replication.blob_upload import BLOB_UPLOAD, upload_pass
 from replication.objectstore import blob_key
+from replication.store_config import StoreSettings
 from tests.conftest import LIANZHOU
 from tests.test_migrations import _run as migrate_with
 
@@ -33,8 +34,7 @@ def _settings(tmp_path: Path, **store: str) -> Settings:
         node_id="lianzhou",
         township_code=LIANZHOU,
         data_dir=tmp_path / "edge",
-        replica_dir=tmp_path / "replica",
-        **store,
+        replica=StoreSettings(replica_dir=tmp_path / "replica", **store),
     )
 
 
@@ -93,7 +93,7 @@ def test_a_recorded_blob_is_due_at_once_and_uploaded_once(settings):
         None,
     )
     assert upload_pass(settings.replicated_node, T0) == Drained(1, 0)
-    stored = settings.replica_dir / blob_key("lianzhou", sha)
+    stored = settings.replica.replica_dir / blob_key("lianzhou", sha)
     assert stored.read_bytes() == b"photo one"
     row = blob(settings, sha)
     assert (row["upload_state"], row["uploaded_at"], row["upload_error"]) == ("sent", stamp(T0), "")
@@ -143,7 +143,7 @@ def test_a_damaged_blob_waits_and_the_pass_goes_on(settings):
     assert "damaged" in row["upload_error"]
     assert row["upload_next_at"] == stamp(T0 + timedelta(seconds=5))
     assert blob(settings, sound)["upload_state"] == "sent"
-    assert not (settings.replica_dir / blob_key("lianzhou", damaged)).exists()
+    assert not (settings.replica.replica_dir / blob_key("lianzhou", damaged)).exists()
 
 
 def test_an_upload_stuck_in_sending_is_reaped(settings):

@@ -262,7 +262,7 @@ def test_a_damaged_or_foreign_object_is_never_served(central, edges):
     login(central, CIVIL_HEPU)
     app = yb002(central)
     photo = _photos(central, app)[0]
-    store = DirectoryStore(edges["lianzhou"].replica_dir)
+    store = DirectoryStore(edges["lianzhou"].replica.replica_dir)
     store.put(blob_key("lianzhou", photo["sha256"]), b"\xff\xd8 not the photo", "image/jpeg")
     assert central.get(f"/officer/blobs/lianzhou/{photo['sha256']}").status_code == 404
     stranger = "ab" * 32

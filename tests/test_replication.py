@@ -22,6 +22,7 @@ from edge.kernel.db import Database, connect_sync
 from edge.schema import MIGRATIONS_DIR
 from edge.settings import Settings, SettingsError
 from replication.litestream import child_environ, config, replicate_once
+from replication.store_config import StoreSettings
 from tests.conftest import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "CUNBAN_NODE_ID": settings.node_id,
         "CUNBAN_TOWNSHIP_CODE": settings.township_code,
         "CUNBAN_DATA_DIR": str(settings.data_dir),
-        "CUNBAN_REPLICA_DIR": str(settings.replica_dir),
+        "CUNBAN_REPLICA_DIR": str(settings.replica.replica_dir),
     }
     return subprocess.run(
         [sys.executable, "-m", "edge", *args],
@@ -71,7 +72,7 @@ def test_disaster_recovery_drill(tmp_path):
         node_id="lianzhou",
         township_code="450521100000",
         data_dir=tmp_path / "edge",
-        replica_dir=tmp_path / "replica",
+        replica=StoreSettings(replica_dir=tmp_path / "replica"),
     )
     asyncio.run(prepare(settings))
     asyncio.run(_with_applications(settings))
