@@ -21,6 +21,7 @@ from edge.accounts.queries import placement
 from edge.applications import states
 from edge.applications.decision import NO_SUCH_STEP, DecisionRefused, may_decide
 from edge.applications.tracking_code import format_code
+from edge.catalog.item import CatalogItem
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -129,7 +130,7 @@ def _file_page(
         _shown(
             {
                 **file,
-                "item": json.loads(app["item_body"]),
+                "item": CatalogItem.from_body(app["item_body"]),
                 "form": json.loads(app["form_data"]),
                 "code": format_code(app["tracking_code"]),
                 "mine": _mine(officer, file),
@@ -158,7 +159,7 @@ async def decide_step(request: Request) -> Response:
     node = central_node(request)
     file = await _load_file(request, officer)
     app = file["app"]
-    materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
+    materials = CatalogItem.from_body(app["item_body"]).material_keys
     decision, values = parse_decision(await request.form(), officer, node.clock(), materials)
     url = path_for(request, "officer:application", node_id=app["node_id"], application_id=app["id"])
     try:

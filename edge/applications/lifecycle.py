@@ -19,6 +19,7 @@ from edge.applications import queries, states
 from edge.applications.decision import NO_SUCH_STEP, Decision, DecisionRefused, enforce
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
+from edge.catalog.item import CatalogItem
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.masking import mask_id_number, mask_name
@@ -133,7 +134,7 @@ async def submit(
     db: aiosqlite.Connection,
     ctx: Context,
     *,
-    item: dict[str, Any],
+    item: CatalogItem,
     village_code: str,
     applicant: Applicant,
     form_data: dict[str, Any],
@@ -152,7 +153,7 @@ async def submit(
         (
             application_id,
             new_code(),
-            item["code"],
+            item.code,
             village_code,
             ctx.actor.id,
             applicant.id_number,
@@ -161,11 +162,11 @@ async def submit(
             json.dumps(form_data, ensure_ascii=False),
             ctx.at,
             today.isoformat(),
-            ctx.days.due(today, item["promised_days"]).isoformat(),
+            ctx.days.due(today, item.promised_days).isoformat(),
         ),
     )
-    for stage, route in enumerate(item["route"]):
-        for department in route["departments"]:
+    for stage, route in enumerate(item.route):
+        for department in route.departments:
             await db.execute(
                 """
                 INSERT INTO steps (id, application_id, stage, level, department_code, name_zh,
@@ -176,20 +177,20 @@ async def submit(
                     str(ULID()),
                     application_id,
                     stage,
-                    route["level"],
+                    route.level,
                     department,
-                    route["name"]["zh"],
-                    route["name"]["en"],
-                    route["days"],
+                    route.name.zh,
+                    route.name.en,
+                    route.days,
                     "active" if stage == 0 else "waiting",
                     today.isoformat() if stage == 0 else None,
-                    ctx.days.due(today, route["days"]).isoformat() if stage == 0 else None,
+                    ctx.days.due(today, route.days).isoformat() if stage == 0 else None,
                 ),
             )
     await _attach(db, application_id, uploads, ctx.at)
     await _audit(db, ctx, "submit", application_id)
     app = await queries.application(db, application_id)
-    if item["mode"] == "direct":
+    if item.mode == "direct":
         await _certify_in_village(db, ctx, app)
     else:
         await _notify(db, ctx, app, "accepted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from typing import Any
 
 import segno
@@ -20,6 +20,7 @@ from edge.applications.lifecycle import Applicant
 from edge.applications.tracking_code import format_code
 from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
+from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
 from edge.intake.uploads import material_uploads, signature_upload, token_of
@@ -70,7 +71,7 @@ async def choose_item(request: Request) -> Response:
 
 def _form_page(
     request: Request,
-    item: dict[str, Any],
+    item: CatalogItem,
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
@@ -103,10 +104,8 @@ async def submit_intake(request: Request) -> Response:
     async with node.db.read() as db:
         today = (await working_days_for(request, db)).today
     applicant, errors, resident = parse_applicant(form, today)
-    fields, field_errors = parse_fields(item["fields"], form, today)
-    uploads, photo_errors = await material_uploads(
-        node.blobs, form, item["materials"], require=True
-    )
+    fields, field_errors = parse_fields(item.fields, form, today)
+    uploads, photo_errors = await material_uploads(node.blobs, form, item.materials, require=True)
     signature, signature_error = await signature_upload(node.blobs, form)
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
@@ -144,7 +143,7 @@ async def submit_intake(request: Request) -> Response:
     all_uploads = [*uploads, signature]
     digest = idempotency.request_hash(
         {
-            "item": item["code"],
+            "item": item.code,
             "applicant": applicant,
             "fields": fields,
             "uploads": sorted(u.sha256 for u in all_uploads),
@@ -230,8 +229,8 @@ async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[A
         )
 
 
-def _item_of(app: Any) -> dict[str, Any]:
-    return json.loads(app["item_body"])
+def _item_of(app: Any) -> CatalogItem:
+    return CatalogItem.from_body(app["item_body"])
 
 
 async def receipt(request: Request) -> Response:
@@ -316,9 +315,7 @@ async def supplement(request: Request) -> Response:
         return RedirectResponse(url, status_code=303)
     # every material asked for must come back, even one the catalog marks optional
     asked = [
-        {**m, "required": True}
-        for m in _item_of(app)["materials"]
-        if m["key"] in _asked(supplements)
+        replace(m, required=True) for m in _item_of(app).materials if m.key in _asked(supplements)
     ]
     uploads, errors = await material_uploads(edge_node(request).blobs, form, asked, require=True)
     if errors:

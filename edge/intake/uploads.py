@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from edge.applications.lifecycle import Upload
 from edge.blobs.images import PhotoRejected, PreparedImage, prepare_photo, prepare_signature
+from edge.catalog.item import Material
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
@@ -53,12 +55,12 @@ async def _file_bytes(value: Any) -> bytes | None:
 
 
 async def material_uploads(
-    store: BlobStore, form: FormData, materials: list[dict[str, Any]], *, require: bool
+    store: BlobStore, form: FormData, materials: Sequence[Material], *, require: bool
 ) -> tuple[list[Upload], dict[str, str]]:
     """One photo per material: new files, or the tokens kept from a previous try."""
     uploads, errors = [], {}
     for material in materials:
-        key = material["key"]
+        key = material.key
         upload = None
         raw = await _file_bytes(form.get(f"material_{key}"))
         if raw is not None:
@@ -71,9 +73,9 @@ async def material_uploads(
             upload = _from_token(store, "material", key, str(form.get(f"kept_{key}", "")))
         if upload is not None:
             uploads.append(upload)
-        elif require and material["required"]:
+        elif require and material.required:
             errors[key] = _("请拍摄或上传“%(name)s”。") % {
-                "name": pick(material["name"]["zh"], material["name"]["en"])
+                "name": pick(material.name.zh, material.name.en)
             }
     return uploads, errors
 

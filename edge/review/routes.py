@@ -19,6 +19,7 @@ from edge.applications.context import context_for, working_days_for
 from edge.applications.decision import DecisionRefused, check, may_decide
 from edge.applications.tracking_code import format_code
 from edge.audit.log import append as audit
+from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
@@ -85,7 +86,7 @@ async def _audit_read(
 
 
 def _departments(app: Any) -> list[str]:
-    return [d for stage in json.loads(app["item_body"])["route"] for d in stage["departments"]]
+    return CatalogItem.from_body(app["item_body"]).route_departments
 
 
 async def application(request: Request) -> Response:
@@ -118,7 +119,7 @@ def _file_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    item = json.loads(app["item_body"])
+    item = CatalogItem.from_body(app["item_body"])
     here = not edge_node(request).settings.central_url
     mine = [s for s in steps if may_decide(account, s, app["village_code"], app["status"], here)]
     return render(
@@ -159,7 +160,7 @@ async def decide(request: Request) -> Response:
         app = step and await queries.application(db, step["application_id"])
     if app is None or not can_view(account, app["village_code"], _departments(app)):
         raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-    materials = json.loads(app["item_body"])["materials"]
+    materials = CatalogItem.from_body(app["item_body"]).material_keys
     decision, values = parse_decision(form, step["id"], account, node.clock(), materials)
     errors = {field: str(message) for field, message in check(decision).items()}
     url = path_for(request, "review:application", application_id=app["id"])

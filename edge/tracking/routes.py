@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -13,6 +12,7 @@ from starlette.routing import Route
 
 from edge.applications import queries, states
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
+from edge.catalog.item import CatalogItem
 from edge.kernel import csrf
 from edge.kernel.auth import lockout
 from edge.kernel.i18n import gettext as _
@@ -70,7 +70,7 @@ def _page(
             "status_label": states.label,
             "details": details,
             "error": error,
-            "item": json.loads(app["item_body"]),
+            "item": CatalogItem.from_body(app["item_body"]),
         },
         status_code=status,
     )
