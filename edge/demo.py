@@ -14,9 +14,9 @@ from edge.applications import lifecycle
 from edge.applications.decision import Decision
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
-from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
 from edge.catalog.item import Field
+from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
 from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.passwords import hash_password
@@ -103,13 +103,12 @@ def sample_value(field: Field) -> str:
     return "示例" * max(1, ((1 if field.min_length is None else field.min_length) + 1) // 2)
 
 
-def _demo_photo(store: BlobStore, shade: int) -> tuple[str, str, int, int]:
+def _demo_photo(store: BlobStore, shade: int, key: str) -> Upload:
     buffer = io.BytesIO()
     image = Image.new("RGB", (1200, 850), (250, 250, 245))
     ImageDraw.Draw(image).rectangle((60, 60, 1140, 790), outline=(shade, 60, 60), width=12)
     image.save(buffer, "JPEG", quality=80)
-    prepared = prepare_photo(buffer.getvalue())
-    return store.put(prepared.data), store.put(prepared.thumb), prepared.width, prepared.height
+    return keep(store, prepare_photo(buffer.getvalue()), "material", key)
 
 
 async def _as_of(
@@ -140,12 +139,9 @@ async def load_demo_applications(
         started = now - timedelta(days=days_ago)
         uploads = []
         for shade, material in enumerate([m for m in item.materials if m.required]):
-            sha, thumb, width, height = _demo_photo(store, 40 * shade % 255)
-            for blob in (sha, thumb):
-                await record_blob(
-                    conn, blob, "image/jpeg", store.path(blob).stat().st_size, stamp(started)
-                )
-            uploads.append(Upload("material", material.key, sha, thumb, width, height))
+            upload = _demo_photo(store, 40 * shade % 255, material.key)
+            await record_blobs(conn, store, upload, stamp(started))
+            uploads.append(upload)
         name, id_number = DEMO_APPLICANTS[index % len(DEMO_APPLICANTS)]
         ctx = await _as_of(conn, settings, agent, started)
         application_id = await lifecycle.submit(

@@ -20,6 +20,8 @@ MIGRATION = next(MIGRATIONS_DIR.glob("*_idempotency_results.sql"))
 BEFORE = int(MIGRATION.name[:4]) - 1  # the schema version that stored result_url
 ACCOUNT = "01JAGENTAGENTAGENTAGENTAGE"
 APPLICATION = "01JAPPLICATIONAPPLICATION1"
+# columns added by the migrations after it (0008 staged photo content types)
+LATER_COLUMNS = (("staged_photos", "content_type"), ("staged_photos", "thumb_content_type"))
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,
@@ -199,4 +201,6 @@ def _store_as_before(path: Path, key: str, url: str) -> None:
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
             (key, account_id, digest, url, at),
         )
+        for later in LATER_COLUMNS:  # what the migrations after it added, taken off again
+            conn.execute(f"ALTER TABLE {later[0]} DROP COLUMN {later[1]}")
         conn.execute(f"PRAGMA user_version = {BEFORE}")

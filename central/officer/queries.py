@@ -142,19 +142,22 @@ async def decisions(db: aiosqlite.Connection, node_id: str, application_id: str)
     )
 
 
-async def may_see_blob(
+async def visible_blob(
     db: aiosqlite.Connection, officer: Account, node_id: str, sha256: str
-) -> bool:
-    """Whether the blob is a photo (or thumbnail) of an application the officer may see."""
+) -> Any:
+    """If the blob is a photo (or thumbnail) of an application the officer may see, a row with
+    the `content_type` the edge recorded it with (NULL until that record is ingested); else
+    None."""
     async with db.execute(
         f"""
-        SELECT 1 FROM edge_attachments t
+        SELECT b.content_type FROM edge_attachments t
         JOIN edge_applications a ON a.node_id = t.node_id AND a.id = t.application_id
         {PLACE_JOINS}
+        LEFT JOIN edge_blobs b ON b.node_id = t.node_id AND b.sha256 = :sha256
         WHERE t.node_id = :node_id AND (t.sha256 = :sha256 OR t.thumb_sha256 = :sha256)
           AND {VISIBLE}
         LIMIT 1
         """,
         {"node_id": node_id, "sha256": sha256, **_officer(officer)},
     ) as cursor:
-        return await cursor.fetchone() is not None
+        return await cursor.fetchone()

@@ -182,9 +182,11 @@ async def blob(request: Request) -> Response:
     if not SHA256.fullmatch(sha256):
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
     async with central_node(request).db.read() as db:
-        allowed = await queries.may_see_blob(db, officer, node_id, sha256)
-    if not allowed:
+        blob_row = await queries.visible_blob(db, officer, node_id, sha256)
+    if blob_row is None:
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    if blob_row["content_type"] is None:  # its record, hence its upload, is not here yet
+        raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
     try:
         stored = await run_in_threadpool(central_node(request).store.get, blob_key(node_id, sha256))
     except StoreUnavailable:
@@ -196,7 +198,7 @@ async def blob(request: Request) -> Response:
         raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
     return Response(
         data,
-        media_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg",
+        media_type=blob_row["content_type"],
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 

@@ -43,7 +43,8 @@ class Applicant:
 
 @dataclass(frozen=True)
 class Upload:
-    """A stored photo (material or signature) to attach."""
+    """A stored photo (material or signature) to attach, and its thumbnail, each with the
+    content type the re-encoder gave it."""
 
     kind: str
     material_key: str
@@ -51,6 +52,13 @@ class Upload:
     thumb_sha256: str
     width: int
     height: int
+    content_type: str
+    thumb_content_type: str
+
+    @property
+    def blobs(self) -> tuple[tuple[str, str], ...]:
+        """(sha256, content type) of the photo and of its thumbnail."""
+        return ((self.sha256, self.content_type), (self.thumb_sha256, self.thumb_content_type))
 
 
 @dataclass(frozen=True)

@@ -74,12 +74,18 @@ async def attachments(db: aiosqlite.Connection, application_id: str) -> list[Any
 
 
 async def attachment(db: aiosqlite.Connection, attachment_id: str) -> Any:
-    """One attachment with the village and item of its application (for access checks)."""
+    """One attachment with the village and item of its application (for access checks) and the
+    content types its photo and thumbnail were recorded with."""
     return await _one(
         db,
         """
-        SELECT t.*, a.village_code, a.item_code FROM attachments t
-        JOIN applications a ON a.id = t.application_id WHERE t.id = ?
+        SELECT t.*, a.village_code, a.item_code, pb.content_type,
+               tb.content_type AS thumb_content_type
+        FROM attachments t
+        JOIN applications a ON a.id = t.application_id
+        JOIN blobs pb ON pb.sha256 = t.sha256
+        JOIN blobs tb ON tb.sha256 = t.thumb_sha256
+        WHERE t.id = ?
         """,
         (attachment_id,),
     )

@@ -18,12 +18,11 @@ from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
 from edge.applications.tracking_code import format_code
-from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
-from edge.intake.uploads import material_uploads, signature_upload, token_of
+from edge.intake.uploads import material_uploads, record_blobs, signature_upload, token_of
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -33,7 +32,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
-from edge.node import EdgeNode, edge_node
+from edge.node import edge_node
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -154,7 +153,7 @@ async def submit_intake(request: Request) -> Response:
             result = await idempotency.replay(db, key, agent.id, digest)
             if result is None:
                 for upload in all_uploads:
-                    await _record_blobs(db, node, upload)
+                    await record_blobs(db, node.blobs, upload, stamp(node.clock()))
                 ctx = await context_for(request, db, agent)
                 application_id = await lifecycle.submit(
                     db,
@@ -192,14 +191,6 @@ async def _accepted(request: Request, application_id: str) -> Response:
         "tracking_code": format_code(app["tracking_code"]),
     }
     return JSONResponse(body, headers=NO_STORE)
-
-
-async def _record_blobs(db: Any, node: EdgeNode, upload: lifecycle.Upload) -> None:
-    for sha in (upload.sha256, upload.thumb_sha256):
-        path = node.blobs.path(sha)
-        with path.open("rb") as handle:
-            kind = "image/png" if handle.read(4) == b"\x89PNG" else "image/jpeg"
-        await record_blob(db, sha, kind, path.stat().st_size, stamp(node.clock()))
 
 
 async def id_check(request: Request) -> Response:
@@ -351,7 +342,7 @@ async def _change(
         async with node.db.write() as db:
             if await idempotency.replay(db, key, agent.id, digest) is None:
                 for upload in uploads:
-                    await _record_blobs(db, node, upload)
+                    await record_blobs(db, node.blobs, upload, stamp(node.clock()))
                 ctx = await context_for(request, db, agent)
                 if action == "resubmit":
                     await lifecycle.resubmit(db, ctx, application_id, uploads)

@@ -207,7 +207,7 @@ async def attachment(request: Request) -> Response:
         await _audit_read(db, account, "attachment", row["id"], stamp(edge_node(request).clock()))
     sha = row["thumb_sha256"] if thumb else row["sha256"]
     data = edge_node(request).blobs.read(sha)
-    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    kind = row["thumb_content_type"] if thumb else row["content_type"]
     return Response(
         data,
         media_type=kind,
