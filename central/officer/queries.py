@@ -7,6 +7,8 @@ from typing import Any
 
 import aiosqlite
 
+from central.officer.records import NodeApplication
+from edge.applications.records import Step
 from edge.kernel.auth.account import Account
 
 # An officer sees an application of a village in their county on which their department has a
@@ -61,7 +63,7 @@ async def queue(db: aiosqlite.Connection, officer: Account) -> list[Any]:
 
 async def application(
     db: aiosqlite.Connection, officer: Account, node_id: str, application_id: str
-) -> Any:
+) -> NodeApplication | None:
     """One node's application with item and place names, if the officer may see it."""
     async with db.execute(
         f"""
@@ -75,12 +77,13 @@ async def application(
         """,
         {"node_id": node_id, "application_id": application_id, **_officer(officer)},
     ) as cursor:
-        return await cursor.fetchone()
+        row = await cursor.fetchone()
+    return None if row is None else NodeApplication.from_row(row)
 
 
-async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Any]:
+async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Step]:
     """The application's steps in order, with department names."""
-    return await _all(
+    found = await _all(
         db,
         """
         SELECT s.*, d.name_zh AS department_zh, d.name_en AS department_en
@@ -89,6 +92,7 @@ async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> 
         """,
         (node_id, application_id),
     )
+    return [Step.from_row(row) for row in found]
 
 
 async def attachments(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Any]:

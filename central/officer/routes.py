@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -21,7 +20,6 @@ from edge.accounts.queries import placement
 from edge.applications import states
 from edge.applications.decision import NO_SUCH_STEP, DecisionRefused, may_decide
 from edge.applications.tracking_code import format_code
-from edge.catalog.item import CatalogItem
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -110,7 +108,7 @@ def _mine(officer: Account, file: dict[str, Any]) -> list[Any]:
     return [
         s
         for s in file["steps"]
-        if may_decide(officer, s, app["village_code"], app["status"]) and s["id"] not in pending
+        if may_decide(officer, s, app.village_code, app.status) and s.id not in pending
     ]
 
 
@@ -130,9 +128,9 @@ def _file_page(
         _shown(
             {
                 **file,
-                "item": CatalogItem.from_body(app["item_body"]),
-                "form": json.loads(app["form_data"]),
-                "code": format_code(app["tracking_code"]),
+                "item": app.item,
+                "form": app.form_data,
+                "code": format_code(app.tracking_code),
                 "mine": _mine(officer, file),
                 "values": values,
                 "errors": errors,
@@ -159,14 +157,14 @@ async def decide_step(request: Request) -> Response:
     node = central_node(request)
     file = await _load_file(request, officer)
     app = file["app"]
-    materials = CatalogItem.from_body(app["item_body"]).material_keys
+    materials = app.item.material_keys
     decision, values = parse_decision(await request.form(), officer, node.clock(), materials)
-    url = path_for(request, "officer:application", node_id=app["node_id"], application_id=app["id"])
+    url = path_for(request, "officer:application", node_id=app.node_id, application_id=app.id)
     try:
-        if decision.step_id not in {s["id"] for s in file["steps"]}:
+        if decision.step_id not in {s.id for s in file["steps"]}:
             raise DecisionRefused(NO_SUCH_STEP)
         async with node.db.write() as db:
-            await decide(db, node.settings.keys_dir, app["node_id"], decision)
+            await decide(db, node.settings.keys_dir, app.node_id, decision)
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)

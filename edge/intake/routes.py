@@ -17,6 +17,7 @@ from edge.applications import lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
+from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code
 from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem
@@ -188,7 +189,7 @@ async def _accepted(request: Request, application_id: str) -> Response:
     assert app is not None
     body = {
         "url": _receipt_path(request, application_id),
-        "tracking_code": format_code(app["tracking_code"]),
+        "tracking_code": format_code(app.tracking_code),
     }
     return JSONResponse(body, headers=NO_STORE)
 
@@ -207,21 +208,19 @@ async def id_check(request: Request) -> Response:
     )
 
 
-async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[Any], list[Any]]:
+async def _own(
+    request: Request, agent: Account
+) -> tuple[Application, list[Step], list[Any], list[Any]]:
     async with edge_node(request).db.read() as db:
         app = await queries.application(db, request.path_params["application_id"])
-        if app is None or app["village_code"] != agent.jurisdiction_code:
+        if app is None or app.village_code != agent.jurisdiction_code:
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
         return (
             app,
-            await queries.steps(db, app["id"]),
-            await queries.attachments(db, app["id"]),
-            await queries.supplements(db, app["id"]),
+            await queries.steps(db, app.id),
+            await queries.attachments(db, app.id),
+            await queries.supplements(db, app.id),
         )
-
-
-def _item_of(app: Any) -> CatalogItem:
-    return CatalogItem.from_body(app["item_body"])
 
 
 async def receipt(request: Request) -> Response:
@@ -229,10 +228,10 @@ async def receipt(request: Request) -> Response:
     agent = _agent(request)
     app, steps, attachments, _supplements = await _own(request, agent)
     async with edge_node(request).db.read() as db:
-        seals = await queries.seals_of(db, app["id"])
-    track_url = str(request.url_for("tracking:status", code=app["tracking_code"]))
+        seals = await queries.seals_of(db, app.id)
+    track_url = str(request.url_for("tracking:status", code=app.tracking_code))
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
-    item = _item_of(app)
+    item = app.item
     received = {a["material_key"] for a in attachments if a["kind"] == "material"}
     return render(
         request,
@@ -241,14 +240,14 @@ async def receipt(request: Request) -> Response:
             "app": app,
             "item": item,
             "steps": steps,
-            "code": format_code(app["tracking_code"]),
+            "code": format_code(app.tracking_code),
             "qr": qr,
             "track_url": track_url,
             "received": received,
             "seals": seals,
-            "applicant": mask_name(app["applicant_name"]),
-            "id_number": mask_id_number(app["applicant_id_number"]),
-            "phone": mask_phone(app["applicant_phone"]),
+            "applicant": mask_name(app.applicant_name),
+            "id_number": mask_id_number(app.applicant_id_number),
+            "phone": mask_phone(app.applicant_phone),
             "status_label": states.label,
         },
     )
@@ -256,8 +255,8 @@ async def receipt(request: Request) -> Response:
 
 def _application_page(
     request: Request,
-    app: Any,
-    steps: list[Any],
+    app: Application,
+    steps: list[Step],
     supplements: list[Any],
     errors: dict[str, str],
     key: str,
@@ -268,11 +267,11 @@ def _application_page(
         "edge/intake/application.html",
         {
             "app": app,
-            "item": _item_of(app),
+            "item": app.item,
             "steps": steps,
             "supplements": supplements,
-            "code": format_code(app["tracking_code"]),
-            "applicant": mask_name(app["applicant_name"]),
+            "code": format_code(app.tracking_code),
+            "applicant": mask_name(app.applicant_name),
             "status_label": states.label,
             "asked": _asked(supplements),
             "errors": errors,
@@ -305,21 +304,19 @@ async def supplement(request: Request) -> Response:
         url = path_for(request, "intake:application", application_id=done.id)
         return RedirectResponse(url, status_code=303)
     # every material asked for must come back, even one the catalog marks optional
-    asked = [
-        replace(m, required=True) for m in _item_of(app).materials if m.key in _asked(supplements)
-    ]
+    asked = [replace(m, required=True) for m in app.item.materials if m.key in _asked(supplements)]
     uploads, errors = await material_uploads(edge_node(request).blobs, form, asked, require=True)
     if errors:
         key = str(form.get("idempotency_key", ""))
         return _application_page(request, app, steps, supplements, errors, key, 400)
-    return await _change(request, agent, app["id"], "resubmit", uploads)
+    return await _change(request, agent, app.id, "resubmit", uploads)
 
 
 async def withdraw(request: Request) -> Response:
     """The applicant withdraws through the agent."""
     agent = _agent(request)
     app, *_rest = await _own(request, agent)
-    return await _change(request, agent, app["id"], "withdraw", [])
+    return await _change(request, agent, app.id, "withdraw", [])
 
 
 async def _change(
