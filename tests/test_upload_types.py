@@ -7,7 +7,6 @@ import base64
 import hashlib
 import io
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from replication.blob_upload import upload_pass
 from tests.central_support import START, central_rows, ingest
 from tests.conftest import AGENT_QIANJIANG, STAFF, login
 from tests.intake_support import intake_data, intake_files, open_form, photo, rows
+from tests.test_migrations import AGENT_ID, database_at
 from tests.test_migrations import _run as _migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,6 @@ RECEIPT = re.compile(r"/agent/applications/([0-9A-Z]{26})/receipt$")
 KEPT = re.compile(r'name="(kept_[a-z_]+)" value="([^"]+)"')
 MIGRATION = next(MIGRATIONS_DIR.glob("*_staged_photo_content_types.sql"))
 BEFORE = int(MIGRATION.name[:4]) - 1  # the schema version whose staged photos had no types
-ACCOUNT = "01JAGENTAGENTAGENTAGENTAGE"
 
 
 def drawn_signature() -> str:
@@ -144,27 +143,12 @@ def test_staged_photos_keep_their_types_and_older_ones_are_jpeg(client, settings
     [staged] = rows(settings, "SELECT content_type, thumb_content_type FROM staged_photos")
     assert tuple(staged) == ("image/jpeg", "image/jpeg")
 
-    older = tmp_path / "older"
-    older.mkdir()
-    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:BEFORE]:
-        shutil.copy(script, older)
-    path = tmp_path / "old.db"
-    assert _migrate(path, older) == BEFORE
+    path = database_at(tmp_path, BEFORE)
     with sqlite3.connect(path) as conn:
-        conn.execute(
-            "INSERT INTO jurisdictions (code, level, name_zh, name_en) "
-            "VALUES ('450521100201', 'village', '乾江村', 'Qianjiang')"
-        )
-        conn.execute(
-            "INSERT INTO accounts (id, phone, name, role, jurisdiction_code, password_hash, "
-            "created_at, updated_at) VALUES (?, '13807710011', '代办员', 'agent', "
-            "'450521100201', '-', '2026-11-23', '2026-11-23')",
-            (ACCOUNT,),
-        )
         conn.execute(
             "INSERT INTO staged_photos (account_id, sent_sha256, sha256, thumb_sha256, width, "
             "height, created_at) VALUES (?, ?, ?, ?, 1200, 900, '2026-11-23')",
-            (ACCOUNT, "a" * 64, "b" * 64, "c" * 64),
+            (AGENT_ID, "a" * 64, "b" * 64, "c" * 64),
         )
     assert _migrate(path) >= BEFORE + 1
     with sqlite3.connect(path) as conn:
