@@ -7,7 +7,13 @@ from pathlib import Path
 import aiosqlite
 
 from central.feed import queries as feed
-from edge.applications.decision import NO_SUCH_STEP, Decision, DecisionRefused, enforce
+from edge.applications.decision import (
+    NO_SUCH_STEP,
+    Decision,
+    DecisionRefused,
+    StepState,
+    enforce,
+)
 from edge.applications.tracking_code import format_code
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import lazy_gettext
@@ -44,7 +50,7 @@ async def _open_step_to_decide(
     step = await open_step(db, node_id, decision.step_id)
     if step is None:
         raise DecisionRefused(NO_SUCH_STEP)
-    enforce(decision, step, step["village_code"], step["app_status"])
+    enforce(decision, StepState.from_row(step), step["village_code"], step["app_status"])
     if step["pending"]:
         raise DecisionRefused(PENDING)
     return step

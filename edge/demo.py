@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiosqlite
 from PIL import Image, ImageDraw
@@ -15,8 +14,9 @@ from edge.applications import lifecycle
 from edge.applications.decision import Decision
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
-from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
+from edge.catalog.item import Field
+from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
 from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.passwords import hash_password
@@ -87,29 +87,28 @@ DEMO_APPLICANTS = (
 )
 
 
-def sample_value(field: dict[str, Any]) -> str:
+def sample_value(field: Field) -> str:
     """A plausible value that the field's rules accept (demo data and tests)."""
-    kind = field["type"]
+    kind = field.type
     if kind == "choice":
-        return str(field["choices"][0]["value"])
+        return field.choices[0].value
     if kind == "number":
-        return str(max(field.get("min", 1), 1))
+        return str(max(1 if field.min is None else field.min, 1))
     if kind == "date":
-        return "2027-06-01" if field.get("future_only") else "2020-05-01"
+        return "2027-06-01" if field.future_only else "2020-05-01"
     if kind == "id_number":
         return DEMO_APPLICANTS[1][1]
     if kind == "phone":
         return "13912345678"
-    return "示例" * max(1, (field.get("min_length", 1) + 1) // 2)
+    return "示例" * max(1, ((1 if field.min_length is None else field.min_length) + 1) // 2)
 
 
-def _demo_photo(store: BlobStore, shade: int) -> tuple[str, str, int, int]:
+def _demo_photo(store: BlobStore, shade: int, key: str) -> Upload:
     buffer = io.BytesIO()
     image = Image.new("RGB", (1200, 850), (250, 250, 245))
     ImageDraw.Draw(image).rectangle((60, 60, 1140, 790), outline=(shade, 60, 60), width=12)
     image.save(buffer, "JPEG", quality=80)
-    prepared = prepare_photo(buffer.getvalue())
-    return store.put(prepared.data), store.put(prepared.thumb), prepared.width, prepared.height
+    return keep(store, prepare_photo(buffer.getvalue()), "material", key)
 
 
 async def _as_of(
@@ -139,13 +138,10 @@ async def load_demo_applications(
         assert item is not None
         started = now - timedelta(days=days_ago)
         uploads = []
-        for shade, material in enumerate([m for m in item["materials"] if m["required"]]):
-            sha, thumb, width, height = _demo_photo(store, 40 * shade % 255)
-            for blob in (sha, thumb):
-                await record_blob(
-                    conn, blob, "image/jpeg", store.path(blob).stat().st_size, stamp(started)
-                )
-            uploads.append(Upload("material", material["key"], sha, thumb, width, height))
+        for shade, material in enumerate([m for m in item.materials if m.required]):
+            upload = _demo_photo(store, 40 * shade % 255, material.key)
+            await record_blobs(conn, store, upload, stamp(started))
+            uploads.append(upload)
         name, id_number = DEMO_APPLICANTS[index % len(DEMO_APPLICANTS)]
         ctx = await _as_of(conn, settings, agent, started)
         application_id = await lifecycle.submit(
@@ -154,7 +150,7 @@ async def load_demo_applications(
             item=item,
             village_code=agent.jurisdiction_code,
             applicant=Applicant(id_number, name, f"1390771{index:04d}"),
-            form_data={f["name"]: sample_value(f) for f in item["fields"]},
+            form_data={f.name: sample_value(f) for f in item.fields},
             uploads=uploads,
         )
         for step_number, action in enumerate(story, start=1):

@@ -9,6 +9,7 @@ from typing import Any
 
 from PIL import Image
 
+from edge.catalog.item import Field
 from edge.catalog.loader import read_catalog
 from edge.demo import sample_value
 from edge.kernel.id_numbers import check_character
@@ -37,7 +38,7 @@ def intake_data(code: str, **applicant: str) -> dict[str, str]:
     """Form fields of a complete intake for item `code`."""
     data = {"id_number": resident_id(), "name": "潘桂兰", "phone": "13800138000", **applicant}
     for field in ITEMS[code]["fields"]:
-        data[f"f_{field['name']}"] = sample_value(field)
+        data[f"f_{field['name']}"] = sample_value(Field.from_dict(field))
     return data
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+from typing import Any
 
+from edge.catalog.item import CatalogItem
 from edge.catalog.loader import load_catalog, read_catalog
 from edge.kernel.db import Database
 from edge.schema import migrate_database
+from tests.intake_support import rows
 
 ITEM_LINK = re.compile(r'<a href="/services/([A-Z]+-\d{3})">')
 
@@ -46,6 +50,35 @@ def test_loader_is_idempotent_and_versioned(tmp_path):
     assert second.changed == 0
     assert revs == again
     assert version == read_catalog().version
+
+
+def _as_file(value: Any) -> Any:
+    """A record spelled as its item file: tables and arrays, no key for what is unset."""
+    if dataclasses.is_dataclass(value):
+        pairs = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        return {name: _as_file(v) for name, v in pairs if v is not None and v != ()}
+    if isinstance(value, tuple):
+        return [_as_file(v) for v in value]
+    return value
+
+
+def test_every_stored_item_body_builds_a_record_that_keeps_all_of_it(client, settings):
+    stored = dict(rows(settings, "SELECT code, body FROM catalog_items WHERE active = 1"))
+    files = read_catalog().items
+    assert sorted(stored) == sorted(item["code"] for item in files)
+    for item in files:
+        record = CatalogItem.from_body(stored[item["code"]])
+        assert _as_file(record) == item, item["code"]
+    joint = CatalogItem.from_body(stored["NY-001"])
+    assert joint.route_departments == ["township", "agri", "land"]
+    assert joint.material_keys == [
+        "application_form",
+        "commitment_letter",
+        "hukou_book",
+        "group_meeting_record",
+        "building_plan",
+        "old_homestead_cert",
+    ]
 
 
 def test_list_shows_every_item(client):

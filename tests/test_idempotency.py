@@ -3,7 +3,6 @@ the migration that turns the URLs stored before into them, and retries answered 
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,12 +13,15 @@ from edge.app import create_app
 from edge.schema import MIGRATIONS_DIR
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, intake_data, intake_files, open_form, rows, submit
+from tests.test_migrations import AGENT_ID, database_at
 from tests.test_migrations import _run as _migrate
 
 MIGRATION = next(MIGRATIONS_DIR.glob("*_idempotency_results.sql"))
 BEFORE = int(MIGRATION.name[:4]) - 1  # the schema version that stored result_url
-ACCOUNT = "01JAGENTAGENTAGENTAGENTAGE"
+ACCOUNT = AGENT_ID
 APPLICATION = "01JAPPLICATIONAPPLICATION1"
+# columns added by the migrations after it (0008 staged photo content types)
+LATER_COLUMNS = (("staged_photos", "content_type"), ("staged_photos", "thumb_content_type"))
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,
@@ -41,23 +43,8 @@ def _keys(path: Path) -> dict[str, tuple[str, ...]]:
 
 def _old_database(tmp_path: Path, urls: dict[str, str]) -> Path:
     """A database at the schema before the migration, holding a key for each URL."""
-    older = tmp_path / "older"
-    older.mkdir()
-    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:BEFORE]:
-        shutil.copy(script, older)
-    path = tmp_path / "edge.db"
-    assert _migrate(path, older) == BEFORE
+    path = database_at(tmp_path, BEFORE)
     with sqlite3.connect(path) as conn:
-        conn.execute(
-            "INSERT INTO jurisdictions (code, level, name_zh, name_en) "
-            "VALUES ('450521100201', 'village', '乾江村', 'Qianjiang')"
-        )
-        conn.execute(
-            "INSERT INTO accounts (id, phone, name, role, jurisdiction_code, password_hash, "
-            "created_at, updated_at) VALUES (?, '13807710011', '代办员', 'agent', '450521100201', "
-            "'-', '2026-11-23', '2026-11-23')",
-            (ACCOUNT,),
-        )
         conn.executemany(
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, '2026-11-23T09:00:00+00:00')",
             [(key, ACCOUNT, f"hash-{key}", url) for key, url in urls.items()],
@@ -199,4 +186,6 @@ def _store_as_before(path: Path, key: str, url: str) -> None:
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
             (key, account_id, digest, url, at),
         )
+        for later in LATER_COLUMNS:  # what the migrations after it added, taken off again
+            conn.execute(f"ALTER TABLE {later[0]} DROP COLUMN {later[1]}")
         conn.execute(f"PRAGMA user_version = {BEFORE}")

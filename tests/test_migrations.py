@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from edge.kernel.migrate import migrate
 from edge.schema import APPLICATION_ID, MIGRATIONS_DIR, migrate_database
 
 ROOT = Path(__file__).resolve().parent.parent
+AGENT_ID = "01JAGENTAGENTAGENTAGENTAGE"
 
 
 def _run(path: Path, directory: Path = MIGRATIONS_DIR) -> int:
@@ -28,6 +30,29 @@ def _run(path: Path, directory: Path = MIGRATIONS_DIR) -> int:
             await db.close()
 
     return asyncio.run(go())
+
+
+def database_at(tmp_path: Path, version: int) -> Path:
+    """A database migrated by the first `version` scripts only, holding a village and its
+    agent (AGENT_ID), for testing what a later migration does to rows written before it."""
+    older = tmp_path / "older"
+    older.mkdir()
+    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:version]:
+        shutil.copy(script, older)
+    path = tmp_path / "edge.db"
+    assert _run(path, older) == version
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO jurisdictions (code, level, name_zh, name_en) "
+            "VALUES ('450521100201', 'village', '乾江村', 'Qianjiang')"
+        )
+        conn.execute(
+            "INSERT INTO accounts (id, phone, name, role, jurisdiction_code, password_hash, "
+            "created_at, updated_at) VALUES (?, '13807710011', '代办员', 'agent', '450521100201', "
+            "'-', '2026-11-23', '2026-11-23')",
+            (AGENT_ID,),
+        )
+    return path
 
 
 def _tables(path: Path) -> set[str]:

@@ -65,8 +65,9 @@ def test_a_photo_arrives_once_and_is_found_again_by_its_hash(client, settings):
     first = _put(client, data, csrf)
     assert first.status_code == 200, first.text
     token = first.json()["token"]
-    stored, thumb, width, height = token.split(":")
+    stored, thumb, width, height, content_type, thumb_type = token.split(":")
     assert (width, height) == ("1200", "900")
+    assert (content_type, thumb_type) == ("image/jpeg", "image/jpeg")
     blobs = settings.data_dir / "blobs"
     assert (blobs / stored[:2] / stored).is_file() and (blobs / thumb[:2] / thumb).is_file()
     assert _held(client, sha, "0" * 64) == {sha: token}

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -381,7 +382,10 @@ def _as_the_outbox_keeps_it(payload: dict[str, str]) -> str:
 
 def _returned() -> dict[str, str]:
     """What the node sends the agent when an application is returned for correction."""
-    application = {"id": str(ULID()), "applicant_name": "潘桂兰", "item_name_zh": "最低生活保障"}
+    # the fields of an Application record the message reads
+    application = SimpleNamespace(
+        id=str(ULID()), applicant_name="潘桂兰", item_name_zh="最低生活保障"
+    )
     return decision(application, "returned")
 
 

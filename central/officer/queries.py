@@ -7,6 +7,8 @@ from typing import Any
 
 import aiosqlite
 
+from central.officer.records import NodeApplication
+from edge.applications.records import Step
 from edge.kernel.auth.account import Account
 
 # An officer sees an application of a village in their county on which their department has a
@@ -61,7 +63,7 @@ async def queue(db: aiosqlite.Connection, officer: Account) -> list[Any]:
 
 async def application(
     db: aiosqlite.Connection, officer: Account, node_id: str, application_id: str
-) -> Any:
+) -> NodeApplication | None:
     """One node's application with item and place names, if the officer may see it."""
     async with db.execute(
         f"""
@@ -75,12 +77,13 @@ async def application(
         """,
         {"node_id": node_id, "application_id": application_id, **_officer(officer)},
     ) as cursor:
-        return await cursor.fetchone()
+        row = await cursor.fetchone()
+    return None if row is None else NodeApplication.from_row(row)
 
 
-async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Any]:
+async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Step]:
     """The application's steps in order, with department names."""
-    return await _all(
+    found = await _all(
         db,
         """
         SELECT s.*, d.name_zh AS department_zh, d.name_en AS department_en
@@ -89,6 +92,7 @@ async def steps(db: aiosqlite.Connection, node_id: str, application_id: str) -> 
         """,
         (node_id, application_id),
     )
+    return [Step.from_row(row) for row in found]
 
 
 async def attachments(db: aiosqlite.Connection, node_id: str, application_id: str) -> list[Any]:
@@ -142,19 +146,22 @@ async def decisions(db: aiosqlite.Connection, node_id: str, application_id: str)
     )
 
 
-async def may_see_blob(
+async def visible_blob(
     db: aiosqlite.Connection, officer: Account, node_id: str, sha256: str
-) -> bool:
-    """Whether the blob is a photo (or thumbnail) of an application the officer may see."""
+) -> Any:
+    """If the blob is a photo (or thumbnail) of an application the officer may see, a row with
+    the `content_type` the edge recorded it with (NULL until that record is ingested); else
+    None."""
     async with db.execute(
         f"""
-        SELECT 1 FROM edge_attachments t
+        SELECT b.content_type FROM edge_attachments t
         JOIN edge_applications a ON a.node_id = t.node_id AND a.id = t.application_id
         {PLACE_JOINS}
+        LEFT JOIN edge_blobs b ON b.node_id = t.node_id AND b.sha256 = :sha256
         WHERE t.node_id = :node_id AND (t.sha256 = :sha256 OR t.thumb_sha256 = :sha256)
           AND {VISIBLE}
         LIMIT 1
         """,
         {"node_id": node_id, "sha256": sha256, **_officer(officer)},
     ) as cursor:
-        return await cursor.fetchone() is not None
+        return await cursor.fetchone()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -109,7 +108,7 @@ def _mine(officer: Account, file: dict[str, Any]) -> list[Any]:
     return [
         s
         for s in file["steps"]
-        if may_decide(officer, s, app["village_code"], app["status"]) and s["id"] not in pending
+        if may_decide(officer, s, app.village_code, app.status) and s.id not in pending
     ]
 
 
@@ -129,9 +128,9 @@ def _file_page(
         _shown(
             {
                 **file,
-                "item": json.loads(app["item_body"]),
-                "form": json.loads(app["form_data"]),
-                "code": format_code(app["tracking_code"]),
+                "item": app.item,
+                "form": app.form_data,
+                "code": format_code(app.tracking_code),
                 "mine": _mine(officer, file),
                 "values": values,
                 "errors": errors,
@@ -158,14 +157,14 @@ async def decide_step(request: Request) -> Response:
     node = central_node(request)
     file = await _load_file(request, officer)
     app = file["app"]
-    materials = [m["key"] for m in json.loads(app["item_body"])["materials"]]
+    materials = app.item.material_keys
     decision, values = parse_decision(await request.form(), officer, node.clock(), materials)
-    url = path_for(request, "officer:application", node_id=app["node_id"], application_id=app["id"])
+    url = path_for(request, "officer:application", node_id=app.node_id, application_id=app.id)
     try:
-        if decision.step_id not in {s["id"] for s in file["steps"]}:
+        if decision.step_id not in {s.id for s in file["steps"]}:
             raise DecisionRefused(NO_SUCH_STEP)
         async with node.db.write() as db:
-            await decide(db, node.settings.keys_dir, app["node_id"], decision)
+            await decide(db, node.settings.keys_dir, app.node_id, decision)
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)
@@ -181,9 +180,11 @@ async def blob(request: Request) -> Response:
     if not SHA256.fullmatch(sha256):
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
     async with central_node(request).db.read() as db:
-        allowed = await queries.may_see_blob(db, officer, node_id, sha256)
-    if not allowed:
+        blob_row = await queries.visible_blob(db, officer, node_id, sha256)
+    if blob_row is None:
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    if blob_row["content_type"] is None:  # its record, hence its upload, is not here yet
+        raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
     try:
         stored = await run_in_threadpool(central_node(request).store.get, blob_key(node_id, sha256))
     except StoreUnavailable:
@@ -195,7 +196,7 @@ async def blob(request: Request) -> Response:
         raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
     return Response(
         data,
-        media_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg",
+        media_type=blob_row["content_type"],
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 

@@ -7,19 +7,15 @@ central's decisions down, the deadline scan's choice of whom to remind, and life
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from babel.support import LazyProxy
 
 from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 from edge.kernel.i18n import in_locale, lazy_gettext
-
-# A step as the caller read it: a row of `steps` (edge) or of `edge_steps` (central).
-StepRow = sqlite3.Row | Mapping[str, Any]
 
 OUTCOMES = ("approve", "reject", "return")
 NEEDS_REASONS = ("reject", "return")
@@ -48,6 +44,37 @@ class Decision:
     material_keys: tuple[str, ...] = ()
 
 
+class DecidableStep(Protocol):
+    """What the rules read of a step: a Step record (edge, or central's copy), or a StepState."""
+
+    @property
+    def level(self) -> str:
+        """village, township or county."""
+
+    @property
+    def department_code(self) -> str:
+        """The department that decides it."""
+
+    @property
+    def status(self) -> str:
+        """The step's status (only an active step may be decided)."""
+
+
+@dataclass(frozen=True)
+class StepState:
+    """A step's level, department and status, read from a row that joins the step with its
+    application (the deadline scan's, central's step to decide)."""
+
+    level: str
+    department_code: str
+    status: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StepState:
+        """From the row's step columns `level`, `department_code` and `status`."""
+        return cls(row["level"], row["department_code"], row["status"])
+
+
 class DecisionRefused(Exception):
     """A decision that may not be made; the message says why, in the reader's language."""
 
@@ -66,7 +93,7 @@ class DecisionRefused(Exception):
 
 def refusal(
     actor: Account,
-    step: StepRow,
+    step: DecidableStep,
     village_code: str,
     app_status: str,
     county_steps_here: bool = True,
@@ -77,28 +104,28 @@ def refusal(
     their jurisdiction, while the step and its application wait for a decision. Where county
     steps are decided at central (a connected node), nobody decides them locally.
     """
-    if step["level"] == "township":
+    if step.level == "township":
         allowed = actor.role == "township_staff"
     else:
         allowed = (
-            step["level"] == "county"
+            step.level == "county"
             and actor.role == "officer"
-            and actor.department_code == step["department_code"]
+            and actor.department_code == step.department_code
         )
     if not allowed:
         return NOT_YOUR_DEPARTMENT
     if not contains(actor.jurisdiction_code, village_code):
         return OUTSIDE_JURISDICTION
-    if step["status"] != "active" or app_status != "in_review":
+    if step.status != "active" or app_status != "in_review":
         return NOT_OPEN
-    if step["level"] == "county" and not county_steps_here:
+    if step.level == "county" and not county_steps_here:
         return DECIDED_AT_CENTRAL
     return None
 
 
 def may_decide(
     actor: Account,
-    step: StepRow,
+    step: DecidableStep,
     village_code: str,
     app_status: str,
     county_steps_here: bool = True,
@@ -122,7 +149,7 @@ def check(decision: Decision) -> dict[str, LazyProxy]:
 
 def enforce(
     decision: Decision,
-    step: StepRow,
+    step: DecidableStep,
     village_code: str,
     app_status: str,
     county_steps_here: bool = True,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import FormData
 
+from edge.catalog.item import Field
 from edge.kernel import id_numbers
 from edge.kernel.auth.forms import is_mobile
 from edge.kernel.i18n import gettext as _
@@ -41,41 +43,42 @@ def parse_applicant(form: FormData, today: date) -> tuple[dict[str, str], dict[s
     return values, errors, resident
 
 
-def _number(field: dict[str, Any], raw: str) -> str | None:
+def _number(field: Field, raw: str) -> str | None:
     try:
         number = Decimal(raw)
     except InvalidOperation:
         return _("请填写数字。")
     if not number.is_finite():
         return _("请填写数字。")
-    if "min" in field and number < Decimal(str(field["min"])):
-        return _("不能小于 %(n)s。") % {"n": field["min"]}
-    if "max" in field and number > Decimal(str(field["max"])):
-        return _("不能大于 %(n)s。") % {"n": field["max"]}
+    if field.min is not None and number < Decimal(str(field.min)):
+        return _("不能小于 %(n)s。") % {"n": field.min}
+    if field.max is not None and number > Decimal(str(field.max)):
+        return _("不能大于 %(n)s。") % {"n": field.max}
     return None
 
 
-def _date(field: dict[str, Any], raw: str, today: date) -> str | None:
+def _date(field: Field, raw: str, today: date) -> str | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         return _("请按 年-月-日 填写日期，例如 2026-01-31。")
-    if field.get("past_only") and day > today:
+    if field.past_only and day > today:
         return _("日期不能晚于今天。")
-    if field.get("future_only") and day < today:
+    if field.future_only and day < today:
         return _("日期不能早于今天。")
     return None
 
 
-def _text_rule(field: dict[str, Any], raw: str) -> str | None:
-    low, high = field.get("min_length", 1), min(field.get("max_length", TEXT_MAX), TEXT_MAX)
+def _text_rule(field: Field, raw: str) -> str | None:
+    low = 1 if field.min_length is None else field.min_length
+    high = min(TEXT_MAX if field.max_length is None else field.max_length, TEXT_MAX)
     if not low <= len(raw) <= high:
         return _("请填写 %(low)s 至 %(high)s 个字。") % {"low": low, "high": high}
     return None
 
 
-def _check(field: dict[str, Any], raw: str, today: date) -> str | None:
-    kind = field["type"]
+def _check(field: Field, raw: str, today: date) -> str | None:
+    kind = field.type
     if kind == "text":
         return _text_rule(field, raw)
     if kind == "number":
@@ -83,7 +86,7 @@ def _check(field: dict[str, Any], raw: str, today: date) -> str | None:
     if kind == "date":
         return _date(field, raw, today)
     if kind == "choice":
-        allowed = {str(choice["value"]) for choice in field["choices"]}
+        allowed = {choice.value for choice in field.choices}
         return None if raw in allowed else _("请从选项中选择。")
     if kind == "id_number":
         try:
@@ -97,23 +100,23 @@ def _check(field: dict[str, Any], raw: str, today: date) -> str | None:
 
 
 def parse_fields(
-    fields: list[dict[str, Any]], form: FormData, today: date
+    fields: Sequence[Field], form: FormData, today: date
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(values, errors) of the item's e-form; errors name the field in the user's language."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for field in fields:
-        raw = _text(form, f"f_{field['name']}")
-        if field["type"] == "id_number":
+        raw = _text(form, f"f_{field.name}")
+        if field.type == "id_number":
             raw = id_numbers.normalize(raw)
-        values[field["name"]] = raw
+        values[field.name] = raw
         if not raw:
-            if field["required"]:
-                errors[field["name"]] = _("“%(label)s”必须填写。") % {
-                    "label": pick(field["label"]["zh"], field["label"]["en"])
+            if field.required:
+                errors[field.name] = _("“%(label)s”必须填写。") % {
+                    "label": pick(field.label.zh, field.label.en)
                 }
             continue
         problem = _check(field, raw, today)
         if problem:
-            errors[field["name"]] = problem
+            errors[field.name] = problem
     return values, errors

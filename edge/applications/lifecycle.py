@@ -17,8 +17,10 @@ from ulid import ULID
 
 from edge.applications import queries, states
 from edge.applications.decision import NO_SUCH_STEP, Decision, DecisionRefused, enforce
+from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code, new_code
 from edge.audit.log import append as audit
+from edge.catalog.item import CatalogItem
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.masking import mask_id_number, mask_name
@@ -42,7 +44,8 @@ class Applicant:
 
 @dataclass(frozen=True)
 class Upload:
-    """A stored photo (material or signature) to attach."""
+    """A stored photo (material or signature) to attach, and its thumbnail, each with the
+    content type the re-encoder gave it."""
 
     kind: str
     material_key: str
@@ -50,6 +53,13 @@ class Upload:
     thumb_sha256: str
     width: int
     height: int
+    content_type: str
+    thumb_content_type: str
+
+    @property
+    def blobs(self) -> tuple[tuple[str, str], ...]:
+        """(sha256, content type) of the photo and of its thumbnail."""
+        return ((self.sha256, self.content_type), (self.thumb_sha256, self.thumb_content_type))
 
 
 @dataclass(frozen=True)
@@ -86,23 +96,23 @@ async def _audit(
     )
 
 
-async def _notify(db: aiosqlite.Connection, ctx: Context, app: Any, template: str) -> None:
+async def _notify(db: aiosqlite.Connection, ctx: Context, app: Application, template: str) -> None:
     """Queue the resident's SMS (channel of record) and, for outcomes, a push to the agent."""
     await enqueue_sms(
         db,
-        phone=app["applicant_phone"],
+        phone=app.applicant_phone,
         template=template,
         params={
-            "item": app["item_name_zh"],
-            "code": format_code(app["tracking_code"]),
-            "date": app["promised_due_on"],
+            "item": app.item_name_zh,
+            "code": format_code(app.tracking_code),
+            "date": app.promised_due_on,
         },
         locale=RESIDENT_LOCALE,
         now=ctx.now,
-        application_id=app["id"],
+        application_id=app.id,
     )
     if template in ("returned", "approved", "rejected"):
-        await enqueue_push(db, app["agent_id"], push_messages.decision(app, template), ctx.now)
+        await enqueue_push(db, app.agent_id, push_messages.decision(app, template), ctx.now)
 
 
 async def _attach(
@@ -133,7 +143,7 @@ async def submit(
     db: aiosqlite.Connection,
     ctx: Context,
     *,
-    item: dict[str, Any],
+    item: CatalogItem,
     village_code: str,
     applicant: Applicant,
     form_data: dict[str, Any],
@@ -152,7 +162,7 @@ async def submit(
         (
             application_id,
             new_code(),
-            item["code"],
+            item.code,
             village_code,
             ctx.actor.id,
             applicant.id_number,
@@ -161,11 +171,11 @@ async def submit(
             json.dumps(form_data, ensure_ascii=False),
             ctx.at,
             today.isoformat(),
-            ctx.days.due(today, item["promised_days"]).isoformat(),
+            ctx.days.due(today, item.promised_days).isoformat(),
         ),
     )
-    for stage, route in enumerate(item["route"]):
-        for department in route["departments"]:
+    for stage, route in enumerate(item.route):
+        for department in route.departments:
             await db.execute(
                 """
                 INSERT INTO steps (id, application_id, stage, level, department_code, name_zh,
@@ -176,58 +186,67 @@ async def submit(
                     str(ULID()),
                     application_id,
                     stage,
-                    route["level"],
+                    route.level,
                     department,
-                    route["name"]["zh"],
-                    route["name"]["en"],
-                    route["days"],
+                    route.name.zh,
+                    route.name.en,
+                    route.days,
                     "active" if stage == 0 else "waiting",
                     today.isoformat() if stage == 0 else None,
-                    ctx.days.due(today, route["days"]).isoformat() if stage == 0 else None,
+                    ctx.days.due(today, route.days).isoformat() if stage == 0 else None,
                 ),
             )
     await _attach(db, application_id, uploads, ctx.at)
     await _audit(db, ctx, "submit", application_id)
-    app = await queries.application(db, application_id)
-    if item["mode"] == "direct":
+    app = await _application(db, application_id)
+    if item.mode == "direct":
         await _certify_in_village(db, ctx, app)
     else:
         await _notify(db, ctx, app, "accepted")
     return application_id
 
 
-async def _certify_in_village(db: aiosqlite.Connection, ctx: Context, app: Any) -> None:
-    steps = await queries.steps(db, app["id"])
+async def _application(db: aiosqlite.Connection, application_id: str) -> Application:
+    app = await queries.application(db, application_id)
+    if app is None:
+        raise LookupError(f"no application {application_id}")
+    return app
+
+
+async def _certify_in_village(db: aiosqlite.Connection, ctx: Context, app: Application) -> None:
+    steps = await queries.steps(db, app.id)
     await _set_step(db, ctx, steps[0], "approved", "")
     await _finish(db, ctx, app, "approved", "village_certificate", steps[0], "")
 
 
 async def _set_step(
-    db: aiosqlite.Connection, ctx: Context, step: Any, status: str, opinion: str
+    db: aiosqlite.Connection, ctx: Context, step: Step, status: str, opinion: str
 ) -> None:
-    states.check(states.STEP, step["status"], status)
+    states.check(states.STEP, step.status, status)
     await db.execute(
         "UPDATE steps SET status = ?, decided_by = ?, decided_at = ?, opinion = ? WHERE id = ?",
-        (status, ctx.actor.id, ctx.at, opinion, step["id"]),
+        (status, ctx.actor.id, ctx.at, opinion, step.id),
     )
 
 
-async def _set_status(db: aiosqlite.Connection, app: Any, status: str, **columns: Any) -> None:
-    states.check(states.APPLICATION, app["status"], status)
+async def _set_status(
+    db: aiosqlite.Connection, app: Application, status: str, **columns: Any
+) -> None:
+    states.check(states.APPLICATION, app.status, status)
     assignments = "".join(f", {name} = :{name}" for name in columns)
     await db.execute(
         f"UPDATE applications SET status = :status{assignments} WHERE id = :id",
-        {"status": status, "id": app["id"], **columns},
+        {"status": status, "id": app.id, **columns},
     )
 
 
 async def _finish(
     db: aiosqlite.Connection,
     ctx: Context,
-    app: Any,
+    app: Application,
     status: str,
     kind: str,
-    step: Any,
+    step: Step,
     opinion: str,
 ) -> str:
     """Close the application, cancel what is left, seal the decision, tell the resident."""
@@ -235,17 +254,17 @@ async def _finish(
     await db.execute(
         "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "
         "AND status IN ('waiting', 'active', 'returned')",
-        (app["id"],),
+        (app.id,),
     )
     payload = {
-        "tracking_code": format_code(app["tracking_code"]),
-        "item_code": app["item_code"],
-        "item_name": app["item_name_zh"],
-        "applicant": mask_name(app["applicant_name"]),
-        "id_number": mask_id_number(app["applicant_id_number"]),
+        "tracking_code": format_code(app.tracking_code),
+        "item_code": app.item_code,
+        "item_name": app.item_name_zh,
+        "applicant": mask_name(app.applicant_name),
+        "id_number": mask_id_number(app.applicant_id_number),
         "decision": status,
-        "office": step["department_code"] if step["level"] != "village" else app["village_code"],
-        "office_name": step["department_zh"],
+        "office": step.department_code if step.level != "village" else app.village_code,
+        "office_name": step.department_zh,
         "decided_on": ctx.days.today.isoformat(),
         "opinion": opinion,
     }
@@ -254,11 +273,11 @@ async def _finish(
         ctx.keys_dir,
         office=payload["office"],
         kind=kind,
-        application_id=app["id"],
+        application_id=app.id,
         payload=payload,
         now=ctx.at,
     )
-    await _audit(db, ctx, status, app["id"])
+    await _audit(db, ctx, status, app.id)
     await _notify(db, ctx, app, status)
     return seal_id
 
@@ -274,8 +293,8 @@ async def decide(db: aiosqlite.Connection, ctx: Context, decision: Decision) -> 
     step = await queries.step(db, decision.step_id)
     if step is None:
         raise DecisionRefused(NO_SUCH_STEP)
-    app = await queries.application(db, step["application_id"])
-    enforce(decision, step, app["village_code"], app["status"], ctx.county_steps_here)
+    app = await _application(db, step.application_id)
+    enforce(decision, step, app.village_code, app.status, ctx.county_steps_here)
     if decision.outcome == "approve":
         await _approve(db, ctx, app, step, decision.opinion)
     elif decision.outcome == "reject":
@@ -286,35 +305,33 @@ async def decide(db: aiosqlite.Connection, ctx: Context, decision: Decision) -> 
 
 
 async def _approve(
-    db: aiosqlite.Connection, ctx: Context, app: Any, step: Any, opinion: str
+    db: aiosqlite.Connection, ctx: Context, app: Application, step: Step, opinion: str
 ) -> None:
     await _set_step(db, ctx, step, "approved", opinion)
-    await _audit(db, ctx, "approve_step", app["id"])
-    steps = await queries.steps(db, app["id"])
-    stage = [s for s in steps if s["stage"] == step["stage"]]
-    if any(s["status"] != "approved" for s in stage):
+    await _audit(db, ctx, "approve_step", app.id)
+    steps = await queries.steps(db, app.id)
+    stage = [s for s in steps if s.stage == step.stage]
+    if any(s.status != "approved" for s in stage):
         return  # a joint review waits for every department
-    following = [s for s in steps if s["stage"] == step["stage"] + 1]
+    following = [s for s in steps if s.stage == step.stage + 1]
     if not following:
         await _finish(db, ctx, app, "approved", "decision", step, opinion)
         return
     today = ctx.days.today
     for nxt in following:
-        states.check(states.STEP, nxt["status"], "active")
+        states.check(states.STEP, nxt.status, "active")
         await db.execute(
             "UPDATE steps SET status = 'active', started_on = ?, due_on = ? WHERE id = ?",
-            (today.isoformat(), ctx.days.due(today, nxt["days"]).isoformat(), nxt["id"]),
+            (today.isoformat(), ctx.days.due(today, nxt.days).isoformat(), nxt.id),
         )
-    await db.execute(
-        "UPDATE applications SET stage = ? WHERE id = ?", (step["stage"] + 1, app["id"])
-    )
+    await db.execute("UPDATE applications SET stage = ? WHERE id = ?", (step.stage + 1, app.id))
 
 
 async def _return(
     db: aiosqlite.Connection,
     ctx: Context,
-    app: Any,
-    step: Any,
+    app: Application,
+    step: Step,
     note: str,
     material_keys: tuple[str, ...],
 ) -> None:
@@ -328,15 +345,15 @@ async def _return(
         """,
         (
             str(ULID()),
-            app["id"],
-            step["id"],
+            app.id,
+            step.id,
             ctx.actor.id,
             ctx.at,
             json.dumps(list(material_keys)),
             note,
         ),
     )
-    await _audit(db, ctx, "return", app["id"])
+    await _audit(db, ctx, "return", app.id)
     await _notify(db, ctx, app, "returned")
 
 
@@ -344,23 +361,24 @@ async def resubmit(
     db: aiosqlite.Connection, ctx: Context, application_id: str, uploads: list[Upload]
 ) -> None:
     """The agent brings what was asked; the clock resumes, shifted by the paused working days."""
-    app = await queries.application(db, application_id)
-    states.check(states.APPLICATION, app["status"], "in_review")
-    paused = ctx.days.elapsed(app["paused_on"])
+    app = await _application(db, application_id)
+    states.check(states.APPLICATION, app.status, "in_review")
+    assert app.paused_on is not None  # only a returned application resumes: it was paused
+    paused = ctx.days.elapsed(app.paused_on)
     await _set_status(
         db,
         app,
         "in_review",
         paused_on=None,
-        promised_due_on=ctx.days.due(app["promised_due_on"], paused).isoformat(),
+        promised_due_on=ctx.days.due(app.promised_due_on, paused).isoformat(),
     )
     for step in await queries.steps(db, application_id):
-        if step["status"] in ("active", "returned") and step["due_on"]:
-            if step["status"] == "returned":
+        if step.status in ("active", "returned") and step.due_on:
+            if step.status == "returned":
                 states.check(states.STEP, "returned", "active")
             await db.execute(
                 "UPDATE steps SET status = 'active', due_on = ? WHERE id = ?",
-                (ctx.days.due(step["due_on"], paused).isoformat(), step["id"]),
+                (ctx.days.due(step.due_on, paused).isoformat(), step.id),
             )
     await db.execute(
         "UPDATE supplement_requests SET resolved_at = ? WHERE application_id = ? "
@@ -373,7 +391,7 @@ async def resubmit(
 
 async def withdraw(db: aiosqlite.Connection, ctx: Context, application_id: str) -> None:
     """The applicant withdraws through the agent; open steps are cancelled."""
-    app = await queries.application(db, application_id)
+    app = await _application(db, application_id)
     await _set_status(db, app, "withdrawn", finished_at=ctx.at, paused_on=None)
     await db.execute(
         "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 
+from edge.applications.records import Application, Step
 from edge.jurisdictions.codes import prefix_of
 from edge.kernel.auth.account import Account
 
@@ -29,19 +30,26 @@ async def _all(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> l
         return list(await cursor.fetchall())
 
 
-async def application(db: aiosqlite.Connection, application_id: str) -> Any:
+async def _application(
+    db: aiosqlite.Connection, where: str, params: tuple[Any, ...]
+) -> Application | None:
+    row = await _one(db, APPLICATION_SQL + where, params)
+    return None if row is None else Application.from_row(row)
+
+
+async def application(db: aiosqlite.Connection, application_id: str) -> Application | None:
     """One application with its item and village names, or None."""
-    return await _one(db, APPLICATION_SQL + " WHERE a.id = ?", (application_id,))
+    return await _application(db, " WHERE a.id = ?", (application_id,))
 
 
-async def by_tracking_code(db: aiosqlite.Connection, code: str) -> Any:
+async def by_tracking_code(db: aiosqlite.Connection, code: str) -> Application | None:
     """The application a tracking code names, or None."""
-    return await _one(db, APPLICATION_SQL + " WHERE a.tracking_code = ?", (code,))
+    return await _application(db, " WHERE a.tracking_code = ?", (code,))
 
 
-async def steps(db: aiosqlite.Connection, application_id: str) -> list[Any]:
+async def steps(db: aiosqlite.Connection, application_id: str) -> list[Step]:
     """An application's steps in order, with department names."""
-    return await _all(
+    found = await _all(
         db,
         """
         SELECT s.*, d.name_zh AS department_zh, d.name_en AS department_en
@@ -50,11 +58,12 @@ async def steps(db: aiosqlite.Connection, application_id: str) -> list[Any]:
         """,
         (application_id,),
     )
+    return [Step.from_row(row) for row in found]
 
 
-async def step(db: aiosqlite.Connection, step_id: str) -> Any:
-    """One step with its department name."""
-    return await _one(
+async def step(db: aiosqlite.Connection, step_id: str) -> Step | None:
+    """One step with its department name, or None."""
+    row = await _one(
         db,
         """
         SELECT s.*, d.name_zh AS department_zh, d.name_en AS department_en
@@ -62,6 +71,7 @@ async def step(db: aiosqlite.Connection, step_id: str) -> Any:
         """,
         (step_id,),
     )
+    return None if row is None else Step.from_row(row)
 
 
 async def attachments(db: aiosqlite.Connection, application_id: str) -> list[Any]:
@@ -74,12 +84,18 @@ async def attachments(db: aiosqlite.Connection, application_id: str) -> list[Any
 
 
 async def attachment(db: aiosqlite.Connection, attachment_id: str) -> Any:
-    """One attachment with the village and item of its application (for access checks)."""
+    """One attachment with the village and item of its application (for access checks) and the
+    content types its photo and thumbnail were recorded with."""
     return await _one(
         db,
         """
-        SELECT t.*, a.village_code, a.item_code FROM attachments t
-        JOIN applications a ON a.id = t.application_id WHERE t.id = ?
+        SELECT t.*, a.village_code, a.item_code, pb.content_type,
+               tb.content_type AS thumb_content_type
+        FROM attachments t
+        JOIN applications a ON a.id = t.application_id
+        JOIN blobs pb ON pb.sha256 = t.sha256
+        JOIN blobs tb ON tb.sha256 = t.thumb_sha256
+        WHERE t.id = ?
         """,
         (attachment_id,),
     )

@@ -24,6 +24,9 @@ THUMB_QUALITIES = (75, 65, 55, 45, 35, 25, 15)
 WHITE = (255, 255, 255)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_TYPE = "image/jpeg"
+PNG_TYPE = "image/png"
+CONTENT_TYPES = (JPEG_TYPE, PNG_TYPE)  # what prepared images are stored as
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 
@@ -41,6 +44,11 @@ class PreparedImage:
     height: int
     thumb: bytes
 
+    @property
+    def thumb_content_type(self) -> str:
+        """The thumbnail's content type: always JPEG."""
+        return JPEG_TYPE
+
 
 def prepare_photo(raw: bytes, max_bytes_in: int = 15_000_000) -> PreparedImage:
     """A document photo: upright, metadata dropped, long side <= 1600 px, JPEG quality 80;
@@ -49,15 +57,15 @@ def prepare_photo(raw: bytes, max_bytes_in: int = 15_000_000) -> PreparedImage:
     if min(image.size) < PHOTO_SHORT_SIDE_MIN:
         raise PhotoRejected(_("照片太小，看不清。请靠近材料重新拍摄。"))
     data = _jpeg(image, PHOTO_QUALITY)
-    return PreparedImage(data, "image/jpeg", image.width, image.height, _thumbnail(image))
+    return PreparedImage(data, JPEG_TYPE, image.width, image.height, _thumbnail(image))
 
 
 def prepare_signature(raw: bytes, max_bytes_in: int = SIGNATURE_MAX_BYTES_IN) -> PreparedImage:
     """A handwritten signature from a canvas: on white, long side <= 1000 px, PNG if small."""
     image = _decode(raw, max_bytes_in, SIGNATURE_LONG_SIDE)
-    data, content_type = _png(image), "image/png"
+    data, content_type = _png(image), PNG_TYPE
     if len(data) > SIGNATURE_PNG_MAX_BYTES:
-        data, content_type = _jpeg(image, PHOTO_QUALITY), "image/jpeg"
+        data, content_type = _jpeg(image, PHOTO_QUALITY), JPEG_TYPE
     return PreparedImage(data, content_type, image.width, image.height, _thumbnail(image))
 
 

@@ -1,12 +1,13 @@
-"""Reading the catalog: search and filter the list, fetch one item's guide."""
+"""Reading the catalog: search and filter the list, fetch one item and the department names."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+
+from edge.catalog.item import Bilingual, CatalogItem
 
 
 @dataclass(frozen=True)
@@ -64,26 +65,19 @@ async def departments(db: aiosqlite.Connection) -> list[aiosqlite.Row]:
         return list(await cursor.fetchall())
 
 
-async def item(db: aiosqlite.Connection, code: str) -> dict[str, Any] | None:
-    """One active item's full guide, with its department and route department names."""
+async def item(db: aiosqlite.Connection, code: str) -> CatalogItem | None:
+    """One active item, or None."""
     async with db.execute(
-        """
-        SELECT i.body, d.name_zh AS department_zh, d.name_en AS department_en,
-               (SELECT json_group_object(code, json_array(name_zh, name_en)) FROM departments)
-                   AS department_names
-        FROM catalog_items i JOIN departments d ON d.code = i.department_code
-        WHERE i.code = ? AND i.active = 1
-        """,
-        (code,),
+        "SELECT body FROM catalog_items WHERE code = ? AND active = 1", (code,)
     ) as cursor:
         row = await cursor.fetchone()
-    if row is None:
-        return None
-    guide = json.loads(row["body"])
-    guide["department_name"] = {"zh": row["department_zh"], "en": row["department_en"]}
-    names = json.loads(row["department_names"])
-    for stage in guide["route"]:
-        stage["department_names"] = [
-            {"zh": names[code][0], "en": names[code][1]} for code in stage["departments"]
-        ]
-    return guide
+    return None if row is None else CatalogItem.from_body(row["body"])
+
+
+async def department_names(db: aiosqlite.Connection) -> dict[str, Bilingual]:
+    """Every department's name by code, for an item's department and route stages."""
+    async with db.execute("SELECT code, name_zh, name_en FROM departments") as cursor:
+        return {
+            row["code"]: Bilingual(row["name_zh"], row["name_en"])
+            for row in await cursor.fetchall()
+        }

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.catalog import queries
+from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.queries import CatalogFilter
 from edge.catalog.schema import MODES
@@ -40,27 +41,31 @@ async def service_list(request: Request) -> Response:
     )
 
 
-async def item_or_404(request: Request) -> dict[str, Any]:
+async def item_or_404(request: Request) -> CatalogItem:
     """The active item named by the `code` path parameter, or a 404 page."""
     async with edge_node(request).db.read() as db:
-        guide = await queries.item(db, request.path_params["code"])
-    if guide is None:
+        item = await queries.item(db, request.path_params["code"])
+    if item is None:
         raise HTTPException(status_code=404, detail=_("没有找到这个办事事项，请返回目录重新查找。"))
-    return guide
+    return item
+
+
+async def _guide_context(request: Request) -> dict[str, Any]:
+    """The item, the names of its departments and the names of coded values."""
+    item = await item_or_404(request)
+    async with edge_node(request).db.read() as db:
+        departments = await queries.department_names(db)
+    return {"item": item, "departments": departments, "labels": LABELS}
 
 
 async def service_guide(request: Request) -> Response:
     """Everything a resident needs to know before going to the village service point."""
-    return render(
-        request, "edge/catalog/guide.html", {"item": await item_or_404(request), "labels": LABELS}
-    )
+    return render(request, "edge/catalog/guide.html", await _guide_context(request))
 
 
 async def service_notice(request: Request) -> Response:
     """The printable one-time notice (一次性告知单)."""
-    return render(
-        request, "edge/catalog/notice.html", {"item": await item_or_404(request), "labels": LABELS}
-    )
+    return render(request, "edge/catalog/notice.html", await _guide_context(request))
 
 
 routes = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from typing import Any
 
 import segno
@@ -17,12 +17,13 @@ from edge.applications import lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
+from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code
-from edge.blobs.queries import record as record_blob
 from edge.catalog import queries as catalog
+from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
-from edge.intake.uploads import material_uploads, signature_upload, token_of
+from edge.intake.uploads import material_uploads, record_blobs, signature_upload, token_of
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -32,7 +33,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
-from edge.node import EdgeNode, edge_node
+from edge.node import edge_node
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -70,7 +71,7 @@ async def choose_item(request: Request) -> Response:
 
 def _form_page(
     request: Request,
-    item: dict[str, Any],
+    item: CatalogItem,
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
@@ -103,10 +104,8 @@ async def submit_intake(request: Request) -> Response:
     async with node.db.read() as db:
         today = (await working_days_for(request, db)).today
     applicant, errors, resident = parse_applicant(form, today)
-    fields, field_errors = parse_fields(item["fields"], form, today)
-    uploads, photo_errors = await material_uploads(
-        node.blobs, form, item["materials"], require=True
-    )
+    fields, field_errors = parse_fields(item.fields, form, today)
+    uploads, photo_errors = await material_uploads(node.blobs, form, item.materials, require=True)
     signature, signature_error = await signature_upload(node.blobs, form)
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
@@ -144,7 +143,7 @@ async def submit_intake(request: Request) -> Response:
     all_uploads = [*uploads, signature]
     digest = idempotency.request_hash(
         {
-            "item": item["code"],
+            "item": item.code,
             "applicant": applicant,
             "fields": fields,
             "uploads": sorted(u.sha256 for u in all_uploads),
@@ -155,7 +154,7 @@ async def submit_intake(request: Request) -> Response:
             result = await idempotency.replay(db, key, agent.id, digest)
             if result is None:
                 for upload in all_uploads:
-                    await _record_blobs(db, node, upload)
+                    await record_blobs(db, node.blobs, upload, stamp(node.clock()))
                 ctx = await context_for(request, db, agent)
                 application_id = await lifecycle.submit(
                     db,
@@ -190,17 +189,9 @@ async def _accepted(request: Request, application_id: str) -> Response:
     assert app is not None
     body = {
         "url": _receipt_path(request, application_id),
-        "tracking_code": format_code(app["tracking_code"]),
+        "tracking_code": format_code(app.tracking_code),
     }
     return JSONResponse(body, headers=NO_STORE)
-
-
-async def _record_blobs(db: Any, node: EdgeNode, upload: lifecycle.Upload) -> None:
-    for sha in (upload.sha256, upload.thumb_sha256):
-        path = node.blobs.path(sha)
-        with path.open("rb") as handle:
-            kind = "image/png" if handle.read(4) == b"\x89PNG" else "image/jpeg"
-        await record_blob(db, sha, kind, path.stat().st_size, stamp(node.clock()))
 
 
 async def id_check(request: Request) -> Response:
@@ -217,21 +208,19 @@ async def id_check(request: Request) -> Response:
     )
 
 
-async def _own(request: Request, agent: Account) -> tuple[Any, list[Any], list[Any], list[Any]]:
+async def _own(
+    request: Request, agent: Account
+) -> tuple[Application, list[Step], list[Any], list[Any]]:
     async with edge_node(request).db.read() as db:
         app = await queries.application(db, request.path_params["application_id"])
-        if app is None or app["village_code"] != agent.jurisdiction_code:
+        if app is None or app.village_code != agent.jurisdiction_code:
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
         return (
             app,
-            await queries.steps(db, app["id"]),
-            await queries.attachments(db, app["id"]),
-            await queries.supplements(db, app["id"]),
+            await queries.steps(db, app.id),
+            await queries.attachments(db, app.id),
+            await queries.supplements(db, app.id),
         )
-
-
-def _item_of(app: Any) -> dict[str, Any]:
-    return json.loads(app["item_body"])
 
 
 async def receipt(request: Request) -> Response:
@@ -239,10 +228,10 @@ async def receipt(request: Request) -> Response:
     agent = _agent(request)
     app, steps, attachments, _supplements = await _own(request, agent)
     async with edge_node(request).db.read() as db:
-        seals = await queries.seals_of(db, app["id"])
-    track_url = str(request.url_for("tracking:status", code=app["tracking_code"]))
+        seals = await queries.seals_of(db, app.id)
+    track_url = str(request.url_for("tracking:status", code=app.tracking_code))
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
-    item = _item_of(app)
+    item = app.item
     received = {a["material_key"] for a in attachments if a["kind"] == "material"}
     return render(
         request,
@@ -251,14 +240,14 @@ async def receipt(request: Request) -> Response:
             "app": app,
             "item": item,
             "steps": steps,
-            "code": format_code(app["tracking_code"]),
+            "code": format_code(app.tracking_code),
             "qr": qr,
             "track_url": track_url,
             "received": received,
             "seals": seals,
-            "applicant": mask_name(app["applicant_name"]),
-            "id_number": mask_id_number(app["applicant_id_number"]),
-            "phone": mask_phone(app["applicant_phone"]),
+            "applicant": mask_name(app.applicant_name),
+            "id_number": mask_id_number(app.applicant_id_number),
+            "phone": mask_phone(app.applicant_phone),
             "status_label": states.label,
         },
     )
@@ -266,8 +255,8 @@ async def receipt(request: Request) -> Response:
 
 def _application_page(
     request: Request,
-    app: Any,
-    steps: list[Any],
+    app: Application,
+    steps: list[Step],
     supplements: list[Any],
     errors: dict[str, str],
     key: str,
@@ -278,11 +267,11 @@ def _application_page(
         "edge/intake/application.html",
         {
             "app": app,
-            "item": _item_of(app),
+            "item": app.item,
             "steps": steps,
             "supplements": supplements,
-            "code": format_code(app["tracking_code"]),
-            "applicant": mask_name(app["applicant_name"]),
+            "code": format_code(app.tracking_code),
+            "applicant": mask_name(app.applicant_name),
             "status_label": states.label,
             "asked": _asked(supplements),
             "errors": errors,
@@ -315,23 +304,19 @@ async def supplement(request: Request) -> Response:
         url = path_for(request, "intake:application", application_id=done.id)
         return RedirectResponse(url, status_code=303)
     # every material asked for must come back, even one the catalog marks optional
-    asked = [
-        {**m, "required": True}
-        for m in _item_of(app)["materials"]
-        if m["key"] in _asked(supplements)
-    ]
+    asked = [replace(m, required=True) for m in app.item.materials if m.key in _asked(supplements)]
     uploads, errors = await material_uploads(edge_node(request).blobs, form, asked, require=True)
     if errors:
         key = str(form.get("idempotency_key", ""))
         return _application_page(request, app, steps, supplements, errors, key, 400)
-    return await _change(request, agent, app["id"], "resubmit", uploads)
+    return await _change(request, agent, app.id, "resubmit", uploads)
 
 
 async def withdraw(request: Request) -> Response:
     """The applicant withdraws through the agent."""
     agent = _agent(request)
     app, *_rest = await _own(request, agent)
-    return await _change(request, agent, app["id"], "withdraw", [])
+    return await _change(request, agent, app.id, "withdraw", [])
 
 
 async def _change(
@@ -354,7 +339,7 @@ async def _change(
         async with node.db.write() as db:
             if await idempotency.replay(db, key, agent.id, digest) is None:
                 for upload in uploads:
-                    await _record_blobs(db, node, upload)
+                    await record_blobs(db, node.blobs, upload, stamp(node.clock()))
                 ctx = await context_for(request, db, agent)
                 if action == "resubmit":
                     await lifecycle.resubmit(db, ctx, application_id, uploads)

@@ -1,37 +1,54 @@
-"""Photos of materials and the signature: re-encoded, stored by hash, kept across form errors."""
+"""Photos of materials and the signature: re-encoded, stored by hash, kept across form errors,
+recorded with their content types when the application that attaches them is written."""
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from edge.applications.lifecycle import Upload
-from edge.blobs.images import PhotoRejected, PreparedImage, prepare_photo, prepare_signature
+from edge.blobs.images import (
+    CONTENT_TYPES,
+    PhotoRejected,
+    PreparedImage,
+    prepare_photo,
+    prepare_signature,
+)
+from edge.blobs.queries import record as record_blob
+from edge.catalog.item import Material
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
 
-TOKEN = re.compile(r"^([0-9a-f]{64}):([0-9a-f]{64}):(\d{1,5}):(\d{1,5})$")
+KEPT_TYPE = "(" + "|".join(re.escape(kind) for kind in CONTENT_TYPES) + ")"
+TOKEN = re.compile(
+    rf"^([0-9a-f]{{64}}):([0-9a-f]{{64}}):(\d{{1,5}}):(\d{{1,5}}):{KEPT_TYPE}:{KEPT_TYPE}$"
+)
 DATA_URL = "data:image/png;base64,"
 MAX_UPLOAD = 15_000_000
 
 
 def token_of(upload: Upload) -> str:
-    """The hidden-field form of a stored upload, so a form shown again keeps it."""
-    return f"{upload.sha256}:{upload.thumb_sha256}:{upload.width}:{upload.height}"
+    """The hidden-field form of a stored upload, so a form shown again keeps it (content types
+    included: the intake records each blob with the type it was stored as)."""
+    return (
+        f"{upload.sha256}:{upload.thumb_sha256}:{upload.width}:{upload.height}:"
+        f"{upload.content_type}:{upload.thumb_content_type}"
+    )
 
 
 def _from_token(store: BlobStore, kind: str, key: str, token: str) -> Upload | None:
     match = TOKEN.match(token)
     if not match or not (store.has(match.group(1)) and store.has(match.group(2))):
         return None
-    return Upload(
-        kind, key, match.group(1), match.group(2), int(match.group(3)), int(match.group(4))
-    )
+    sha, thumb, width, height, content_type, thumb_type = match.groups()
+    return Upload(kind, key, sha, thumb, int(width), int(height), content_type, thumb_type)
 
 
 async def store_photo(store: BlobStore, raw: bytes, kind: str, key: str) -> Upload:
@@ -39,10 +56,30 @@ async def store_photo(store: BlobStore, raw: bytes, kind: str, key: str) -> Uplo
     return await _store(store, await run_in_threadpool(prepare_photo, raw), kind, key)
 
 
+def keep(store: BlobStore, prepared: PreparedImage, kind: str, key: str) -> Upload:
+    """Store a prepared photo and its thumbnail; the upload to attach, with their types."""
+    return Upload(
+        kind,
+        key,
+        store.put(prepared.data),
+        store.put(prepared.thumb),
+        prepared.width,
+        prepared.height,
+        prepared.content_type,
+        prepared.thumb_content_type,
+    )
+
+
 async def _store(store: BlobStore, prepared: PreparedImage, kind: str, key: str) -> Upload:
-    sha = await run_in_threadpool(store.put, prepared.data)
-    thumb = await run_in_threadpool(store.put, prepared.thumb)
-    return Upload(kind, key, sha, thumb, prepared.width, prepared.height)
+    return await run_in_threadpool(keep, store, prepared, kind, key)
+
+
+async def record_blobs(
+    db: aiosqlite.Connection, store: BlobStore, upload: Upload, now: str
+) -> None:
+    """Record the photo's and the thumbnail's blobs with their content types, due for upload."""
+    for sha256, content_type in upload.blobs:
+        await record_blob(db, sha256, content_type, store.path(sha256).stat().st_size, now)
 
 
 async def _file_bytes(value: Any) -> bytes | None:
@@ -53,12 +90,12 @@ async def _file_bytes(value: Any) -> bytes | None:
 
 
 async def material_uploads(
-    store: BlobStore, form: FormData, materials: list[dict[str, Any]], *, require: bool
+    store: BlobStore, form: FormData, materials: Sequence[Material], *, require: bool
 ) -> tuple[list[Upload], dict[str, str]]:
     """One photo per material: new files, or the tokens kept from a previous try."""
     uploads, errors = [], {}
     for material in materials:
-        key = material["key"]
+        key = material.key
         upload = None
         raw = await _file_bytes(form.get(f"material_{key}"))
         if raw is not None:
@@ -71,9 +108,9 @@ async def material_uploads(
             upload = _from_token(store, "material", key, str(form.get(f"kept_{key}", "")))
         if upload is not None:
             uploads.append(upload)
-        elif require and material["required"]:
+        elif require and material.required:
             errors[key] = _("请拍摄或上传“%(name)s”。") % {
-                "name": pick(material["name"]["zh"], material["name"]["en"])
+                "name": pick(material.name.zh, material.name.en)
             }
     return uploads, errors
 

@@ -15,14 +15,22 @@ async def staged(
         return {}
     marks = ",".join("?" * len(sent_hashes))
     async with db.execute(
-        "SELECT sent_sha256, sha256, thumb_sha256, width, height FROM staged_photos "
+        "SELECT sent_sha256, sha256, thumb_sha256, width, height, content_type, "
+        "thumb_content_type FROM staged_photos "
         f"WHERE account_id = ? AND sent_sha256 IN ({marks})",
         (account_id, *sent_hashes),
     ) as cursor:
         rows = await cursor.fetchall()
     return {
         row["sent_sha256"]: Upload(
-            "material", "", row["sha256"], row["thumb_sha256"], row["width"], row["height"]
+            "material",
+            "",
+            row["sha256"],
+            row["thumb_sha256"],
+            row["width"],
+            row["height"],
+            row["content_type"],
+            row["thumb_content_type"],
         )
         for row in rows
     }
@@ -33,9 +41,9 @@ async def stage(
 ) -> None:
     """Remember what a sent photo became; sending it again changes nothing."""
     await db.execute(
-        "INSERT OR IGNORE INTO staged_photos "
-        "(account_id, sent_sha256, sha256, thumb_sha256, width, height, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO staged_photos (account_id, sent_sha256, sha256, thumb_sha256, "
+        "width, height, content_type, thumb_content_type, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account_id,
             sent_sha256,
@@ -43,6 +51,8 @@ async def stage(
             upload.thumb_sha256,
             upload.width,
             upload.height,
+            upload.content_type,
+            upload.thumb_content_type,
             now,
         ),
     )

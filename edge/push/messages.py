@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edge.applications.records import Application
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 
@@ -18,9 +19,9 @@ def _titles() -> dict[str, str]:
     }
 
 
-def decision(app: Any, status: str) -> dict[str, str]:
+def decision(app: Application, status: str) -> dict[str, str]:
     """For the agent: the application was returned, approved or rejected."""
-    params = {"name": mask_name(app["applicant_name"]), "item": app["item_name_zh"]}
+    params = {"name": mask_name(app.applicant_name), "item": app.item_name_zh}
     bodies = {
         "returned": _("%(name)s 的“%(item)s”申请需要补正材料。"),
         "approved": _("%(name)s 的“%(item)s”申请已批准。"),
@@ -29,7 +30,7 @@ def decision(app: Any, status: str) -> dict[str, str]:
     return {
         "title": _titles()[status],
         "body": bodies[status] % params,
-        "url": f"/agent/applications/{app['id']}",
+        "url": f"/agent/applications/{app.id}",
     }
 
 

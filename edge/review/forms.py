@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,10 @@ OPINION_MAX = 500
 
 
 def parse_decision(
-    form: FormData, step_id: str, by: Account, at: datetime, materials: list[dict[str, Any]]
+    form: FormData, step_id: str, by: Account, at: datetime, materials: Iterable[str]
 ) -> tuple[Decision, dict[str, Any]]:
     """(decision, values to show again) of a decision post; unknown material keys are dropped."""
-    known = {m["key"] for m in materials}
+    known = set(materials)
     action = str(form.get("action", ""))
     opinion = str(form.get("opinion", "")).strip()[:OPINION_MAX]
     chosen = tuple(k for k in form.getlist("materials") if isinstance(k, str) and k in known)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiosqlite
@@ -17,6 +16,7 @@ from edge.applications import lifecycle, queries, states
 from edge.applications.access import REVIEW_ROLES, can_view
 from edge.applications.context import context_for, working_days_for
 from edge.applications.decision import DecisionRefused, check, may_decide
+from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code
 from edge.audit.log import append as audit
 from edge.catalog.labels import LABELS
@@ -84,8 +84,8 @@ async def _audit_read(
     )
 
 
-def _departments(app: Any) -> list[str]:
-    return [d for stage in json.loads(app["item_body"])["route"] for d in stage["departments"]]
+def _may_view(account: Account, app: Application) -> bool:
+    return can_view(account, app.village_code, app.item.route_departments)
 
 
 async def application(request: Request) -> Response:
@@ -94,13 +94,13 @@ async def application(request: Request) -> Response:
     node = edge_node(request)
     async with node.db.write() as db:
         app = await queries.application(db, request.path_params["application_id"])
-        if app is None or not can_view(account, app["village_code"], _departments(app)):
+        if app is None or not _may_view(account, app):
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        await _audit_read(db, account, "application", app["id"], stamp(node.clock()))
-        steps = await queries.steps(db, app["id"])
-        attachments = await queries.attachments(db, app["id"])
-        supplements = await queries.supplements(db, app["id"])
-        seals = await queries.seals_of(db, app["id"])
+        await _audit_read(db, account, "application", app.id, stamp(node.clock()))
+        steps = await queries.steps(db, app.id)
+        attachments = await queries.attachments(db, app.id)
+        supplements = await queries.supplements(db, app.id)
+        seals = await queries.seals_of(db, app.id)
         days = await working_days_for(request, db)
     return _file_page(request, account, app, steps, attachments, supplements, seals, days, {}, {})
 
@@ -108,8 +108,8 @@ async def application(request: Request) -> Response:
 def _file_page(
     request: Request,
     account: Account,
-    app: Any,
-    steps: list[Any],
+    app: Application,
+    steps: list[Step],
     attachments: list[Any],
     supplements: list[Any],
     seals: list[Any],
@@ -118,9 +118,9 @@ def _file_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    item = json.loads(app["item_body"])
+    item = app.item
     here = not edge_node(request).settings.central_url
-    mine = [s for s in steps if may_decide(account, s, app["village_code"], app["status"], here)]
+    mine = [s for s in steps if may_decide(account, s, app.village_code, app.status, here)]
     return render(
         request,
         "edge/review/application.html",
@@ -131,8 +131,8 @@ def _file_page(
             "attachments": attachments,
             "supplements": supplements,
             "seals": seals,
-            "form": json.loads(app["form_data"]),
-            "code": format_code(app["tracking_code"]),
+            "form": app.form_data,
+            "code": format_code(app.tracking_code),
             "mine": mine,
             "values": values,
             "errors": errors,
@@ -156,15 +156,15 @@ async def decide(request: Request) -> Response:
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
     async with node.db.read() as db:
         step = await queries.step(db, request.path_params["step_id"])
-        app = step and await queries.application(db, step["application_id"])
-    if app is None or not can_view(account, app["village_code"], _departments(app)):
+        app = None if step is None else await queries.application(db, step.application_id)
+    if step is None or app is None or not _may_view(account, app):
         raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-    materials = json.loads(app["item_body"])["materials"]
-    decision, values = parse_decision(form, step["id"], account, node.clock(), materials)
+    materials = app.item.material_keys
+    decision, values = parse_decision(form, step.id, account, node.clock(), materials)
     errors = {field: str(message) for field, message in check(decision).items()}
-    url = path_for(request, "review:application", application_id=app["id"])
-    result = idempotency.Result("application", app["id"])
-    digest = idempotency.request_hash({"step": step["id"], **values})
+    url = path_for(request, "review:application", application_id=app.id)
+    result = idempotency.Result("application", app.id)
+    digest = idempotency.request_hash({"step": step.id, **values})
     try:
         async with node.db.write() as db:
             if await idempotency.replay(db, key, account.id, digest) is not None:
@@ -179,12 +179,12 @@ async def decide(request: Request) -> Response:
     except (DecisionRefused, states.IllegalTransition) as exc:
         errors["action"] = str(exc)
     async with node.db.write() as db:
-        await _audit_read(db, account, "application", app["id"], stamp(node.clock()))
+        await _audit_read(db, account, "application", app.id, stamp(node.clock()))
         parts = (
-            await queries.steps(db, app["id"]),
-            await queries.attachments(db, app["id"]),
-            await queries.supplements(db, app["id"]),
-            await queries.seals_of(db, app["id"]),
+            await queries.steps(db, app.id),
+            await queries.attachments(db, app.id),
+            await queries.supplements(db, app.id),
+            await queries.seals_of(db, app.id),
             await working_days_for(request, db),
         )
     return _file_page(request, account, app, *parts, values, errors, status=400)
@@ -195,8 +195,8 @@ async def attachment(request: Request) -> Response:
     account = require(request, *VIEWER_ROLES)
     async with edge_node(request).db.read() as db:
         row = await queries.attachment(db, request.path_params["attachment_id"])
-        app = row and await queries.application(db, row["application_id"])
-    if app is None or not can_view(account, app["village_code"], _departments(app)):
+        app = None if row is None else await queries.application(db, row["application_id"])
+    if app is None or not _may_view(account, app):
         raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
     size = request.path_params.get("size")
     if size not in (None, "thumb"):
@@ -206,7 +206,7 @@ async def attachment(request: Request) -> Response:
         await _audit_read(db, account, "attachment", row["id"], stamp(edge_node(request).clock()))
     sha = row["thumb_sha256"] if thumb else row["sha256"]
     data = edge_node(request).blobs.read(sha)
-    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    kind = row["thumb_content_type"] if thumb else row["content_type"]
     return Response(
         data,
         media_type=kind,

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from edge.applications.decision import may_decide
+from edge.applications.decision import StepState, may_decide
 from edge.applications.tracking_code import format_code
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
@@ -47,10 +47,11 @@ async def _reviewers(db: aiosqlite.Connection) -> list[Account]:
 def responsible(step: Any, reviewers: list[Account]) -> list[Account]:
     """The staff who may decide this step (decision.may_decide): township staff, or the
     department's officers (here too when county steps are decided at central, as before)."""
+    state = StepState.from_row(step)
     return [
         person
         for person in reviewers
-        if may_decide(person, step, step["village_code"], step["app_status"])
+        if may_decide(person, state, step["village_code"], step["app_status"])
     ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from edge.applications import queries, states
+from edge.applications.records import Application, Step
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
 from edge.kernel import csrf
 from edge.kernel.auth import lockout
@@ -39,7 +39,7 @@ async def track_form(request: Request) -> Response:
     return RedirectResponse(path_for(request, "tracking:status", code=code), status_code=303)
 
 
-async def _load(request: Request) -> tuple[Any, list[Any]]:
+async def _load(request: Request) -> tuple[Application, list[Step]]:
     try:
         code = parse_code(request.path_params["code"])
     except InvalidTrackingCode as exc:
@@ -48,13 +48,13 @@ async def _load(request: Request) -> tuple[Any, list[Any]]:
         app = await queries.by_tracking_code(db, code)
         if app is None:
             raise HTTPException(status_code=404, detail=_("没有找到这个查询码对应的申请，请核对。"))
-        return app, await queries.steps(db, app["id"])
+        return app, await queries.steps(db, app.id)
 
 
 def _page(
     request: Request,
-    app: Any,
-    steps: list[Any],
+    app: Application,
+    steps: list[Step],
     details: dict[str, Any] | None,
     error: str = "",
     status: int = 200,
@@ -65,12 +65,12 @@ def _page(
         {
             "app": app,
             "steps": steps,
-            "code": format_code(app["tracking_code"]),
-            "applicant": mask_name(app["applicant_name"]),
+            "code": format_code(app.tracking_code),
+            "applicant": mask_name(app.applicant_name),
             "status_label": states.label,
             "details": details,
             "error": error,
-            "item": json.loads(app["item_body"]),
+            "item": app.item,
         },
         status_code=status,
     )
@@ -87,7 +87,7 @@ async def track_details(request: Request) -> Response:
     app, steps = await _load(request)
     node = edge_node(request)
     digits = str((await request.form()).get("last4", "")).strip()
-    key = f"track:{app['tracking_code']}"
+    key = f"track:{app.tracking_code}"
     now = node.clock()
     async with node.db.write() as db:
         locked = await lockout.begin_attempt(
@@ -95,14 +95,14 @@ async def track_details(request: Request) -> Response:
         )
     if locked:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
-    if not hmac.compare_digest(digits.encode(), app["applicant_phone"][-4:].encode()):
+    if not hmac.compare_digest(digits.encode(), app.applicant_phone[-4:].encode()):
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
     async with node.db.write() as db:
         await lockout.clear(db, key)
     async with node.db.read() as db:
         details = {
-            "supplements": await queries.supplements(db, app["id"]),
-            "seals": await queries.seals_of(db, app["id"]),
+            "supplements": await queries.supplements(db, app.id),
+            "seals": await queries.seals_of(db, app.id),
         }
     return _page(request, app, steps, details)
 
