@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from edge.accounts import routes as accounts_routes
 from edge.accounts.roles import HOME
+from edge.agent_outbox import routes as agent_outbox_routes
 from edge.audit.log import record_login
 from edge.catalog import routes as catalog_routes
 from edge.health import routes as health_routes
@@ -24,7 +25,6 @@ from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
 from edge.node import EdgeNode
-from edge.outbox import routes as outbox_routes
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
 from edge.reference import prepare_database
@@ -76,7 +76,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *catalog_routes.routes,
         *auth_routes.routes,
         *intake_routes.routes,
-        *outbox_routes.routes,
+        *agent_outbox_routes.routes,
         *review_routes.routes,
         *tracking_routes.routes,
         *seal_routes.routes,

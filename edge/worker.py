@@ -12,10 +12,10 @@ from huey import SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
+from edge.agent_outbox import jobs as agent_outbox_jobs
 from edge.blobs import jobs as blob_jobs
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.jobs import Job
-from edge.outbox import jobs as staged_photo_jobs
 from edge.push import jobs as push_jobs
 from edge.settings import Settings
 from edge.sms import jobs as sms_jobs
@@ -28,7 +28,7 @@ JOBS: tuple[Job[Settings], ...] = (
     *blob_jobs.JOBS,
     *push_jobs.JOBS,
     *supervision_jobs.JOBS,
-    *staged_photo_jobs.JOBS,
+    *agent_outbox_jobs.JOBS,
 )
 
 

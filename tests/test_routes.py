@@ -18,7 +18,7 @@ from edge.app import create_app as create_edge
 from edge.settings import Settings
 from tests.conftest import LIANZHOU
 
-ROUTE_NAME = re.compile(r"^[a-z]+:[a-z_]+$")
+ROUTE_NAME = re.compile(r"^[a-z][a-z_]*:[a-z_]+$")  # feature package : page
 
 
 def _edge(tmp_path: Path) -> Starlette:
@@ -109,7 +109,7 @@ def test_a_hard_coded_local_path_is_found(source):
     "source",
     [
         "<a href=\"{{ url('catalog:guide', code=i.code) }}\">",
-        "<a href=\"{{ url('auth:login') }}?next={{ url('outbox:page') }}\">",
+        "<a href=\"{{ url('auth:login') }}?next={{ url('agent_outbox:page') }}\">",
         '<a href="{{ n.base_url }}">',
         '<link rel="stylesheet" href="{{ static(\'css/site.css\') }}">',
         '<a href="https://example.org/x">',

@@ -40,7 +40,7 @@ SHELL_ASSETS = (
 OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Background Sync
 # Pages kept from the start (best effort: they need the agent's session), then every form
 # (route names).
-SHELL_PAGES = (START, "outbox:page", "intake:choose", "catalog:list")
+SHELL_PAGES = (START, "agent_outbox:page", "intake:choose", "catalog:list")
 FORM = "intake:form"
 # The colours of static/css/site.css: the header bar and the page background.
 THEME_COLOR = "#b3261e"

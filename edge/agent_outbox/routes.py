@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from edge.agent_outbox import queries
 from edge.blobs.images import PhotoRejected
 from edge.intake.uploads import store_photo, token_of
 from edge.kernel import csrf
@@ -20,7 +21,6 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.node import edge_node
-from edge.outbox import queries
 
 MAX_PHOTO_BYTES = 2_000_000  # devices send <= 300 KB; room for one whose encoder cannot
 MAX_ASKED = 40
@@ -60,7 +60,7 @@ async def outbox_page(request: Request) -> Response:
     """The list is drawn by static/js/outbox-page.js from the device's IndexedDB."""
     agent = _agent(request)
     context = {"agent_id": agent.id, "texts": texts()}
-    return render(request, "edge/outbox/index.html", context)
+    return render(request, "edge/agent_outbox/index.html", context)
 
 
 async def session(request: Request) -> Response:
@@ -120,13 +120,13 @@ async def put_photo(request: Request) -> Response:
 
 
 routes = [
-    Route("/agent/outbox", outbox_page, methods=["GET"], name="outbox:page"),
-    Route("/agent/outbox/session", session, methods=["GET"], name="outbox:session"),
-    Route("/agent/outbox/photos", photos_held, methods=["GET"], name="outbox:photos"),
+    Route("/agent/outbox", outbox_page, methods=["GET"], name="agent_outbox:page"),
+    Route("/agent/outbox/session", session, methods=["GET"], name="agent_outbox:session"),
+    Route("/agent/outbox/photos", photos_held, methods=["GET"], name="agent_outbox:photos"),
     Route(
         "/agent/outbox/photos/{sha256}",
         csrf.protected(put_photo),
         methods=["PUT"],
-        name="outbox:put_photo",
+        name="agent_outbox:put_photo",
     ),
 ]

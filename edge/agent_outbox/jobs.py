@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from huey import crontab
 
+from edge.agent_outbox.expiry import forget_stale
 from edge.kernel.jobs import Job
-from edge.outbox.expiry import forget_stale
 from edge.settings import Settings
 
 JOBS: tuple[Job[Settings], ...] = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from edge.outbox.expiry import forget_stale
-from edge.outbox.routes import MAX_PHOTO_BYTES
+from edge.agent_outbox.expiry import forget_stale
+from edge.agent_outbox.routes import MAX_PHOTO_BYTES
 from tests.conftest import AGENT_HUANZHU, AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import ITEMS, intake_data, open_form, photo, rows
 
