@@ -5,11 +5,10 @@ Params: item (name, already in the recipient's language), code (tracking code), 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
-from edge.kernel.i18n import current_locale, set_locale
 from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import in_locale
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"
@@ -19,16 +18,6 @@ CARDS = ("yellow", "red")
 
 class TemplateError(ValueError):
     """An unknown template, a missing parameter, or a text that cannot fit one SMS."""
-
-
-@contextmanager
-def _in_locale(locale: str) -> Iterator[None]:
-    previous = current_locale()
-    set_locale(locale)
-    try:
-        yield
-    finally:
-        set_locale(previous)
 
 
 def _deadline_text(card: str) -> str:
@@ -70,7 +59,7 @@ def _shorten(item: str, room: int) -> str:
 
 def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
-    with _in_locale(locale):
+    with in_locale(locale):
         text = _text(template, params)
     item = str(params.get("item", ""))
     room = MAX_LENGTH - len(_fill(text, params, ""))
