@@ -42,11 +42,6 @@ class DamagedBlob(RuntimeError):
     """A local blob's bytes no longer hash to its name."""
 
 
-def backlog(conn: sqlite3.Connection) -> int:
-    """How many blobs wait for upload."""
-    return conn.execute("SELECT count(*) FROM blobs WHERE uploaded_at IS NULL").fetchone()[0]
-
-
 def upload_one(local: BlobStore, store: ObjectStore, node_id: str, row: sqlite3.Row) -> None:
     """Upload one blob after checking its bytes still hash to its name."""
     sha256 = row["sha256"]

@@ -78,6 +78,11 @@ def test_records_build_from_the_rows_an_intake_writes(client, settings):
     assert steps[1].department_zh == "民政局"
     assert first == steps[0]
     assert missing_app is None and missing_step is None
+    # a record printed by a log line or a traceback carries no personal data
+    shown = repr(app)
+    assert app.id in shown
+    for personal in (row["applicant_id_number"], row["applicant_name"], row["applicant_phone"]):
+        assert personal not in shown
 
 
 async def _read_at_central(db: Database, officer: Account, node_id: str, app_id: str) -> tuple:

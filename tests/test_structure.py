@@ -126,6 +126,12 @@ def test_each_forbidden_import_fails(tmp_path, importer, imported, rule):
     assert broken[0].startswith(f"{module_name(ROOT / importer)} -> {imported}: {rule}")
 
 
+def test_central_builds_on_the_kernel_and_the_transport():
+    graph = import_graph()
+    assert any(_inside(target, "edge.kernel") for target in graph["central.app"])
+    assert any(_inside(target, "replication") for target in graph["central.follow"])
+
+
 def test_no_grab_bag_modules():
     names = {p.stem for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
     assert not names & {"utils", "helpers", "common", "manager", "misc"}

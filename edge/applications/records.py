@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from edge.catalog.item import CatalogItem
@@ -65,10 +65,11 @@ class Application:
     item_code: str
     village_code: str
     agent_id: str
-    applicant_id_number: str
-    applicant_name: str
-    applicant_phone: str
-    form_data: Mapping[str, str]
+    # personal data: never in a repr, so a log line or traceback that prints a record shows none
+    applicant_id_number: str = field(repr=False)
+    applicant_name: str = field(repr=False)
+    applicant_phone: str = field(repr=False)
+    form_data: Mapping[str, str] = field(repr=False)
     status: str
     stage: int
     submitted_at: str

@@ -118,7 +118,7 @@ async def county_decision(
     db: aiosqlite.Connection, settings: Settings, command: CountyDecision, now: datetime
 ) -> None:
     """A county department's decision, made and sealed at central, taken here as one change;
-    judged again by the same rules, and a refusal is recorded in English, as every refusal."""
+    judged again by the same rules, a rule or permission refusal is recorded in English."""
     step = await _step_for(db, command)
     officer = await _officer(db, command.officer, stamp(now))
     days = await load_working_days(db, now, settings.web.timezone, settings.warning_working_days)
