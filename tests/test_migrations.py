@@ -135,6 +135,40 @@ def test_serve_refuses_to_start_on_a_foreign_database_with_a_clear_message(tmp_p
     assert "cannot start" in result.stderr and "belongs to another program" in result.stderr
 
 
+def _serve(data: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "CUNBAN_NODE_ID": "lianzhou",
+        "CUNBAN_TOWNSHIP_CODE": "450521100000",
+        "CUNBAN_DATA_DIR": str(data),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "edge", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_serve_says_why_it_cannot_start_where_the_data_folder_cannot_be_made(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = _serve(blocker / "node")  # the data folder would sit under a regular file
+    assert result.returncode == 2
+    assert "cannot start: cannot create the folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_says_why_it_cannot_start_where_the_database_cannot_be_opened(tmp_path):
+    data = tmp_path / "node"
+    (data / "edge.db").mkdir(parents=True)  # the database's name is taken by a folder
+    result = _serve(data)
+    assert result.returncode == 2
+    assert f"cannot start: cannot open {data / 'edge.db'}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_rev_is_bumped_on_insert_and_update(tmp_path):
     path = tmp_path / "edge.db"
     asyncio.run(_migrate_only(path))

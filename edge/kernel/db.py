@@ -71,7 +71,14 @@ class Database:
 
     async def open(self) -> None:
         """Open the writer first (it sets WAL), then the readers."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseRefused(f"cannot create the folder {self.path.parent}: {exc}") from None
+        try:  # a plain probe first: a failed aiosqlite connect leaves its thread behind
+            sqlite3.connect(self.path).close()
+        except sqlite3.OperationalError as exc:  # unreadable, unwritable, not a file
+            raise DatabaseRefused(f"cannot open {self.path}: {exc}") from None
         try:
             self._writer = await connect(self.path)
         except sqlite3.DatabaseError as exc:
