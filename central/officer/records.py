@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from edge.applications.records import Application
+from edge.applications.records import Application, fields_from_row
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,4 @@ class NodeApplication(Application):
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> NodeApplication:
         """From an `edge_applications` row joined with its item and village and township names."""
-        return cls(
-            **Application.columns(row),
-            node_id=row["node_id"],
-            township_zh=row["township_zh"],
-            township_en=row["township_en"],
-        )
+        return cls(**fields_from_row(cls, row, **Application.parsed(row)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from edge.catalog.item import CatalogItem
@@ -36,24 +36,7 @@ class Step:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Step:
         """From a `steps` row joined with its department's names."""
-        return cls(
-            id=row["id"],
-            application_id=row["application_id"],
-            stage=row["stage"],
-            level=row["level"],
-            department_code=row["department_code"],
-            name_zh=row["name_zh"],
-            name_en=row["name_en"],
-            days=row["days"],
-            status=row["status"],
-            started_on=row["started_on"],
-            due_on=row["due_on"],
-            decided_by=row["decided_by"],
-            decided_at=row["decided_at"],
-            opinion=row["opinion"],
-            department_zh=row["department_zh"],
-            department_en=row["department_en"],
-        )
+        return cls(**fields_from_row(cls, row))
 
 
 @dataclass(frozen=True)
@@ -86,31 +69,18 @@ class Application:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Application:
         """From an `applications` row joined with its item (`item_body`) and village names."""
-        return cls(**cls.columns(row))
+        return cls(**fields_from_row(cls, row, **cls.parsed(row)))
 
     @staticmethod
-    def columns(row: sqlite3.Row) -> dict[str, Any]:
-        """The record's fields read from the row, for records that add their own."""
+    def parsed(row: sqlite3.Row) -> dict[str, Any]:
+        """The fields stored as JSON: the e-form values and the catalog item."""
         return {
-            "id": row["id"],
-            "tracking_code": row["tracking_code"],
-            "item_code": row["item_code"],
-            "village_code": row["village_code"],
-            "agent_id": row["agent_id"],
-            "applicant_id_number": row["applicant_id_number"],
-            "applicant_name": row["applicant_name"],
-            "applicant_phone": row["applicant_phone"],
             "form_data": json.loads(row["form_data"]),
-            "status": row["status"],
-            "stage": row["stage"],
-            "submitted_at": row["submitted_at"],
-            "submitted_on": row["submitted_on"],
-            "promised_due_on": row["promised_due_on"],
-            "paused_on": row["paused_on"],
-            "finished_at": row["finished_at"],
             "item": CatalogItem.from_body(row["item_body"]),
-            "item_name_zh": row["item_name_zh"],
-            "item_name_en": row["item_name_en"],
-            "village_zh": row["village_zh"],
-            "village_en": row["village_en"],
         }
+
+
+def fields_from_row(cls: type[Any], row: sqlite3.Row, **parsed: Any) -> dict[str, Any]:
+    """Each field of the dataclass `cls` from the row's column of the same name, except those
+    given already `parsed`."""
+    return {f.name: parsed[f.name] if f.name in parsed else row[f.name] for f in fields(cls)}
