@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 async def _migrate(settings: CentralSettings) -> int:
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
         return await migrate_database(db)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _publish(settings: CentralSettings, publish: Callable[[Any, str], Awaitable[T]]) -> T:
     """Register the nodes, then append what `publish` makes, in one transaction."""
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
         now = stamp(system_clock())

@@ -27,7 +27,7 @@ from replication.objectstore import open_store
 
 def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starlette:
     """Build the central app; central.db is migrated and the node registry applied at start-up."""
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, replicated=False)
     static = StaticAssets(STATIC_DIR)
 
     @asynccontextmanager

@@ -77,7 +77,7 @@ async def load_demo(conn: aiosqlite.Connection, registry: str, now: str) -> list
 
 async def load_demo_central(settings: CentralSettings, now: str) -> list[DemoAccount]:
     """Migrate central.db, load reference data and the demo accounts (`python -m central demo`)."""
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
         await migrate_database(db)

@@ -77,7 +77,7 @@ async def run(
 ) -> None:
     """Follow every registered node and ingest until `stop` (or SIGTERM/SIGINT)."""
     stop = stop or stop_on_signals()
-    db = Database(settings.database_path)
+    db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
         await migrate_database(db)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.catalog.loader import CatalogError, read_catalog
@@ -15,8 +16,8 @@ from edge.kernel.db import Database, DatabaseRefused
 from edge.kernel.settings import SettingsError
 from edge.reference import prepare_database
 from edge.settings import Settings
-from replication.litestream import RestoreRefused, replicate
-from replication.litestream import restore as restore_database
+from replication.litestream import RestoreRefused
+from replication.recovery import restore as restore_database
 
 
 async def _prepare(settings: Settings) -> tuple[int, str]:
@@ -45,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="load demo accounts (idempotent) and list them")
     commands.add_parser("catalog-check", help="check the catalog files and exit")
     commands.add_parser("worker", help="run the huey worker (outboxes, deadline scan)")
-    commands.add_parser("replicate", help="become `litestream replicate` for this node")
+    commands.add_parser(
+        "replicate", help="run `litestream replicate` for this node, drill and heal its replica"
+    )
     commands.add_parser("sync", help="write the heartbeat and pull central's command feed")
     restore = commands.add_parser("restore", help="rebuild edge.db from its replica (DR)")
     restore.add_argument("--force", action="store_true", help="overwrite an existing edge.db")
+    restore.add_argument(
+        "--mirror", type=Path, help="a copy of central's mirror of this node, used if newer"
+    )
     audit = commands.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"], help="verify the hash chain")
     args = parser.parse_args(argv)
@@ -62,11 +68,15 @@ def main(argv: list[str] | None = None) -> int:
             _demo(settings)
             return 0
         if args.command == "restore":
-            print(restore_database(settings.replicated_node, force=args.force))
+            node = settings.replicated_node
+            print(restore_database(node, force=args.force, mirror=args.mirror))
             return 0
         if args.command == "replicate":
+            from replication.replicate import run as run_replicate
+
             asyncio.run(_prepare(settings))  # Litestream needs the database in WAL mode
-            replicate(settings.replicated_node)
+            run_replicate(settings.replicated_node)
+            return 0
         if args.command == "audit":
             from edge.audit.verify import main as verify_audit
 

@@ -30,6 +30,7 @@ class Settings:
     replica: StoreSettings = StoreSettings()
     sync_interval_ms: int = 1000
     monitor_interval_ms: int = 1000
+    replica_drill_seconds: int = 60
     central_url: str = ""
     heartbeat_ms: int = 2000
     feed_ms: int = 3000
@@ -54,6 +55,8 @@ class Settings:
             )
         if problem := self.store_config.problem(env_name):
             raise SettingsError(problem)
+        if self.replica_drill_seconds < 1:
+            raise SettingsError(f"{env_name('replica_drill_seconds')} must be at least 1")
         for name in ("sync_interval_ms", "monitor_interval_ms", "heartbeat_ms", "feed_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name)} must be at least 10 (milliseconds)")
@@ -88,6 +91,7 @@ class Settings:
             self.store_config,
             self.sync_interval_ms,
             self.monitor_interval_ms,
+            self.replica_drill_seconds,
         )
 
     @property

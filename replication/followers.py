@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import logging
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from replication.litestream import litestream_binary, litestream_environ, replica
+from replication.litestream import die_with_parent, litestream_binary, litestream_environ, replica
 from replication.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
@@ -24,11 +22,6 @@ log = logging.getLogger(__name__)
 FOLLOWING_MARK = "entering follow mode"
 MAX_BACKOFF_SECONDS = 60.0
 STABLE_SECONDS = 60.0
-
-
-def _die_with_parent() -> None:
-    """In the child: receive SIGTERM when the supervisor dies, so no follower is orphaned."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ async def start(following: Following, follower: Follower) -> Path:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env=litestream_environ(following.store),
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     follower.pid = follower.process.pid
     follower.state = "starting"

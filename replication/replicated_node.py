@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from replication.generations import FIRST, replica_prefix
 from replication.store_config import StoreConfig
 
 
@@ -22,11 +23,16 @@ class ReplicatedNode:
     store: StoreConfig
     sync_interval_ms: int = 1000
     monitor_interval_ms: int = 1000
+    drill_seconds: int = 60
 
     @property
     def replica_path(self) -> Path:
-        """Where the embedded `file` store keeps this node's database replica."""
-        return self.store.root / "nodes" / self.node_id / "edge.db"
+        """Where the embedded `file` store keeps this node's first replica generation."""
+        return self.replica_path_of(FIRST)
+
+    def replica_path_of(self, generation: int) -> Path:
+        """Where the embedded `file` store keeps one generation of this node's replica."""
+        return self.store.root / replica_prefix(self.node_id, generation)
 
     @property
     def config_path(self) -> Path:

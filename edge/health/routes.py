@@ -22,6 +22,11 @@ async def healthz(request: Request) -> JSONResponse:
             "heartbeat_ms": "SELECT beat_ms FROM heartbeat",
             "feed_pulled_ms": "SELECT feed_pulled_ms FROM heartbeat",
             "feed_cursor": "SELECT coalesce(max(seq), 0) FROM applied_commands",
+            "replica_state": "SELECT state FROM replica_health",
+            "replica_generation": "SELECT generation FROM replica_health",
+            "replica_checked_ms": "SELECT checked_ms FROM replica_health",
+            "replica_good_ms": "SELECT good_ms FROM replica_health",
+            "replica_error": "SELECT error FROM replica_health",
         },
     )
 

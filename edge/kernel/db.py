@@ -1,4 +1,10 @@
-"""The only place that opens SQLite connections: one writer behind a lock, a few readers."""
+"""The only place that opens SQLite connections: one writer behind a lock, a few readers.
+
+Checkpoints belong to Litestream: our connections never checkpoint (wal_autocheckpoint = 0).
+An application checkpoint while `litestream replicate` is down, followed by a WAL restart
+shorter than the point Litestream had copied, is a change Litestream cannot see on restart
+(its last-page check still matches the old frame): the replica silently loses those pages.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,11 @@ class DatabaseRefused(RuntimeError):
     """The database file is not one this program may open."""
 
 
-async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
-    """Open a connection with the project's PRAGMAs (WAL, busy timeout, foreign keys, FULL)."""
+async def connect(
+    path: Path, *, readonly: bool = False, replicated: bool = True
+) -> aiosqlite.Connection:
+    """Open a connection with the project's PRAGMAs (WAL, busy timeout, foreign keys, FULL); a
+    replicated database is never checkpointed by us."""
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
@@ -30,6 +39,8 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
         else:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = FULL")
+            if replicated:
+                await conn.execute("PRAGMA wal_autocheckpoint = 0")  # Litestream's (module doc)
     except BaseException:
         await conn.close()  # its thread would otherwise keep the process alive
         raise
@@ -37,12 +48,14 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
 
 
 def connect_sync(path: Path) -> sqlite3.Connection:
-    """A blocking connection with the same PRAGMAs, for the huey worker and CLI checks."""
+    """A blocking connection to an edge database with the same PRAGMAs (no checkpoints), for the
+    huey worker, the replicate process and CLI checks."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # Litestream's (module doc)
     return conn
 
 
@@ -59,10 +72,12 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class Database:
-    """A database file: `write()` runs one BEGIN IMMEDIATE transaction, `read()` lends a reader."""
+    """A database file: `write()` runs one BEGIN IMMEDIATE transaction, `read()` lends a reader.
+    An edge database is `replicated` (Litestream checkpoints it); central's is not."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, replicated: bool = True) -> None:
         self.path = path
+        self.replicated = replicated  # Litestream replicates it, and owns its checkpoints
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
@@ -80,12 +95,12 @@ class Database:
         except sqlite3.OperationalError as exc:  # unreadable, unwritable, not a file
             raise DatabaseRefused(f"cannot open {self.path}: {exc}") from None
         try:
-            self._writer = await connect(self.path)
+            self._writer = await connect(self.path, replicated=self.replicated)
         except sqlite3.DatabaseError as exc:
             raise DatabaseRefused(f"{self.path} is not a SQLite database ({exc})") from None
         await self._writer.set_trace_callback(self._trace)
         for _ in range(READERS):
-            reader = await connect(self.path, readonly=True)
+            reader = await connect(self.path, readonly=True, replicated=self.replicated)
             await reader.set_trace_callback(self._trace)
             self._all_readers.append(reader)
             self._readers.put_nowait(reader)
