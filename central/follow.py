@@ -23,15 +23,19 @@ log = logging.getLogger(__name__)
 
 async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
     """Write what the supervisor knows of a follower, for /nodes."""
+    now = asyncio.get_running_loop().time()
+    good_at = follower.mirror_good_at
     await db.execute(
         """
         INSERT INTO followers (node_id, state, pid, restarts, mirror_path, rss_kb, last_error,
-            updated_ms, started_ms)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            updated_ms, started_ms, replica_generation, mirror_state, mirror_good_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (node_id) DO UPDATE SET state = excluded.state, pid = excluded.pid,
             restarts = excluded.restarts, mirror_path = excluded.mirror_path,
             rss_kb = excluded.rss_kb, last_error = excluded.last_error,
-            updated_ms = excluded.updated_ms, started_ms = excluded.started_ms
+            updated_ms = excluded.updated_ms, started_ms = excluded.started_ms,
+            replica_generation = excluded.replica_generation,
+            mirror_state = excluded.mirror_state, mirror_good_ms = excluded.mirror_good_ms
         """,
         (
             follower.node_id,
@@ -42,9 +46,10 @@ async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms:
             follower.rss_kb(),
             follower.last_error,
             now_ms,
-            now_ms - int((asyncio.get_running_loop().time() - follower.started_at) * 1000)
-            if follower.pid
-            else None,
+            now_ms - int((now - follower.started_at) * 1000) if follower.pid else None,
+            follower.replica_generation,
+            follower.mirror_state,
+            now_ms - int((now - good_at) * 1000) if good_at is not None else None,
         ),
     )
 

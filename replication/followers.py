@@ -1,8 +1,11 @@
 """One supervised `litestream restore -f` follower per edge node, mirroring its database.
 
-A follower restores the node's replica into a fresh mirror file and keeps applying new
-changes to it; central opens the mirror read-only. When a follower dies it is restarted
-with a growing backoff into a new mirror file (Litestream cannot always resume one).
+A follower restores the node's current replica generation (the store's pointer) into a fresh
+mirror file and keeps applying new changes to it; central opens the mirror read-only. When a
+follower dies it is restarted with a growing backoff into a new mirror file (Litestream cannot
+always resume one). While it follows, the supervisor runs `quick_check` on the mirror and asks
+the store for the pointer every CHECK_SECONDS: a mirror that fails twice in a row, or a node
+that moved to a new generation, gets a new follower at once.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from replication import generations
 from replication.litestream import die_with_parent, litestream_binary, litestream_environ, replica
+from replication.objectstore import StoreUnavailable, open_store
 from replication.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
@@ -22,6 +29,7 @@ log = logging.getLogger(__name__)
 FOLLOWING_MARK = "entering follow mode"
 MAX_BACKOFF_SECONDS = 60.0
 STABLE_SECONDS = 60.0
+CHECK_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,11 @@ class Follower:
     folder: Path
     state: str = "starting"
     restarts: int = 0
-    generation: int = 0
+    generation: int = 0  # mirrors started so far (mirror-<n>.db)
+    replica_generation: int = generations.FIRST
+    mirror_state: str = "unchecked"  # ok, or corrupt after two failed quick_checks in a row
+    mirror_failures: int = 0
+    mirror_good_at: float | None = None  # loop time of the last passed quick_check
     pid: int | None = None
     started_at: float = 0.0
     mirror: Path | None = None
@@ -68,7 +80,9 @@ def write_config(following: Following, follower: Follower) -> Path:
     path = follower.folder / "litestream.yml"
     entry = {
         "path": str((follower.folder / "edge.db").resolve()),
-        "replica": replica(following.store, follower.node_id, following.interval_ms),
+        "replica": replica(
+            following.store, follower.node_id, following.interval_ms, follower.replica_generation
+        ),
     }
     path.write_text(json.dumps({"dbs": [entry]}, indent=2), encoding="utf-8")
     return path
@@ -81,7 +95,12 @@ def _clear_mirrors(folder: Path, keep: Path | None) -> None:
 
 
 async def start(following: Following, follower: Follower) -> Path:
-    """Start the node's follower into a new mirror file."""
+    """Start the node's follower on its current replica generation, into a new mirror file."""
+    with contextlib.suppress(StoreUnavailable):  # the store down: the follower will say so
+        follower.replica_generation = await asyncio.to_thread(
+            generations.current, open_store(following.store), follower.node_id
+        )
+    follower.mirror_failures = 0
     config = write_config(following, follower)
     follower.generation += 1
     target = follower.folder / f"mirror-{follower.generation}.db"
@@ -137,7 +156,13 @@ async def keep_running(following: Following, follower: Follower, stop: asyncio.E
     while not stop.is_set():
         watcher = asyncio.ensure_future(_watch(follower, await start(following, follower)))
         stopper = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({watcher, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        while not (watcher.done() or stop.is_set()):
+            await asyncio.wait({watcher, stopper}, timeout=CHECK_SECONDS)
+            if not (watcher.done() or stop.is_set()) and await needs_new_follower(
+                following, follower
+            ):
+                await terminate(follower)
+                follower.backoff = 0.5  # doubled below: a new follower in about a second
         if stop.is_set():
             await terminate(follower)
             await watcher
@@ -150,6 +175,43 @@ async def keep_running(following: Following, follower: Follower, stop: asyncio.E
         follower.restarts += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), follower.backoff)
+
+
+def quick_check(mirror: Path) -> str:
+    """`ok`, or what SQLite's quick_check (or opening the file) found wrong with the mirror."""
+    try:
+        with closing(sqlite3.connect(f"file:{mirror}?mode=ro", uri=True, timeout=5)) as conn:
+            return str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    except sqlite3.Error as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+async def needs_new_follower(following: Following, follower: Follower) -> bool:
+    """Check a following mirror and the node's generation: whether to start a new follower."""
+    loop = asyncio.get_running_loop()
+    if follower.state == "following" and follower.mirror is not None:
+        found = await asyncio.to_thread(quick_check, follower.mirror)
+        if found == "ok":
+            follower.mirror_failures = 0
+            follower.mirror_state = "ok"
+            follower.mirror_good_at = loop.time()
+        else:
+            follower.mirror_failures += 1
+            if follower.mirror_failures >= 2:  # one failure may be a page being applied
+                follower.mirror_state = "corrupt"
+                follower.last_error = f"mirror fails quick_check: {found[:200]}"
+                log.error("follower %s: %s", follower.node_id, follower.last_error)
+                return True
+    try:
+        current = await asyncio.to_thread(
+            generations.current, open_store(following.store), follower.node_id
+        )
+    except StoreUnavailable:
+        return False
+    if current != follower.replica_generation:
+        log.info("node %s moved to replica generation %d", follower.node_id, current)
+        return True
+    return False
 
 
 async def terminate(follower: Follower) -> None:

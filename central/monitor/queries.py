@@ -36,6 +36,7 @@ SELECT n.node_id, n.township_code, n.township_zh, n.township_en, n.county_zh, n.
     f.state AS follower_state, f.pid AS follower_pid, f.restarts AS follower_restarts,
     f.started_ms AS follower_started_ms, f.rss_kb AS follower_rss_kb,
     f.last_error AS follower_error, f.updated_ms AS follower_updated_ms,
+    f.replica_generation, f.mirror_state, f.mirror_good_ms,
     sent.last_sent_seq, sent.last_sent_at,
     applied.last_applied_seq, applied.last_applied_at,
     CAST(coalesce(applied.commands_refused, 0) AS INTEGER) AS commands_refused,

@@ -40,6 +40,10 @@ class NodeStatus:
     follower_rss_kb: int | None
     follower_error: str
     follower_updated_ms: int | None
+    replica_generation: int | None
+    mirror_state: str
+    mirror_good_ms: int | None
+    mirror_good_age_ms: int | None
     last_sent_seq: int | None
     last_sent_at: str | None
     last_applied_seq: int | None
@@ -115,6 +119,10 @@ def node_status(
         follower_rss_kb=row["follower_rss_kb"],
         follower_error=row["follower_error"] or "",
         follower_updated_ms=row["follower_updated_ms"],
+        replica_generation=row["replica_generation"],
+        mirror_state=row["mirror_state"] or "unchecked",
+        mirror_good_ms=row["mirror_good_ms"],
+        mirror_good_age_ms=age(row["mirror_good_ms"], now_ms),
         last_sent_seq=row["last_sent_seq"],
         last_sent_at=row["last_sent_at"],
         last_applied_seq=row["last_applied_seq"],
@@ -130,6 +138,6 @@ def node_status(
 def as_json(status: NodeStatus) -> dict[str, Any]:
     """The stable JSON shape of one node: durations in ms, memory in KB, times as ISO 8601."""
     fields = asdict(status)
-    for name in ("beat", "feed_pulled", "follower_started", "follower_updated"):
+    for name in ("beat", "feed_pulled", "follower_started", "follower_updated", "mirror_good"):
         fields[f"{name}_at"] = iso_of_ms(fields.pop(f"{name}_ms"))
     return dict(sorted(fields.items()))
