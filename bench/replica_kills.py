@@ -70,10 +70,11 @@ def environ(settings: Settings) -> dict[str, str]:
 class Writer(threading.Thread):
     """Acknowledged writes through the node's own connection settings, about every `interval`."""
 
-    def __init__(self, settings: Settings, interval: float) -> None:
+    def __init__(self, settings: Settings, interval: float, body_kb: int = 40) -> None:
         super().__init__(daemon=True)
         self.settings = settings
         self.interval = interval
+        self.body_bytes = body_kb * 1024
         self.stop = threading.Event()
         self.acknowledged: list[tuple[int, int]] = []
 
@@ -90,7 +91,7 @@ class Writer(threading.Thread):
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute(
                     "INSERT INTO drill_writes VALUES (?, ?, ?)",
-                    (n, at_ms, os.urandom(random.randint(1000, 12000))),
+                    (n, at_ms, os.urandom(random.randint(1000, self.body_bytes))),
                 )
                 conn.execute("COMMIT")
                 self.acknowledged.append((n, at_ms))
@@ -115,11 +116,15 @@ def power_cut(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def run_round(folder: Path, kills: int, interval: float) -> Round:
-    """Write, kill replicate `kills` times (1-6 s after each start), crash, restore, count."""
+def run_round(folder: Path, kills: int, interval: float, body_kb: int = 40) -> Round:
+    """Write, kill replicate `kills` times (1-6 s after each start), crash, restore, count.
+
+    Writes of up to `body_kb` KB (40: about 5 pages on average) fill the WAL's 1000 pages
+    every minute or so at 0.5 s, so checkpoints and WAL restarts fall between the kills.
+    """
     settings = node_settings(folder)
     asyncio.run(load_demo_node(settings, datetime.now(UTC), applications=True))
-    writer = Writer(settings, interval)
+    writer = Writer(settings, interval, body_kb)
     writer.start()
     for _ in range(kills):
         process = start_replicate(settings)
@@ -158,12 +163,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--interval", type=float, action="append", help="seconds between writes")
+    parser.add_argument("--body-kb", type=int, default=40, help="largest write, in KB")
     args = parser.parse_args()
     for interval in args.interval or [0.5, 2.0]:
         bad = lost = 0
         for number in range(args.rounds):
             with tempfile.TemporaryDirectory(prefix="replica-kills-") as folder:
-                found = run_round(Path(folder), args.kills, interval)
+                found = run_round(Path(folder), args.kills, interval, args.body_kb)
             bad += not found.restore_ok
             lost += found.missing or 0
             print(json.dumps({"interval": interval, "round": number, **found.__dict__}), flush=True)
