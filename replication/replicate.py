@@ -52,7 +52,8 @@ def read_health(node: ReplicatedNode) -> sqlite3.Row:
 
 
 def record(node: ReplicatedNode, generation: int, state: str, found: Drill | None) -> None:
-    """Write what the last drill found (and the generation being written) to replica_health."""
+    """Write what the last drill found (and the generation being written) to replica_health;
+    without a drill, the state changes and the last finding stays."""
     now_ms = int(time.time() * 1000)
     good = found is not None and found.ok
     with closing(connect_sync(node.database_path)) as conn:
@@ -62,7 +63,7 @@ def record(node: ReplicatedNode, generation: int, state: str, found: Drill | Non
                 checked_ms = coalesce(?, checked_ms),
                 good_ms = CASE WHEN ? THEN ? ELSE good_ms END,
                 good_txid = CASE WHEN ? THEN ? ELSE good_txid END,
-                error = ?
+                error = coalesce(?, error)
             WHERE id = 1
             """,
             (
@@ -73,7 +74,7 @@ def record(node: ReplicatedNode, generation: int, state: str, found: Drill | Non
                 now_ms,
                 good,
                 found.txid if found is not None else None,
-                found.detail if found is not None else "",
+                found.detail if found is not None else None,
             ),
         )
 

@@ -65,8 +65,12 @@ JSON_KEYS = [
     "last_applied_seq",
     "last_sent_at",
     "last_sent_seq",
+    "mirror_good_age_ms",
+    "mirror_good_at",
+    "mirror_state",
     "node_id",
     "oldest_blob_waiting_at",
+    "replica_generation",
     "silent",
     "township_code",
     "township_en",
@@ -219,13 +223,15 @@ def _seed(conn: sqlite3.Connection, now_ms: int) -> None:
         )
     conn.execute(
         "INSERT INTO followers (node_id, state, pid, restarts, started_ms, rss_kb, last_error, "
-        "updated_ms) VALUES ('lianzhou', 'following', 4242, 1, ?, 35840, '', ?)",
-        (now_ms - 3_600_000, now_ms - 1_000),
+        "updated_ms, replica_generation, mirror_state, mirror_good_ms) "
+        "VALUES ('lianzhou', 'following', 4242, 1, ?, 35840, '', ?, 2, 'ok', ?)",
+        (now_ms - 3_600_000, now_ms - 1_000, now_ms - 4_000),
     )
     conn.execute(
         "INSERT INTO followers (node_id, state, pid, restarts, started_ms, rss_kb, last_error, "
-        "updated_ms) VALUES ('fucheng', 'backoff', NULL, 3, NULL, NULL, '副本读取失败', ?)",
-        (now_ms - 2_000,),
+        "updated_ms, replica_generation, mirror_state, mirror_good_ms) "
+        "VALUES ('fucheng', 'backoff', NULL, 3, NULL, NULL, '副本读取失败', ?, 1, 'corrupt', ?)",
+        (now_ms - 2_000, now_ms - 600_000),
     )
     # Feed seqs interleave between nodes: lianzhou 1 2 3 5, fucheng 4 6.
     lianzhou = [_command(conn, "lianzhou") for _ in range(3)]
@@ -291,6 +297,7 @@ def test_admin_sees_lag_silence_feed_and_backlog(seeded, clock):
     assert "已发出 5" in lianzhou and "已执行 3" in lianzhou
     assert "<td>7</td>" in lianzhou
     assert "正常" in lianzhou
+    assert "镜像完好" in lianzhou and "副本第 2 代" in lianzhou and "上次确认完好 4 秒前" in lianzhou
 
     fucheng = _row(page.text, "fucheng")
     assert 'class="card-red"' in fucheng and "badge-red" in fucheng and "失联" in fucheng
@@ -300,6 +307,7 @@ def test_admin_sees_lag_silence_feed_and_backlog(seeded, clock):
     assert "待执行 2" in fucheng and "被拒 0" in fucheng and "已执行 —" in fucheng
     assert "<td>0</td>" in fucheng
     assert "无法连接" in fucheng
+    assert "镜像损坏" in fucheng and "副本第 1 代" in fucheng and "上次确认完好 10 分钟前" in fucheng
 
     qiaogang = _row(page.text, "qiaogang")
     assert "badge-red" in qiaogang and "从未收到心跳" in qiaogang and "未启动" in qiaogang
@@ -310,6 +318,15 @@ def test_admin_sees_lag_silence_feed_and_backlog(seeded, clock):
     later = seeded.get("/nodes")
     assert "badge-red" in _row(later.text, "lianzhou")
     assert "3 个节点失联" in later.text
+
+
+def test_a_corrupt_mirror_turns_a_live_node_red(seeded, tmp_path):
+    assert 'class="card-red"' not in _row(seeded.get("/nodes").text, "lianzhou")
+    with closing(_db(tmp_path)) as conn:
+        conn.execute("UPDATE followers SET mirror_state = 'corrupt' WHERE node_id = 'lianzhou'")
+        conn.commit()
+    lianzhou = _row(seeded.get("/nodes").text, "lianzhou")
+    assert 'class="card-red"' in lianzhou and "镜像损坏" in lianzhou and "在线" in lianzhou
 
 
 def test_json_has_stable_keys_and_figures(seeded, clock):
