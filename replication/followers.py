@@ -34,10 +34,12 @@ CHECK_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class Following:
-    """Where every follower restores from, and how often it asks the store for changes."""
+    """Where every follower restores from, how often it asks the store for changes, and how
+    often the supervisor checks each mirror and the node's generation."""
 
     store: StoreConfig
     interval_ms: int
+    check_seconds: float = CHECK_SECONDS
 
 
 @dataclass
@@ -157,7 +159,7 @@ async def keep_running(following: Following, follower: Follower, stop: asyncio.E
         watcher = asyncio.ensure_future(_watch(follower, await start(following, follower)))
         stopper = asyncio.ensure_future(stop.wait())
         while not (watcher.done() or stop.is_set()):
-            await asyncio.wait({watcher, stopper}, timeout=CHECK_SECONDS)
+            await asyncio.wait({watcher, stopper}, timeout=following.check_seconds)
             if not (watcher.done() or stop.is_set()) and await needs_new_follower(
                 following, follower
             ):

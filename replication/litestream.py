@@ -108,9 +108,9 @@ def write_config(node: ReplicatedNode, generation: int = FIRST, path: Path | Non
     return path
 
 
-def replicate_once(node: ReplicatedNode) -> None:
-    """One sync of the database to its replica, then exit (tests and maintenance)."""
-    path = write_config(node)
+def replicate_once(node: ReplicatedNode, generation: int = FIRST) -> None:
+    """One sync of the database to a generation of its replica, then exit (tests, maintenance)."""
+    path = write_config(node, generation)
     subprocess.run(
         [litestream_binary(), "replicate", "-config", str(path), "-once"],
         env=litestream_environ(node.store),

@@ -297,7 +297,9 @@ def test_admin_sees_lag_silence_feed_and_backlog(seeded, clock):
     assert "已发出 5" in lianzhou and "已执行 3" in lianzhou
     assert "<td>7</td>" in lianzhou
     assert "正常" in lianzhou
-    assert "镜像完好" in lianzhou and "副本第 2 代" in lianzhou and "上次确认完好 4 秒前" in lianzhou
+    assert (
+        "镜像完好" in lianzhou and "副本第 2 代" in lianzhou and "上次确认完好 4 秒前" in lianzhou
+    )
 
     fucheng = _row(page.text, "fucheng")
     assert 'class="card-red"' in fucheng and "badge-red" in fucheng and "失联" in fucheng
@@ -307,7 +309,9 @@ def test_admin_sees_lag_silence_feed_and_backlog(seeded, clock):
     assert "待执行 2" in fucheng and "被拒 0" in fucheng and "已执行 —" in fucheng
     assert "<td>0</td>" in fucheng
     assert "无法连接" in fucheng
-    assert "镜像损坏" in fucheng and "副本第 1 代" in fucheng and "上次确认完好 10 分钟前" in fucheng
+    assert (
+        "镜像损坏" in fucheng and "副本第 1 代" in fucheng and "上次确认完好 10 分钟前" in fucheng
+    )
 
     qiaogang = _row(page.text, "qiaogang")
     assert "badge-red" in qiaogang and "从未收到心跳" in qiaogang and "未启动" in qiaogang
