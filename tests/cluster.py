@@ -21,7 +21,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 NODES = {"lianzhou": "450521100000", "fucheng": "450503101000"}
-FAST = {"sync_interval_ms": "100", "monitor_interval_ms": "100", "heartbeat_ms": "300"}
+FAST = {
+    "sync_interval_ms": "100",
+    "monitor_interval_ms": "100",
+    "heartbeat_ms": "300",
+    "replica_drill_seconds": "3",
+}
 
 
 def free_port() -> int:

@@ -367,6 +367,7 @@ def test_a_dead_edge_is_rebuilt_from_the_store_and_continues(cluster):
     restored = _restore(lianzhou)
     assert restored.returncode == 0, restored.stderr
     assert "integrity check passed" in restored.stdout
+    assert "replica generation 1" in restored.stdout
     assert _content_hash(lianzhou.data_dir / "edge.db") == before
     blobs = lianzhou.query("SELECT sha256 FROM blobs")
     assert all((lianzhou.data_dir / "blobs" / r[0][:2] / r[0]).is_file() for r in blobs)
@@ -379,4 +380,13 @@ def test_a_dead_edge_is_rebuilt_from_the_store_and_continues(cluster):
         lambda: _ingested(cluster, accepted + more) == len(accepted + more),
         90,
         "the restored node to replicate again",
+    )
+    # it writes a new generation (central followed it there to ingest the new ones)
+    wait_for(
+        lambda: (
+            [tuple(r) for r in lianzhou.query("SELECT generation, state FROM replica_health")]
+            == [(2, "ok")]
+        ),
+        30,
+        "the new generation verified",
     )
