@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from edge.kernel.blobstore import BlobStore
@@ -146,24 +147,64 @@ def restore(node: ReplicatedNode, *, force: bool) -> str:
         raise RestoreRefused(f"litestream restore failed: {output.strip()[-500:]}")
     if "integrity check passed" not in output:
         raise RestoreRefused(f"restore did not report a passed integrity check: {output[-500:]}")
-    fetched, missing = restore_blobs(node)
-    return (
+    blobs = restore_blobs(node)
+    absent = len({gap.sha256 for gap in blobs.missing})
+    summary = (
         f"restored {target} from the {node.store.kind} store; post-restore integrity check "
-        f"passed; {fetched} blobs fetched, {missing} recorded blobs not in the store"
+        f"passed; {blobs.fetched} blobs fetched, {absent} recorded blobs not in the store"
     )
+    return f"{summary}; photos missing, by application:\n{blobs.report()}" if absent else summary
 
 
-def restore_blobs(node: ReplicatedNode) -> tuple[int, int]:
-    """Fetch from the store every blob the restored database records and we lack.
+@dataclass(frozen=True)
+class MissingPhoto:
+    """A recorded blob the store never received: the application it belongs to (None: none
+    attaches it, e.g. a photo staged for an intake not sent), its material key or `signature`,
+    and whether it is the thumbnail."""
 
-    Returns (fetched, missing): a blob never uploaded before the node died is missing.
-    """
+    tracking_code: str | None
+    photo: str
+    thumbnail: bool
+    sha256: str
+
+
+@dataclass(frozen=True)
+class BlobsRestored:
+    """What restoring the photos did: how many were fetched, which could not be."""
+
+    fetched: int
+    missing: tuple[MissingPhoto, ...]
+
+    def report(self) -> str:
+        """One line per application that lacks photos, naming each photo."""
+        by_application: dict[str, list[str]] = {}
+        for gap in self.missing:
+            name = f"{gap.photo} (thumbnail)" if gap.thumbnail else gap.photo
+            by_application.setdefault(gap.tracking_code or "no application", []).append(name)
+        return "\n".join(
+            f"  {code}: {', '.join(names)}" for code, names in sorted(by_application.items())
+        )
+
+
+# Each blob with the attachment that uses it: its photo, or that photo's thumbnail.
+ATTACHED_SQL = """
+SELECT b.sha256, a.tracking_code, t.material_key, t.thumb_sha256 = b.sha256 AS thumbnail
+FROM blobs b
+LEFT JOIN attachments t ON b.sha256 IN (t.sha256, t.thumb_sha256)
+LEFT JOIN applications a ON a.id = t.application_id
+ORDER BY a.tracking_code, t.material_key, thumbnail, b.sha256
+"""
+
+
+def restore_blobs(node: ReplicatedNode) -> BlobsRestored:
+    """Fetch from the store every blob the restored database records and we lack; the ones
+    never uploaded before the node died are missing, named by application and photo."""
     with sqlite3.connect(f"file:{node.database_path}?mode=ro", uri=True) as conn:
-        wanted = [row[0] for row in conn.execute("SELECT sha256 FROM blobs ORDER BY sha256")]
+        uses = conn.execute(ATTACHED_SQL).fetchall()
     local = BlobStore(node.blobs_dir)
     store = open_store(node.store)
-    fetched = missing = 0
-    for sha256 in wanted:
+    fetched, absent = 0, set()
+    for sha256 in sorted({use[0] for use in uses}):
         if local.has(sha256):
             continue
         try:
@@ -171,8 +212,13 @@ def restore_blobs(node: ReplicatedNode) -> tuple[int, int]:
         except StoreUnavailable as exc:
             raise RestoreRefused(f"the store is unreachable: {exc}") from exc
         if data is None:
-            missing += 1
+            absent.add(sha256)
             continue
         local.put(data)
         fetched += 1
-    return fetched, missing
+    missing = tuple(
+        MissingPhoto(code, key or "-", bool(thumbnail), sha256)
+        for sha256, code, key, thumbnail in uses
+        if sha256 in absent
+    )
+    return BlobsRestored(fetched, missing)
