@@ -30,6 +30,7 @@ from replication.blob_upload import BLOB_UPLOAD, upload_pass
 from replication.objectstore import S3Store, StoreUnavailable, blob_key
 from replication.store_config import StoreSettings
 from tests.conftest import LIANZHOU
+from tests.loopback_server import serving
 from tests.test_migrations import _run as migrate_with
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -134,17 +135,6 @@ class _Nonsense(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _serve(server: http.server.HTTPServer) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture
 def bucket() -> _BucketServer:
     return _BucketServer()
@@ -152,12 +142,12 @@ def bucket() -> _BucketServer:
 
 @pytest.fixture
 def bucket_url(bucket: _BucketServer) -> Iterator[str]:
-    yield from _serve(bucket)
+    yield from serving(bucket)
 
 
 @pytest.fixture
 def nonsense() -> Iterator[str]:
-    yield from _serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Nonsense))
+    yield from serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Nonsense))
 
 
 async def _record(settings: Settings, files: list[bytes], now: datetime) -> list[str]:

@@ -9,7 +9,6 @@ import random
 import re
 import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -24,6 +23,7 @@ from central.monitor.status import percentile
 from central.settings import CentralSettings
 from edge.kernel.auth.passwords import hash_password
 from tests.conftest import FUCHENG, LIANZHOU, login
+from tests.loopback_server import serving
 
 CITY = "450500000000"
 ADMIN_PHONE = "13907790001"
@@ -91,15 +91,7 @@ class _Healthz(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def healthy_edge() -> Iterator[str]:
     """A real HTTP server on loopback answering /healthz with 200."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz))
 
 
 @pytest.fixture

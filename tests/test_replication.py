@@ -70,7 +70,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_disaster_recovery_drill(tmp_path):
+def _node_with_applications(tmp_path: Path) -> Settings:
     settings = Settings(
         node_id="lianzhou",
         township_code="450521100000",
@@ -79,6 +79,11 @@ def test_disaster_recovery_drill(tmp_path):
     )
     asyncio.run(prepare(settings))
     asyncio.run(_with_applications(settings))
+    return settings
+
+
+def test_disaster_recovery_drill(tmp_path):
+    settings = _node_with_applications(tmp_path)
     before = _fingerprint(settings.database_path)
     assert before["applications"][0] > 0
     replicate_once(settings.replicated_node)  # real Litestream, file replica
@@ -109,14 +114,7 @@ def test_disaster_recovery_drill(tmp_path):
 
 
 def test_restore_names_each_application_whose_photos_never_reached_the_store(tmp_path):
-    settings = Settings(
-        node_id="lianzhou",
-        township_code="450521100000",
-        data_dir=tmp_path / "edge",
-        replica=StoreSettings(replica_dir=tmp_path / "replica"),
-    )
-    asyncio.run(prepare(settings))
-    asyncio.run(_with_applications(settings))
+    settings = _node_with_applications(tmp_path)
     while upload_pass(settings.replicated_node, system_clock()).sent:
         pass
     with sqlite3.connect(settings.database_path) as conn:
