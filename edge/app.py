@@ -33,6 +33,7 @@ from edge.seals import routes as seal_routes
 from edge.settings import Settings
 from edge.sms import routes as sms_routes
 from edge.tracking import routes as tracking_routes
+from edge.worker import waker
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
@@ -64,6 +65,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         homes=HOME,
         record_login=record_login,
         blobs=BlobStore(settings.blobs_dir),
+        wake_worker=waker(settings),
     )
     return app
 

@@ -6,6 +6,7 @@ huey may lose a task; the outbox rows are the durable intent, so a lost task onl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from huey import SqliteHuey, crontab
@@ -22,6 +23,8 @@ from edge.sms import jobs as sms_jobs
 from edge.supervision import jobs as supervision_jobs
 
 TICK_SECONDS = 10
+
+log = logging.getLogger(__name__)
 
 JOBS: tuple[Job[Settings], ...] = (
     *sms_jobs.JOBS,
@@ -71,6 +74,22 @@ def make_huey(
     queue.send_now = queue.task(name="send_now", expires=60)(send_now)
     queue.schedule_ticks = queue.periodic_task(crontab(), name="schedule_ticks")(schedule_ticks)
     return queue
+
+
+def waker(settings: Settings) -> Callable[[], None]:
+    """What the web process calls after a COMMIT that queued work (photos to upload, an SMS):
+    enqueue `send_now`. A nudge that cannot be queued is logged; the next tick does the work."""
+    queues: list[NodeHuey] = []  # made on the first nudge, then kept
+
+    def wake() -> None:
+        try:
+            if not queues:
+                queues.append(make_huey(settings))
+            queues[0].send_now()
+        except Exception as exc:  # the rows are the durable intent, not this nudge
+            log.warning("could not wake the worker: %s", type(exc).__name__)
+
+    return wake
 
 
 def run_worker(settings: Settings) -> None:

@@ -1,6 +1,6 @@
-"""Litestream for an edge node: the binary, its config and environment, a one-off sync, and the
-fetch of recorded blobs after a restore (`replication.recovery` restores the database)."""
-# Central's followers use `replica()` and `litestream_environ()` too.
+"""Litestream for an edge node: the binary, its config (per replica generation) and environment,
+and a one-off sync. `replication.replicate` runs it, `replication.recovery` restores with it;
+central's followers use `replica()` and `litestream_environ()` too."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from edge.kernel.blobstore import BlobStore
 from replication.generations import FIRST, replica_prefix
-from replication.objectstore import StoreUnavailable, blob_key, open_store, verified
 from replication.replicated_node import ReplicatedNode
 from replication.store_config import StoreConfig
 
@@ -118,28 +115,3 @@ def replicate_once(node: ReplicatedNode, generation: int = FIRST) -> None:
         capture_output=True,
         timeout=120,
     )
-
-
-def restore_blobs(node: ReplicatedNode) -> tuple[int, int]:
-    """Fetch from the store every blob the restored database records and we lack.
-
-    Returns (fetched, missing): a blob never uploaded before the node died is missing.
-    """
-    with sqlite3.connect(f"file:{node.database_path}?mode=ro", uri=True) as conn:
-        wanted = [row[0] for row in conn.execute("SELECT sha256 FROM blobs ORDER BY sha256")]
-    local = BlobStore(node.blobs_dir)
-    store = open_store(node.store)
-    fetched = missing = 0
-    for sha256 in wanted:
-        if local.has(sha256):
-            continue
-        try:
-            data = verified(store.get(blob_key(node.node_id, sha256)), sha256)
-        except StoreUnavailable as exc:
-            raise RestoreRefused(f"the store is unreachable: {exc}") from exc
-        if data is None:
-            missing += 1
-            continue
-        local.put(data)
-        fetched += 1
-    return fetched, missing

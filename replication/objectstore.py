@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from edge.kernel.durable_files import write_durably
 from replication.store_config import StoreConfig
 
+CONNECTIONS = 8  # kept open per store: enough for the parallel blob uploads
+
 
 class StoreUnavailable(RuntimeError):
     """The store could not be reached or refused the request; try again later."""
@@ -83,6 +85,7 @@ class S3Store:
 
         url = urlsplit(config.endpoint)
         http = urllib3.PoolManager(
+            maxsize=CONNECTIONS,
             timeout=urllib3.Timeout(connect=3, read=30),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503)),
         )
@@ -98,21 +101,18 @@ class S3Store:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Upload the object; S3 answers with the MD5 it stored, which must be ours."""
-        from minio.error import MinioException
-        from urllib3.exceptions import HTTPError  # e.g. MaxRetryError: the store is down
-
         try:
             result = self.client.put_object(
                 self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
             )
-        except (MinioException, OSError, HTTPError) as exc:
+        except _unreachable() as exc:
             raise StoreUnavailable(f"put {key}: {type(exc).__name__}") from exc
         if result.etag and result.etag.strip('"') != hashlib.md5(data).hexdigest():
             raise StoreUnavailable(f"put {key}: the store's checksum differs from ours")
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when absent."""
-        from minio.error import MinioException, S3Error
+        from minio.error import S3Error
 
         try:
             response = self.client.get_object(self.bucket, key)
@@ -120,23 +120,33 @@ class S3Store:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 return None
             raise StoreUnavailable(f"get {key}: {exc.code}") from exc
-        except (MinioException, OSError) as exc:
+        except _unreachable() as exc:
             raise StoreUnavailable(f"get {key}: {type(exc).__name__}") from exc
         try:
             return response.read()
+        except _unreachable() as exc:
+            raise StoreUnavailable(f"get {key}: {type(exc).__name__}") from exc
         finally:
             response.close()
             response.release_conn()
 
     def keys(self, prefix: str) -> list[str]:
         """Every key under `prefix`."""
-        from minio.error import MinioException
-
         try:
             found = self.client.list_objects(self.bucket, prefix=prefix + "/", recursive=True)
             return sorted(item.object_name for item in found if item.object_name)
-        except (MinioException, OSError) as exc:
+        except _unreachable() as exc:
             raise StoreUnavailable(f"list {prefix}: {type(exc).__name__}") from exc
+
+
+def _unreachable() -> tuple[type[Exception], ...]:
+    """What the S3 client raises when the store is down, refuses or answers nonsense: MinIO's
+    errors, a socket's, urllib3's (MaxRetryError, ProtocolError), and an error body it cannot
+    parse (a proxy's HTML page: ParseError is a SyntaxError, a bad encoding a ValueError)."""
+    from minio.error import MinioException
+    from urllib3.exceptions import HTTPError
+
+    return (MinioException, OSError, HTTPError, SyntaxError, ValueError)
 
 
 def open_store(config: StoreConfig) -> ObjectStore:

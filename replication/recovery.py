@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from replication import generations
+from replication.blob_restore import restore_blobs
 from replication.drill import Drill, ltx_files, newest_clean
-from replication.litestream import RestoreRefused, restore_blobs
+from replication.litestream import RestoreRefused
 from replication.objectstore import StoreUnavailable, open_store
 from replication.replicated_node import ReplicatedNode
 
@@ -127,14 +128,17 @@ def restore(node: ReplicatedNode, *, force: bool, mirror: Path | None = None) ->
             notes.append(f"mirror {mirror}: " + ("passes" if mirrored else "FAILS") + " the check")
         chosen = choose(replica, mirrored)
         install(node, chosen)
-    fetched, missing = restore_blobs(node)
+    blobs = restore_blobs(node)
+    absent = len({gap.sha256 for gap in blobs.missing})
+    photos = [f"photos missing, by application:\n{blobs.report()}"] if absent else []
     return "\n".join(
         [
             *notes,
             f"restored {target} from {chosen.source}; full integrity check passed",
             f"it holds {chosen.applications} applications; writes up to "
             f"{_iso(chosen.as_of_ms)} (the node's newest heartbeat in it)",
-            f"{fetched} blobs fetched, {missing} recorded blobs not in the store",
+            f"{blobs.fetched} blobs fetched, {absent} recorded blobs not in the store",
+            *photos,
             "the replicate process will write a new replica generation from it",
         ]
     )

@@ -9,7 +9,6 @@ import random
 import re
 import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -24,6 +23,7 @@ from central.monitor.status import percentile
 from central.settings import CentralSettings
 from edge.kernel.auth.passwords import hash_password
 from tests.conftest import FUCHENG, LIANZHOU, login
+from tests.loopback_server import serving
 
 CITY = "450500000000"
 ADMIN_PHONE = "13907790001"
@@ -41,6 +41,7 @@ JSON_KEYS = [
     "base_url",
     "beat_age_ms",
     "beat_at",
+    "blob_backlog_ms",
     "blobs_waiting",
     "commands_refused",
     "commands_waiting",
@@ -94,15 +95,7 @@ class _Healthz(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def healthy_edge() -> Iterator[str]:
     """A real HTTP server on loopback answering /healthz with 200."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz))
 
 
 @pytest.fixture
@@ -386,6 +379,25 @@ def test_json_has_stable_keys_and_figures(seeded, clock):
 
     clock.advance(seconds=56)
     assert seeded.get("/nodes.json").json()["nodes"][2]["silent"] is True
+
+
+def test_the_photo_backlog_is_the_age_of_the_oldest_photo_not_in_the_store(seeded, clock, tmp_path):
+    with closing(_db(tmp_path)) as conn:  # qiaogang: one photo recorded 12 s ago, not uploaded
+        conn.execute(
+            "INSERT INTO edge_blobs (node_id, sha256, bytes, created_at) VALUES (?, ?, 1000, ?)",
+            ("qiaogang", "f" * 64, "2026-11-23T08:59:48+00:00"),
+        )
+    nodes = {node["node_id"]: node for node in seeded.get("/nodes.json").json()["nodes"]}
+    assert nodes["lianzhou"]["blob_backlog_ms"] == 291_600_000  # since 2026-11-20T00:00
+    assert nodes["qiaogang"]["blob_backlog_ms"] == 12_000
+    assert nodes["fucheng"]["blob_backlog_ms"] is None  # everything uploaded
+    page = seeded.get("/nodes")
+    assert "照片积压（秒）" in page.text
+    assert '<td>7</td>\n<td class="error">291,600</td>' in _row(page.text, "lianzhou")
+    assert "<td>1</td>\n<td>12</td>" in _row(page.text, "qiaogang")  # under 30 s: not red
+    assert "<td>0</td>\n<td>—</td>" in _row(page.text, "fucheng")
+    clock.advance(seconds=20)
+    assert '<td>1</td>\n<td class="error">32</td>' in _row(seeded.get("/nodes").text, "qiaogang")
 
 
 def test_refresh_renders_only_the_table_under_htmx(seeded):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, connect_sync
 from edge.schema import MIGRATIONS_DIR
 from edge.settings import Settings, SettingsError
+from replication.blob_upload import upload_pass
 from replication.litestream import child_environ, config, replicate_once
+from replication.objectstore import blob_key
 from replication.store_config import StoreSettings
 from tests.conftest import prepare
 
@@ -67,7 +70,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_disaster_recovery_drill(tmp_path):
+def _node_with_applications(tmp_path: Path) -> Settings:
     settings = Settings(
         node_id="lianzhou",
         township_code="450521100000",
@@ -76,6 +79,11 @@ def test_disaster_recovery_drill(tmp_path):
     )
     asyncio.run(prepare(settings))
     asyncio.run(_with_applications(settings))
+    return settings
+
+
+def test_disaster_recovery_drill(tmp_path):
+    settings = _node_with_applications(tmp_path)
     before = _fingerprint(settings.database_path)
     assert before["applications"][0] > 0
     replicate_once(settings.replicated_node)  # real Litestream, file replica
@@ -103,6 +111,36 @@ def test_disaster_recovery_drill(tmp_path):
             list(MIGRATIONS_DIR.glob("*.sql"))
         )
         assert "办事指南" in client.get("/services").text
+
+
+def test_restore_names_each_application_whose_photos_never_reached_the_store(tmp_path):
+    settings = _node_with_applications(tmp_path)
+    while upload_pass(settings.replicated_node, system_clock()).sent:
+        pass
+    with sqlite3.connect(settings.database_path) as conn:
+        uses = conn.execute(
+            "SELECT tracking_code, material_key, sha256, thumb_sha256 FROM attachments "
+            "JOIN applications ON applications.id = application_id ORDER BY tracking_code, "
+            "material_key"
+        ).fetchall()
+    code = uses[0][0]
+    photos = [(key, photo, thumb) for owner, key, photo, thumb in uses if owner == code]
+    assert len(photos) >= 2
+    gone = {photo for _, photo, _ in photos} | {thumb for _, _, thumb in photos[:-1]}
+    for sha256 in gone:  # never uploaded: all but the last photo's thumbnail
+        (settings.replica.replica_dir / blob_key("lianzhou", sha256)).unlink()
+    replicate_once(settings.replicated_node)
+    shutil.rmtree(settings.data_dir)  # the node's disk dies
+
+    restored = _cli(settings, "restore")
+    assert restored.returncode == 0, restored.stderr
+    assert f"{len(gone)} recorded blobs not in the store" in restored.stdout
+    names = [f"{key}, {key} (thumbnail)" for key, _, _ in photos[:-1]]
+    lines = restored.stdout.splitlines()
+    assert f"  {code}: {', '.join([*names, photos[-1][0]])}" in lines
+    lacking = {owner for owner, _, photo, thumb in uses if {photo, thumb} & gone}  # demo photos
+    # are shared between applications: every one using a lost file is named, and only those
+    assert {line.split(":")[0].strip() for line in lines if line.startswith("  ")} == lacking
 
 
 def test_litestream_runs_without_the_ca_bundle_variable(monkeypatch, tmp_path):

@@ -1,5 +1,6 @@
 """The node's worker runs the jobs features declare: tick jobs every 10 s, cron jobs on their
-crontab, on-demand jobs when asked; `python -m edge worker` drains the SMS outbox."""
+crontab, on-demand jobs when asked (the web app asks after an intake's commit);
+`python -m edge worker` drains the SMS outbox and uploads a new intake's photos at once."""
 
 from __future__ import annotations
 
@@ -12,22 +13,38 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from huey import crontab
+from starlette.testclient import TestClient
 
+from edge.app import create_app
 from edge.kernel.db import Database, connect_sync
 from edge.kernel.jobs import Job
 from edge.schema import migrate_database
 from edge.settings import Settings
 from edge.sms.outbox import enqueue
 from edge.worker import JOBS, make_huey
-from tests.conftest import LIANZHOU
+from replication.objectstore import blob_key
+from replication.store_config import StoreSettings
+from tests.conftest import AGENT_QIANJIANG, LIANZHOU, login, prepare
+from tests.intake_support import rows, submit
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(node_id="lianzhou", township_code=LIANZHOU, data_dir=tmp_path / "edge")
+    return Settings(
+        node_id="lianzhou",
+        township_code=LIANZHOU,
+        data_dir=tmp_path / "edge",
+        replica=StoreSettings(replica_dir=tmp_path / "replica"),
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return _settings(tmp_path)
 
 
 def test_every_feature_declares_its_jobs_once():
@@ -40,7 +57,7 @@ def test_every_feature_declares_its_jobs_once():
     ]
     ticks = {job.name for job in JOBS if job.cron is None}
     assert ticks == {"sms_tick", "blob_upload_tick", "push_tick"}
-    assert [job.name for job in JOBS if job.on_demand] == ["sms_tick"]
+    assert [job.name for job in JOBS if job.on_demand] == ["sms_tick", "blob_upload_tick"]
     cron = {job.name: job.cron for job in JOBS if job.cron is not None}
     scan = cron["deadline_scan"]
     assert [m for m in range(60) if scan(T0 + timedelta(minutes=m))] == [0, 15, 30, 45]
@@ -91,16 +108,35 @@ async def _queue_one(settings: Settings) -> str | None:
         await db.close()
 
 
-def test_the_worker_command_drains_the_outbox(tmp_path):
-    settings = _settings(tmp_path)
-    message_id = asyncio.run(_queue_one(settings))
+def _photos_uploaded(settings: Settings) -> list[bool]:
+    """For each blob the node recorded: uploaded, and its bytes in the store."""
+    found = rows(settings, "SELECT sha256, upload_state FROM blobs")
+    store = settings.replica.replica_dir
+    return [
+        row["upload_state"] == "sent" and (store / blob_key("lianzhou", row["sha256"])).is_file()
+        for row in found
+    ]
+
+
+def test_an_intake_commit_asks_the_worker_to_upload_its_photos(client, settings, clock):
+    login(client, AGENT_QIANJIANG)
+    assert submit(client, "MZ-002").status_code == 303
+    huey = make_huey(settings, clock=clock)
+    assert [task.name for task in huey.pending()] == ["send_now"]
+    assert not any(_photos_uploaded(settings))
+    huey.execute(huey.dequeue())
+    uploaded = _photos_uploaded(settings)
+    assert len(uploaded) >= 4 and all(uploaded)  # each photo and its thumbnail
+
+
+def _start_worker(settings: Settings) -> subprocess.Popen[str]:
     env = os.environ | {
         "CUNBAN_NODE_ID": settings.node_id,
         "CUNBAN_TOWNSHIP_CODE": settings.township_code,
         "CUNBAN_DATA_DIR": str(settings.data_dir),
-        "CUNBAN_REPLICA_DIR": str(tmp_path / "replica"),
+        "CUNBAN_REPLICA_DIR": str(settings.replica.replica_dir),
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "edge", "worker"],
         cwd=ROOT,
         env=env,
@@ -108,6 +144,36 @@ def test_the_worker_command_drains_the_outbox(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_a_running_worker_uploads_new_photos_before_its_next_tick(settings):
+    asyncio.run(prepare(settings))
+    worker = _start_worker(settings)
+    try:
+        queue = make_huey(settings)
+        deadline = time.monotonic() + 60
+        while queue.scheduled_count() < 10 and time.monotonic() < deadline:  # ticks scheduled
+            assert worker.poll() is None
+            time.sleep(0.1)
+        time.sleep(12)  # idle long enough for a worker that backs off its polling to do so
+        with TestClient(create_app(settings), base_url="https://testserver") as client:
+            login(client, AGENT_QIANJIANG)
+            assert submit(client, "MZ-002").status_code == 303
+        committed = time.monotonic()
+        while not all(_photos_uploaded(settings)) and time.monotonic() < committed + 30:
+            time.sleep(0.05)
+        waited = time.monotonic() - committed
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=30)
+    assert all(_photos_uploaded(settings)), errors
+    assert waited < 5, f"photos uploaded {waited:.1f} s after the commit"  # a tick: up to 10 s
+
+
+def test_the_worker_command_drains_the_outbox(tmp_path):
+    settings = _settings(tmp_path)
+    message_id = asyncio.run(_queue_one(settings))
+    worker = _start_worker(settings)
     try:
         deadline = time.monotonic() + 60
         state = "queued"

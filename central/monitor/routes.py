@@ -30,6 +30,7 @@ HEALTH_LABELS = {
     "unreachable": lazy_gettext("无法连接"),
 }
 NO_STORE = {"Cache-Control": "no-store"}
+BLOB_BACKLOG_LIMIT_MS = 30_000  # photos older than this not yet in the store show red
 
 
 async def statuses(request: Request) -> tuple[datetime, list[NodeStatus]]:
@@ -60,6 +61,7 @@ async def nodes_page(request: Request) -> Response:
         "silent_count": sum(node.silent for node in nodes),
         "follower_labels": FOLLOWER_LABELS,
         "health_labels": HEALTH_LABELS,
+        "blob_backlog_limit_ms": BLOB_BACKLOG_LIMIT_MS,
     }
     response = render(
         request, "central/monitor/nodes.html", context, fragment="central/monitor/_table.html"

@@ -52,6 +52,7 @@ class NodeStatus:
     commands_refused: int
     blobs_waiting: int
     oldest_blob_waiting_at: str | None
+    blob_backlog_ms: int | None
     edge_health: str
 
 
@@ -78,6 +79,11 @@ def percentile(values: Sequence[int], percent: int) -> int | None:
 def age(ms: int | None, now_ms: int) -> int | None:
     """How long ago `ms` was (never negative), or None."""
     return None if ms is None else max(0, now_ms - ms)
+
+
+def since(iso: str | None, now_ms: int) -> int | None:
+    """How long ago an ISO 8601 time was, in ms (never negative), or None."""
+    return None if iso is None else age(epoch_ms(datetime.fromisoformat(iso)), now_ms)
 
 
 def is_silent(beat_ms: int | None, now_ms: int, silent_after_seconds: int) -> bool:
@@ -131,6 +137,7 @@ def node_status(
         commands_refused=row["commands_refused"],
         blobs_waiting=row["blobs_waiting"],
         oldest_blob_waiting_at=row["oldest_blob_waiting_at"],
+        blob_backlog_ms=since(row["oldest_blob_waiting_at"], now_ms),
         edge_health=health,
     )
 

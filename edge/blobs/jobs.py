@@ -1,4 +1,5 @@
-"""The blob upload job of the worker: every tick, upload the recorded blobs that are due."""
+"""The blob upload job of the worker: every tick, and when the web app nudges it after a commit
+that recorded photos, upload the recorded blobs that are due."""
 
 from __future__ import annotations
 
@@ -14,4 +15,4 @@ def blob_upload_tick(settings: Settings, now: datetime) -> int:
     return upload_pass(settings.replicated_node, now).sent
 
 
-JOBS: tuple[Job[Settings], ...] = (Job("blob_upload_tick", blob_upload_tick),)
+JOBS: tuple[Job[Settings], ...] = (Job("blob_upload_tick", blob_upload_tick, on_demand=True),)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import segno
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -169,6 +170,7 @@ async def submit_intake(request: Request) -> Response:
                 await idempotency.remember(db, key, agent.id, digest, result, ctx.at)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
+    await run_in_threadpool(node.wake_worker)  # photos to upload, an SMS to send: now
     if wants_json(request):
         return await _accepted(request, result.id)
     return _see(_receipt_path(request, result.id))
@@ -351,6 +353,7 @@ async def _change(
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except states.IllegalTransition as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
+    await run_in_threadpool(node.wake_worker)
     return RedirectResponse(url, status_code=303)
 
 
