@@ -98,3 +98,8 @@ class Settings:
     def queue_path(self) -> Path:
         """huey's own queue database (not replicated)."""
         return self.data_dir / "queue.db"
+
+    @property
+    def claimers_dir(self) -> Path:
+        """Lock files of the worker processes that claim outbox rows (not replicated)."""
+        return self.data_dir / "claimers"

@@ -23,6 +23,7 @@ from edge.sms import jobs as sms_jobs
 from edge.supervision import jobs as supervision_jobs
 
 TICK_SECONDS = 10
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ def waker(settings: Settings) -> Callable[[], None]:
 
 
 def run_worker(settings: Settings) -> None:
-    """Run the huey consumer in this process (one worker, periodic tasks on) until stopped."""
+    """Run the huey consumer in this process (one worker, periodic tasks on) until stopped,
+    logging at the node's level (what it sends, masked)."""
+    logging.basicConfig(level=settings.web.log_level.upper(), format=LOG_FORMAT)
     queue = make_huey(settings)
     queue.schedule_ticks()  # start draining now, not at the next whole minute
     Consumer(queue, workers=1, periodic=True).run()

@@ -21,7 +21,13 @@ BEFORE = int(MIGRATION.name[:4]) - 1  # the schema version that stored result_ur
 ACCOUNT = AGENT_ID
 APPLICATION = "01JAPPLICATIONAPPLICATION1"
 # columns added by the migrations after it (0008 staged photo content types)
-LATER_COLUMNS = (("staged_photos", "content_type"), ("staged_photos", "thumb_content_type"))
+LATER_COLUMNS = (
+    ("staged_photos", "content_type"),
+    ("staged_photos", "thumb_content_type"),
+    ("sms_outbox", "claimed_by"),
+    ("sms_outbox", "started_at"),
+    ("sms_outbox", "unconfirmed"),
+)
 LATER_TABLES = ("replica_health",)
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

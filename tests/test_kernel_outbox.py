@@ -295,3 +295,26 @@ def test_a_table_may_name_its_delivery_columns_its_own_way(tmp_path):
         30,
         stamp(T0 + timedelta(days=30)),
     )
+
+
+def test_an_attempt_counts_as_it_starts_and_a_claim_is_not_one(db_path, conn):
+    enqueue(db_path, "one", "two", "three")
+    counted: list[int] = []
+
+    def send(row: sqlite3.Row) -> None:
+        counted.append(row_of(conn, row["id"])["attempts"])  # as the far side gets it
+        if row["body"] == "two":
+            raise RuntimeError("the process is going down")
+
+    with pytest.raises(RuntimeError):
+        outbox.drain(conn, LETTERS, T0, send)
+    assert counted == [1, 1]
+    assert [(row_of(conn, k)["state"], row_of(conn, k)["attempts"]) for k in ("L000", "L001")] == [
+        ("sent", 1),
+        ("sending", 1),  # cut off mid-send: it shows as tried
+    ]
+    assert (row_of(conn, "L002")["state"], row_of(conn, "L002")["attempts"]) == ("queued", 0)
+    later = T0 + LETTERS.stuck_after
+    assert outbox.reap(conn, LETTERS, later) == 1
+    assert outbox.drain(conn, LETTERS, later, lambda row: None) == Drained(2, 0)
+    assert [row_of(conn, k)["attempts"] for k in ("L000", "L001", "L002")] == [1, 2, 1]

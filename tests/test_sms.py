@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import logging
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 
@@ -22,6 +18,7 @@ from starlette.testclient import TestClient
 from edge.accounts.roles import HOME
 from edge.app import node_routes
 from edge.catalog.loader import read_catalog
+from edge.kernel import claimers
 from edge.kernel import outbox as kernel_outbox
 from edge.kernel.auth.account import Account
 from edge.kernel.blobstore import BlobStore
@@ -35,9 +32,10 @@ from edge.schema import migrate_database
 from edge.settings import Settings
 from edge.sms import outbox, templates
 from edge.sms.gateways import GatewayError, HttpGateway, LogGateway, gateway_from
-from edge.sms.outbox import SMS, drain
+from edge.sms.outbox import SMS, drain, reap
 from edge.worker import make_huey
 from tests.conftest import ADMIN, AGENT_QIANJIANG, LIANZHOU, login
+from tests.sms_provider import Provider, running_provider
 
 PHONE = "13812345678"
 MASKED = "138****5678"
@@ -47,65 +45,10 @@ SECRET = "test-secret"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-# --- a fake SMS provider: a real HTTP server on loopback -------------------------------------
-
-
-class Provider(ThreadingHTTPServer):
-    """Answers with the next status of `plan` (then 200), records what it accepted."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__(("127.0.0.1", 0), ProviderHandler)
-        self.secret = secret
-        self.plan: list[int] = []
-        self.received: list[dict[str, str]] = []
-        self.bad_signatures = 0
-        self.id_headers: list[bool] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/sms"
-
-
-class ProviderHandler(BaseHTTPRequestHandler):
-    server: Provider
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers["Content-Length"]))
-        expected = "sha256=" + hmac.new(self.server.secret.encode(), raw, "sha256").hexdigest()
-        if not hmac.compare_digest(self.headers.get("X-Cunban-Signature", ""), expected):
-            self.server.bad_signatures += 1
-            self._answer(401, b"bad signature")
-            return
-        message = json.loads(raw)
-        self.server.id_headers.append(self.headers["X-Cunban-Message-Id"] == message["id"])
-        status = self.server.plan.pop(0) if self.server.plan else 200
-        if status == 200:
-            self.server.received.append(message)
-            self._answer(200, b'{"ok": true}')
-        else:
-            self._answer(status, f"cannot deliver to {message['phone']}".encode())
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def provider() -> Iterator[Provider]:
-    server = Provider(SECRET)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_provider(SECRET) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 # --- database helpers ------------------------------------------------------------------------
@@ -457,3 +400,111 @@ def test_the_edge_app_serves_the_page_to_its_node_admin(client):
 def test_the_edge_app_refuses_the_page_to_an_agent(client):
     login(client, AGENT_QIANJIANG)
     assert client.get("/admin/sms").status_code == 403
+
+
+# --- a send cut off by a dead worker: the reaper asks the gateway ---------------------------
+
+DEAD = "01DEADDEADDEADDEADDEADDEAD"  # a claimer whose lock file is gone: its process died
+
+
+def test_a_dead_workers_batch_is_settled_at_once_asking_the_gateway(db_path, provider, tmp_path):
+    ids = queue(db_path, accepted(), accepted(phone="13900001111"), accepted(phone="13900002222"))
+    gateway = HttpGateway(provider.url, SECRET)
+    conn = connect_sync(db_path)
+    try:
+        # a worker claimed three, started two, the gateway took the first: then it was killed
+        kernel_outbox.claim(conn, SMS, T0, 10, claimer=DEAD)
+        kernel_outbox.start(conn, SMS, ids[0], T0)
+        gateway.send(PHONE, "【村办】测试", ids[0])
+        kernel_outbox.start(conn, SMS, ids[1], T0)
+        assert gateway.accepted(ids[0]) is True and gateway.accepted(ids[1]) is False
+        assert reap(conn, gateway, T0 + timedelta(seconds=1), tmp_path / "claimers") == 3
+        settled = [row_of(conn, message_id) for message_id in ids]
+        assert drain(conn, gateway, T0 + timedelta(seconds=1), max_attempts=6) == 2
+        final = [row_of(conn, message_id) for message_id in ids]
+    finally:
+        conn.close()
+    assert [(r["state"], r["attempts"], r["unconfirmed"]) for r in settled] == [
+        ("sent", 1, 0),  # the gateway had it: not sent again
+        ("queued", 1, 0),  # started, never reached the gateway
+        ("queued", 0, 0),  # claimed, never tried
+    ]
+    assert provider.posts == ids  # each id reached the provider once
+    assert [(r["state"], r["attempts"], r["unconfirmed"]) for r in final] == [
+        ("sent", 1, 0),
+        ("sent", 2, 0),
+        ("sent", 1, 0),
+    ]
+
+
+def test_a_live_workers_claim_waits_the_five_minutes(db_path, provider, tmp_path):
+    (message_id,) = queue(db_path, accepted())
+    gateway = HttpGateway(provider.url, SECRET)
+    claimers_dir = tmp_path / "claimers"
+    conn = connect_sync(db_path)
+    try:
+        kernel_outbox.claim(conn, SMS, T0, 10, claimer=claimers.this_process(claimers_dir))
+        assert reap(conn, gateway, T0 + timedelta(minutes=4), claimers_dir) == 0
+        assert reap(conn, gateway, T0 + timedelta(minutes=5), claimers_dir) == 1
+        row = row_of(conn, message_id)
+    finally:
+        conn.close()
+    assert (row["state"], row["attempts"], row["unconfirmed"]) == ("queued", 0, 0)
+
+
+def test_a_gateway_that_cannot_tell_sends_again_and_the_page_says_so(db_path, provider, tmp_path):
+    provider.answers = False
+    (message_id,) = queue(db_path, accepted())
+    gateway = HttpGateway(provider.url, SECRET)
+    conn = connect_sync(db_path)
+    try:
+        kernel_outbox.claim(conn, SMS, T0, 10, claimer=DEAD)
+        kernel_outbox.start(conn, SMS, message_id, T0)
+        gateway.send(PHONE, "【村办】测试", message_id)
+        assert gateway.accepted(message_id) is None
+        assert reap(conn, gateway, T0, tmp_path / "claimers") == 1
+        assert drain(conn, gateway, T0, max_attempts=6) == 1
+        row = row_of(conn, message_id)
+    finally:
+        conn.close()
+    assert provider.posts == [message_id, message_id]  # at least once, and it shows:
+    assert (row["state"], row["attempts"], row["unconfirmed"]) == ("sent", 2, 1)
+    with TestClient(_page_app(db_path, "node_admin")) as client:
+        page = client.get("/admin/sms")
+    assert page.status_code == 200
+    assert "<td>已发送<br><strong>可能重复发送：网关无法确认此前的发送</strong></td><td>2</td>" in (
+        page.text
+    )
+
+
+def test_the_http_gateway_asks_with_a_signed_request(provider):
+    gateway = HttpGateway(provider.url, SECRET)
+    assert gateway.accepted("01" * 13) is False
+    gateway.send(PHONE, "【村办】测试", "01" * 13)
+    assert gateway.accepted("01" * 13) is True
+    assert HttpGateway(provider.url, "wrong").accepted("01" * 13) is None  # refused: unknown
+    closed = Provider(SECRET)
+    url = closed.url
+    closed.server_close()
+    assert HttpGateway(url, SECRET, timeout=2).accepted("01" * 13) is None
+
+
+def test_log_gateway_takes_each_id_once_and_remembers_it_after_a_restart(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="edge.sms.gateways")
+    record = tmp_path / "sms-log-gateway.ids"
+    gateway = LogGateway(record)
+    assert gateway.accepted("01" * 13) is False
+    gateway.send(PHONE, "【村办】测试", "01" * 13)
+    gateway.send(PHONE, "【村办】测试", "01" * 13)
+    assert caplog.messages.count(f"sms to {MASKED}: 【村办】测试") == 1
+    assert LogGateway(record).accepted("01" * 13) is True  # a new process reads the record
+    assert LogGateway(record).accepted("02" * 13) is False
+    assert LogGateway().accepted("01" * 13) is None  # no record: cannot tell
+
+
+def test_the_configured_log_gateway_keeps_its_record_in_the_data_folder(tmp_path):
+    settings = Settings(node_id="lianzhou", township_code=LIANZHOU, data_dir=tmp_path)
+    gateway = gateway_from(settings)
+    assert isinstance(gateway, LogGateway)
+    gateway.send(PHONE, "【村办】测试", "01" * 13)
+    assert gateway_from(settings).accepted("01" * 13) is True

@@ -1,4 +1,5 @@
-"""/admin/sms: a node admin sees the last messages of the outbox, phones masked."""
+"""/admin/sms: a node admin sees the last messages of the outbox, phones masked, with their
+attempts and a mark on those a gateway could not confirm (they may have gone out twice)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str
     """The newest outbox rows, ready to show: phone masked, state and template labelled."""
     async with db.execute(
         """
-        SELECT created_at, phone, template, body, state, attempts, last_error
+        SELECT created_at, phone, template, body, state, attempts, unconfirmed, last_error
         FROM sms_outbox ORDER BY created_at DESC, id DESC LIMIT ?
         """,
         (limit,),
@@ -51,6 +52,7 @@ async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str
             "body": row["body"],
             "state": STATES.get(row["state"], row["state"]),
             "attempts": row["attempts"],
+            "unconfirmed": row["unconfirmed"],
             "last_error": row["last_error"],
         }
         for row in rows
