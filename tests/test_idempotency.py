@@ -22,6 +22,8 @@ ACCOUNT = AGENT_ID
 APPLICATION = "01JAPPLICATIONAPPLICATION1"
 # columns added by the migrations after it (0008 staged photo content types)
 LATER_COLUMNS = (("staged_photos", "content_type"), ("staged_photos", "thumb_content_type"))
+# tables created by the migrations after it (0009 login checks)
+LATER_TABLES = ("login_checks",)
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,
@@ -188,4 +190,6 @@ def _store_as_before(path: Path, key: str, url: str) -> None:
         )
         for later in LATER_COLUMNS:  # what the migrations after it added, taken off again
             conn.execute(f"ALTER TABLE {later[0]} DROP COLUMN {later[1]}")
+        for table in LATER_TABLES:
+            conn.execute(f"DROP TABLE {table}")
         conn.execute(f"PRAGMA user_version = {BEFORE}")
