@@ -216,6 +216,23 @@ def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
     assert right.status_code == 429  # still locked, even for the right digits
 
 
+def test_the_right_digits_sent_at_once_all_show_the_details(client, settings):
+    application_id = _accept(client)
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[0][
+        0
+    ]
+    client.cookies.clear()
+    token = csrf_of(client.get(f"/track/{code}").text)
+
+    def right(_n: int):
+        return client.post(f"/track/{code}", data={"csrf_token": token, "last4": "8000"})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(right, range(10)))
+    assert [r.status_code for r in answers] == [200] * 10
+    assert not any('name="last4"' in r.text for r in answers)  # the details, not the form
+
+
 def test_a_retried_supplement_gets_the_first_answer(client, settings):
     application_id = _accept(client)
     _return_at_township(client, settings, application_id, ["household_ids", "income_proof"])
