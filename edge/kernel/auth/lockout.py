@@ -8,6 +8,8 @@ counted as a failure, whatever the concurrency.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,17 +65,54 @@ async def begin(db: aiosqlite.Connection, key: str, now: datetime, max_failures:
     return Turn(check=started["id"])
 
 
+class _Line:
+    """This process's requests waiting for a check of one key, first come first served: only
+    the first in line asks the database, so a newcomer never overtakes an earlier request."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.people = 0
+
+
+_LINES: dict[str, _Line] = {}
+
+
+@asynccontextmanager
+async def _first_in_line(key: str, seconds: float) -> AsyncIterator[bool]:
+    """Wait up to `seconds` to be first in `key`'s line; yields whether that happened in time."""
+    line = _LINES.setdefault(key, _Line())
+    line.people += 1
+    first = False
+    try:
+        try:
+            async with asyncio.timeout(seconds):
+                first = await line.lock.acquire()
+        except TimeoutError:
+            pass
+        yield first
+    finally:
+        if first:
+            line.lock.release()
+        line.people -= 1
+        if not line.people:
+            del _LINES[key]
+
+
 async def wait_turn(database: Database, key: str, clock: Clock, max_failures: int) -> Turn:
-    """`begin` in its own write transaction until a check is free or the key is locked; busy
-    after WAIT_SECONDS."""
+    """`begin` in its own write transaction until a check is free or the key is locked, first
+    come first served; busy after WAIT_SECONDS."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_SECONDS
-    while True:
-        async with database.write() as db:
-            turn = await begin(db, key, clock(), max_failures)
-        if turn.check is not None or turn.locked_until is not None or loop.time() >= deadline:
-            return turn
-        await asyncio.sleep(POLL_SECONDS)
+    async with _first_in_line(key, WAIT_SECONDS) as first:
+        while first:
+            async with database.write() as db:
+                turn = await begin(db, key, clock(), max_failures)
+            if turn.check is not None or turn.locked_until is not None:
+                return turn
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+    return Turn()
 
 
 async def failed(
