@@ -20,7 +20,7 @@ from edge.kernel.db import Database
 from edge.kernel.i18n import gettext as _
 
 EXPIRES = timedelta(minutes=1)  # a check still running after this was lost with its process
-WAIT_SECONDS = 15.0  # how long a request waits for a free check before it is told "busy"
+WAIT_SECONDS = 30.0  # how long a request waits for a free check before it is told "busy"
 POLL_SECONDS = 0.05
 RETRY_AFTER_SECONDS = 5  # what a "busy" answer tells the client
 
