@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from edge.supervision.jobs import deadline_scan
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
@@ -197,7 +199,9 @@ def test_tracking_by_code_masks_and_then_unlocks_with_the_phone(client, settings
     assert right.status_code == 200 and 'name="last4"' not in right.text
 
 
-def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
+def _details_at_once(client, settings, digits: list[str]) -> tuple[list[Any], Callable[[str], Any]]:
+    """An accepted application's details asked for by a visitor, each of `digits` posted from
+    10 threads at once: (the answers in order, a function that posts one more)."""
     application_id = _accept(client)
     code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[0][
         0
@@ -205,15 +209,26 @@ def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
     client.cookies.clear()
     token = csrf_of(client.get(f"/track/{code}").text)
 
-    def guess(n: int):
-        return client.post(f"/track/{code}", data={"csrf_token": token, "last4": f"{n:04d}"})
+    def post(last4: str):
+        return client.post(f"/track/{code}", data={"csrf_token": token, "last4": last4})
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        statuses = [r.status_code for r in pool.map(guess, range(100, 140))]
+        return list(pool.map(post, digits)), post
+
+
+def test_a_burst_of_guesses_cannot_pass_the_attempt_limit(client, settings):
+    answers, post = _details_at_once(client, settings, [f"{n:04d}" for n in range(100, 140)])
+    statuses = [r.status_code for r in answers]
     assert statuses.count(400) <= 5  # wrong digits actually compared
     assert statuses.count(429) >= 35
-    right = client.post(f"/track/{code}", data={"csrf_token": token, "last4": "8000"})
+    right = post("8000")
     assert right.status_code == 429  # still locked, even for the right digits
+
+
+def test_the_right_digits_sent_at_once_all_show_the_details(client, settings):
+    answers, _post = _details_at_once(client, settings, ["8000"] * 10)
+    assert [r.status_code for r in answers] == [200] * 10
+    assert not any('name="last4"' in r.text for r in answers)  # the details, not the form
 
 
 def test_a_retried_supplement_gets_the_first_answer(client, settings):

@@ -28,7 +28,8 @@ LATER_COLUMNS = (
     ("sms_outbox", "started_at"),
     ("sms_outbox", "unconfirmed"),
 )
-LATER_TABLES = ("replica_health",)
+# tables created by the migrations after it (0009 replica health, 0011 login checks)
+LATER_TABLES = ("replica_health", "login_checks")
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,

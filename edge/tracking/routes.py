@@ -88,17 +88,22 @@ async def track_details(request: Request) -> Response:
     node = edge_node(request)
     digits = str((await request.form()).get("last4", "")).strip()
     key = f"track:{app.tracking_code}"
-    now = node.clock()
-    async with node.db.write() as db:
-        locked = await lockout.begin_attempt(
-            db, key, now, node.settings.web.login_max_failures, node.settings.web.login_lock_minutes
-        )
-    if locked:
+    web = node.settings.web
+    turn = await lockout.wait_turn(node.db, key, node.clock, web.login_max_failures)
+    if turn.locked_until:
         return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
+    if turn.check is None:
+        busy = _page(request, app, steps, None, lockout.busy_message(), 503)
+        busy.headers["Retry-After"] = str(lockout.RETRY_AFTER_SECONDS)
+        return busy
     if not hmac.compare_digest(digits.encode(), app.applicant_phone[-4:].encode()):
+        async with node.db.write() as db:
+            await lockout.failed(
+                db, turn.check, key, node.clock(), web.login_max_failures, web.login_lock_minutes
+            )
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
     async with node.db.write() as db:
-        await lockout.clear(db, key)
+        await lockout.succeeded(db, turn.check, key)
     async with node.db.read() as db:
         details = {
             "supplements": await queries.supplements(db, app.id),

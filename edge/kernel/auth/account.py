@@ -35,7 +35,8 @@ class Account:
 
 
 # What a node records of a login attempt (edge: its audit log); arguments: the transaction,
-# the account row (None for an unknown phone), the result ("ok", "failed", "locked"), the time.
+# the account row (None for an unknown phone or an attempt never checked), the result ("ok",
+# "failed", "locked", "busy": N checks of the phone were running), the time.
 LoginRecorder = Callable[[aiosqlite.Connection, aiosqlite.Row | None, str, str], Awaitable[None]]
 
 

@@ -1,62 +1,157 @@
-"""Attempt limits (login, tracking details): N tries per key, then a lock for M minutes.
+"""Attempt limits (login, tracking details): N failures per key, then a lock for M minutes.
 
-An attempt is counted before the secret is checked, in one write transaction, so a burst of
-parallel requests cannot slip more than N checks past the limit.
+A check counts against the limit from its start, so a parallel burst runs at most N checks
+before the lock; when it ends it becomes a failure or is withdrawn, so a right secret is never
+counted as a failure, whatever the concurrency.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
-from edge.kernel.clock import stamp
+from edge.kernel.clock import Clock, stamp
+from edge.kernel.db import Database
+from edge.kernel.i18n import gettext as _
+
+EXPIRES = timedelta(minutes=1)  # a check still running after this was lost with its process
+WAIT_SECONDS = 30.0  # how long a request waits for a free check before it is told "busy"
+POLL_SECONDS = 0.05
+RETRY_AFTER_SECONDS = 5  # what a "busy" answer tells the client
 
 
-async def begin_attempt(
-    db: aiosqlite.Connection, key: str, now: datetime, max_attempts: int, minutes: int
-) -> datetime | None:
-    """Count an attempt; return when the lock ends if `key` is locked (then nothing may be tried).
+@dataclass(frozen=True)
+class Turn:
+    """What asking to check a secret got: a check to run, or the end of the key's lock, or
+    neither (busy: N checks of the key are failed or still running)."""
 
-    The attempt that reaches the limit sets the lock but may still be checked; a success
-    clears everything.
-    """
+    check: int | None = None
+    locked_until: datetime | None = None
+
+
+async def begin(db: aiosqlite.Connection, key: str, now: datetime, max_failures: int) -> Turn:
+    """Start a check of `key` unless it is locked or its failures and running checks reach N."""
     at = stamp(now)
+    await db.execute(
+        "DELETE FROM login_checks WHERE key = ? AND started_at <= ?", (key, stamp(now - EXPIRES))
+    )
+    await db.execute(  # a lock that has ended starts a fresh count
+        "DELETE FROM login_failures WHERE phone = ? AND locked_until <= ?", (key, at)
+    )
     async with db.execute(
         """
-        INSERT INTO login_failures (phone, failures, locked_until) VALUES (:key, 1, NULL)
-        ON CONFLICT (phone) DO UPDATE SET
-            failures = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failures + 1 END,
-            locked_until = NULL
-        WHERE locked_until IS NULL OR locked_until <= :at
-        RETURNING failures
+        SELECT (SELECT locked_until FROM login_failures WHERE phone = :key) AS locked_until,
+            coalesce((SELECT failures FROM login_failures WHERE phone = :key), 0)
+            + (SELECT count(*) FROM login_checks WHERE key = :key) AS counted
         """,
-        {"key": key, "at": at},
+        {"key": key},
     ) as cursor:
-        counted = await cursor.fetchone()
-    if counted is None:
-        async with db.execute(
-            "SELECT locked_until FROM login_failures WHERE phone = ?", (key,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None  # the upsert skipped the row: it exists and is locked
-        return datetime.fromisoformat(row["locked_until"])
-    if counted["failures"] >= max_attempts:
-        await db.execute(
-            "UPDATE login_failures SET locked_until = ? WHERE phone = ?",
-            (stamp(now + timedelta(minutes=minutes)), key),
-        )
-    return None
-
-
-async def is_locked(db: aiosqlite.Connection, key: str, now: datetime) -> bool:
-    """Whether `key` is locked at `now` (after its failed attempt was counted)."""
+        row = await cursor.fetchone()
+    assert row is not None  # a SELECT without FROM always gives its one row
+    if row["locked_until"] is not None:
+        return Turn(locked_until=datetime.fromisoformat(row["locked_until"]))
+    if row["counted"] >= max_failures:
+        return Turn()
     async with db.execute(
-        "SELECT 1 FROM login_failures WHERE phone = ? AND locked_until > ?", (key, stamp(now))
+        "INSERT INTO login_checks (key, started_at) VALUES (?, ?) RETURNING id", (key, at)
     ) as cursor:
-        return await cursor.fetchone() is not None
+        started = await cursor.fetchone()
+    assert started is not None
+    return Turn(check=started["id"])
 
 
-async def clear(db: aiosqlite.Connection, key: str) -> None:
-    """Forget attempts after a success."""
+class _Line:
+    """This process's requests waiting for a check of one key, first come first served: only
+    the first in line asks the database, so a newcomer never overtakes an earlier request."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.people = 0
+
+
+_LINES: dict[str, _Line] = {}
+
+
+@asynccontextmanager
+async def _first_in_line(key: str, seconds: float) -> AsyncIterator[bool]:
+    """Wait up to `seconds` to be first in `key`'s line; yields whether that happened in time."""
+    line = _LINES.setdefault(key, _Line())
+    line.people += 1
+    first = False
+    try:
+        try:
+            async with asyncio.timeout(seconds):
+                first = await line.lock.acquire()
+        except TimeoutError:
+            pass
+        yield first
+    finally:
+        if first:
+            line.lock.release()
+        line.people -= 1
+        if not line.people:
+            del _LINES[key]
+
+
+async def wait_turn(database: Database, key: str, clock: Clock, max_failures: int) -> Turn:
+    """`begin` in its own write transaction until a check is free or the key is locked, first
+    come first served; busy after WAIT_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    async with _first_in_line(key, WAIT_SECONDS) as first:
+        while first:
+            async with database.write() as db:
+                turn = await begin(db, key, clock(), max_failures)
+            if turn.check is not None or turn.locked_until is not None:
+                return turn
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+    return Turn()
+
+
+async def failed(
+    db: aiosqlite.Connection,
+    check: int,
+    key: str,
+    now: datetime,
+    max_failures: int,
+    minutes: int,
+) -> datetime | None:
+    """End a check whose secret was wrong: a failure; the Nth locks. When the lock ends, if any."""
+    await db.execute("DELETE FROM login_checks WHERE id = ?", (check,))
+    async with db.execute(
+        """
+        INSERT INTO login_failures (phone, failures, locked_until) VALUES (?, 1, NULL)
+        ON CONFLICT (phone) DO UPDATE SET failures = failures + 1
+        RETURNING failures, locked_until
+        """,
+        (key,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    if row["locked_until"] is not None:
+        return datetime.fromisoformat(row["locked_until"])
+    if row["failures"] < max_failures:
+        return None
+    until = now + timedelta(minutes=minutes)
+    await db.execute(
+        "UPDATE login_failures SET locked_until = ? WHERE phone = ?", (stamp(until), key)
+    )
+    return until
+
+
+async def succeeded(db: aiosqlite.Connection, check: int, key: str) -> None:
+    """End a check whose secret was right: withdraw it and forget the key's failures."""
+    await db.execute("DELETE FROM login_checks WHERE id = ?", (check,))
     await db.execute("DELETE FROM login_failures WHERE phone = ?", (key,))
+
+
+def busy_message() -> str:
+    """What a busy answer says (with Retry-After: RETRY_AFTER_SECONDS)."""
+    return _("同时提交的尝试太多，请稍后再试。")

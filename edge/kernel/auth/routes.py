@@ -4,6 +4,7 @@ login attempt is recorded)."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import aiosqlite
 from starlette.concurrency import run_in_threadpool
@@ -37,46 +38,57 @@ async def login_page(request: Request) -> Response:
     return _form(request, values, {}, 200)
 
 
+def _lock_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
+
+
+async def _refused(
+    request: Request, node: Node[NodeSettings], values: dict[str, str], until: datetime | None
+) -> Response:
+    """No check for this attempt: the phone is locked (429) or N checks are running (503)."""
+    now = node.clock()
+    async with node.db.write() as db:
+        await _record_login(node, db, None, "locked" if until else "busy", stamp(now))
+    if until:
+        return _form(request, values, {"form": _lock_message(until, now)}, 429)
+    response = _form(request, values, {"form": lockout.busy_message()}, 503)
+    response.headers["Retry-After"] = str(lockout.RETRY_AFTER_SECONDS)
+    return response
+
+
 @csrf.protected
 async def login(request: Request) -> Response:
-    """Check the phone and password; rotate the session; count and lock failures."""
+    """Check the phone and password within the attempt limit; rotate the session."""
     node = node_of(request)
     values, errors = parse_login(await request.form())
     if errors:
         return _form(request, values, errors, 400)
-    now = node.clock()
     web = node.settings.web
-    async with node.db.write() as db:
-        until = await lockout.begin_attempt(
-            db, values["phone"], now, web.login_max_failures, web.login_lock_minutes
-        )
-        if until:
-            await _record_login(node, db, None, "locked", stamp(now))
-    if until:
-        minutes = math.ceil((until - now).total_seconds() / 60)
-        message = _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
-        return _form(request, values, {"form": message}, 429)
+    phone = values["phone"]
+    turn = await lockout.wait_turn(node.db, phone, node.clock, web.login_max_failures)
+    if turn.check is None:
+        return await _refused(request, node, values, turn.locked_until)
     async with node.db.read() as db:
-        row = await by_phone(db, values["phone"])
+        row = await by_phone(db, phone)
     ok = await run_in_threadpool(
         verify_password, row["password_hash"] if row else None, values["password"]
     )
+    now = node.clock()
     if not ok or row is None or not row["active"]:
         async with node.db.write() as db:
-            locked = await lockout.is_locked(db, values["phone"], now)
-            await _record_login(node, db, row, "locked" if locked else "failed", stamp(now))
-        message = (
-            _("登录失败次数过多，请在 %(minutes)s 分钟后再试。")
-            % {"minutes": web.login_lock_minutes}
-            if locked
-            else _("手机号码或密码不正确。")
-        )
-        return _form(request, values, {"form": message}, 429 if locked else 401)
+            until = await lockout.failed(
+                db, turn.check, phone, now, web.login_max_failures, web.login_lock_minutes
+            )
+            await _record_login(node, db, row, "locked" if until else "failed", stamp(now))
+        if until:
+            return _form(request, values, {"form": _lock_message(until, now)}, 429)
+        return _form(request, values, {"form": _("手机号码或密码不正确。")}, 401)
     old_token = request.cookies.get(sessions.SESSION_COOKIE)
     async with node.db.write() as db:
         if old_token:
             await sessions.end(db, old_token)
-        await lockout.clear(db, values["phone"])
+        await lockout.succeeded(db, turn.check, phone)
         token = await sessions.start(db, row["id"], stamp(now), web.session_hours)
         await _record_login(node, db, row, "ok", stamp(now))
     home = home_path(request, node.homes, row["role"])
