@@ -19,7 +19,7 @@ from edge.kernel.templating import render
 log = logging.getLogger("cunban.errors")
 
 BUSY_RETRY_S = BUSY_TIMEOUT_MS // 1000  # the writer is held longer than a request may wait
-FULL_RETRY_S = 300  # someone must free space first
+FULL_RETRY_S = 60  # someone must free space first
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
