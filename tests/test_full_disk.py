@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,107 +22,19 @@ from starlette.testclient import TestClient
 from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.app import create_app
 from edge.settings import Settings
-from tests.cluster import ROOT, free_port, wait_for
+from tests.cluster import ROOT, free_port
 from tests.conftest import AGENT_QIANJIANG, LIANZHOU, csrf_of, prepare
 from tests.intake_support import ITEMS, intake_data, photo
+from tests.small_disk_support import (
+    SmallDiskNode,
+    fill,
+    needs_unshare,
+    node_environ,
+    on_small_disk,
+)
 
 CODE = "CW-004"
 JSON = {"Accept": "application/json"}
-DISK = "8m"  # the tmpfs: room for the demo node, then filled to the last page
-
-
-def _unshare_works() -> None:
-    probe = subprocess.run(["unshare", "-Urm", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.fail(f"this test needs `unshare -Urm` (user namespaces): {probe.stderr.strip()}")
-
-
-def _environ(data: Path, port: int) -> dict[str, str]:
-    return os.environ | {
-        "CUNBAN_NODE_ID": "lianzhou",
-        "CUNBAN_TOWNSHIP_CODE": LIANZHOU,
-        "CUNBAN_DATA_DIR": str(data),
-        "CUNBAN_PORT": str(port),
-        "CUNBAN_COOKIE_SECURE": "false",
-        "CUNBAN_MIN_FREE_MB": "1",
-    }
-
-
-def _on_small_disk(data: Path, then: str) -> list[str]:
-    """argv: mount a tmpfs of DISK on `data` in new namespaces, load the demo node, run `then`."""
-    python = shlex.quote(sys.executable)
-    script = (
-        f"mount -t tmpfs -o size={DISK} tmpfs {shlex.quote(str(data))} && "
-        f"{python} -m edge demo >/dev/null && {then}"
-    )
-    return ["unshare", "-Urm", "sh", "-c", script]
-
-
-def _fill(folder: Path) -> Path:
-    """Write a file in `folder` until its file system has no page left."""
-    filler = folder / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError as exc:
-            assert exc.strerror == "No space left on device", exc
-    return filler
-
-
-class SmallDiskNode:
-    """`python -m edge serve` on its own small tmpfs; `data` is that folder as the test sees
-    it (through the server's /proc/<pid>/root)."""
-
-    def __init__(self, root: Path) -> None:
-        self.mountpoint = root / "edge"
-        self.mountpoint.mkdir()
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = (root / "edge.log").open("wb")
-        argv = _on_small_disk(self.mountpoint, f"exec {shlex.quote(sys.executable)} -m edge serve")
-        self.server = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=_environ(self.mountpoint, port),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.data = Path(f"/proc/{self.server.pid}/root") / self.mountpoint.relative_to("/")
-        wait_for(self._answers, 90, "the edge node on its small disk")
-
-    def _answers(self) -> bool:
-        assert self.server.poll() is None, f"the node exited with {self.server.returncode}"
-        try:
-            return httpx2.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except httpx2.TransportError:
-            return False
-
-    def rows(self, sql: str, *params: object) -> list[sqlite3.Row]:
-        """Query a copy of the database as it is between requests (SQLite would resolve the
-        /proc/<pid>/root link to the host's `/` and open another file)."""
-        copy = self.mountpoint.parent / "copy"
-        shutil.rmtree(copy, ignore_errors=True)
-        copy.mkdir()
-        for name in ("edge.db", "edge.db-wal"):
-            shutil.copyfile(self.data / name, copy / name)
-        with sqlite3.connect(copy / "edge.db") as conn:
-            conn.row_factory = sqlite3.Row
-            return conn.execute(sql, params).fetchall()
-
-    def stop(self) -> None:
-        self.server.terminate()
-        self.server.wait(timeout=20)
-        self.log.close()
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[SmallDiskNode]:
-    _unshare_works()
-    running = SmallDiskNode(tmp_path)
-    yield running
-    running.stop()
 
 
 def _agent(client: httpx2.Client) -> str:
@@ -152,7 +61,8 @@ def _leftovers(blobs: Path) -> list[Path]:
     return [p for p in blobs.rglob("*") if p.name.startswith(".tmp-")]
 
 
-def test_a_full_disk_answers_507_writes_nothing_and_healthz_says_so(node: SmallDiskNode):
+def test_a_full_disk_answers_507_writes_nothing_and_healthz_says_so(small_disk_node: SmallDiskNode):
+    node = small_disk_node
     with httpx2.Client(base_url=node.url, timeout=30) as client:
         csrf = _agent(client)
         keys = [m["key"] for m in ITEMS[CODE]["materials"]] + ["signature"]
@@ -161,7 +71,7 @@ def test_a_full_disk_answers_507_writes_nothing_and_healthz_says_so(node: SmallD
             for n, k in enumerate(keys)
         }
         staged = len(node.rows("SELECT sha256 FROM staged_photos"))
-        filler = _fill(node.data)
+        filler = fill(node.data)
 
         health = httpx2.get(f"{node.url}/healthz", timeout=10)
         assert health.status_code == 503
@@ -197,15 +107,15 @@ def test_a_full_disk_answers_507_writes_nothing_and_healthz_says_so(node: SmallD
 
 
 def _start(tmp_path: Path, before_serve: str) -> subprocess.CompletedProcess[str]:
-    _unshare_works()
+    needs_unshare()
     data = tmp_path / "edge"
     data.mkdir()
     folder = shlex.quote(str(data))
     serve = (
         f"{before_serve.format(folder=folder)}; exec {shlex.quote(sys.executable)} -m edge serve"
     )
-    argv = _on_small_disk(data, serve)
-    environ = _environ(data, free_port())
+    argv = on_small_disk(data, serve)
+    environ = node_environ(data, free_port())
     try:
         return subprocess.run(
             argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=90

@@ -15,7 +15,7 @@ from edge.kernel.errors import FULL_RETRY_S
 from tests.browser_support import agent_phone, sign_in
 from tests.cluster import wait_for
 from tests.outbox_support import CODE, FORMS_KEPT, camera_photo, fill_intake
-from tests.test_full_disk import SmallDiskNode, _fill, _unshare_works
+from tests.small_disk_support import SmallDiskNode, fill
 
 PHOTO_PUT = re.compile(r'"PUT /agent/outbox/photos/[0-9a-f]{64} HTTP/1\.1" (\d{3})')
 ENTRY = """async () => {
@@ -25,16 +25,10 @@ ENTRY = """async () => {
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[SmallDiskNode]:
-    _unshare_works()
-    running = SmallDiskNode(tmp_path)
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def phone(playwright: Playwright, node: SmallDiskNode, tmp_path: Path) -> Iterator[BrowserContext]:
-    context = agent_phone(playwright, tmp_path / "profile", node.url)
+def phone(
+    playwright: Playwright, small_disk_node: SmallDiskNode, tmp_path: Path
+) -> Iterator[BrowserContext]:
+    context = agent_phone(playwright, tmp_path / "profile", small_disk_node.url)
     yield context
     context.close()
 
@@ -45,8 +39,9 @@ def _photo_puts(node: SmallDiskNode) -> list[str]:
 
 
 def test_a_full_disk_s_retry_after_is_honoured_and_the_entry_kept(
-    phone: BrowserContext, node: SmallDiskNode, tmp_path: Path
+    phone: BrowserContext, small_disk_node: SmallDiskNode, tmp_path: Path
 ):
+    node = small_disk_node
     page = phone.pages[0] if phone.pages else phone.new_page()
     sign_in(page)
     wait_for(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), 20, "worker")
@@ -54,7 +49,7 @@ def test_a_full_disk_s_retry_after_is_honoured_and_the_entry_kept(
     phone.set_offline(True)
     photos = [camera_photo(tmp_path / f"f{n}.jpg", 40 + n) for n in range(2)]
     fill_intake(page, photos, "覃满一")
-    filler = _fill(node.data)
+    filler = fill(node.data)
     phone.set_offline(False)
 
     wait_for(lambda: _photo_puts(node) == ["507"], 30, "the first photo refused")
