@@ -22,9 +22,15 @@ class DatabaseRefused(RuntimeError):
     """The database file is not one this program may open."""
 
 
-class DatabaseBusy(RuntimeError):
+class DatabaseBusy(sqlite3.OperationalError):
     """The writer was not had within BUSY_TIMEOUT_MS: another connection holds the write lock
-    (a waiting request answers 503 with Retry-After; nothing was written)."""
+    (a waiting request answers 503 with Retry-After; nothing was written). An SQLITE_BUSY, so
+    loops that carry on after a database error carry on after this one too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"database is locked: {reason}")
+        self.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        self.sqlite_errorname = "SQLITE_BUSY"
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from edge.kernel.auth.access import LoginRequired
-from edge.kernel.db import BUSY_TIMEOUT_MS, DatabaseBusy, is_busy
+from edge.kernel.db import BUSY_TIMEOUT_MS, is_busy
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 
@@ -84,7 +84,7 @@ def _storage_answer(exc: BaseException) -> tuple[int, int, str] | None:
     """(status, Retry-After seconds, message) for a lock not had in time or a full disk;
     None for any other failure (a 500)."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF if isinstance(exc, sqlite3.Error) else 0
-    if isinstance(exc, DatabaseBusy) or (isinstance(exc, sqlite3.Error) and is_busy(exc)):
+    if isinstance(exc, sqlite3.Error) and is_busy(exc):  # DatabaseBusy too
         return 503, BUSY_RETRY_S, _("系统正忙，这次没有保存，请稍后再试。")
     if code == sqlite3.SQLITE_FULL or (isinstance(exc, OSError) and exc.errno in FULL_ERRNOS):
         message = _("服务器的存储空间已满，这次没有保存。请稍后再试，并告知管理员清理磁盘。")
@@ -113,7 +113,6 @@ async def storage_error(request: Request, exc: Exception) -> Response:
 
 handlers = {
     HTTPException: http_error,
-    DatabaseBusy: storage_error,
     sqlite3.Error: storage_error,
     OSError: storage_error,
     Exception: server_error,
