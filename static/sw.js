@@ -134,12 +134,14 @@ self.addEventListener("fetch", (event) => {
   else if (isPage(request)) event.respondWith(networkFirst(event));
 });
 
-// Background Sync: the link is back (the app may be closed). A failed round is retried later.
+// Background Sync: the link is back (the app may be closed). A failed round, or one that left
+// entries the node asked to wait for (Retry-After), is retried later by the browser.
 self.addEventListener("sync", (event) => {
   if (event.tag !== CunbanOutbox.SYNC_TAG) return;
   event.waitUntil(
     CunbanOutbox.sendAll({ force: true, wait: true }).then((result) => {
       if (result === "unreachable") throw new Error("the node is out of reach");
+      if (result === "later") throw new Error("the node asked to wait");
     }),
   );
 });

@@ -16,7 +16,7 @@ from edge.app import create_app
 from edge.demo import load_demo_node
 from edge.settings import Settings
 
-pytest_plugins = ("tests.central_support", "tests.browser_support")
+pytest_plugins = ("tests.central_support", "tests.browser_support", "tests.small_disk_support")
 
 LIANZHOU = "450521100000"
 QIANJIANG = "450521100201"  # a village of Lianzhou

@@ -27,7 +27,14 @@ def test_overview_lists_the_registered_townships(tmp_path):
             "database_ok": True,
             "schema_version": len(list(MIGRATIONS_DIR.glob("*.sql"))),
             "nodes": 2,
+            "free_bytes": health["free_bytes"],
+            "min_free_bytes": 200 * 1024 * 1024,
+            "writable": True,
+            "write_error": None,
+            "storage_ok": True,
+            "ok": True,
         }
+        assert health["free_bytes"] > 200 * 1024 * 1024
         assert client.get("/nowhere").status_code == 404
     assert (tmp_path / "central.db").exists()
 

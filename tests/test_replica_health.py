@@ -220,3 +220,27 @@ def test_replica_restores_after_its_replicate_process_is_killed_again_and_again(
     assert found.restore_ok, found.detail
     assert found.settled > 30
     assert found.missing == 0, found
+
+
+def test_healthz_is_red_while_the_replica_is_corrupt_or_not_yet_verified(tmp_path):
+    settings = _settings(tmp_path)
+    asyncio.run(prepare(settings))
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        fresh = client.get("/healthz")
+        assert fresh.status_code == 200 and fresh.json()["replica_state"] == "unknown"
+        for state, status in (
+            ("corrupt", 503),
+            ("healing", 503),
+            ("unreachable", 200),
+            ("ok", 200),
+        ):
+            with closing(sqlite3.connect(settings.database_path, isolation_level=None)) as conn:
+                conn.execute(
+                    "UPDATE replica_health SET state = ?, good_ms = 1700000000000, error = ?",
+                    (state, "integrity check failed" if state == "corrupt" else ""),
+                )
+            answer = client.get("/healthz")
+            assert answer.status_code == status, state
+            body = answer.json()
+            assert body["replica_ok"] is (status == 200) and body["ok"] is (status == 200)
+            assert body["replica_state"] == state and body["replica_good_ms"] == 1700000000000

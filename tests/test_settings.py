@@ -94,6 +94,7 @@ SHARED = {
     "LOG_LEVEL": "warning",
     "DEMO": "yes",
     "TIMEZONE": "Asia/Urumqi",
+    "MIN_FREE_MB": "50",
 }
 
 
@@ -113,6 +114,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         log_level="warning",
         demo=True,
         timezone="Asia/Urumqi",
+        min_free_mb=50,
     )
 
 
@@ -126,6 +128,7 @@ def test_each_node_keeps_its_own_defaults_and_reads_only_its_own_prefix():
         "log_level": "info",
         "demo": False,
         "timezone": "Asia/Shanghai",
+        "min_free_mb": 200,
     }
     edge = Settings.from_environ(EDGE_REQUIRED | {"CUNBAN_CENTRAL_PORT": "9000"})
     assert edge.web == WebSettings(port=8001, **shared)

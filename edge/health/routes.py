@@ -11,7 +11,8 @@ from edge.node import edge_node
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """Node id, version, database, schema and catalog versions, queues, heartbeat and feed."""
+    """Node id, version, database, schema and catalog versions, queues, heartbeat, feed and the
+    replica's last restore drill; 503 when the replica is corrupt or not yet verified."""
     return await health_response(
         request,
         edge_node(request).settings.node_id,
@@ -27,7 +28,10 @@ async def healthz(request: Request) -> JSONResponse:
             "replica_checked_ms": "SELECT checked_ms FROM replica_health",
             "replica_good_ms": "SELECT good_ms FROM replica_health",
             "replica_error": "SELECT error FROM replica_health",
+            # a replica that failed its drill, or a new one not yet verified, cannot be trusted
+            "replica_ok": "SELECT state NOT IN ('corrupt', 'healing') FROM replica_health",
         },
+        required=("replica_ok",),
     )
 
 

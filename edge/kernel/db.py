@@ -10,18 +10,38 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import aiosqlite
 
+from edge.kernel.storage_probe import write_refused
+
 READERS = 4
 BUSY_TIMEOUT_MS = 5000
+BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 class DatabaseRefused(RuntimeError):
     """The database file is not one this program may open."""
+
+
+class DatabaseBusy(sqlite3.OperationalError):
+    """The writer was not had within BUSY_TIMEOUT_MS: another connection holds the write lock
+    (a waiting request answers 503 with Retry-After; nothing was written). An SQLITE_BUSY, so
+    loops that carry on after a database error carry on after this one too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"database is locked: {reason}")
+        self.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        self.sqlite_errorname = "SQLITE_BUSY"
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED, any variant)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES
 
 
 async def connect(
@@ -90,6 +110,9 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseRefused(f"cannot create the folder {self.path.parent}: {exc}") from None
+        refusal = write_refused(self.path.parent)  # a read-only or full disk
+        if refusal:
+            raise DatabaseRefused(f"cannot write in {self.path.parent}: {refusal}")
         try:  # a plain probe first: a failed aiosqlite connect leaves its thread behind
             sqlite3.connect(self.path).close()
         except sqlite3.OperationalError as exc:  # unreadable, unwritable, not a file
@@ -144,10 +167,14 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run one transaction on the single writer; commits on success, rolls back on error."""
-        async with self._write_lock:
+        """Run one transaction on the single writer; commits on success, rolls back on error.
+        The wait for the writer (this process's queue, then SQLite's write lock) is one
+        BUSY_TIMEOUT_MS in all; past it, DatabaseBusy."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        await self._take_turn(deadline)
+        try:
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
+            await self._begin(conn, deadline)
             try:
                 yield conn
             except BaseException:
@@ -159,3 +186,30 @@ class Database:
                 if conn.in_transaction:  # e.g. disk full: leave the writer usable
                     await conn.execute("ROLLBACK")
                 raise
+        finally:
+            self._write_lock.release()
+
+    async def _take_turn(self, deadline: float) -> None:
+        """This process's writers go one at a time; a turn not had by `deadline` is refused."""
+        try:
+            async with asyncio.timeout(deadline - time.monotonic()):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise DatabaseBusy("waited for this node's other writers") from None
+
+    async def _begin(self, conn: aiosqlite.Connection, deadline: float) -> None:
+        """BEGIN IMMEDIATE, waiting for another connection's write lock only until `deadline`
+        (a request that queued here first has less left of its wait)."""
+        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        shortened = left_ms < BUSY_TIMEOUT_MS - 100
+        if shortened:
+            await conn.execute(f"PRAGMA busy_timeout = {left_ms}")
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise DatabaseBusy("another connection holds the write lock") from None
+            raise
+        finally:
+            if shortened:
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

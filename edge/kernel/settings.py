@@ -25,7 +25,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class WebSettings:
     """What both nodes are told alike: where the web process listens and how it logs, the
-    local time zone, the sign-in policy, and whether demo data is loaded."""
+    local time zone, the sign-in policy, whether demo data is loaded, and the free space below
+    which /healthz says not ok."""
 
     port: int
     host: str = "127.0.0.1"
@@ -36,6 +37,7 @@ class WebSettings:
     log_level: str = "info"
     demo: bool = False
     timezone: str = "Asia/Shanghai"
+    min_free_mb: int = 200  # /healthz is not ok below this much free space in the data folder
 
 
 def env_name(field: str, prefix: str = ENV_PREFIX) -> str:

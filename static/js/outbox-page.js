@@ -109,6 +109,8 @@
     const bar = root.querySelector(`[data-entry="${key}"] [data-photo="${sha256}"] progress`);
     if (bar) bar.value = loaded;
   });
-  sendButton.addEventListener("click", () => Outbox.sendAll({ force: true, wait: true }));
+  sendButton.addEventListener("click", () =>
+    Outbox.sendAll({ force: true, wait: true, asked: true }),
+  );
   draw();
 })();

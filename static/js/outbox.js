@@ -15,7 +15,13 @@
   const changeListeners = [];
   const progressListeners = [];
 
-  class Unreachable extends Error {} // no usable answer: try again later
+  // No usable answer: try again later, not before `retryAfter` ms when the node said so.
+  class Unreachable extends Error {
+    constructor(message, retryAfter = 0) {
+      super(message);
+      this.retryAfter = retryAfter;
+    }
+  }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
 
   // --- storage ---------------------------------------------------------------------------
@@ -97,11 +103,20 @@
 
   // --- talking to the node ---------------------------------------------------------------
 
-  // Any answer the node gave on purpose has a JSON body; anything else means "try later".
-  function answer(status, text) {
+  // Retry-After in seconds or as an HTTP date, in ms from now (0 when absent or past).
+  function retryAfterMs(value) {
+    if (!value) return 0;
+    const seconds = Number(value);
+    const ms = Number.isNaN(seconds) ? Date.parse(value) - Date.now() : seconds * 1000;
+    return ms > 0 ? ms : 0;
+  }
+
+  // Any answer the node gave on purpose has a JSON body; anything else means "try later"
+  // (a busy node's 503 and a full disk's 507 say when, in Retry-After).
+  function answer(status, text, retryAfter) {
     if (status === 401) throw new SignedOut();
     if (status === 0 || status === 408 || status === 429 || status >= 500) {
-      throw new Unreachable(`HTTP ${status}`);
+      throw new Unreachable(`HTTP ${status}`, retryAfterMs(retryAfter));
     }
     try {
       return { status, body: JSON.parse(text) };
@@ -118,7 +133,8 @@
     } catch (error) {
       throw new Unreachable(String(error));
     }
-    return answer(response.status, await response.text().catch(() => ""));
+    const text = await response.text().catch(() => "");
+    return answer(response.status, text, response.headers.get("Retry-After"));
   }
 
   // A PUT with upload progress where pages can report it (XHR); plain fetch in the worker.
@@ -138,7 +154,7 @@
       xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off"));
       xhr.onload = () => {
         try {
-          done(answer(xhr.status, xhr.responseText));
+          done(answer(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After")));
         } catch (error) {
           fail(error);
         }
@@ -231,15 +247,18 @@
     await postForm(entry, session);
   }
 
-  // Not now: back off (5 s doubling to 5 min); a signed-out agent is asked to sign in again.
+  // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
+  // 5 min); the entry stays. A signed-out agent is asked to sign in again.
   function later(key, error) {
     return update(key, (entry) => {
       if (!sendable(entry)) return false;
       entry.attempts = (entry.attempts || 0) + 1;
-      const delay = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
+      const backoff = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
+      const delay = error.retryAfter || backoff;
       const state = error instanceof SignedOut ? "login" : "waiting";
       Object.assign(entry, { state, lastError: String(error.message || error) });
       entry.nextAttemptAt = Date.now() + delay;
+      entry.notBefore = error.retryAfter ? entry.nextAttemptAt : 0; // even forced rounds wait
     });
   }
 
@@ -247,14 +266,16 @@
 
   const sendable = (entry) => entry.state !== "accepted" && entry.state !== "fix";
 
-  // Send what is due (everything when `force`). Returns "idle", "done", "unreachable",
-  // "signed-out" or "busy" (another page or the worker is sending).
-  async function round(force) {
+  // Send what is due (everything when `force`, but what the node asked to wait for only when
+  // the agent `asked`, by the send button). Returns "idle", "done", "unreachable",
+  // "signed-out", "later" (only entries the node asked to wait) or "busy" (another page or the
+  // worker is sending).
+  async function round(force, asked) {
     const now = Date.now();
-    const due = (await all()).filter(
-      (entry) => sendable(entry) && (force || !(entry.nextAttemptAt > now)),
-    );
-    if (!due.length) return "idle";
+    const sendableNow = (await all()).filter(sendable);
+    const allowed = sendableNow.filter((entry) => asked || !(entry.notBefore > now));
+    const due = allowed.filter((entry) => force || !(entry.nextAttemptAt > now));
+    if (!due.length) return allowed.length < sendableNow.length ? "later" : "idle";
     let session;
     try {
       session = await signedIn();
@@ -279,11 +300,11 @@
 
   // One round at a time across tabs and the worker. A timer's round is skipped while another
   // runs; `wait` queues behind it (the worker's sync, app start, `online`, the send button).
-  function sendAll({ force = false, wait = false } = {}) {
+  function sendAll({ force = false, wait = false, asked = false } = {}) {
     const locks = scope.navigator && scope.navigator.locks;
-    if (!locks) return round(force);
+    if (!locks) return round(force, asked);
     const options = wait ? {} : { ifAvailable: true };
-    return locks.request(LOCK, options, (lock) => (lock ? round(force) : "busy"));
+    return locks.request(LOCK, options, (lock) => (lock ? round(force, asked) : "busy"));
   }
 
   // Ask the browser to run a round when the link is back, even with the app closed.
