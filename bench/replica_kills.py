@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from edge.kernel.db import connect_sync
 from edge.settings import Settings
 from replication.store import prepare as store_command
 from replication.store_config import StoreSettings
+from tests.cluster import free_port_block, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLED_MS = 3000
@@ -77,13 +77,13 @@ class SeaweedFS:
     SECRET = "bench-secret"
 
     def __init__(self, folder: Path, nodes: list[str]) -> None:
-        self.port = _free_port_block()
+        self.port = free_port_block()
         entries = [f"{name}={name}:{self.SECRET}" for name in nodes]
         command = store_command(folder, self.port, entries)
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait_for_port(self.port, 90)
+        wait_for_port(self.port, 90)
         time.sleep(1)
 
     def environ(self, node_id: str) -> dict[str, str]:
@@ -99,35 +99,6 @@ class SeaweedFS:
         """Stop the store."""
         self.process.terminate()
         self.process.wait(30)
-
-
-def _free_port_block(size: int = 10) -> int:
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + size < 65000 and all(_port_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _wait_for_port(port: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"the store did not listen on {port}")
 
 
 class Writer(threading.Thread):

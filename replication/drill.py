@@ -44,6 +44,23 @@ class Drill:
         return self.outcome == "ok"
 
 
+def litestream(
+    node: ReplicatedNode, generation: int, arguments: list[str], folder: Path, timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """Run `litestream <command> -config ... <arguments> <database>` on one generation, with a
+    config written in `folder`."""
+    config = write_config(node, generation, folder / f"litestream-{generation}.yml")
+    command, rest = arguments[0], arguments[1:]
+    database = str(node.database_path.resolve())
+    return subprocess.run(
+        [litestream_binary(), command, "-config", str(config), *rest, database],
+        env=litestream_environ(node.store),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def restore_into(
     node: ReplicatedNode, generation: int, target: Path, txid: int | None = None
 ) -> Drill:
@@ -53,18 +70,10 @@ def restore_into(
     `-config` prints no JSON summary), so the restore reaches at least it.
     """
     reached = txid if txid is not None else max(ltx_files(node, generation), default=None)
-    config = write_config(node, generation, target.parent / f"{target.name}.litestream.yml")
-    command = [litestream_binary(), "restore", "-config", str(config), "-o", str(target)]
-    command += ["-integrity-check", "full", "-force"]
+    arguments = ["restore", "-o", str(target), "-integrity-check", "full", "-force"]
     if txid is not None:
-        command += ["-txid", f"{txid:016x}"]
-    result = subprocess.run(
-        [*command, str(node.database_path.resolve())],
-        env=litestream_environ(node.store),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+        arguments += ["-txid", f"{txid:016x}"]
+    result = litestream(node, generation, arguments, target.parent, timeout=600)
     output = f"{result.stdout}\n{result.stderr}"
     if result.returncode != 0:
         unreachable = any(words.lower() in output.lower() for words in UNREACHABLE)
@@ -86,15 +95,8 @@ def transaction_ids(node: ReplicatedNode, generation: int) -> list[int]:
 def ltx_files(node: ReplicatedNode, generation: int) -> dict[int, str]:
     """The transaction ids LTX files of `generation` end at, each with the time it was written."""
     with tempfile.TemporaryDirectory(prefix="ltx-", dir=node.database_path.parent) as folder:
-        config = write_config(node, generation, Path(folder) / "litestream.yml")
-        command = [litestream_binary(), "ltx", "-config", str(config), "-level", "all", "-json"]
-        result = subprocess.run(
-            [*command, str(node.database_path.resolve())],
-            env=litestream_environ(node.store),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        arguments = ["ltx", "-level", "all", "-json"]
+        result = litestream(node, generation, arguments, Path(folder), timeout=120)
     if result.returncode != 0:
         return {}
     try:
