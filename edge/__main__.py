@@ -5,22 +5,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
-from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.catalog.loader import CatalogError, read_catalog
-from edge.demo import load_demo_node
-from edge.kernel.clock import system_clock
 from edge.kernel.db import Database, DatabaseRefused
 from edge.kernel.settings import SettingsError
-from edge.reference import prepare_database
+from edge.schema import MIGRATIONS_DIR
 from edge.settings import Settings
 from replication.litestream import RestoreRefused
-from replication.recovery import restore as restore_database
+
+# The demo, reference data and the app are imported where they are used: `replicate` must
+# start Litestream within a moment of a power cut's reboot, not after a second of imports.
 
 
 async def _prepare(settings: Settings) -> tuple[int, str]:
+    from edge.reference import prepare_database
+
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -30,7 +33,25 @@ async def _prepare(settings: Settings) -> tuple[int, str]:
     return version, loaded.version
 
 
+def _schema_current(settings: Settings) -> bool:
+    """Whether the database exists in WAL mode at the newest migration (nothing to prepare)."""
+    if not settings.database_path.exists():
+        return False
+    newest = len(list(MIGRATIONS_DIR.glob("*.sql")))
+    try:
+        with closing(sqlite3.connect(f"file:{settings.database_path}?mode=ro", uri=True)) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return version == newest and mode == "wal"
+
+
 def _demo(settings: Settings) -> None:
+    from edge.accounts.demo_people import DEMO_PASSWORD
+    from edge.demo import load_demo_node
+    from edge.kernel.clock import system_clock
+
     people = asyncio.run(load_demo_node(settings, system_clock()))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
     for person in people:
@@ -68,13 +89,16 @@ def main(argv: list[str] | None = None) -> int:
             _demo(settings)
             return 0
         if args.command == "restore":
+            from replication.recovery import restore as restore_database
+
             node = settings.replicated_node
             print(restore_database(node, force=args.force, mirror=args.mirror))
             return 0
         if args.command == "replicate":
             from replication.replicate import run as run_replicate
 
-            asyncio.run(_prepare(settings))  # Litestream needs the database in WAL mode
+            if not _schema_current(settings):  # Litestream needs the database in WAL mode
+                asyncio.run(_prepare(settings))
             run_replicate(settings.replicated_node)
             return 0
         if args.command == "audit":

@@ -228,7 +228,10 @@ def test_offline_intake_survives_a_reload_and_arrives_once_with_both_photos(
     page.reload()  # offline: the outbox page comes from the worker, the entry from IndexedDB
     expect(page.locator("[data-entry]")).to_have_count(1)
     assert _applications_of(edge, "覃一线") == []
-    assert relay.lines[carried_before:] == []  # offline: nothing reached the node
+    # offline: nothing of the application reached the node. The browser's own update check of
+    # the worker script after a navigation is not covered by DevTools' offline emulation; it
+    # carries nothing of the device's data, so it is the one request allowed here.
+    assert [line for line in relay.lines[carried_before:] if line != "GET /sw.js"] == []
 
     device.set_offline(False)
     code = _accepted_code(page, relay)
