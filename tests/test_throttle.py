@@ -5,6 +5,7 @@ address is slowed down across every account and code, the wait is said in the an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,9 +16,14 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from central.app import create_app as create_central
+from central.settings import CentralSettings
 from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.app import create_app
 from edge.kernel.auth import sources
+from edge.kernel.settings import WebSettings
+from replication.store_config import StoreSettings
+from tests.central_support import NODES
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login, prepare
 from tests.intake_support import submit
 from tests.test_lockout import serving
@@ -210,3 +216,53 @@ def test_one_address_guessing_across_codes_is_throttled(tracked):
             assert refused.status_code == 429 and re.search(r"\d+ 秒后再试", refused.text)
 
     serving(app, scenario)
+
+
+def test_a_forged_forwarded_for_header_does_not_change_the_address(edge_app):
+    async def scenario() -> None:
+        async with browser(edge_app, ATTACKER) as attacker:
+            statuses = []
+            for n in range(sources.FREE + 2):
+                attacker.headers["X-Forwarded-For"] = f"198.51.100.{n}"
+                statuses.append((await sign_in(attacker, f"138077100{n:02d}", WRONG)).status_code)
+            assert statuses[-3:] == [429] * 3
+
+    serving(edge_app, scenario)
+
+
+def test_behind_a_proxy_the_address_is_the_last_forwarded_entry(settings, clock):
+    proxied = dataclasses.replace(
+        settings, web=dataclasses.replace(settings.web, client_address_header="X-Forwarded-For")
+    )
+    asyncio.run(prepare(proxied))
+    app = create_app(proxied, clock)
+
+    async def scenario() -> None:
+        async with browser(app, "127.0.0.1") as proxy:  # every request comes through the proxy
+            proxy.headers["X-Forwarded-For"] = f"203.0.113.9, {ATTACKER}"
+            for n in range(sources.FREE):
+                await sign_in(proxy, f"138077100{n:02d}", WRONG)
+            assert (await sign_in(proxy, STAFF, DEMO_PASSWORD)).status_code == 429
+            proxy.headers["X-Forwarded-For"] = f"{ATTACKER}, {NEIGHBOUR}"
+            assert (await sign_in(proxy, STAFF, DEMO_PASSWORD)).status_code == 303
+
+    serving(app, scenario)
+
+
+def test_central_limits_one_address_across_accounts_too(tmp_path, clock):
+    settings = CentralSettings(
+        data_dir=tmp_path / "central",
+        nodes=NODES,
+        web=WebSettings(port=8000, demo=True),
+        replica=StoreSettings(replica_dir=tmp_path / "replica"),
+    )
+    app = create_central(settings, clock)
+
+    async def scenario() -> list[int]:
+        async with browser(app, ATTACKER) as attacker:
+            return [
+                (await sign_in(attacker, f"138077001{n:02d}", WRONG)).status_code
+                for n in range(sources.FREE + 2)
+            ]
+
+    assert serving(app, scenario)[-2:] == [429, 429]
