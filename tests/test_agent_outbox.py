@@ -212,3 +212,27 @@ def test_photos_sent_for_an_application_that_never_came_are_forgotten_after_30_d
         assert (settings.blobs_dir / thumb[:2] / thumb).is_file()
     login(client, AGENT_QIANJIANG)  # the session did not last the month
     assert _held(client, hashlib.sha256(orphan).hexdigest()) == {}
+
+
+def test_another_villages_agent_cannot_attach_a_photo_by_its_hashes(client, settings):
+    login(client, AGENT_QIANJIANG)
+    tokens = _tokens(client, _csrf(client))
+    first = _outbox_post(client, _csrf(client), "7d1c0b9e-2f1a-4c55-9e0f-3a2b1c0d9e8f", tokens)
+    assert first.status_code == 200, first.text
+    hashes = {token.split(":")[0] for token in tokens.values()}
+    login(client, AGENT_HUANZHU)  # knows the two hashes of each photo, as the audit did
+    stolen = _outbox_post(client, _csrf(client), "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", tokens)
+    assert stolen.status_code == 400
+    assert set(stolen.json()["errors"]) == {*(f"m_{m}" for m in tokens if m != "signature")} | {
+        "signature"
+    }
+    assert len(rows(settings, "SELECT id FROM applications")) == 1
+    holders = rows(
+        settings,
+        "SELECT DISTINCT a.agent_id FROM attachments AS t "
+        "JOIN applications AS a ON a.id = t.application_id "
+        f"WHERE t.sha256 IN ({','.join('?' * len(hashes))})",
+        *hashes,
+    )
+    assert len(holders) == 1  # only the application of the agent who took the photos
+    assert _held(client, *hashes) == {}  # nor are they offered to this agent as its own

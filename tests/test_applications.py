@@ -257,6 +257,41 @@ def test_an_id_number_typo_is_refused_and_the_form_keeps_everything(client, sett
     assert rows(settings, "SELECT count(*) FROM applications")[0][0] == 0
 
 
+def test_photos_kept_by_a_refused_form_attach_for_their_agent_only(client, settings):
+    from tests.intake_support import intake_data, intake_files, open_form
+
+    login(client, AGENT_QIANJIANG)
+    token, key = open_form(client, "MZ-002")
+    data = intake_data("MZ-002", id_number="1")
+    refused = client.post(
+        "/agent/apply/MZ-002",
+        data=data | {"csrf_token": token, "idempotency_key": key},
+        files=intake_files("MZ-002"),
+    )
+    assert refused.status_code == 400
+    kept = dict(re.findall(r'name="(kept_[a-z_]+)" value="([^"]+)"', refused.text))
+    assert "kept_signature" in kept and len(kept) >= 2
+    login(client, AGENT_HUANZHU)  # the tokens, copied to another village's agent
+    other_token, other_key = open_form(client, "MZ-002")
+    stolen = client.post(
+        "/agent/apply/MZ-002",
+        data=intake_data("MZ-002")
+        | kept
+        | {"csrf_token": other_token, "idempotency_key": other_key},
+    )
+    assert stolen.status_code == 400 and "kept_" not in stolen.text
+    assert rows(settings, "SELECT count(*) FROM applications")[0][0] == 0
+    login(client, AGENT_QIANJIANG)
+    token, key = open_form(client, "MZ-002")
+    fixed = client.post(
+        "/agent/apply/MZ-002",
+        data=intake_data("MZ-002") | kept | {"csrf_token": token, "idempotency_key": key},
+        follow_redirects=False,
+    )
+    assert fixed.status_code == 303, fixed.text
+    assert rows(settings, "SELECT count(*) FROM attachments")[0][0] == len(kept)
+
+
 def test_agent_of_another_village_cannot_see_the_application(client, settings):
     application_id = _accept(client, "MZ-002")
     attachment = rows(

@@ -295,3 +295,35 @@ def test_the_agent_home_offers_the_button_hidden_without_js(client):
     page = client.get("/agent/").text
     assert re.search(r'<button type="button" id="push-enable"[^>]* hidden', page)
     assert "开启通知" in page
+
+
+def test_an_endpoint_posted_by_another_account_does_not_move(client, settings, clock, service):
+    application_id = accept(client)
+    device = subscribe(client, service, AGENT_QIANJIANG, "agent-phone", "/agent/")
+    login(client, STAFF)  # another account posts the agent's endpoint with its own keys
+    token = csrf_of(client.get("/staff/").text)
+    thief = Device(device.endpoint)
+    moved = client.post("/push/subscriptions", json=thief.json, headers={"X-CSRF-Token": token})
+    assert moved.status_code == 409
+    assert "这台设备已为另一个账号接收推送" in moved.text
+    (kept,) = rows(settings, "SELECT account_id, p256dh FROM push_subscriptions")
+    assert kept["p256dh"] == device.json["keys"]["p256dh"]
+    assert (
+        kept["account_id"]
+        == rows(settings, "SELECT id FROM accounts WHERE phone = ?", AGENT_QIANJIANG)[0]["id"]
+    )
+    return_it(client, settings, application_id)
+    assert push_tick(settings, clock()) == 1  # the agent's notice, decrypted with its own keys
+    assert [got["path"] for got in service.received] == ["/push/agent-phone"]
+
+
+def test_a_notice_goes_only_to_a_subscription_of_its_account(client, settings, clock, service):
+    application_id = accept(client)
+    subscribe(client, service, AGENT_QIANJIANG, "agent-phone", "/agent/")
+    return_it(client, settings, application_id)
+    staff = rows(settings, "SELECT id FROM accounts WHERE phone = ?", STAFF)[0]["id"]
+    with connect_sync(settings.database_path) as conn:  # a row queued for another account
+        conn.execute("UPDATE push_outbox SET account_id = ?", (staff,))
+    assert push_tick(settings, clock()) == 0
+    assert service.received == []
+    assert [r["state"] for r in outbox(settings)] == ["gone"]

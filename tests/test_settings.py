@@ -95,6 +95,7 @@ SHARED = {
     "DEMO": "yes",
     "TIMEZONE": "Asia/Urumqi",
     "MIN_FREE_MB": "50",
+    "CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
 }
 
 
@@ -115,6 +116,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         demo=True,
         timezone="Asia/Urumqi",
         min_free_mb=50,
+        client_address_header="X-Forwarded-For",
     )
 
 
@@ -129,6 +131,7 @@ def test_each_node_keeps_its_own_defaults_and_reads_only_its_own_prefix():
         "demo": False,
         "timezone": "Asia/Shanghai",
         "min_free_mb": 200,
+        "client_address_header": "",
     }
     edge = Settings.from_environ(EDGE_REQUIRED | {"CUNBAN_CENTRAL_PORT": "9000"})
     assert edge.web == WebSettings(port=8001, **shared)

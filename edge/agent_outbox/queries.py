@@ -56,3 +56,19 @@ async def stage(
             now,
         ),
     )
+
+
+async def staged_pairs(
+    db: aiosqlite.Connection, account_id: str, pairs: list[tuple[str, str]]
+) -> frozenset[tuple[str, str]]:
+    """Of the (photo, thumbnail) hash pairs, those this account staged: what it may attach."""
+    if not pairs:
+        return frozenset()
+    marks = ",".join("(?, ?)" for _pair in pairs)
+    async with db.execute(
+        f"WITH asked (sha256, thumb_sha256) AS (VALUES {marks}) "
+        "SELECT DISTINCT s.sha256, s.thumb_sha256 FROM staged_photos AS s "
+        "JOIN asked USING (sha256, thumb_sha256) WHERE s.account_id = ?",
+        (*(sha for pair in pairs for sha in pair), account_id),
+    ) as cursor:
+        return frozenset((row["sha256"], row["thumb_sha256"]) for row in await cursor.fetchall())

@@ -24,7 +24,14 @@ from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
-from edge.intake.uploads import material_uploads, record_blobs, signature_upload, token_of
+from edge.intake.uploads import (
+    keep_for_retry,
+    material_uploads,
+    owned,
+    record_blobs,
+    signature_upload,
+    token_of,
+)
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -104,10 +111,13 @@ async def submit_intake(request: Request) -> Response:
     node = edge_node(request)
     async with node.db.read() as db:
         today = (await working_days_for(request, db)).today
+        staged = await owned(db, agent.id, form)
     applicant, errors, resident = parse_applicant(form, today)
     fields, field_errors = parse_fields(item.fields, form, today)
-    uploads, photo_errors = await material_uploads(node.blobs, form, item.materials, require=True)
-    signature, signature_error = await signature_upload(node.blobs, form)
+    uploads, photo_errors = await material_uploads(
+        node.blobs, form, item.materials, require=True, owned=staged
+    )
+    signature, signature_error = await signature_upload(node.blobs, form, staged)
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
@@ -128,6 +138,9 @@ async def submit_intake(request: Request) -> Response:
     if problems and wants_json(request):  # the outbox shows these and keeps the application
         return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
     if problems:
+        shown = [*uploads, signature] if signature else uploads
+        async with node.db.write() as db:
+            await keep_for_retry(db, agent.id, shown, stamp(node.clock()))
         kept = {u.material_key: token_of(u) for u in uploads}
         if signature:
             kept["signature"] = token_of(signature)
@@ -307,7 +320,11 @@ async def supplement(request: Request) -> Response:
         return RedirectResponse(url, status_code=303)
     # every material asked for must come back, even one the catalog marks optional
     asked = [replace(m, required=True) for m in app.item.materials if m.key in _asked(supplements)]
-    uploads, errors = await material_uploads(edge_node(request).blobs, form, asked, require=True)
+    async with edge_node(request).db.read() as db:
+        staged = await owned(db, agent.id, form)
+    uploads, errors = await material_uploads(
+        edge_node(request).blobs, form, asked, require=True, owned=staged
+    )
     if errors:
         key = str(form.get("idempotency_key", ""))
         return _application_page(request, app, steps, supplements, errors, key, 400)

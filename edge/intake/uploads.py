@@ -1,17 +1,19 @@
 """Photos of materials and the signature: re-encoded, stored by hash, kept across form errors,
-recorded with their content types when the application that attaches them is written."""
+recorded with their content types when the application that attaches them is written. A kept
+token names a photo by hash: it attaches only when the signed-in account staged that photo."""
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Any
 
 import aiosqlite
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from edge.agent_outbox.queries import stage, staged_pairs
 from edge.applications.lifecycle import Upload
 from edge.blobs.images import (
     CONTENT_TYPES,
@@ -43,9 +45,13 @@ def token_of(upload: Upload) -> str:
     )
 
 
-def _from_token(store: BlobStore, kind: str, key: str, token: str) -> Upload | None:
+def _from_token(
+    store: BlobStore, owned: Set[tuple[str, str]], kind: str, key: str, token: str
+) -> Upload | None:
     match = TOKEN.match(token)
-    if not match or not (store.has(match.group(1)) and store.has(match.group(2))):
+    if not match or (match.group(1), match.group(2)) not in owned:
+        return None
+    if not (store.has(match.group(1)) and store.has(match.group(2))):
         return None
     sha, thumb, width, height, content_type, thumb_type = match.groups()
     return Upload(kind, key, sha, thumb, int(width), int(height), content_type, thumb_type)
@@ -74,6 +80,27 @@ async def _store(store: BlobStore, prepared: PreparedImage, kind: str, key: str)
     return await run_in_threadpool(keep, store, prepared, kind, key)
 
 
+async def owned(
+    db: aiosqlite.Connection, account_id: str, form: FormData
+) -> frozenset[tuple[str, str]]:
+    """The (photo, thumbnail) pairs the form's kept tokens name that this account staged: a
+    hash learnt from someone else's application attaches nothing."""
+    pairs = []
+    for name, value in form.multi_items():
+        match = TOKEN.match(value) if name.startswith("kept_") and isinstance(value, str) else None
+        if match:
+            pairs.append((match.group(1), match.group(2)))
+    return await staged_pairs(db, account_id, pairs)
+
+
+async def keep_for_retry(
+    db: aiosqlite.Connection, account_id: str, uploads: Sequence[Upload], now: str
+) -> None:
+    """Stage what a refused form uploaded, so the form shown again may attach it by token."""
+    for upload in uploads:
+        await stage(db, account_id, upload.sha256, upload, now)
+
+
 async def record_blobs(
     db: aiosqlite.Connection, store: BlobStore, upload: Upload, now: str
 ) -> None:
@@ -90,9 +117,14 @@ async def _file_bytes(value: Any) -> bytes | None:
 
 
 async def material_uploads(
-    store: BlobStore, form: FormData, materials: Sequence[Material], *, require: bool
+    store: BlobStore,
+    form: FormData,
+    materials: Sequence[Material],
+    *,
+    require: bool,
+    owned: Set[tuple[str, str]],
 ) -> tuple[list[Upload], dict[str, str]]:
-    """One photo per material: new files, or the tokens kept from a previous try."""
+    """One photo per material: new files, or the tokens of photos the account staged."""
     uploads, errors = [], {}
     for material in materials:
         key = material.key
@@ -105,7 +137,8 @@ async def material_uploads(
                 errors[key] = str(exc)
                 continue
         else:
-            upload = _from_token(store, "material", key, str(form.get(f"kept_{key}", "")))
+            kept = str(form.get(f"kept_{key}", ""))
+            upload = _from_token(store, owned, "material", key, kept)
         if upload is not None:
             uploads.append(upload)
         elif require and material.required:
@@ -115,8 +148,11 @@ async def material_uploads(
     return uploads, errors
 
 
-async def signature_upload(store: BlobStore, form: FormData) -> tuple[Upload | None, str]:
-    """The signature from the canvas, a photo of the signed paper form, or a kept token."""
+async def signature_upload(
+    store: BlobStore, form: FormData, owned: Set[tuple[str, str]]
+) -> tuple[Upload | None, str]:
+    """The signature from the canvas, a photo of the signed paper form, or a kept token of a
+    photo the account staged."""
     drawn = str(form.get("signature_data", ""))
     photo = await _file_bytes(form.get("signature_photo"))
     try:
@@ -128,7 +164,8 @@ async def signature_upload(store: BlobStore, form: FormData) -> tuple[Upload | N
             return await store_photo(store, photo, "signature", "signature"), ""
     except (PhotoRejected, ValueError) as exc:
         return None, str(exc) if isinstance(exc, PhotoRejected) else _("签名无法识别，请重新签名。")
-    kept = _from_token(store, "signature", "signature", str(form.get("kept_signature", "")))
+    token = str(form.get("kept_signature", ""))
+    kept = _from_token(store, owned, "signature", "signature", token)
     if kept is None:
         return None, _("请申请人在框内签名，或上传签字后的纸质申请表照片。")
     return kept, ""

@@ -34,6 +34,9 @@ class WebSettings:
     session_hours: int = 12
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    client_address_header: str = (
+        ""  # empty: the peer's address; behind a proxy, e.g. X-Forwarded-For
+    )
     log_level: str = "info"
     demo: bool = False
     timezone: str = "Asia/Shanghai"

@@ -1,4 +1,4 @@
-"""Subscriptions (upserted by endpoint) and the push outbox rows written with each change."""
+"""Subscriptions (each tied to the account that made it) and the push outbox rows."""
 
 from __future__ import annotations
 
@@ -15,17 +15,21 @@ from edge.push.outbox import PUSH
 
 async def subscribe(
     db: aiosqlite.Connection, account_id: str, endpoint: str, p256dh: str, auth: str, now: str
-) -> None:
-    """Keep the device's subscription for this account; a known endpoint gets the new keys."""
-    await db.execute(
+) -> bool:
+    """Keep the device's subscription for this account; the account's own known endpoint gets
+    the new keys. False (nothing changed) when another account holds the endpoint: it never
+    moves to whoever posts it."""
+    async with db.execute(
         """
         INSERT INTO push_subscriptions (id, account_id, endpoint, p256dh, auth, created_at)
         VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (endpoint) DO UPDATE SET account_id = excluded.account_id,
-            p256dh = excluded.p256dh, auth = excluded.auth
+        ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth
+        WHERE push_subscriptions.account_id = excluded.account_id
+        RETURNING id
         """,
         (str(ULID()), account_id, endpoint, p256dh, auth, now),
-    )
+    ) as cursor:
+        return await cursor.fetchone() is not None
 
 
 async def unsubscribe(db: aiosqlite.Connection, account_id: str, endpoint: str) -> None:

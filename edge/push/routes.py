@@ -74,7 +74,8 @@ async def public_key(request: Request) -> Response:
 
 
 async def subscribe(request: Request) -> Response:
-    """Keep a browser's PushSubscription (JSON as the browser gives it) for this account."""
+    """Keep a browser's PushSubscription (JSON as the browser gives it) for this account; 409
+    when another account holds its endpoint."""
     account = _member(request)
     body = await _body(request)
     endpoint = _endpoint(body.get("endpoint"), edge_node(request).settings.push_allow_http)
@@ -84,7 +85,7 @@ async def subscribe(request: Request) -> Response:
     ):
         raise _refuse()
     async with edge_node(request).db.write() as db:
-        await queries.subscribe(
+        kept = await queries.subscribe(
             db,
             account.id,
             endpoint,
@@ -92,6 +93,9 @@ async def subscribe(request: Request) -> Response:
             keys["auth"],
             stamp(edge_node(request).clock()),
         )
+    if not kept:
+        detail = _("这台设备已为另一个账号接收推送，请先在该账号下关闭推送。")
+        raise HTTPException(status_code=409, detail=detail)
     return Response(status_code=204)
 
 

@@ -26,7 +26,8 @@ TTL_SECONDS = 86400 * 2
 TIMEOUT_SECONDS = 10
 GONE = (404, 410)
 
-DEVICE = "SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE id = ?"
+# an account's notices go only to its own subscriptions
+DEVICE = "SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE id = ? AND account_id = ?"
 
 
 def send(device: sqlite3.Row, payload: str, vapid: Vapid, contact: str) -> None:
@@ -58,7 +59,7 @@ def _forget(subscription_id: str) -> Callable[[sqlite3.Connection], object]:
 
 def _sender(conn: sqlite3.Connection, vapid: Vapid, contact: str) -> Send:
     def send_row(row: sqlite3.Row) -> None:
-        device = conn.execute(DEVICE, (row["subscription_id"],)).fetchone()
+        device = conn.execute(DEVICE, (row["subscription_id"], row["account_id"])).fetchone()
         if device is None:
             raise NotSent("unsubscribed", final="gone")
         try:

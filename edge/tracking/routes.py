@@ -14,7 +14,7 @@ from edge.applications import queries, states
 from edge.applications.records import Application, Step
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
 from edge.kernel import csrf
-from edge.kernel.auth import lockout
+from edge.kernel.auth import lockout, throttle
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
@@ -83,33 +83,37 @@ async def track_status(request: Request) -> Response:
 
 
 async def track_details(request: Request) -> Response:
-    """Reasons, materials to bring and certificates, after the phone's last four digits."""
+    """Reasons, materials to bring and certificates, after the phone's last four digits. Wrong
+    digits count per code and source address and per address across codes, so a third party
+    who knows the code cannot lock the applicant out; the applicant's device, once in, is
+    limited on its own."""
     app, steps = await _load(request)
     node = edge_node(request)
     digits = str((await request.form()).get("last4", "")).strip()
     key = f"track:{app.tracking_code}"
-    web = node.settings.web
-    turn = await lockout.wait_turn(node.db, key, node.clock, web.login_max_failures)
-    if turn.locked_until:
-        return _page(request, app, steps, None, _("尝试次数过多，请稍后再试。"), 429)
+    attempt = await throttle.attempt(node, request, key, per_source_key=True)
+    turn = await throttle.wait_turn(node, attempt)
+    now = node.clock()
     if turn.check is None:
-        busy = _page(request, app, steps, None, lockout.busy_message(), 503)
-        busy.headers["Retry-After"] = str(lockout.RETRY_AFTER_SECONDS)
-        return busy
+        status, message = throttle.refusal(turn.locked_until, now)
+        refused = _page(request, app, steps, None, message, status)
+        return throttle.refused(refused, turn.locked_until, now)
     if not hmac.compare_digest(digits.encode(), app.applicant_phone[-4:].encode()):
         async with node.db.write() as db:
-            await lockout.failed(
-                db, turn.check, key, node.clock(), web.login_max_failures, web.login_lock_minutes
-            )
+            until = await throttle.failed(node, db, turn.check, attempt, now)
+        if until:
+            locked = _page(request, app, steps, None, lockout.wait_message(until, now), 429)
+            return throttle.refused(locked, until, now)
         return _page(request, app, steps, None, _("手机号码后四位不对。"), 400)
     async with node.db.write() as db:
-        await lockout.succeeded(db, turn.check, key)
+        await throttle.succeeded(db, turn.check, attempt, now)
     async with node.db.read() as db:
         details = {
             "supplements": await queries.supplements(db, app.id),
             "seals": await queries.seals_of(db, app.id),
         }
-    return _page(request, app, steps, details)
+    response = _page(request, app, steps, details)
+    return throttle.keep_device(response, attempt, secure=node.settings.web.cookie_secure)
 
 
 routes = [

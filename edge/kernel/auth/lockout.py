@@ -1,6 +1,7 @@
-"""Attempt limits (login, tracking details): N failures per key, then a lock for M minutes.
+"""Attempt limits (login, tracking details): N failures per key, then a lock for M minutes,
+and the limit of the source address the check comes from (sources.py), if it is counted.
 
-A check counts against the limit from its start, so a parallel burst runs at most N checks
+A check counts against the limits from its start, so a parallel burst runs at most N checks
 before the lock; when it ends it becomes a failure or is withdrawn, so a right secret is never
 counted as a failure, whatever the concurrency.
 """
@@ -8,6 +9,7 @@ counted as a failure, whatever the concurrency.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from edge.kernel.auth import sources
 from edge.kernel.clock import Clock, stamp
 from edge.kernel.db import Database
 from edge.kernel.i18n import gettext as _
@@ -34,12 +37,13 @@ class Turn:
     locked_until: datetime | None = None
 
 
-async def begin(db: aiosqlite.Connection, key: str, now: datetime, max_failures: int) -> Turn:
-    """Start a check of `key` unless it is locked or its failures and running checks reach N."""
+async def begin(
+    db: aiosqlite.Connection, key: str, now: datetime, max_failures: int, source: str | None = None
+) -> Turn:
+    """Start a check of `key` unless it is locked or its failures and running checks reach N,
+    or the source address (when counted) must wait or has as many checks running as it may."""
     at = stamp(now)
-    await db.execute(
-        "DELETE FROM login_checks WHERE key = ? AND started_at <= ?", (key, stamp(now - EXPIRES))
-    )
+    await db.execute("DELETE FROM login_checks WHERE started_at <= ?", (stamp(now - EXPIRES),))
     await db.execute(  # a lock that has ended starts a fresh count
         "DELETE FROM login_failures WHERE phone = ? AND locked_until <= ?", (key, at)
     )
@@ -57,8 +61,13 @@ async def begin(db: aiosqlite.Connection, key: str, now: datetime, max_failures:
         return Turn(locked_until=datetime.fromisoformat(row["locked_until"]))
     if row["counted"] >= max_failures:
         return Turn()
+    if source is not None:
+        free, until = await sources.turn(db, source, now)
+        if not free:
+            return Turn(locked_until=until)
     async with db.execute(
-        "INSERT INTO login_checks (key, started_at) VALUES (?, ?) RETURNING id", (key, at)
+        "INSERT INTO login_checks (key, started_at, source) VALUES (?, ?, ?) RETURNING id",
+        (key, at, source),
     ) as cursor:
         started = await cursor.fetchone()
     assert started is not None
@@ -98,15 +107,17 @@ async def _first_in_line(key: str, seconds: float) -> AsyncIterator[bool]:
             del _LINES[key]
 
 
-async def wait_turn(database: Database, key: str, clock: Clock, max_failures: int) -> Turn:
-    """`begin` in its own write transaction until a check is free or the key is locked, first
-    come first served; busy after WAIT_SECONDS."""
+async def wait_turn(
+    database: Database, key: str, clock: Clock, max_failures: int, source: str | None = None
+) -> Turn:
+    """`begin` in its own write transaction until a check is free or the key (or source) is
+    locked, first come first served; busy after WAIT_SECONDS."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_SECONDS
     async with _first_in_line(key, WAIT_SECONDS) as first:
         while first:
             async with database.write() as db:
-                turn = await begin(db, key, clock(), max_failures)
+                turn = await begin(db, key, clock(), max_failures, source)
             if turn.check is not None or turn.locked_until is not None:
                 return turn
             if loop.time() >= deadline:
@@ -155,3 +166,16 @@ async def succeeded(db: aiosqlite.Connection, check: int, key: str) -> None:
 def busy_message() -> str:
     """What a busy answer says (with Retry-After: RETRY_AFTER_SECONDS)."""
     return _("同时提交的尝试太多，请稍后再试。")
+
+
+def wait_seconds(until: datetime, now: datetime) -> int:
+    """Whole seconds from `now` until `until`, at least one (a Retry-After)."""
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def wait_message(until: datetime, now: datetime) -> str:
+    """How long to wait before trying again, in seconds under a minute, else in minutes."""
+    seconds = wait_seconds(until, now)
+    if seconds < 60:
+        return _("尝试次数过多，请在 %(seconds)s 秒后再试。") % {"seconds": seconds}
+    return _("尝试次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": math.ceil(seconds / 60)}

@@ -3,7 +3,6 @@ login attempt is recorded)."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 import aiosqlite
@@ -13,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from edge.kernel import csrf
-from edge.kernel.auth import lockout, sessions
+from edge.kernel.auth import lockout, sessions, throttle
 from edge.kernel.auth.account import by_phone
 from edge.kernel.auth.forms import parse_login, safe_next
 from edge.kernel.auth.passwords import verify_password
@@ -38,63 +37,56 @@ async def login_page(request: Request) -> Response:
     return _form(request, values, {}, 200)
 
 
-def _lock_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    return _("登录失败次数过多，请在 %(minutes)s 分钟后再试。") % {"minutes": minutes}
-
-
 async def _refused(
     request: Request, node: Node[NodeSettings], values: dict[str, str], until: datetime | None
 ) -> Response:
-    """No check for this attempt: the phone is locked (429) or N checks are running (503)."""
+    """No check for this attempt: the phone, device or address must wait (429) or N checks are
+    running (503); either way the answer says when to try again."""
     now = node.clock()
     async with node.db.write() as db:
         await _record_login(node, db, None, "locked" if until else "busy", stamp(now))
-    if until:
-        return _form(request, values, {"form": _lock_message(until, now)}, 429)
-    response = _form(request, values, {"form": lockout.busy_message()}, 503)
-    response.headers["Retry-After"] = str(lockout.RETRY_AFTER_SECONDS)
-    return response
+    status, message = throttle.refusal(until, now)
+    return throttle.refused(_form(request, values, {"form": message}, status), until, now)
 
 
 @csrf.protected
 async def login(request: Request) -> Response:
-    """Check the phone and password within the attempt limit; rotate the session."""
+    """Check the phone and password within the attempt limits; rotate the session. The owner's
+    usual device is limited on its own, so others' failures never lock it out."""
     node = node_of(request)
     values, errors = parse_login(await request.form())
     if errors:
         return _form(request, values, errors, 400)
     web = node.settings.web
-    phone = values["phone"]
-    turn = await lockout.wait_turn(node.db, phone, node.clock, web.login_max_failures)
+    attempt = await throttle.attempt(node, request, values["phone"], per_source_key=False)
+    turn = await throttle.wait_turn(node, attempt)
     if turn.check is None:
         return await _refused(request, node, values, turn.locked_until)
     async with node.db.read() as db:
-        row = await by_phone(db, phone)
+        row = await by_phone(db, values["phone"])
     ok = await run_in_threadpool(
         verify_password, row["password_hash"] if row else None, values["password"]
     )
     now = node.clock()
     if not ok or row is None or not row["active"]:
         async with node.db.write() as db:
-            until = await lockout.failed(
-                db, turn.check, phone, now, web.login_max_failures, web.login_lock_minutes
-            )
+            until = await throttle.failed(node, db, turn.check, attempt, now)
             await _record_login(node, db, row, "locked" if until else "failed", stamp(now))
         if until:
-            return _form(request, values, {"form": _lock_message(until, now)}, 429)
+            locked = _form(request, values, {"form": lockout.wait_message(until, now)}, 429)
+            return throttle.refused(locked, until, now)
         return _form(request, values, {"form": _("手机号码或密码不正确。")}, 401)
     old_token = request.cookies.get(sessions.SESSION_COOKIE)
     async with node.db.write() as db:
         if old_token:
             await sessions.end(db, old_token)
-        await lockout.succeeded(db, turn.check, phone)
+        await throttle.succeeded(db, turn.check, attempt, now)
         token = await sessions.start(db, row["id"], stamp(now), web.session_hours)
         await _record_login(node, db, row, "ok", stamp(now))
     home = home_path(request, node.homes, row["role"])
     response = RedirectResponse(values["next"] or home, status_code=303)
     sessions.set_session_cookie(response, token, secure=web.cookie_secure, hours=web.session_hours)
-    return response
+    return throttle.keep_device(response, attempt, secure=web.cookie_secure)
 
 
 async def _record_login(
