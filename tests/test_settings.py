@@ -95,6 +95,7 @@ SHARED = {
     "DEMO": "yes",
     "TIMEZONE": "Asia/Urumqi",
     "MIN_FREE_MB": "50",
+    "BASE_URL": "https://cunban.example",
 }
 
 
@@ -115,6 +116,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         demo=True,
         timezone="Asia/Urumqi",
         min_free_mb=50,
+        base_url="https://cunban.example",
     )
 
 
