@@ -17,7 +17,7 @@ from edge.applications.decision import (
 from edge.applications.tracking_code import format_code
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import lazy_gettext
-from edge.kernel.masking import mask_id_number, mask_name
+from edge.kernel.masking import mask_id_number, mask_name, public_text
 from edge.seals.signing import seal
 from replication.feed.commands import CountyDecision, OfficerCard
 
@@ -57,7 +57,8 @@ async def _open_step_to_decide(
 
 
 async def decide(db: aiosqlite.Connection, keys_dir: Path, node_id: str, decision: Decision) -> str:
-    """Seal the decision and append it to the node's feed (caller's transaction); command id."""
+    """Seal the decision and append it to the node's feed (caller's transaction); command id.
+    The seal carries the opinion in its public form; the township's step gets it as written."""
     step = await _open_step_to_decide(db, node_id, decision)
     officer, now = decision.by, stamp(decision.at)
     payload = {
@@ -69,7 +70,7 @@ async def decide(db: aiosqlite.Connection, keys_dir: Path, node_id: str, decisio
         "applicant": mask_name(step["applicant_name"]),
         "id_number": mask_id_number(step["applicant_id_number"]),
         "action": decision.outcome,
-        "opinion": decision.opinion.strip(),
+        "opinion": public_text(decision.opinion.strip()),
         "department": step["department_code"],
         "county": officer.jurisdiction_code,
         "decided_at": now,
@@ -94,7 +95,7 @@ async def decide(db: aiosqlite.Connection, keys_dir: Path, node_id: str, decisio
         db,
         node_id,
         CountyDecision(
-            **payload,
+            **(payload | {"opinion": decision.opinion.strip()}),
             material_keys=decision.material_keys,
             officer=officer_card,
             seal_id=seal_id,

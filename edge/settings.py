@@ -55,6 +55,8 @@ class Settings:
             )
         if problem := self.store_config.problem(env_name):
             raise SettingsError(problem)
+        if problem := self.web.base_url_problem(env_name):
+            raise SettingsError(problem)
         if self.replica_drill_seconds < 1:
             raise SettingsError(f"{env_name('replica_drill_seconds')} must be at least 1")
         for name in ("sync_interval_ms", "monitor_interval_ms", "heartbeat_ms", "feed_ms"):

@@ -96,6 +96,7 @@ SHARED = {
     "TIMEZONE": "Asia/Urumqi",
     "MIN_FREE_MB": "50",
     "CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+    "BASE_URL": "https://cunban.example",
 }
 
 
@@ -117,6 +118,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         timezone="Asia/Urumqi",
         min_free_mb=50,
         client_address_header="X-Forwarded-For",
+        base_url="https://cunban.example",
     )
 
 

@@ -15,13 +15,15 @@ START_SECONDS = 90
 
 
 def edge_environ(rig: Rig, folder: Path) -> dict[str, str]:
-    """The node's settings: demo data in `folder`, the server address, cookies without Secure."""
+    """The node's settings: demo data in `folder`, the server address (also its public base
+    URL: not loopback, so the node needs one), cookies without Secure."""
     return {
         "CUNBAN_NODE_ID": "lianzhou",
         "CUNBAN_TOWNSHIP_CODE": LIANZHOU,
         "CUNBAN_DATA_DIR": str(folder / "edge"),
         "CUNBAN_HOST": rig.server.address,
         "CUNBAN_PORT": str(EDGE_PORT),
+        "CUNBAN_BASE_URL": f"http://{rig.server.address}:{EDGE_PORT}",
         "CUNBAN_COOKIE_SECURE": "false",
         "CUNBAN_DEMO": "true",
         "CUNBAN_LOG_LEVEL": "warning",

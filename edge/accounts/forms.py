@@ -9,6 +9,7 @@ from edge.jurisdictions.codes import contains
 from edge.kernel.auth.forms import is_mobile
 from edge.kernel.auth.passwords import MIN_LENGTH
 from edge.kernel.i18n import gettext as _
+from edge.kernel.text_input import name_problem, normal_name
 
 
 def parse_account(
@@ -24,12 +25,15 @@ def parse_account(
         key: str(form.get(key, "")).strip()
         for key in ("phone", "name", "role", "jurisdiction_code", "department_code")
     }
+    values["name"] = normal_name(values["name"])
     values["password"] = str(form.get("password", ""))
     values["active"] = "1" if form.get("active") or new else ""
     errors: dict[str, str] = {}
     if new and not is_mobile(values["phone"]):
         errors["phone"] = _("请输入11位手机号码。")
-    if not 1 <= len(values["name"]) <= 30:
+    if bad_name := name_problem(values["name"]):
+        errors["name"] = str(bad_name)
+    elif not 1 <= len(values["name"]) <= 30:
         errors["name"] = _("请输入姓名（1至30个字）。")
     if values["role"] not in ASSIGNABLE_ROLES:
         errors["role"] = _("请选择角色。")

@@ -16,6 +16,7 @@ from babel.support import LazyProxy
 from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 from edge.kernel.i18n import in_locale, lazy_gettext
+from edge.kernel.text_input import text_problem
 
 OUTCOMES = ("approve", "reject", "return")
 NEEDS_REASONS = ("reject", "return")
@@ -136,11 +137,14 @@ def may_decide(
 
 def check(decision: Decision) -> dict[str, LazyProxy]:
     """The rules of a decision, by form field: an outcome; reasons for a rejection or a
-    return; the materials to bring for a return. Empty when every rule is kept."""
+    return, as text that may be stored (kernel.text_input); the materials to bring for a
+    return. Empty when every rule is kept."""
     if decision.outcome not in OUTCOMES:
         return {"action": NO_OUTCOME}
     errors: dict[str, LazyProxy] = {}
-    if decision.outcome in NEEDS_REASONS and not decision.opinion.strip():
+    if bad_text := text_problem(decision.opinion, multiline=True):
+        errors["opinion"] = bad_text
+    elif decision.outcome in NEEDS_REASONS and not decision.opinion.strip():
         errors["opinion"] = NO_REASONS
     if decision.outcome == "return" and not decision.material_keys:
         errors["materials"] = NO_MATERIALS

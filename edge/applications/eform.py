@@ -14,6 +14,7 @@ from edge.kernel import id_numbers
 from edge.kernel.auth.forms import is_mobile
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
+from edge.kernel.text_input import name_problem, normal_name, text_problem
 
 TEXT_MAX = 200
 
@@ -27,7 +28,7 @@ def parse_applicant(form: FormData, today: date) -> tuple[dict[str, str], dict[s
     """(values, errors, parsed resident id or None) of the applicant section."""
     values = {
         "id_number": id_numbers.normalize(_text(form, "id_number")),
-        "name": _text(form, "name"),
+        "name": normal_name(_text(form, "name")),
         "phone": _text(form, "phone").replace(" ", "").replace("-", ""),
     }
     errors: dict[str, str] = {}
@@ -36,7 +37,9 @@ def parse_applicant(form: FormData, today: date) -> tuple[dict[str, str], dict[s
         resident = id_numbers.parse(values["id_number"], today)
     except id_numbers.InvalidIdNumber as exc:
         errors["id_number"] = str(exc)
-    if not 1 <= len(values["name"]) <= 30:
+    if bad_name := name_problem(values["name"]):
+        errors["name"] = str(bad_name)
+    elif not 1 <= len(values["name"]) <= 30:
         errors["name"] = _("请填写申请人姓名（1至30个字）。")
     if not is_mobile(values["phone"]):
         errors["phone"] = _("请填写11位手机号码，用于接收办理进度短信。")
@@ -110,6 +113,9 @@ def parse_fields(
         if field.type == "id_number":
             raw = id_numbers.normalize(raw)
         values[field.name] = raw
+        if bad_text := text_problem(raw):
+            errors[field.name] = str(bad_text)
+            continue
         if not raw:
             if field.required:
                 errors[field.name] = _("“%(label)s”必须填写。") % {

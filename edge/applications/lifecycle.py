@@ -23,7 +23,7 @@ from edge.audit.log import append as audit
 from edge.catalog.item import CatalogItem
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
-from edge.kernel.masking import mask_id_number, mask_name
+from edge.kernel.masking import mask_id_number, mask_name, public_text
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.seals.signing import seal
@@ -266,7 +266,7 @@ async def _finish(
         "office": step.department_code if step.level != "village" else app.village_code,
         "office_name": step.department_zh,
         "decided_on": ctx.days.today.isoformat(),
-        "opinion": opinion,
+        "opinion": public_text(opinion),
     }
     seal_id = await seal(
         db,

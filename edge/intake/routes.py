@@ -40,7 +40,7 @@ from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.templating import render
-from edge.kernel.urls import path_for
+from edge.kernel.urls import path_for, public_url
 from edge.node import edge_node
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -244,7 +244,7 @@ async def receipt(request: Request) -> Response:
     app, steps, attachments, _supplements = await _own(request, agent)
     async with edge_node(request).db.read() as db:
         seals = await queries.seals_of(db, app.id)
-    track_url = str(request.url_for("tracking:status", code=app.tracking_code))
+    track_url = public_url(request, "tracking:status", code=app.tracking_code)
     qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
     item = app.item
     received = {a["material_key"] for a in attachments if a["kind"] == "material"}

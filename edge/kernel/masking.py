@@ -1,4 +1,5 @@
-"""Masking for public pages, logs and errors (DESIGN §6): 张*, 138****5678, 4505**********1234."""
+"""Masking for public pages, logs and errors (DESIGN §6): 张*, 138****5678, 4505**********1234;
+and `public_text`, the one form in which free text appears publicly or in a sealed document."""
 
 from __future__ import annotations
 
@@ -58,3 +59,10 @@ def mask_text(text: str) -> str:
     """Mask every ID number and mobile number inside free text, for log lines and errors."""
     without_ids = ID_IN_TEXT.sub(lambda match: mask_id_number(match.group()), text)
     return MOBILE_IN_TEXT.sub(_mask_mobile_match, without_ids)
+
+
+def public_text(text: str) -> str:
+    """Free text (an opinion, a note) as a public page or a sealed payload may carry it: every
+    ID number and mobile number masked. Names cannot be found reliably in free text, so the
+    forms that take such text warn staff that it is shown publicly."""
+    return mask_text(text)

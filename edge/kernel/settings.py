@@ -4,11 +4,13 @@ the part both nodes are told alike (WebSettings), declared once and embedded in 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -24,9 +26,9 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class WebSettings:
-    """What both nodes are told alike: where the web process listens and how it logs, the
-    local time zone, the sign-in policy, whether demo data is loaded, and the free space below
-    which /healthz says not ok."""
+    """What both nodes are told alike: where the web process listens, the base URL of its
+    public links, how it logs, the local time zone, the sign-in policy, whether demo data is
+    loaded, and the free space below which /healthz says not ok."""
 
     port: int
     host: str = "127.0.0.1"
@@ -41,6 +43,37 @@ class WebSettings:
     demo: bool = False
     timezone: str = "Asia/Shanghai"
     min_free_mb: int = 200  # /healthz is not ok below this much free space in the data folder
+    base_url: str = ""  # public links (receipts, QR codes); never taken from a request
+
+    @property
+    def public_base(self) -> str:
+        """The base of every absolute public URL, without a trailing slash: the configured
+        base URL, or for a node listening on loopback (a demo) its own address."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    def base_url_problem(self, name: Callable[[str], str]) -> str | None:
+        """Why the public base URL cannot be used (`name` spells a field's variable), or None."""
+        if not self.base_url:
+            if _loopback(self.host):
+                return None
+            return f"{name('base_url')} is required when the node listens on {self.host}"
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"{name('base_url')} must be an http:// or https:// URL, not {self.base_url!r}"
+        if parts.query or parts.fragment:
+            return f"{name('base_url')} must not carry a query or a fragment"
+        return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def env_name(field: str, prefix: str = ENV_PREFIX) -> str:

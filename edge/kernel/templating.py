@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from edge.kernel import i18n
+from edge.kernel.masking import public_text
 from edge.kernel.node import node_of
 from edge.kernel.static_assets import StaticAssets
 from edge.kernel.urls import home_path, path_for
@@ -46,7 +47,13 @@ def build_environment(
         home_of=_home_of(homes),
         layout=layout,
     )
+    env.filters["public"] = _public
     return env
+
+
+def _public(value: Any) -> Any:
+    """`{{ text|public }}`: free text on a public page, in the one public form (masking)."""
+    return public_text(value) if isinstance(value, str) else value
 
 
 @pass_context

@@ -1,0 +1,120 @@
+"""What public pages and sealed documents may carry of free text (issue 12, finding 1): ID
+numbers and mobile numbers in an opinion are masked on /verify, on /track and in new seals;
+the staff file keeps the opinion as written and the form warns that it is public."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.testclient import TestClient
+
+from edge.kernel.db import Database
+from edge.seals.signing import seal
+from edge.settings import Settings
+from tests.central_support import central_rows, take_feed, yb002
+from tests.conftest import OFFICER_AGRI, STAFF, csrf_of, login
+from tests.intake_support import resident_id, rows
+from tests.test_applications import _accept, _decide
+from tests.test_central_officer import CIVIL_HEPU, file_url, post_decision
+
+# an opinion naming a third person with her ID number and mobile, as the audit typed it
+THIRD_ID = resident_id(birth="19800101", serial="222")
+THIRD_PHONE = "13912345678"
+OPINION = f"经核实，与申请人同住的王秀英（身份证{THIRD_ID}，电话{THIRD_PHONE}）另有住房"
+
+
+def _unmasked(text: str) -> list[str]:
+    return [value for value in (THIRD_ID, THIRD_PHONE, THIRD_ID[6:14]) if value in text]
+
+
+# --- finding 1: opinions on public pages and in seals -----------------------------------------
+
+
+def _rejected_with_opinion(client: TestClient, settings: Settings) -> tuple[str, str]:
+    """(seal id, tracking code) of an application rejected with OPINION."""
+    application_id = _accept(client, "NY-001")
+    _decide(client, settings, STAFF, application_id, "township", "approve")
+    done = _decide(client, settings, OFFICER_AGRI, application_id, "agri", "reject", OPINION)
+    assert done.status_code == 303, done.text
+    seal = rows(
+        settings,
+        "SELECT id, payload FROM seals WHERE application_id = ? AND kind = 'decision'",
+        application_id,
+    )[0]
+    assert _unmasked(seal["payload"]) == []  # the signed payload itself holds no ID or phone
+    assert "139****5678" in seal["payload"] and f"4505**********{THIRD_ID[-4:]}" in seal["payload"]
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)
+    return seal["id"], code[0][0]
+
+
+def test_an_opinion_with_an_id_number_and_phone_is_masked_on_verify_and_track(client, settings):
+    seal_id, code = _rejected_with_opinion(client, settings)
+    client.cookies.clear()  # anyone, signed out
+    verify = client.get(f"/verify/{seal_id}")
+    assert verify.status_code == 200
+    assert "签章有效" in verify.text  # masked before signing, so the seal holds
+    assert _unmasked(verify.text) == [] and "139****5678" in verify.text
+    page = client.get(f"/track/{code}")
+    details = client.post(
+        f"/track/{code}", data={"last4": "8000", "csrf_token": csrf_of(page.text)}
+    )
+    assert details.status_code == 200
+    assert "另有住房" in details.text and "139****5678" in details.text
+    assert _unmasked(details.text) == []
+
+
+def test_staff_keep_the_opinion_as_written_and_are_warned_it_is_public(client, settings):
+    _rejected_with_opinion(client, settings)
+    step = rows(settings, "SELECT opinion FROM steps WHERE department_code = 'agri'")[0]
+    assert step["opinion"] == OPINION  # the file keeps what the officer wrote
+    other = _accept(client, "NY-001")
+    login(client, STAFF)
+    form = client.get(f"/staff/applications/{other}").text
+    assert "意见会公开" in form and "请不要写姓名等个人信息" in form
+
+
+def test_a_county_decision_at_central_seals_the_masked_opinion(central, edges):
+    login(central, CIVIL_HEPU)
+    app = yb002(central)
+    assert "意见会公开" in central.get(file_url(app)).text  # the officer is warned too
+    sent = post_decision(central, app, action="reject", opinion=OPINION)
+    assert sent.status_code == 303, sent.text
+    sealed = central_rows(central, "SELECT payload FROM seals")
+    assert len(sealed) == 1 and _unmasked(sealed[0]["payload"]) == []
+    assert "139****5678" in sealed[0]["payload"]
+    assert take_feed(central, edges["lianzhou"]) == ["applied"]
+    edge = edges["lianzhou"]
+    step = rows(edge, "SELECT opinion FROM steps WHERE id = ?", app["step_id"])[0]
+    assert step["opinion"] == OPINION  # the township's file keeps what the officer wrote
+    for row in rows(edge, "SELECT payload FROM seals WHERE application_id = ?", app["id"]):
+        assert _unmasked(row["payload"]) == []
+
+
+def test_an_old_seal_with_an_unmasked_opinion_still_verifies_and_shows_masked(client, settings):
+    """Seals made before this change carry the opinion as typed: still genuine, shown masked."""
+    application_id = _accept(client, "CW-001")
+    payload = {"tracking_code": "LZ20261123001", "decision": "rejected", "opinion": OPINION}
+    seal_id = asyncio.run(_old_seal(settings, application_id, payload))
+    assert THIRD_PHONE in rows(settings, "SELECT payload FROM seals WHERE id = ?", seal_id)[0][0]
+    verify = client.get(f"/verify/{seal_id}")
+    assert verify.status_code == 200 and "签章有效" in verify.text
+    assert _unmasked(verify.text) == [] and "139****5678" in verify.text
+
+
+async def _old_seal(settings: Settings, application_id: str, payload: dict[str, str]) -> str:
+    """A seal as the code before issue 12 made it: the payload signed as given."""
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            return await seal(
+                conn,
+                settings.keys_dir,
+                office="450521100000:township",
+                kind="decision",
+                application_id=application_id,
+                payload=payload,
+                now="2026-11-23T09:00:00+00:00",
+            )
+    finally:
+        await db.close()
