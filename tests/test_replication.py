@@ -123,9 +123,11 @@ def test_restore_names_each_application_whose_photos_never_reached_the_store(tmp
             "JOIN applications ON applications.id = application_id ORDER BY tracking_code, "
             "material_key"
         ).fetchall()
-    code = uses[0][0]
-    photos = [(key, photo, thumb) for owner, key, photo, thumb in uses if owner == code]
-    assert len(photos) >= 2
+    by_code: dict[str, list[tuple[str, str, str]]] = {}
+    for owner, key, photo, thumb in uses:
+        by_code.setdefault(owner, []).append((key, photo, thumb))
+    # the first application (by tracking code, which is random) with two photos or more
+    code, photos = next((c, found) for c, found in sorted(by_code.items()) if len(found) >= 2)
     gone = {photo for _, photo, _ in photos} | {thumb for _, _, thumb in photos[:-1]}
     for sha256 in gone:  # never uploaded: all but the last photo's thumbnail
         (settings.replica.replica_dir / blob_key("lianzhou", sha256)).unlink()
