@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from edge.accounts.demo_people import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
 from edge.catalog.loader import CatalogError, read_catalog
 from edge.demo import load_demo_node
 from edge.kernel.clock import system_clock
@@ -33,8 +33,7 @@ async def _prepare(settings: Settings) -> tuple[int, str]:
 def _demo(settings: Settings) -> None:
     people = asyncio.run(load_demo_node(settings, system_clock()))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
-    for person in people:
-        print(f"  {person.phone}  {person.role:<15} {person.name}")
+    print("\n".join(masked_listing(people)))
 
 
 def main(argv: list[str] | None = None) -> int:

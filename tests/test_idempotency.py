@@ -27,6 +27,7 @@ LATER_COLUMNS = (
     ("sms_outbox", "claimed_by"),
     ("sms_outbox", "started_at"),
     ("sms_outbox", "unconfirmed"),
+    ("sessions", "seen_at"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks)
 LATER_TABLES = ("replica_health", "login_checks")
