@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +83,16 @@ def test_the_demo_prints_no_residents_phone_and_no_names(tmp_path, monkeypatch, 
     for name in ("李秀英", "盛巧云", "黄丽娟"):
         assert name not in out
     assert "13807710002  township_staff  李**" in out  # a worker's phone is the demo's login
+
+
+def test_renewing_a_session_never_fails_a_page(client, clock, settings):
+    """The idle renewal is a write; with the write lock held elsewhere it is skipped, and the
+    page is still served (a read)."""
+    login(client, STAFF)
+    clock.advance(minutes=2)
+    with sqlite3.connect(settings.database_path) as other:
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert client.get("/staff/", follow_redirects=False).status_code == 200
+        finally:
+            other.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -17,7 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from edge.kernel import visitor_token
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
-from edge.kernel.db import DatabaseBusy
 from edge.kernel.node import Node, NodeSettings
 
 SESSION_COOKIE = "cb_session"
@@ -144,7 +144,8 @@ class SessionMiddleware:
 
 async def _resume(scope: Scope, token: str) -> None:
     """Put the live session's account and token in the scope; renew its idle deadline when it
-    was last renewed over TOUCH_EVERY ago (skipped, not failed, while the writer is busy)."""
+    was last renewed over TOUCH_EVERY ago (best effort: skipped, never failed, while the writer
+    is busy or the disk is full; reads still work then)."""
     node: Node[NodeSettings] = scope["app"].state.node
     now = node.clock()
     idle = timedelta(minutes=node.settings.web.session_idle_minutes)
@@ -157,7 +158,7 @@ async def _resume(scope: Scope, token: str) -> None:
         try:
             async with node.db.write() as db:
                 await touch(db, token, stamp(now))
-        except DatabaseBusy:
+        except sqlite3.OperationalError:  # DatabaseBusy, SQLITE_FULL
             pass  # renewed by a later request; this one goes on as it is
 
 
