@@ -24,7 +24,7 @@ from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.kernel.auth.lockout import WAIT_SECONDS
 from edge.kernel.auth.passwords import _hasher, hash_password, verify_password
 from tests.cluster import ROOT, Cluster
-from tests.conftest import AGENT_QIANJIANG, CSRF_FIELD, STAFF
+from tests.conftest import AGENT_QIANJIANG, STAFF
 
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Login bursts (bench/login_burst.py)"
@@ -40,18 +40,15 @@ class Burst:
     wall: float
 
 
-async def _browser(url: str) -> tuple[httpx2.AsyncClient, str]:
+async def _browser(url: str) -> httpx2.AsyncClient:
     client = httpx2.AsyncClient(base_url=url, timeout=60)
-    match = CSRF_FIELD.search((await client.get("/login")).text)
-    assert match, "the login page has no CSRF field"
-    return client, match.group(1)
+    await client.get("/login")  # signed out, the form has no token: its visitor cookie counts
+    return client
 
 
-async def _timed_post(
-    client: httpx2.AsyncClient, token: str, phone: str, password: str
-) -> tuple[int, float]:
+async def _timed_post(client: httpx2.AsyncClient, phone: str, password: str) -> tuple[int, float]:
     start = time.perf_counter()
-    data = {"phone": phone, "password": password, "csrf_token": token}
+    data = {"phone": phone, "password": password}
     response = await client.post("/login", data=data, follow_redirects=False)
     return response.status_code, time.perf_counter() - start
 
@@ -62,11 +59,11 @@ async def burst(url: str, phone: str, password: str, size: int) -> Burst:
     try:
         start = time.perf_counter()
         answers = await asyncio.gather(
-            *(_timed_post(client, token, phone, password) for client, token in browsers)
+            *(_timed_post(client, phone, password) for client in browsers)
         )
         wall = time.perf_counter() - start
     finally:
-        for client, _token in browsers:
+        for client in browsers:
             await client.aclose()
     return Burst([status for status, _ in answers], [seconds for _, seconds in answers], wall)
 
@@ -116,7 +113,7 @@ def render(rows: list[str], verify: float, load: float, args: argparse.Namespace
             f"Measured {date.today().isoformat()}, {cpus} CPUs (`nproc`), Python "
             f"{platform.python_version()}, load average {load:.1f} at the start (the machine is "
             "shared). One edge web process (`python -m edge serve`, demo "
-            "data, uvicorn on loopback); each request from its own client (cookies, CSRF token), "
+            "data, uvicorn on loopback); each request from its own client (cookies), "
             f"all of a burst posted at once. Command: `.venv/bin/python -m bench.login_burst "
             f"--repeats {args.repeats}`.",
             "",

@@ -13,7 +13,7 @@ from central.demo import load_demo_central
 from central.nodes import parse_registry, register
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge.accounts.demo_people import DEMO_PASSWORD
+from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
 from edge.kernel.clock import stamp, system_clock
 from edge.kernel.db import Database, DatabaseRefused
 from edge.kernel.settings import SettingsError
@@ -102,8 +102,7 @@ async def _publish_catalog(settings: CentralSettings) -> tuple[str, int]:
 def _demo(settings: CentralSettings) -> None:
     people = asyncio.run(load_demo_central(settings, stamp(system_clock())))
     print(f"demo accounts of central (password {DEMO_PASSWORD}):")
-    for person in people:
-        print(f"  {person.phone}  {person.role:<15} {person.name}")
+    print("\n".join(masked_listing(people)))
 
 
 def _serve(settings: CentralSettings) -> None:

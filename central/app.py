@@ -15,6 +15,7 @@ from central.officer import routes as officer_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.kernel import errors
+from edge.kernel.application import NodeApplication
 from edge.kernel.auth import routes as auth_routes
 from edge.kernel.clock import Clock, stamp, system_clock
 from edge.kernel.db import Database
@@ -45,7 +46,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         finally:
             await db.close()
 
-    app = Starlette(
+    app = NodeApplication(
         routes=[
             *routes.routes,
             *feed_routes.routes,
@@ -54,7 +55,9 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *officer_routes.routes,
             static_route(static),
         ],
-        middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
+        middleware=node_middleware(
+            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir
+        ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )

@@ -48,14 +48,13 @@ def _schema_current(settings: Settings) -> bool:
 
 
 def _demo(settings: Settings) -> None:
-    from edge.accounts.demo_people import DEMO_PASSWORD
+    from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
     from edge.demo import load_demo_node
     from edge.kernel.clock import system_clock
 
     people = asyncio.run(load_demo_node(settings, system_clock()))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
-    for person in people:
-        print(f"  {person.phone}  {person.role:<15} {person.name}")
+    print("\n".join(masked_listing(people)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
 from edge.kernel import errors
+from edge.kernel.application import NodeApplication
 from edge.kernel.auth import routes as auth_routes
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import Clock, system_clock
@@ -51,9 +52,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             await db.close()
 
     routes = node_routes(static)
-    app = Starlette(
+    app = NodeApplication(
         routes=routes,
-        middleware=node_middleware(cookie_secure=settings.web.cookie_secure),
+        middleware=node_middleware(
+            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir
+        ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )

@@ -1,9 +1,12 @@
 // Cunban's service worker: keeps the agent's app shell, forms and visited pages for offline
 // use, and sends the outbox by Background Sync. Served at /sw.js by edge/pwa/routes.py, which
 // puts `SHELL` above this line: { version, assets (hashed static URLs), outbox (the outbox
-// script's URL), offline (URL), pages (the agent's start pages and every intake form) }.
+// script's URL), offline (URL), pages (the agent's start pages and every intake form),
+// readable (public sections kept once visited) }.
 // Hashed static files: cache first. Pages: network first, then the kept copy, then /offline.
-// POST responses and responses marked no-store are never kept.
+// Kept is only what is listed (an allow-list): the shell's pages and assets, and pages of the
+// readable sections. Every other response (staff pages above all) is never stored here; nor are
+// POST responses and responses marked no-store.
 
 importScripts(SHELL.outbox);
 
@@ -25,6 +28,12 @@ function keepable(response) {
   );
 }
 
+// A page of a public section the app keeps once visited (/services, /services/MZ-002).
+function readable(url) {
+  const path = new URL(url, self.location.origin).pathname;
+  return SHELL.readable.some((section) => path === section || path.startsWith(`${section}/`));
+}
+
 // The address a shell page is kept under, without its query (?outbox=<key> opens a form
 // with a kept application); null for other pages.
 function shellPage(url) {
@@ -35,6 +44,7 @@ function shellPage(url) {
 async function keepPage(url, response) {
   if (!keepable(response)) return;
   if (shellPage(url)) return (await caches.open(FORM_CACHE)).put(shellPage(url), response);
+  if (!readable(url)) return;
   const cache = await caches.open(PAGE_CACHE);
   await cache.put(url, response);
   const keys = await cache.keys();

@@ -54,7 +54,7 @@ def on_small_disk(data: Path, then: str) -> list[str]:
 def fill(folder: Path) -> Path:
     """Write a file in `folder` until its file system has no page left."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: nothing left to flush at close
         try:
             while True:
                 handle.write(b"\0" * 65536)

@@ -27,6 +27,7 @@ LATER_COLUMNS = (
     ("sms_outbox", "claimed_by"),
     ("sms_outbox", "started_at"),
     ("sms_outbox", "unconfirmed"),
+    ("sessions", "seen_at"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle)

@@ -23,23 +23,24 @@ from edge.kernel.db import Database
 from edge.kernel.settings import WebSettings
 from replication.store_config import StoreSettings
 from tests.central_support import NODES
-from tests.conftest import STAFF, MovableClock, csrf_of, prepare
+from tests.conftest import STAFF, MovableClock, prepare
 
 WRONG = "wrong-password"
 CITY_ADMIN = "13807700001"
 T = TypeVar("T")
 
 
-async def _form_client(app: Starlette) -> tuple[httpx2.AsyncClient, str]:
-    """A browser of its own (cookie jar) that has the login form open: (client, CSRF token)."""
+async def _form_client(app: Starlette) -> httpx2.AsyncClient:
+    """A browser of its own (cookie jar) that has the login form open (and its visitor cookie)."""
     client = httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="https://testserver"
     )
-    return client, csrf_of((await client.get("/login")).text)
+    await client.get("/login")
+    return client
 
 
-async def _post(client: httpx2.AsyncClient, token: str, phone: str, password: str) -> int:
-    data = {"phone": phone, "password": password, "csrf_token": token, "next": ""}
+async def _post(client: httpx2.AsyncClient, phone: str, password: str) -> int:
+    data = {"phone": phone, "password": password, "next": ""}
     response = await client.post("/login", data=data, follow_redirects=False)
     return response.status_code
 
@@ -50,12 +51,12 @@ async def at_once(app: Starlette, attempts: list[tuple[str, str]]) -> list[int]:
     forms = [await _form_client(app) for _ in attempts]
     try:
         posts = (
-            _post(client, token, phone, password)
-            for (client, token), (phone, password) in zip(forms, attempts, strict=True)
+            _post(client, phone, password)
+            for client, (phone, password) in zip(forms, attempts, strict=True)
         )
         return list(await asyncio.gather(*posts))
     finally:
-        for client, _token in forms:
+        for client in forms:
             await client.aclose()
 
 
@@ -183,9 +184,9 @@ def test_the_busy_answer_says_when_to_retry(edge_app, settings, clock, monkeypat
     monkeypatch.setattr(lockout, "WAIT_SECONDS", 0.2)
 
     async def scenario() -> httpx2.Response:
-        client, token = await _form_client(edge_app)
+        client = await _form_client(edge_app)
         try:
-            data = {"phone": STAFF, "password": DEMO_PASSWORD, "csrf_token": token}
+            data = {"phone": STAFF, "password": DEMO_PASSWORD}
             return await client.post("/login", data=data, follow_redirects=False)
         finally:
             await client.aclose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from playwright.sync_api import (
     Request,
 )
 
+from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.pwa.routes import BACKGROUND_COLOR, SHELL_ASSETS, THEME_COLOR
 from tests.browser_support import EdgeNode, controlled_by_the_worker, sign_in
 from tests.cluster import ROOT, wait_for
@@ -310,3 +312,38 @@ def test_offline_page_says_what_still_works(http: httpx2.Client):
     assert page.status_code == 200
     assert OFFLINE_TEXT in page.text and "联网后自动发送" in page.text
     assert '<html lang="en">' in http.get("/offline?lang=en").text
+
+
+def test_staff_pages_on_the_agents_phone_are_never_kept(agent_app: BrowserContext, edge: EdgeNode):
+    """Issue 12, finding 2: township staff sign in on a phone the agent app's worker controls;
+    what they open is never stored, so the next person, offline, cannot read it."""
+    with sqlite3.connect(edge.database) as conn:
+        application_id = conn.execute("SELECT id FROM applications LIMIT 1").fetchone()[0]
+    page = agent_app.pages[0] if agent_app.pages else agent_app.new_page()
+    sign_in(page)
+    assert controlled_by_the_worker(page) == f"{edge.url}/sw.js"
+    page.click("form[action='/logout'] button")
+    page.wait_for_url(re.compile(r"/(login)?$"))
+    page.goto("/login")
+    page.fill("#phone", STAFF)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_url("**/staff/")
+    staff_pages = [f"/staff/applications/{application_id}", "/staff/", "/services/MZ-002"]
+    for path in staff_pages:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    time.sleep(2)  # what the worker would keep, it keeps within this
+    kept = {url for urls in _cached(page).values() for url in urls}
+    assert not kept & set(staff_pages), kept & set(staff_pages)
+    page.click("form[action='/logout'] button")
+    page.wait_for_url(re.compile(r"/(login)?$"))
+    agent_app.set_offline(True)
+    try:
+        for path in staff_pages[:2]:
+            offline = page.goto(path)
+            assert offline is not None and offline.status == 503, path
+            assert _h1(page) == OFFLINE_TEXT, path
+    finally:
+        agent_app.set_offline(False)

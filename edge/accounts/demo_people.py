@@ -3,7 +3,10 @@ used by the edge demo and by central's demo, which needs the same officer names)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from edge.kernel.masking import mask_name, mask_phone
 
 DEMO_PASSWORD = "cunban-demo-2026"
 
@@ -68,3 +71,13 @@ def demo_accounts(township: str, villages: list[str]) -> list[DemoAccount]:
             DemoAccount(f"{block}{11 + index:04d}", agent_names[index % 4], "agent", village)
         )
     return people
+
+
+def masked_listing(people: Iterable[DemoAccount]) -> list[str]:
+    """What the demo prints of its accounts: role, the phone that signs a worker in (a
+    resident's masked: a member of the public) and the name masked, as in any log."""
+    return [
+        f"  {p.phone if p.role != 'resident' else mask_phone(p.phone)}  {p.role:<15} "
+        f"{mask_name(p.name)}"
+        for p in people
+    ]

@@ -55,7 +55,10 @@ async def choose_village(request: Request) -> Response:
     if village is None or village["parent_code"] != township:
         return await _page(request, _("请从列表中选择您所在的村（社区）。"), 400)
     response = RedirectResponse(path_for(request, "catalog:list"), status_code=303)
-    response.set_cookie(VILLAGE_COOKIE, code, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    secure = edge_node(request).settings.web.cookie_secure
+    response.set_cookie(
+        VILLAGE_COOKIE, code, max_age=ONE_YEAR, samesite="lax", httponly=True, secure=secure
+    )
     return response
 
 

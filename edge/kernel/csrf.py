@@ -1,4 +1,6 @@
-"""CSRF: every state-changing request carries the token of its session (form field or header)."""
+"""CSRF: every state-changing request comes from this site's pages (Sec-Fetch-Site / Origin /
+Referer) and carries the token of its session (form field or header) or, signed out, the
+node-signed visitor cookie (no token in the page: anonymous pages are the same for all)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from edge.kernel.i18n import gettext as _
+from edge.kernel.request_origin import from_this_site
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -18,18 +21,32 @@ HEADER = "X-CSRF-Token"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+def _refused() -> HTTPException:
+    return HTTPException(status_code=403, detail=_("页面已过期或来源不明，请刷新页面后重新提交。"))
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """Constant-time comparison of any two texts (a non-ASCII token is just a wrong one)."""
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
 async def check(request: Request) -> None:
-    """Raise 403 unless the request carries the token bound to this visitor's session."""
+    """Raise 403 unless the request comes from this site and carries the session's token
+    (signed in) or the node-signed visitor cookie (signed out)."""
+    if not from_this_site(request.headers):
+        raise _refused()
+    if request.scope.get("account") is None:
+        if not request.scope.get("visitor_signed"):
+            raise _refused()
+        return
     expected = request.scope.get("csrf_token") or ""
     sent = request.headers.get(HEADER)
     if sent is None:
         form = await request.form()
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
-        raise HTTPException(
-            status_code=403, detail=_("页面已过期或来源不明，请刷新页面后重新提交。")
-        )
+    if not expected or not sent or not same_token(sent, expected):
+        raise _refused()
 
 
 def protected(endpoint: Endpoint) -> Endpoint:

@@ -16,8 +16,9 @@ ONE_YEAR = 365 * 24 * 3600
 class LocaleMiddleware:
     """Negotiates the locale and remembers an explicit choice in a cookie."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
         self.app = app
+        self.secure = "; Secure" if secure else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +39,8 @@ class LocaleMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.append(
                     "Set-Cookie",
-                    f"{i18n.LOCALE_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax",
+                    f"{i18n.LOCALE_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
+                    + self.secure,
                 )
             await send(message)
 

@@ -1,4 +1,5 @@
-"""Headers every response carries: no sniffing, no framing, scripts only from this origin."""
+"""Headers every response carries: no sniffing, no framing, scripts only from this origin; and,
+where the node is served over HTTPS (secure cookies), HSTS."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ HEADERS = {
         "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
+HSTS = {"Strict-Transport-Security": "max-age=31536000"}  # a year; subdomains are not ours
 
 
 class SecurityHeadersMiddleware:
-    """Adds HEADERS to every HTTP response that does not set them itself."""
+    """Adds HEADERS (and HSTS when `https`) to every HTTP response that does not set them."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
+        self.headers = HEADERS | HSTS if https else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,7 +33,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -34,6 +34,7 @@ class WebSettings:
     host: str = "127.0.0.1"
     cookie_secure: bool = True
     session_hours: int = 12
+    session_idle_minutes: int = 30  # a session unused this long ends (shared devices)
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     client_address_header: str = (

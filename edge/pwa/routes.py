@@ -42,6 +42,9 @@ OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Ba
 # (route names).
 SHELL_PAGES = (START, "agent_outbox:page", "intake:choose", "catalog:list")
 FORM = "intake:form"
+# The only other pages the worker keeps, once opened online (an allow-list, issue 12 finding 2):
+# public reading, the same for everyone. Anything else (staff pages above all) is network-only.
+READ_OFFLINE = ("/services", "/disclosure", "/news")
 # The colours of static/css/site.css: the header bar and the page background.
 THEME_COLOR = "#b3261e"
 BACKGROUND_COLOR = "#f6f7f9"
@@ -90,9 +93,10 @@ def shell_of(
     static_url: Callable[[str], str], pages: list[str], offline_url: str
 ) -> dict[str, object]:
     """What the service worker precaches (`pages`: the shell's and the agent's form of every
-    catalog item), and the version that names its caches."""
+    catalog item), the sections it may keep once visited, and the version of its caches."""
     assets = [static_url(name) for name in SHELL_ASSETS]
-    named = "\n".join([*assets, static_url("sw.js"), *pages])  # the worker's code counts too
+    # the worker's code and what it may keep count too
+    named = "\n".join([*assets, static_url("sw.js"), *pages, *READ_OFFLINE])
     version = hashlib.sha256(named.encode()).hexdigest()[:12]
     return {
         "version": version,
@@ -100,6 +104,7 @@ def shell_of(
         "outbox": static_url(OUTBOX_SCRIPT),
         "offline": offline_url,
         "pages": pages,
+        "readable": list(READ_OFFLINE),
     }
 
 

@@ -101,15 +101,22 @@ async def _record_login(
         await node.record_login(db, row, result, at)
 
 
+# What signing out clears in the browser: its HTTP cache of the account's pages. Never
+# "storage": that would also delete the agent's outbox (IndexedDB) of unsent applications; the
+# service worker forgets the pages it kept for the account itself (static/sw.js).
+CLEAR_ON_LOGOUT = '"cache"'
+
+
 @csrf.protected
 async def logout(request: Request) -> Response:
-    """End the session on the server and drop the cookie."""
+    """End the session on the server, drop the cookie and the browser's cached pages."""
     node = node_of(request)
     token = request.cookies.get(sessions.SESSION_COOKIE)
     if token:
         async with node.db.write() as db:
             await sessions.end(db, token)
     response = RedirectResponse(SITE_ROOT, status_code=303)  # either node's own front page
+    response.headers["Clear-Site-Data"] = CLEAR_ON_LOGOUT
     sessions.clear_session_cookie(response, secure=node.settings.web.cookie_secure)
     return response
 

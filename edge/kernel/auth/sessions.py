@@ -1,23 +1,28 @@
-"""Server-side sessions: a random token in a Secure HttpOnly cookie, its hash in the database."""
+"""Server-side sessions: a random token in a Secure HttpOnly cookie, its hash in the database;
+a session ends after `session_hours`, or sooner when unused for `session_idle_minutes`."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
+from pathlib import Path
 
 import aiosqlite
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.kernel import visitor_token
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.node import Node, NodeSettings
 
 SESSION_COOKIE = "cb_session"
 CSRF_COOKIE = "cb_csrf"
+TOUCH_EVERY = timedelta(minutes=1)  # how stale seen_at may get before a request renews it
 
 
 def _hash(token: str) -> str:
@@ -47,18 +52,30 @@ async def end_all(db: aiosqlite.Connection, account_id: str) -> None:
 
 
 async def lookup(
-    db: aiosqlite.Connection, token: str, now_stamp: str
-) -> tuple[Account, str] | None:
-    """The live session's account and CSRF token, or None."""
+    db: aiosqlite.Connection, token: str, now: datetime, idle: timedelta
+) -> tuple[Account, str, datetime] | None:
+    """The live session's account, CSRF token and when it was last used, or None (expired,
+    or unused for longer than `idle`)."""
     async with db.execute(
         """
-        SELECT a.*, s.csrf_token FROM sessions s JOIN accounts a ON a.id = s.account_id
-        WHERE s.token_hash = ? AND s.expires_at > ? AND a.active = 1
+        SELECT a.*, s.csrf_token, coalesce(s.seen_at, s.created_at) AS seen
+        FROM sessions s JOIN accounts a ON a.id = s.account_id
+        WHERE s.token_hash = ? AND s.expires_at > ? AND coalesce(s.seen_at, s.created_at) > ?
+          AND a.active = 1
         """,
-        (_hash(token), now_stamp),
+        (_hash(token), stamp(now), stamp(now - idle)),
     ) as cursor:
         row = await cursor.fetchone()
-    return (Account.from_row(row), row["csrf_token"]) if row else None
+    if row is None:
+        return None
+    return Account.from_row(row), row["csrf_token"], datetime.fromisoformat(row["seen"])
+
+
+async def touch(db: aiosqlite.Connection, token: str, now_stamp: str) -> None:
+    """Record that the session was used now (it stays alive for another idle period)."""
+    await db.execute(
+        "UPDATE sessions SET seen_at = ? WHERE token_hash = ?", (now_stamp, _hash(token))
+    )
 
 
 def set_session_cookie(response: Response, token: str, *, secure: bool, hours: int) -> None:
@@ -79,44 +96,70 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
 
 
 class SessionMiddleware:
-    """Puts `account` and `csrf_token` in the scope; gives anonymous visitors a CSRF cookie."""
+    """Puts `account` and `csrf_token` in the scope (renewing a session in use); a signed-out
+    visitor gets a node-signed CSRF cookie with a page (GET), and `visitor_signed` says
+    whether a valid one came back."""
 
-    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+    def __init__(self, app: ASGIApp, *, secure: bool, keys_dir: Path) -> None:
         self.app = app
         self.secure = secure
+        self.keys_dir = keys_dir
+        self._secret: bytes | None = None
+
+    def secret(self) -> bytes:
+        """The node's visitor-token secret, read (or made) on first use."""
+        if self._secret is None:
+            self._secret = visitor_token.load_secret(self.keys_dir)
+        return self._secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         cookies = cookies_of(scope)
-        scope["account"] = None
+        scope["account"], scope["csrf_token"], scope["visitor_signed"] = None, "", False
         token = cookies.get(SESSION_COOKIE)
         if token:
-            node: Node[NodeSettings] = scope["app"].state.node
-            async with node.db.read() as db:
-                found = await lookup(db, token, stamp(node.clock()))
-            if found:
-                scope["account"], scope["csrf_token"] = found
-        new_anonymous = None
-        if scope["account"] is None:
-            new_anonymous = None if cookies.get(CSRF_COOKIE) else secrets.token_urlsafe(32)
-            scope["csrf_token"] = cookies.get(CSRF_COOKIE) or new_anonymous
-        if new_anonymous is None:
+            await _resume(scope, token)
+        if scope["account"] is not None:
             await self.app(scope, receive, send)
             return
+        sent = cookies.get(CSRF_COOKIE, "")
+        scope["visitor_signed"] = bool(sent) and visitor_token.is_valid(self.secret(), sent)
+        if scope["visitor_signed"] or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)  # the cookie comes with a page, not a refusal
+            return
+        cookie = (
+            f"{CSRF_COOKIE}={visitor_token.issue(self.secret())}; Path=/; HttpOnly; SameSite=Lax"
+        )
+        cookie += "; Secure" if self.secure else ""
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                secure = "; Secure" if self.secure else ""
-                headers.append(
-                    "Set-Cookie",
-                    f"{CSRF_COOKIE}={new_anonymous}; Path=/; HttpOnly; SameSite=Lax{secure}",
-                )
+                MutableHeaders(scope=message).append("Set-Cookie", cookie)
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+async def _resume(scope: Scope, token: str) -> None:
+    """Put the live session's account and token in the scope; renew its idle deadline when it
+    was last renewed over TOUCH_EVERY ago (best effort: skipped, never failed, while the writer
+    is busy or the disk is full; reads still work then)."""
+    node: Node[NodeSettings] = scope["app"].state.node
+    now = node.clock()
+    idle = timedelta(minutes=node.settings.web.session_idle_minutes)
+    async with node.db.read() as db:
+        found = await lookup(db, token, now, idle)
+    if found is None:
+        return
+    scope["account"], scope["csrf_token"], seen = found
+    if now - seen >= TOUCH_EVERY:
+        try:
+            async with node.db.write() as db:
+                await touch(db, token, stamp(now))
+        except sqlite3.OperationalError:  # DatabaseBusy, SQLITE_FULL
+            pass  # renewed by a later request; this one goes on as it is
 
 
 def cookies_of(scope: Scope) -> dict[str, str]:
