@@ -8,12 +8,14 @@ from starlette.middleware import Middleware
 from edge.kernel.auth.sessions import SessionMiddleware
 from edge.kernel.etag import ETagMiddleware
 from edge.kernel.locale import LocaleMiddleware
+from edge.kernel.request_limits import RequestLimitsMiddleware
 from edge.kernel.security_headers import SecurityHeadersMiddleware
 
 
 def node_middleware(*, cookie_secure: bool) -> list[Middleware]:
-    """Compression, ETags, security headers, locale, then sessions (innermost)."""
+    """Request limits, compression, ETags, security headers, locale, then sessions (innermost)."""
     return [
+        Middleware(RequestLimitsMiddleware),  # first: nothing reads past a limit
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
         Middleware(SecurityHeadersMiddleware),
