@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import select
 import socket
+import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+
+from edge.accounts.demo_people import DEMO_PASSWORD
+from tests.conftest import csrf_of
 
 CHUNK = 64 * 1024
 
@@ -73,3 +78,17 @@ def _chunked(sock: socket.socket, size: int) -> int:
     if sent >= size:
         sock.sendall(b"0\r\n\r\n")
     return sent
+
+
+def signed_in(url: str, phone: str) -> dict[str, str]:
+    """Cookie and X-CSRF-Token headers of a demo account signed in through the real form
+    (the token of its session, as /login's next page carries it)."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(f"{url}/login") as page:
+        token = csrf_of(page.read().decode())
+    form = {"phone": phone, "password": DEMO_PASSWORD, "csrf_token": token, "next": ""}
+    with browser.open(f"{url}/login", urlencode(form).encode()) as home:
+        csrf = csrf_of(home.read().decode())
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return {"Cookie": cookie, "X-CSRF-Token": csrf}

@@ -3,17 +3,12 @@ before the rest is read, and the process does not grow (issue 12, finding 12).""
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import re
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
 
-from edge.accounts.demo_people import DEMO_PASSWORD
 from tests.browser_support import EdgeNode
-from tests.conftest import AGENT_QIANJIANG, csrf_of
-from tests.raw_http import request
+from tests.conftest import AGENT_QIANJIANG
+from tests.raw_http import request, signed_in
 
 MB = 1024 * 1024
 
@@ -27,16 +22,7 @@ def _rss_kb(pid: int) -> int:
 
 def _signed_in(edge: EdgeNode) -> dict[str, str]:
     """Cookie and CSRF headers of a signed-in agent, as the agent app sends them."""
-    jar = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with browser.open(f"{edge.url}/login") as page:
-        token = csrf_of(page.read().decode())
-    form = {"phone": AGENT_QIANJIANG, "password": DEMO_PASSWORD, "csrf_token": token, "next": ""}
-    browser.open(f"{edge.url}/login", urlencode(form).encode()).close()
-    with browser.open(f"{edge.url}/agent/outbox/session") as session:
-        csrf = json.load(session)["csrf"]
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return {"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    return {**signed_in(edge.url, AGENT_QIANJIANG), "Content-Type": "application/json"}
 
 
 def test_an_8_mb_header_is_431_before_it_is_read(edge: EdgeNode) -> None:
