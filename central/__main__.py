@@ -118,6 +118,8 @@ def _serve(settings: CentralSettings) -> None:
         port=settings.web.port,
         log_level=settings.web.log_level,
         http=BoundedHeadProtocol,  # 431 past the head's bound, before the rest is read
+        ssl_certfile=settings.tls_cert or None,  # HTTPS itself, when no proxy terminates it
+        ssl_keyfile=settings.tls_key or None,
     )
 
 

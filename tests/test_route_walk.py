@@ -4,10 +4,7 @@ body is answered before it is all sent (issue 12: no 500, no unbounded read)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +17,7 @@ from edge.app import create_app as create_edge
 from edge.kernel.request_limits import body_limit
 from edge.settings import Settings
 from tests.browser_support import EdgeNode
-from tests.central_support import NODES
-from tests.cluster import ROOT, free_port, wait_for
+from tests.central_process import central_serving
 from tests.conftest import AGENT_QIANJIANG, LIANZHOU
 from tests.raw_http import Answer, request, signed_in
 from tests.test_central_officer import CIVIL_HEPU
@@ -49,34 +45,9 @@ def _targets(routes: list[BaseRoute]) -> Iterator[tuple[str, str, object]]:
 
 @pytest.fixture(scope="module")
 def central_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real central process with its demo accounts, on a free loopback port."""
-    root = tmp_path_factory.mktemp("walk-central")
-    port = free_port()
-    environ = {
-        **os.environ,
-        "CUNBAN_CENTRAL_DATA_DIR": str(root / "central"),
-        "CUNBAN_CENTRAL_REPLICA_DIR": str(root / "replica"),
-        "CUNBAN_CENTRAL_HOST": "127.0.0.1",
-        "CUNBAN_CENTRAL_PORT": str(port),
-        "CUNBAN_CENTRAL_NODES": NODES,
-        "CUNBAN_CENTRAL_COOKIE_SECURE": "false",
-        "CUNBAN_CENTRAL_DEMO": "true",
-    }
-    with (root / "central.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "central", "serve"],
-            cwd=ROOT,
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(lambda: request(url, "GET", "/healthz", {}).status, 60, "central")
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    """A real central process with its demo accounts."""
+    with central_serving(tmp_path_factory.mktemp("walk-central")) as url:
+        yield url
 
 
 def _walk(url: str, routes: list[BaseRoute], session: dict[str, str]) -> list[str]:
