@@ -49,3 +49,10 @@ def test_a_photo_route_takes_its_own_larger_limit(edge: EdgeNode) -> None:
     path = "/agent/outbox/photos/" + "0" * 64
     assert request(edge.url, "PUT", path, headers, 1 * MB).status == 400  # read: hash differs
     assert request(edge.url, "PUT", path, headers, 3 * MB).status == 413
+
+
+def test_a_large_head_is_431_under_any_server_too(client) -> None:
+    answer = client.get("/", headers={"X-Padding": "a" * 40_000})
+    assert answer.status_code == 431
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/", headers={"X-Padding": "a" * 20_000}).status_code == 200

@@ -13,12 +13,12 @@ from edge.kernel.security_headers import SecurityHeadersMiddleware
 
 
 def node_middleware(*, cookie_secure: bool) -> list[Middleware]:
-    """Request limits, compression, ETags, security headers, locale, then sessions (innermost)."""
+    """Compression, ETags, security headers, request limits, locale, then sessions (innermost)."""
     return [
-        Middleware(RequestLimitsMiddleware),  # first: nothing reads past a limit
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
         Middleware(SecurityHeadersMiddleware),
+        Middleware(RequestLimitsMiddleware),  # before anything that could read the body
         Middleware(LocaleMiddleware),
         Middleware(SessionMiddleware, secure=cookie_secure),
     ]
