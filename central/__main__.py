@@ -109,12 +109,16 @@ def _serve(settings: CentralSettings) -> None:
     import uvicorn
 
     from central.app import create_app
+    from edge.kernel.header_limit import BoundedHeadProtocol
 
     uvicorn.run(
         create_app(settings),
         host=settings.web.host,
         port=settings.web.port,
         log_level=settings.web.log_level,
+        http=BoundedHeadProtocol,  # 431 past the head's bound, before the rest is read
+        ssl_certfile=settings.tls_cert or None,  # HTTPS itself, when no proxy terminates it
+        ssl_keyfile=settings.tls_key or None,
     )
 
 

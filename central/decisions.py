@@ -87,7 +87,7 @@ async def decide(db: aiosqlite.Connection, keys_dir: Path, node_id: str, decisio
     officer_card = OfficerCard(
         officer.id,
         officer.name,
-        officer.phone,
+        None,  # the feed carries the officer's account id, not their phone
         officer.jurisdiction_code,
         officer.department_code,
     )

@@ -26,6 +26,8 @@ class CentralSettings:
     ingest_batch: int = 500
     silent_after_seconds: int = 60
     feed_page: int = 100
+    tls_cert: str = ""
+    tls_key: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CentralSettings:
@@ -43,6 +45,9 @@ class CentralSettings:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")
         if not 1 <= self.feed_page <= 1000:
             raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            cert, key = env_name("tls_cert", ENV_PREFIX), env_name("tls_key", ENV_PREFIX)
+            raise SettingsError(f"{cert} and {key} go together")
 
     @property
     def store_config(self) -> StoreConfig:

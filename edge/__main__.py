@@ -129,12 +129,14 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from edge.app import create_app
+    from edge.kernel.header_limit import BoundedHeadProtocol
 
     uvicorn.run(
         create_app(settings),
         host=settings.web.host,
         port=settings.web.port,
         log_level=settings.web.log_level,
+        http=BoundedHeadProtocol,  # 431 past the head's bound, before the rest is read
         proxy_headers=False,
     )
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
 from replication.replicated_node import ReplicatedNode
@@ -32,6 +33,7 @@ class Settings:
     monitor_interval_ms: int = 1000
     replica_drill_seconds: int = 60
     central_url: str = ""
+    allow_plain_http: bool = False
     heartbeat_ms: int = 2000
     feed_ms: int = 3000
 
@@ -59,9 +61,25 @@ class Settings:
             raise SettingsError(problem)
         if self.replica_drill_seconds < 1:
             raise SettingsError(f"{env_name('replica_drill_seconds')} must be at least 1")
+        if problem := self._central_url_problem():
+            raise SettingsError(problem)
         for name in ("sync_interval_ms", "monitor_interval_ms", "heartbeat_ms", "feed_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name)} must be at least 10 (milliseconds)")
+
+    def _central_url_problem(self) -> str | None:
+        """The feed travels over HTTPS; plain http only where a development setting says so."""
+        if not self.central_url:
+            return None
+        parts = urlsplit(self.central_url)
+        if parts.scheme == "https" and parts.hostname:
+            return None
+        if parts.scheme == "http" and parts.hostname and self.allow_plain_http:
+            return None
+        return (
+            f"{env_name('central_url')} must be an https:// URL (plain http:// only with "
+            f"{env_name('allow_plain_http')}=true, for local development)"
+        )
 
     @property
     def database_path(self) -> Path:

@@ -19,6 +19,7 @@ from edge.kernel.signatures import ALGORITHMS
 ALGORITHM = "ed25519"
 SCHEME = "CunbanNode"
 MAX_SKEW_SECONDS = 300
+MAX_NONCE = 64
 
 
 async def ensure_key(db: aiosqlite.Connection, keys_dir: Path, now: str) -> str:
@@ -40,9 +41,9 @@ async def ensure_key(db: aiosqlite.Connection, keys_dir: Path, now: str) -> str:
     return key_id
 
 
-def request_message(node_id: str, method: str, target: str, timestamp: int) -> bytes:
-    """What a feed request signs: who, what, and when."""
-    return f"{node_id}\n{method.upper()}\n{target}\n{timestamp}".encode()
+def request_message(node_id: str, method: str, target: str, timestamp: int, nonce: str) -> bytes:
+    """What a feed request signs: who, what, when, and a nonce used once (no replay)."""
+    return f"{node_id}\n{method.upper()}\n{target}\n{timestamp}\n{nonce}".encode()
 
 
 def authorization(
@@ -55,11 +56,11 @@ def authorization(
 ) -> str:
     """The Authorization header value for a request to `target` (path and query)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    signature = ALGORITHMS[ALGORITHM].sign(
-        key_path(keys_dir, key_id).read_bytes(), request_message(node_id, method, target, timestamp)
-    )
+    nonce = str(ULID())
+    message = request_message(node_id, method, target, timestamp, nonce)
+    signature = ALGORITHMS[ALGORITHM].sign(key_path(keys_dir, key_id).read_bytes(), message)
     encoded = base64.urlsafe_b64encode(signature).decode("ascii")
-    return f"{SCHEME} node={node_id},key={key_id},ts={timestamp},sig={encoded}"
+    return f"{SCHEME} node={node_id},key={key_id},ts={timestamp},nonce={nonce},sig={encoded}"
 
 
 def parse_authorization(header: str) -> dict[str, str] | None:
@@ -68,7 +69,9 @@ def parse_authorization(header: str) -> dict[str, str] | None:
     if scheme != SCHEME:
         return None
     fields = dict(part.partition("=")[::2] for part in rest.split(","))
-    if not all(fields.get(name) for name in ("node", "key", "ts", "sig")):
+    if not all(fields.get(name) for name in ("node", "key", "ts", "nonce", "sig")):
+        return None
+    if len(fields["nonce"]) > MAX_NONCE:
         return None
     return fields
 
@@ -84,5 +87,5 @@ def signature_holds(
         return False
     if abs(now - timestamp) > MAX_SKEW_SECONDS:
         return False
-    message = request_message(fields["node"], method, target, timestamp)
+    message = request_message(fields["node"], method, target, timestamp, fields["nonce"])
     return ALGORITHMS[ALGORITHM].verify(public_key, message, signature)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,7 @@ class EdgeNode:
     url: str
     log: Path
     database: Path
+    pid: int = 0  # the uvicorn process, once started
 
     def requests_logged(self) -> list[str]:
         """Every request the node has answered so far, as `GET /path`."""
@@ -127,7 +128,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeNode]:
         )
         try:
             wait_for(lambda: _answers(f"{node.url}/healthz", server), 60, "the edge node")
-            yield node
+            yield replace(node, pid=server.pid)
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -182,6 +182,7 @@ class Cluster:
             "CUNBAN_DEMO": "true",
             "CUNBAN_LOG_LEVEL": "warning",
             "CUNBAN_CENTRAL_URL": f"http://127.0.0.1:{self.central_port}",
+            "CUNBAN_ALLOW_PLAIN_HTTP": "true",  # loopback, no TLS
             **{f"CUNBAN_{k.upper()}": v for k, v in self.tuning.items()},
             **self._store_environ("CUNBAN_", node_id),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import re
 import sqlite3
 from typing import Any
@@ -19,6 +20,7 @@ from edge.kernel.blobstore import BlobStore
 from edge.kernel.csrf import FIELD
 from edge.kernel.db import Database
 from edge.settings import Settings
+from edge.sync.commands import placeholder_phone
 from edge.workdays.working_days import load_working_days
 from replication.blob_upload import upload_pass
 from replication.objectstore import DirectoryStore, blob_key
@@ -389,9 +391,11 @@ def test_a_decision_the_township_refused_shows_its_reason(central, edges):
 
 
 def test_the_queue_shows_a_refusal_and_the_step_can_be_decided_again(central, edges):
+    officer = central_rows(central, "SELECT id FROM accounts WHERE phone = ?", CIVIL_HEPU)[0]
     with sqlite3.connect(edges["lianzhou"].database_path) as conn:  # a local account took
-        conn.execute(  # the officer's phone number, so the edge cannot name the officer
-            "UPDATE accounts SET phone = ? WHERE phone = '13807710021'", (CIVIL_HEPU,)
+        conn.execute(  # the officer's number there, so the edge cannot name the officer
+            "UPDATE accounts SET phone = ? WHERE phone = '13807710021'",
+            (placeholder_phone(officer["id"]),),
         )
     login(central, CIVIL_HEPU)
     app = yb002(central)
@@ -402,3 +406,20 @@ def test_the_queue_shows_a_refusal_and_the_step_can_be_decided_again(central, ed
     assert "乡镇未执行" in queue and "another account" in queue
     page = central.get(file_url(app)).text
     assert f'name="step_id" value="{app["step_id"]}"' in page  # not pending: decide again
+
+
+def test_the_feed_carries_the_officers_account_id_not_their_phone(central, edges):
+    login(central, CIVIL_HEPU)
+    app = yb002(central)
+    assert post_decision(central, app, action="approve", opinion="同意救助").status_code == 303
+    payload = json.loads(central_rows(central, "SELECT payload FROM commands")[0]["payload"])
+    officer_id = central_rows(central, "SELECT id FROM accounts WHERE phone = ?", CIVIL_HEPU)
+    assert payload["officer"]["id"] == officer_id[0]["id"]
+    assert "phone" not in payload["officer"]
+    assert CIVIL_HEPU not in json.dumps(payload)
+    assert take_feed(central, edges["lianzhou"]) == ["applied"]
+    with sqlite3.connect(edges["lianzhou"].database_path) as edge_db:
+        kept = edge_db.execute(
+            "SELECT phone, origin FROM accounts WHERE id = ?", (officer_id[0]["id"],)
+        ).fetchall()
+    assert len(kept) == 1 and kept[0][1] == "central" and kept[0][0] != CIVIL_HEPU

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import gzip
 import json
+import re
 import shutil
 import sqlite3
 from datetime import UTC, date, datetime
@@ -376,3 +377,20 @@ def test_the_feed_table_keeps_every_command_and_position_when_kinds_leave_its_ch
                 "INSERT INTO commands (id, node_id, kind, payload, created_at) "
                 "VALUES ('01JD0000000000000000000098', 'lianzhou', '', '{}', 'now')"
             )
+
+
+def test_a_captured_signed_request_cannot_be_replayed(central, edges):
+    lianzhou = edges["lianzhou"]
+    key_id = _key(lianzhou)
+    ingest(central, lianzhou)
+    _queue(central, "lianzhou", "calendar", {"days": []})
+    target = _target("lianzhou")
+    captured = _signed(lianzhou, key_id, target)
+    assert central.get(target, headers=captured).status_code == 200
+    replayed = central.get(target, headers=captured)  # within the +-300 s window
+    assert replayed.status_code == 401
+    assert replayed.json() == {"error": "this signed request was already used"}
+    fresh = _signed(lianzhou, key_id, target)  # the node's next request signs a new nonce
+    assert central.get(target, headers=fresh).status_code == 200
+    unsigned_nonce = re.sub(r",nonce=[^,]+", "", fresh["Authorization"])
+    assert central.get(target, headers={"Authorization": unsigned_nonce}).status_code == 401

@@ -115,6 +115,10 @@ def _without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
     return broken
 
 
+def _officer_phone(payload: dict[str, Any], phone: object) -> dict[str, Any]:
+    return {**payload, "officer": {**payload["officer"], "phone": phone}}
+
+
 def _with(payload: dict[str, Any], key: str, value: object) -> dict[str, Any]:
     return {**copy.deepcopy(payload), key: value}
 
@@ -125,7 +129,7 @@ def _with(payload: dict[str, Any], key: str, value: object) -> dict[str, Any]:
         ("county_decision", _without(DECISION.to_payload(), "step_id"), "step_id must be text"),
         ("county_decision", _with(DECISION.to_payload(), "action", 1), "action must be text"),
         ("county_decision", _without(DECISION.to_payload(), "officer"), "officer must be an obj"),
-        ("county_decision", _without(DECISION.to_payload(), "officer", "phone"), "phone must"),
+        ("county_decision", _officer_phone(DECISION.to_payload(), 13807710031), "phone must"),
         ("county_decision", _with(DECISION.to_payload(), "material_keys", "id"), "list of text"),
         ("calendar", {}, "days must be a list"),
         ("calendar", {"days": ["2027-01-01"]}, "each of days must be an object"),

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,3 +216,40 @@ def test_the_sign_in_policy_set_in_the_environment_reaches_login(
         assert response.status_code == 303
         cookie = response.headers["set-cookie"]
         assert "Max-Age=7200" in cookie and "Secure" not in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://central.example.org", False),
+        ("http://127.0.0.1:8000", True),
+    ],
+)
+def test_the_feed_is_pulled_over_https_unless_plain_http_is_allowed(url, allowed):
+    environ = {**EDGE_REQUIRED, "CUNBAN_CENTRAL_URL": url}
+    if allowed:
+        with pytest.raises(SettingsError, match="CUNBAN_CENTRAL_URL must be an https:// URL"):
+            Settings.from_environ(environ)
+        environ["CUNBAN_ALLOW_PLAIN_HTTP"] = "true"
+    assert Settings.from_environ(environ).central_url == url
+    with pytest.raises(SettingsError, match="CUNBAN_ALLOW_PLAIN_HTTP=true"):
+        Settings.from_environ({**environ, "CUNBAN_CENTRAL_URL": "ftp://central.example.org"})
+
+
+def test_a_node_with_a_plain_http_central_url_does_not_start(tmp_path):
+    environ = {
+        **os.environ,
+        **EDGE_REQUIRED,
+        "CUNBAN_DATA_DIR": str(tmp_path),
+        "CUNBAN_CENTRAL_URL": "http://central.example.org",
+    }
+    environ.pop("CUNBAN_ALLOW_PLAIN_HTTP", None)
+    ran = subprocess.run(
+        [sys.executable, "-m", "edge", "sync"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        timeout=60,
+    )
+    assert ran.returncode == 2
+    assert b"cannot start: CUNBAN_CENTRAL_URL must be an https:// URL" in ran.stderr

@@ -9,6 +9,7 @@ import aiosqlite
 from ulid import ULID
 
 from replication.feed.commands import Command, encode
+from replication.identity import MAX_SKEW_SECONDS
 
 
 async def append(
@@ -65,3 +66,15 @@ async def page(
         }
         for row in rows
     ]
+
+
+async def first_use(db: aiosqlite.Connection, node_id: str, nonce: str, now: int) -> bool:
+    """Record a signed request's nonce (in the caller's write transaction); False if it was
+    seen before. Nonces older than the signature window are forgotten: their requests fail
+    the time check anyway."""
+    await db.execute("DELETE FROM feed_nonces WHERE seen_at < ?", (now - 2 * MAX_SKEW_SECONDS,))
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO feed_nonces (node_id, nonce, seen_at) VALUES (?, ?, ?)",
+        (node_id, nonce, now),
+    )
+    return cursor.rowcount == 1

@@ -38,7 +38,8 @@ def _window(request: Request, page_limit: int) -> tuple[int, int] | None:
 
 
 async def commands(request: Request) -> Response:
-    """The requesting node's next page of commands; 401 unless signed by that node's key."""
+    """The requesting node's next page of commands; 401 unless signed by that node's key,
+    within the time window, with a nonce not used before."""
     fields = identity.parse_authorization(request.headers.get("authorization", ""))
     node_id = request.query_params.get("node", "")
     if fields is None or fields["node"] != node_id:
@@ -48,12 +49,14 @@ async def commands(request: Request) -> Response:
         return _refuse(400, "after and limit must be whole numbers")
     target = f"{request.url.path}?{request.url.query}"
     now = int(central_node(request).clock().timestamp())
-    async with central_node(request).db.read() as db:
+    async with central_node(request).db.write() as db:
         public_key = await _public_key(db, node_id, fields["key"])
         if public_key is None or not identity.signature_holds(
             public_key, fields, "GET", target, now
         ):
             return _refuse(401, "unknown key or bad signature")
+        if not await queries.first_use(db, node_id, fields["nonce"], now):
+            return _refuse(401, "this signed request was already used")
         page = await queries.page(db, node_id, window[0], window[1] + 1)
     more = len(page) > window[1]
     body = json.dumps({"commands": page[: window[1]]}, ensure_ascii=False)

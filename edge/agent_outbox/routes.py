@@ -19,6 +19,7 @@ from edge.kernel.auth.account import Account
 from edge.kernel.blobstore import SHA256_HEX
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
+from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
 from edge.node import edge_node
 
@@ -100,6 +101,7 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+@allow_body(MAX_PHOTO_BYTES)
 async def put_photo(request: Request) -> Response:
     """Keep one photo, named by the sha256 of its bytes; answered after it is committed."""
     agent = _agent(request)

@@ -25,6 +25,7 @@ from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
 from edge.intake.uploads import (
+    MAX_FORM_BYTES,
     keep_for_retry,
     material_uploads,
     owned,
@@ -39,6 +40,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
+from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
 from edge.node import edge_node
@@ -103,6 +105,7 @@ async def intake_form(request: Request) -> Response:
     return _form_page(request, item, values, {})
 
 
+@allow_body(MAX_FORM_BYTES)
 async def submit_intake(request: Request) -> Response:
     """Check everything; store photos; accept once per key; answer only after commit."""
     agent = _agent(request)
@@ -308,6 +311,7 @@ def _asked(supplements: list[Any]) -> list[str]:
     return open_requests[0]["material_keys"] if open_requests else []
 
 
+@allow_body(MAX_FORM_BYTES)
 async def supplement(request: Request) -> Response:
     """Upload what was asked for and send the application back on its way."""
     agent = _agent(request)

@@ -34,6 +34,7 @@ TOKEN = re.compile(
 )
 DATA_URL = "data:image/png;base64,"
 MAX_UPLOAD = 15_000_000
+MAX_FORM_BYTES = 64_000_000  # six materials and a signature as full-size camera photos
 
 
 def token_of(upload: Upload) -> str:

@@ -66,31 +66,32 @@ def encode(command: Command) -> str:
 
 @dataclass(frozen=True)
 class OfficerCard:
-    """The central officer who decided, as the edge records them (an account that cannot log in)."""
+    """The central officer who decided, as the edge records them (an account that cannot log in),
+    known by account id: the phone is no longer written; older payloads still carry one."""
 
     id: str
     name: str
-    phone: str
+    phone: str | None  # None when central writes; commands written before still carry one
     jurisdiction_code: str
     department_code: str | None
 
     def to_payload(self) -> dict[str, Any]:
-        """The card as a JSON object."""
-        return {
+        """The card as a JSON object; a phone only if an older stored command carried one."""
+        card = {
             "id": self.id,
             "name": self.name,
-            "phone": self.phone,
             "jurisdiction_code": self.jurisdiction_code,
             "department_code": self.department_code,
         }
+        return card if self.phone is None else {**card, "phone": self.phone}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> OfficerCard:
-        """The card from its JSON object."""
+        """The card from its JSON object, with the phone of an older one."""
         return cls(
             read.text(payload, "id"),
             read.text(payload, "name"),
-            read.text(payload, "phone"),
+            read.optional_text(payload, "phone"),
             read.text(payload, "jurisdiction_code"),
             read.optional_text(payload, "department_code"),
         )
