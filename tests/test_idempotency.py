@@ -27,6 +27,8 @@ LATER_COLUMNS = (
     ("sms_outbox", "claimed_by"),
     ("sms_outbox", "started_at"),
     ("sms_outbox", "unconfirmed"),
+    ("heartbeat", "audit_seq"),
+    ("heartbeat", "audit_hash"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks)
 LATER_TABLES = ("replica_health", "login_checks")
