@@ -20,10 +20,14 @@ def _named(kind: str, seqs: list[int]) -> list[str]:
 
 
 def divergence(
-    chain: Mapping[int, str], witness: Mapping[int, str], heads: Iterable[tuple[int, str]]
+    chain: Mapping[int, str],
+    witness: Mapping[int, str],
+    heads: Iterable[tuple[int, str]],
+    last: int | None = None,
 ) -> list[str]:
-    """How the node's chain (seq -> hash) differs from central's witness rows and heads seen."""
-    last = max(chain, default=0)
+    """How the node's chain (seq -> hash; its last seq unless `last` says so, when only rows
+    that may differ are passed) differs from central's witness rows and heads seen."""
+    last = max(chain, default=0) if last is None else last
     cut = sorted(seq for seq in witness if seq > last)
     missing = sorted(seq for seq in witness if seq <= last and seq not in chain)
     changed = sorted(seq for seq, h in witness.items() if seq in chain and chain[seq] != h)
