@@ -1,4 +1,4 @@
-"""Command line: python -m central migrate | serve | follow | demo."""
+"""Command line: python -m central migrate | serve | follow | demo | audit verify."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from central.audit.record import record
 from central.demo import load_demo_central
 from central.nodes import parse_registry, register
 from central.schema import migrate_database
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("first_year", type=int)
     publish.add_argument("last_year", type=int)
     commands.add_parser("publish-catalog", help="send the service catalog to every node")
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"], help="verify central's and nodes' chains")
+    audit.add_argument("--node", help="check only this node's chain against the witness")
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
@@ -61,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "publish-catalog":
             catalog_version, sent = asyncio.run(_publish_catalog(settings))
             print(f"catalog {catalog_version} queued for {sent} nodes")
+        if args.command == "audit":
+            from central.audit.verify import main as verify_audit
+
+            return verify_audit(settings, args.node)
         if args.command == "follow":
             from central.follow import run as follow
 
@@ -72,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-async def _publish(settings: CentralSettings, publish: Callable[[Any, str], Awaitable[T]]) -> T:
-    """Register the nodes, then append what `publish` makes, in one transaction."""
+async def _publish(
+    settings: CentralSettings, action: str, publish: Callable[[Any, str], Awaitable[T]]
+) -> T:
+    """Register the nodes, then append what `publish` makes and its audit row, in one
+    transaction."""
     db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
@@ -81,7 +92,9 @@ async def _publish(settings: CentralSettings, publish: Callable[[Any, str], Awai
         async with db.write() as conn:
             for node_id, township, url in parse_registry(settings.nodes):
                 await register(conn, node_id, township, url, now)
-            return await publish(conn, now)
+            published = await publish(conn, now)
+            await record(conn, None, action, "feed", "all_nodes", now)
+            return published
     finally:
         await db.close()
 
@@ -89,13 +102,16 @@ async def _publish(settings: CentralSettings, publish: Callable[[Any, str], Awai
 async def _publish_calendar(settings: CentralSettings, years: range) -> int:
     from central.feed.publish import publish_calendar
 
-    return len(await _publish(settings, lambda conn, now: publish_calendar(conn, years, now)))
+    sent = await _publish(
+        settings, "publish_calendar", lambda conn, now: publish_calendar(conn, years, now)
+    )
+    return len(sent)
 
 
 async def _publish_catalog(settings: CentralSettings) -> tuple[str, int]:
     from central.feed.publish import publish_catalog
 
-    version, ids = await _publish(settings, publish_catalog)
+    version, ids = await _publish(settings, "publish_catalog", publish_catalog)
     return version, len(ids)
 
 

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from central import demo, nodes, roles, routes
+from central.audit import routes as audit_routes
 from central.feed import routes as feed_routes
 from central.monitor import routes as monitor_routes
 from central.node import CentralNode
 from central.officer import routes as officer_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from edge.audit.log import record_login
 from edge.kernel import errors
 from edge.kernel.application import NodeApplication
 from edge.kernel.auth import routes as auth_routes
@@ -50,6 +52,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         routes=[
             *routes.routes,
             *feed_routes.routes,
+            *audit_routes.routes,
             *monitor_routes.routes,
             *auth_routes.routes,
             *officer_routes.routes,
@@ -67,7 +70,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         db=db,
         templates=build_environment(static, roles.HOME, layout="central/base.html"),
         homes=roles.HOME,
-        record_login=None,  # central keeps no audit log yet
+        record_login=record_login,
         store=open_store(settings.store_config),
     )
     return app

@@ -10,6 +10,7 @@ import sqlite3
 import aiosqlite
 
 from central import nodes
+from central.audit import anchor
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.kernel.clock import Clock, millis, stamp, system_clock
@@ -77,6 +78,20 @@ async def ingest_all(
     return more
 
 
+async def check_chains(db: Database, watched: list[followers.Follower], now_ms: int) -> None:
+    """Compare each followed node's audit chain with central's witness (for /nodes)."""
+    for follower in watched:
+        if follower.state != "following" or follower.mirror is None:
+            continue
+        try:
+            problems = await anchor.check(db, follower.node_id, follower.mirror, now_ms)
+        except sqlite3.Error as exc:  # a mirror being replaced, or not yet complete
+            log.warning("audit check %s: %s", follower.node_id, exc)
+            continue
+        if problems:
+            log.warning("audit chain of %s diverges from central's witness", follower.node_id)
+
+
 async def run(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
@@ -97,8 +112,12 @@ async def run(
         ]
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
         tasks = [asyncio.create_task(followers.keep_running(following, f, stop)) for f in watched]
+        checked_ms = 0
         while not stop.is_set():
             more = await ingest_all(db, settings, watched, columns, millis(clock))
+            if millis(clock) - checked_ms >= anchor.CHECK_SECONDS * 1000:
+                checked_ms = millis(clock)
+                await check_chains(db, watched, checked_ms)
             async with db.write() as conn:
                 for follower in watched:
                     await record(conn, follower, millis(clock))

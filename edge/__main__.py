@@ -7,14 +7,19 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 from edge.catalog.loader import CatalogError, read_catalog
+from edge.kernel.clock import stamp, system_clock
 from edge.kernel.db import Database, DatabaseRefused
 from edge.kernel.settings import SettingsError
 from edge.schema import MIGRATIONS_DIR
 from edge.settings import Settings
+from replication import identity
+from replication.anchor import Witness, fetch_witness
+from replication.feed.pull import FeedSource
 from replication.litestream import RestoreRefused
 
 # The demo, reference data and the app are imported where they are used: `replicate` must
@@ -50,7 +55,6 @@ def _schema_current(settings: Settings) -> bool:
 def _demo(settings: Settings) -> None:
     from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
     from edge.demo import load_demo_node
-    from edge.kernel.clock import system_clock
 
     people = asyncio.run(load_demo_node(settings, system_clock()))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             from edge.audit.verify import main as verify_audit
 
-            return verify_audit(settings.database_path)
+            return verify_audit(settings.database_path, _anchor(settings))
         if args.command == "serve" and settings.web.demo:
             _demo(settings)
         version, catalog_version = asyncio.run(_prepare(settings))
@@ -123,6 +127,30 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, DatabaseRefused, CatalogError, RestoreRefused) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
+
+
+async def _signing_key(settings: Settings) -> str:
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            return await identity.ensure_key(conn, settings.keys_dir, stamp(system_clock()))
+    finally:
+        await db.close()
+
+
+def _anchor(settings: Settings) -> Callable[[], Witness] | None:
+    """Fetches central's witness of this node's audit chain (None: no central configured)."""
+    if not settings.central_url:
+        print("audit log not compared with central: this node has no CUNBAN_CENTRAL_URL")
+        return None
+
+    def fetch() -> Witness:
+        key_id = asyncio.run(_signing_key(settings))
+        source = FeedSource(settings.central_url, settings.node_id, settings.keys_dir, key_id)
+        return fetch_witness(source)
+
+    return fetch
 
 
 def _serve(settings: Settings) -> None:

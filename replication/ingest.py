@@ -2,7 +2,8 @@
 
 Every replicated edge table (declared in replication/tables.py) carries `rev`, bumped by
 trigger from one node-wide counter; for each (node, table) central keeps the highest rev it
-has copied. Rows are upserted by key, so a pass repeated after a crash changes nothing.
+has copied. Rows are upserted by key, so a pass repeated after a crash changes nothing. Each
+heartbeat's audit chain head (sequence, hash) is kept in `audit_heads`, every one ever seen.
 """
 
 from __future__ import annotations
@@ -132,6 +133,19 @@ async def _record_lag(db: aiosqlite.Connection, node_id: str, now_ms: int) -> in
     return row["beat_ms"]
 
 
+async def _record_head(db: aiosqlite.Connection, node_id: str, now_ms: int) -> None:
+    """Keep the chain head the heartbeat published, unless already seen (edge older: none)."""
+    await db.execute(
+        """
+        INSERT INTO audit_heads (node_id, seq, hash, seen_ms)
+        SELECT node_id, audit_seq, audit_hash, ? FROM edge_heartbeat
+        WHERE node_id = ? AND audit_seq > 0
+        ON CONFLICT DO NOTHING
+        """,
+        (now_ms, node_id),
+    )
+
+
 async def ingest_node(
     db: Database,
     node_id: str,
@@ -158,4 +172,5 @@ async def ingest_node(
             result.more = result.more or len(rows) == batch
         if "heartbeat" in result.copied:
             result.heartbeat_ms = await _record_lag(conn, node_id, now_ms)
+            await _record_head(conn, node_id, now_ms)
     return result

@@ -38,6 +38,8 @@ LAGS = list(range(101, 201))
 random.Random(7).shuffle(LAGS)
 
 JSON_KEYS = [
+    "audit_problems",
+    "audit_state",
     "base_url",
     "beat_age_ms",
     "beat_at",

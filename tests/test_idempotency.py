@@ -28,6 +28,8 @@ LATER_COLUMNS = (
     ("sms_outbox", "started_at"),
     ("sms_outbox", "unconfirmed"),
     ("sessions", "seen_at"),
+    ("heartbeat", "audit_seq"),
+    ("heartbeat", "audit_hash"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle)

@@ -18,7 +18,7 @@ def _refuse(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-async def _public_key(db: aiosqlite.Connection, node_id: str, key_id: str) -> str | None:
+async def node_public_key(db: aiosqlite.Connection, node_id: str, key_id: str) -> str | None:
     """The node's public key as ingested from its replica (never from the request)."""
     async with db.execute(
         "SELECT public_key FROM edge_node_identity WHERE node_id = ? AND key_id = ?",
@@ -50,7 +50,7 @@ async def commands(request: Request) -> Response:
     target = f"{request.url.path}?{request.url.query}"
     now = int(central_node(request).clock().timestamp())
     async with central_node(request).db.write() as db:
-        public_key = await _public_key(db, node_id, fields["key"])
+        public_key = await node_public_key(db, node_id, fields["key"])
         if public_key is None or not identity.signature_holds(
             public_key, fields, "GET", target, now
         ):

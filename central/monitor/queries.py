@@ -41,7 +41,8 @@ SELECT n.node_id, n.township_code, n.township_zh, n.township_en, n.county_zh, n.
     applied.last_applied_seq, applied.last_applied_at,
     CAST(coalesce(applied.commands_refused, 0) AS INTEGER) AS commands_refused,
     coalesce(waiting.commands_waiting, 0) AS commands_waiting,
-    coalesce(blobs.blobs_waiting, 0) AS blobs_waiting, blobs.oldest_blob_waiting_at
+    coalesce(blobs.blobs_waiting, 0) AS blobs_waiting, blobs.oldest_blob_waiting_at,
+    audit.state AS audit_state, audit.problems AS audit_problems
 FROM nodes n
 LEFT JOIN beat USING (node_id)
 LEFT JOIN followers f USING (node_id)
@@ -49,6 +50,7 @@ LEFT JOIN sent USING (node_id)
 LEFT JOIN applied USING (node_id)
 LEFT JOIN waiting USING (node_id)
 LEFT JOIN blobs USING (node_id)
+LEFT JOIN audit_checks audit USING (node_id)
 ORDER BY n.township_code
 """
 

@@ -54,6 +54,8 @@ class NodeStatus:
     oldest_blob_waiting_at: str | None
     blob_backlog_ms: int | None
     edge_health: str
+    audit_state: str  # unchecked, ok, or diverged from central's witness (red)
+    audit_problems: str
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -139,6 +141,8 @@ def node_status(
         oldest_blob_waiting_at=row["oldest_blob_waiting_at"],
         blob_backlog_ms=since(row["oldest_blob_waiting_at"], now_ms),
         edge_health=health,
+        audit_state=row["audit_state"] or "unchecked",
+        audit_problems=row["audit_problems"] or "",
     )
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from central.audit.record import record
 from central.decisions import decide
 from central.node import central_node
 from central.officer import delivery, queries
@@ -23,6 +24,7 @@ from edge.applications.tracking_code import format_code
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name, mask_text
 from edge.kernel.templating import render
@@ -145,10 +147,20 @@ def _file_page(
     )
 
 
+async def _audit_read(request: Request, officer: Account, object_type: str, object_id: str) -> None:
+    """An officer's read of personal data, in central's audit log before anything is shown."""
+    node = central_node(request)
+    async with node.db.write() as db:
+        await record(db, officer, "read_personal_data", object_type, object_id, stamp(node.clock()))
+
+
 async def application(request: Request) -> Response:
-    """The full file (the one officer page with unmasked personal data) and the decision form."""
+    """The full file (the one officer page with unmasked personal data) and the decision form;
+    the read is written to central's audit log."""
     officer = require(request, "officer")
-    return _file_page(request, officer, await _load_file(request, officer), {}, {})
+    file = await _load_file(request, officer)
+    await _audit_read(request, officer, "application", f"{file['app'].node_id}:{file['app'].id}")
+    return _file_page(request, officer, file, {}, {})
 
 
 async def decide_step(request: Request) -> Response:
@@ -165,6 +177,9 @@ async def decide_step(request: Request) -> Response:
             raise DecisionRefused(NO_SUCH_STEP)
         async with node.db.write() as db:
             await decide(db, node.settings.keys_dir, app.node_id, decision)
+            step = f"{app.node_id}:{decision.step_id}"
+            at = stamp(decision.at)
+            await record(db, officer, "decide", "step", step, at, decision.outcome)
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)
@@ -194,6 +209,7 @@ async def blob(request: Request) -> Response:
     data = verified(stored, sha256)
     if data is None:
         raise HTTPException(status_code=404, detail=_("照片尚未上传到中心。"))
+    await _audit_read(request, officer, "photo", f"{node_id}:{sha256}")
     return Response(
         data,
         media_type=blob_row["content_type"],

@@ -1,12 +1,18 @@
-"""Walk the audit log and report, for operators, every row edited, deleted or inserted."""
+"""Walk the audit log and report, for operators, every row edited, deleted or inserted, and
+every guard trigger dropped or changed."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.audit.log import FIELDS, GENESIS, row_hash
+from edge.audit.triggers import trigger_problems
+from edge.audit.witness import divergence
 from edge.kernel.db import connect_sync
+from replication.anchor import Witness
+from replication.feed.pull import FeedUnavailable
 
 
 def _describe(row: sqlite3.Row) -> str:
@@ -41,14 +47,32 @@ def verify_chain(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def main(database_path: Path) -> int:
-    """Check the log of a database file; print the verdict; exit status 0 if intact, else 1."""
+def verify_log(conn: sqlite3.Connection) -> list[str]:
+    """The guard triggers' problems, then the chain's."""
+    return trigger_problems(conn) + verify_chain(conn)
+
+
+def _anchored(conn: sqlite3.Connection, anchor: Callable[[], Witness] | None) -> list[str]:
+    """How the log diverges from what central witnessed of it (none when not compared)."""
+    if anchor is None:
+        return []
+    try:
+        witness = anchor()
+    except FeedUnavailable as exc:
+        return [f"not compared with central's witness: {exc}"]
+    chain = dict(conn.execute("SELECT seq, hash FROM audit_log").fetchall())
+    return divergence(chain, witness.rows, witness.heads)
+
+
+def main(database_path: Path, anchor: Callable[[], Witness] | None = None) -> int:
+    """Check the log of a database file, and against central's witness when `anchor` fetches
+    it; print the verdict; exit status 0 if intact, else 1."""
     if not database_path.is_file():
         print(f"audit log NOT checked: no database at {database_path}")
         return 1
     conn = connect_sync(database_path)
     try:
-        problems = verify_chain(conn)
+        problems = verify_log(conn) + _anchored(conn, anchor)
         rows = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         print(f"audit log NOT checked: {exc}")

@@ -1,4 +1,5 @@
-"""The heartbeat row: rewritten every few seconds, so central can measure replication lag."""
+"""The heartbeat row: rewritten every few seconds, so central can measure replication lag; it
+carries the audit chain's head (sequence and hash), which central keeps as its anchor."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import aiosqlite
 
 
 async def beat(db: aiosqlite.Connection, now_ms: int) -> None:
-    """Record that the node is alive now (milliseconds since the epoch)."""
+    """Record that the node is alive now (milliseconds since the epoch) and its chain's head."""
     await db.execute(
         """
-        INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?)
-        ON CONFLICT (id) DO UPDATE SET beat_ms = excluded.beat_ms
+        INSERT INTO heartbeat (id, beat_ms, audit_seq, audit_hash)
+        SELECT 1, ?, coalesce(max(seq), 0), coalesce(
+            (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '') FROM audit_log
+        WHERE true
+        ON CONFLICT (id) DO UPDATE SET beat_ms = excluded.beat_ms,
+            audit_seq = excluded.audit_seq, audit_hash = excluded.audit_hash
         """,
         (now_ms,),
     )

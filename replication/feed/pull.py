@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -73,9 +74,8 @@ def parse(body: bytes) -> list[FeedEntry]:
     return [FeedEntry.from_wire(wire) for wire in json.loads(body)["commands"]]
 
 
-def fetch(source: FeedSource, after: int) -> tuple[bytes, bool]:
-    """One signed GET of the feed page after `after`: (body, more pages wait)."""
-    target = "/sync/commands?" + urlencode({"node": source.node_id, "after": after, "limit": PAGE})
+def signed_get(source: FeedSource, target: str) -> tuple[bytes, Message]:
+    """One GET of `target` (path and query) at central, signed by this node: (body, headers)."""
     request = urllib.request.Request(
         source.central_url.rstrip("/") + target,
         headers={
@@ -91,11 +91,18 @@ def fetch(source: FeedSource, after: int) -> tuple[bytes, bool]:
             body = response.read()
             if response.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
-            return body, response.headers.get("X-Cunban-More") == "1"
+            return body, response.headers
     except urllib.error.HTTPError as exc:
         raise FeedUnavailable(f"central answered {exc.code}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise FeedUnavailable(f"central unreachable: {type(exc).__name__}") from exc
+
+
+def fetch(source: FeedSource, after: int) -> tuple[bytes, bool]:
+    """One signed GET of the feed page after `after`: (body, more pages wait)."""
+    target = "/sync/commands?" + urlencode({"node": source.node_id, "after": after, "limit": PAGE})
+    body, headers = signed_get(source, target)
+    return body, headers.get("X-Cunban-More") == "1"
 
 
 def fetch_page(source: FeedSource, after: int) -> FeedPage:

@@ -1,0 +1,1 @@
+"""Central's audit: its own log (edge.audit's chain) and each node's chain anchored here."""

@@ -1,0 +1,32 @@
+"""What central appends to its own audit log: an officer's read, decision or login, and an
+operator's publication; object ids name the node (`node:id`), never personal data."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from edge.audit.log import append
+from edge.kernel.auth.account import Account
+
+
+async def record(
+    db: aiosqlite.Connection,
+    actor: Account | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    at: str,
+    result: str = "ok",
+) -> None:
+    """Append one row in the caller's write transaction (an operator's command: no actor)."""
+    await append(
+        db,
+        actor_id=actor.id if actor else None,
+        role=actor.role if actor else "operator",
+        jurisdiction_code=actor.jurisdiction_code if actor else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        result=result,
+        at=at,
+    )
