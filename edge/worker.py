@@ -97,6 +97,8 @@ def run_worker(settings: Settings) -> None:
     """Run the huey consumer in this process (one worker, periodic tasks on) until stopped,
     logging at the node's level (what it sends, masked)."""
     logging.basicConfig(level=settings.web.log_level.upper(), format=LOG_FORMAT)
+    # huey logs every tick it schedules and runs (dozens a minute) at INFO: keep its warnings
+    logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))
     queue = make_huey(settings)
     queue.schedule_ticks()  # start draining now, not at the next whole minute
     Consumer(queue, workers=1, periodic=True).run()
