@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from replication.litestream import litestream_binary, litestream_environ, write_config
@@ -64,12 +64,9 @@ def litestream(
 def restore_into(
     node: ReplicatedNode, generation: int, target: Path, txid: int | None = None
 ) -> Drill:
-    """Restore `generation` (up to `txid`, else its newest) into `target`, checked in full.
-
-    The newest point's txid is the newest one listed just before the restore (a restore given
-    `-config` prints no JSON summary), so the restore reaches at least it.
+    """Restore `generation` (up to `txid`, else its newest) into `target`, checked in full; the
+    Drill names `txid` as given (a restore given `-config` prints no summary of what it reached).
     """
-    reached = txid if txid is not None else max(ltx_files(node, generation), default=None)
     arguments = ["restore", "-o", str(target), "-integrity-check", "full", "-force"]
     if txid is not None:
         arguments += ["-txid", f"{txid:016x}"]
@@ -78,18 +75,16 @@ def restore_into(
     if result.returncode != 0:
         unreachable = any(words.lower() in output.lower() for words in UNREACHABLE)
         return Drill("unreachable" if unreachable else "corrupt", txid, _last_line(output))
-    return Drill("ok", reached, "")
+    return Drill("ok", txid, "")
 
 
 def drill(node: ReplicatedNode, generation: int) -> Drill:
-    """Restore the newest point of `generation` into a temporary file and throw it away."""
+    """Restore the newest point of `generation` into a temporary file and throw it away; a clean
+    one names the newest txid listed just before (the restore reaches at least it)."""
+    newest = max(ltx_files(node, generation), default=None)
     with tempfile.TemporaryDirectory(prefix="drill-", dir=node.database_path.parent) as folder:
-        return restore_into(node, generation, Path(folder) / "drill.db")
-
-
-def transaction_ids(node: ReplicatedNode, generation: int) -> list[int]:
-    """Every transaction id an LTX file of `generation` ends at (any level), ascending."""
-    return sorted(ltx_files(node, generation))
+        found = restore_into(node, generation, Path(folder) / "drill.db")
+    return replace(found, txid=newest) if found.ok else found
 
 
 def ltx_files(node: ReplicatedNode, generation: int) -> dict[int, str]:
@@ -106,16 +101,21 @@ def ltx_files(node: ReplicatedNode, generation: int) -> dict[int, str]:
     return {int(entry["max_txid"], 16): entry.get("timestamp", "") for entry in files or []}
 
 
-def newest_clean(node: ReplicatedNode, generation: int, target: Path) -> Drill:
-    """Restore into `target` the newest transaction of `generation` that restores clean.
+def newest_clean(
+    node: ReplicatedNode, generation: int, target: Path, files: dict[int, str]
+) -> Drill:
+    """Restore into `target` the newest transaction of `generation` that restores clean, given
+    its LTX `files` (`ltx_files`).
 
     Corruption runs from one transaction to the end (every later restore carries the bad
     pages), so a binary search over the transaction ids finds the boundary.
     """
+    ids = sorted(files)
     newest = restore_into(node, generation, target)
+    if newest.ok:
+        return replace(newest, txid=ids[-1] if ids else None)
     if newest.outcome != "corrupt":
         return newest
-    ids = transaction_ids(node, generation)
     low, high, best = 0, len(ids) - 1, None
     while low <= high:
         middle = (low + high) // 2

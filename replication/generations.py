@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from replication.objectstore import ObjectStore
+from replication.objectstore import ObjectStore, StoreUnavailable
 
 FIRST = 1
 
@@ -54,3 +54,13 @@ def known(store: ObjectStore, node_id: str) -> list[int]:
         if match:
             found.add(int(match.group(1)))
     return sorted(found, reverse=True)
+
+
+def unused(store: ObjectStore, node_id: str, current: int = FIRST) -> int:
+    """A generation number above `current` that no object in the store uses yet (just above
+    `current` when the store does not answer)."""
+    try:
+        used = known(store, node_id)
+    except StoreUnavailable:
+        used = []
+    return max([current, *used]) + 1

@@ -45,18 +45,17 @@ def describe(path: Path, source: str) -> Candidate | None:
     return Candidate(path, source, int(beat), int(count))
 
 
-def from_replica(node: ReplicatedNode, folder: Path) -> tuple[Candidate | None, list[str]]:
-    """Restore the newest clean point of the newest generation that has one into `folder`;
-    the candidate and what was found on the way (lines of the report)."""
-    try:
-        found = generations.known(open_store(node.store), node.node_id)
-    except StoreUnavailable as exc:
-        raise RestoreRefused(f"the store is unreachable: {exc}") from exc
+def from_replica(
+    node: ReplicatedNode, found: list[int], folder: Path
+) -> tuple[Candidate | None, list[str]]:
+    """Restore into `folder` the newest clean point of the newest of the `found` generations
+    that has one; the candidate and what was found on the way (lines of the report)."""
     notes: list[str] = []
     for generation in found:
         target = folder / f"generation-{generation}.db"
-        restored = newest_clean(node, generation, target)
-        notes.append(_note(node, generation, restored))
+        files = ltx_files(node, generation)
+        restored = newest_clean(node, generation, target, files)
+        notes.append(_note(generation, restored, files))
         if restored.ok:
             candidate = describe(target, f"replica generation {generation}, txid {restored.txid}")
             if candidate is not None:
@@ -64,8 +63,7 @@ def from_replica(node: ReplicatedNode, folder: Path) -> tuple[Candidate | None, 
     return None, notes
 
 
-def _note(node: ReplicatedNode, generation: int, restored: Drill) -> str:
-    files = ltx_files(node, generation)
+def _note(generation: int, restored: Drill, files: dict[int, str]) -> str:
     newest = max(files) if files else None
     if not restored.ok:
         return f"generation {generation}: nothing restores clean ({restored.detail})"
@@ -87,9 +85,9 @@ def choose(replica: Candidate | None, mirror: Candidate | None) -> Candidate:
     return max(usable, key=lambda found: (found.as_of_ms, found is replica))
 
 
-def install(node: ReplicatedNode, chosen: Candidate) -> None:
-    """Make `chosen` the node's database and have the replicate process start a new generation
-    (Litestream's local state is dropped; the old generations stay in the store)."""
+def install(node: ReplicatedNode, chosen: Candidate, generation: int) -> None:
+    """Make `chosen` the node's database and have the replicate process start `generation`, a
+    new one (Litestream's local state is dropped; the old generations stay in the store)."""
     target = node.database_path
     for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         leftover.unlink(missing_ok=True)
@@ -100,18 +98,10 @@ def install(node: ReplicatedNode, chosen: Candidate) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(
             "UPDATE replica_health SET generation = ?, state = 'healing', error = '' WHERE id = 1",
-            (_next_generation(node),),
+            (generation,),
         )
         conn.commit()
     os.replace(staged, target)
-
-
-def _next_generation(node: ReplicatedNode) -> int:
-    try:
-        used = generations.known(open_store(node.store), node.node_id)
-    except StoreUnavailable:
-        used = []
-    return max([generations.FIRST, *used]) + 1
 
 
 def restore(node: ReplicatedNode, *, force: bool, mirror: Path | None = None) -> str:
@@ -120,14 +110,18 @@ def restore(node: ReplicatedNode, *, force: bool, mirror: Path | None = None) ->
     if target.exists() and not force:
         raise RestoreRefused(f"{target} exists; stop the node and pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        found = generations.known(open_store(node.store), node.node_id)
+    except StoreUnavailable as exc:
+        raise RestoreRefused(f"the store is unreachable: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="restore-", dir=target.parent) as scratch:
-        replica, notes = from_replica(node, Path(scratch))
+        replica, notes = from_replica(node, found, Path(scratch))
         mirrored = None
         if mirror is not None:
             mirrored = describe(mirror, f"central's mirror {mirror}")
             notes.append(f"mirror {mirror}: " + ("passes" if mirrored else "FAILS") + " the check")
         chosen = choose(replica, mirrored)
-        install(node, chosen)
+        install(node, chosen, max([generations.FIRST, *found]) + 1)
     blobs = restore_blobs(node)
     absent = len({gap.sha256 for gap in blobs.missing})
     photos = [f"photos missing, by application:\n{blobs.report()}"] if absent else []

@@ -115,15 +115,6 @@ def reset_local_state(node: ReplicatedNode, generation: int) -> None:
     )
 
 
-def next_generation(node: ReplicatedNode, current: int) -> int:
-    """A generation number no object in the store uses yet."""
-    try:
-        used = generations.known(open_store(node.store), node.node_id)
-    except StoreUnavailable:
-        used = []
-    return max([current, *used]) + 1
-
-
 def starting_replica(node: ReplicatedNode) -> Replica:
     """The generation to write at start: the one replica_health names (a restore or a heal may
     have started a new one), verified when the store's pointer already names it."""
@@ -218,7 +209,8 @@ class Replicator:
         """Stop the child, start a new generation from a full snapshot of the live database."""
         assert self.child is not None
         stop_child(self.child)
-        generation = next_generation(self.node, self.replica.generation)
+        store = open_store(self.node.store)
+        generation = generations.unused(store, self.node.node_id, self.replica.generation)
         reset_local_state(self.node, generation)
         self.replica = Replica(generation, verified=False)
         record(self.node, generation, "healing", None)
