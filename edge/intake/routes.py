@@ -39,6 +39,7 @@ from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import pick
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
@@ -105,6 +106,30 @@ async def intake_form(request: Request) -> Response:
     return _form_page(request, item, values, {})
 
 
+def _labels(item: CatalogItem) -> dict[str, str]:
+    """What the intake form calls each field a problem may be about."""
+    return {
+        "id_number": _("申请人身份证号码"),
+        "name": _("申请人姓名"),
+        "phone": _("申请人手机号码"),
+        "signature": _("申请人签名"),
+        **{f"f_{f.name}": pick(f.label.zh, f.label.en) for f in item.fields},
+        **{f"m_{m.key}": pick(m.name.zh, m.name.en) for m in item.materials},
+    }
+
+
+def _named(problems: dict[str, str], item: CatalogItem) -> dict[str, str]:
+    """Each problem prefixed with its field's name, for lists shown away from the form (the
+    agent's outbox): "家庭人口：不能小于 1。", not "不能小于 1。"."""
+    labels = _labels(item)
+    return {
+        key: _("%(field)s：%(problem)s") % {"field": labels[key], "problem": message}
+        if key in labels
+        else message
+        for key, message in problems.items()
+    }
+
+
 @allow_body(MAX_FORM_BYTES)
 async def submit_intake(request: Request) -> Response:
     """Check everything; store photos; accept once per key; answer only after commit."""
@@ -139,7 +164,8 @@ async def submit_intake(request: Request) -> Response:
                 return await _accepted(request, done.id)
             return _see(_receipt_path(request, done.id))
     if problems and wants_json(request):  # the outbox shows these and keeps the application
-        return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
+        body = {"errors": _named(problems, item)}
+        return JSONResponse(body, status_code=400, headers=NO_STORE)
     if problems:
         shown = [*uploads, signature] if signature else uploads
         async with node.db.write() as db:
