@@ -137,6 +137,29 @@ class Field:
 
 
 @dataclass(frozen=True)
+class AgeCheck:
+    """A condition intake checks from an ID number: the person's age in whole years, on the
+    day of intake or, with `as_of` ("08-31"), on the next such day (a school year's cut-off)."""
+
+    of: str  # "applicant", or the name of an id_number field (e.g. child_id_number)
+    min: int | None
+    max: int | None
+    as_of: str | None
+    rule: Bilingual  # the condition in the guide's words, quoted when intake refuses
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AgeCheck:
+        """From one `[[age_checks]]` entry."""
+        return cls(
+            data["of"],
+            data.get("min"),
+            data.get("max"),
+            data.get("as_of"),
+            Bilingual.from_dict(data["rule"]),
+        )
+
+
+@dataclass(frozen=True)
 class CatalogItem:
     """A service item of the catalog, as its file describes it."""
 
@@ -156,6 +179,7 @@ class CatalogItem:
     materials: tuple[Material, ...]
     route: tuple[Stage, ...]
     fields: tuple[Field, ...]
+    age_checks: tuple[AgeCheck, ...] = ()
 
     @classmethod
     def from_body(cls, body: str) -> CatalogItem:
@@ -182,6 +206,7 @@ class CatalogItem:
             materials=tuple(Material.from_dict(m) for m in data["materials"]),
             route=tuple(Stage.from_dict(stage) for stage in data["route"]),
             fields=tuple(Field.from_dict(field) for field in data["fields"]),
+            age_checks=tuple(AgeCheck.from_dict(c) for c in data.get("age_checks", ())),
         )
 
     @property

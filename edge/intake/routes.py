@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.accounts.queries import placement
-from edge.applications import lifecycle, queries, states
+from edge.applications import eligibility, lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
@@ -149,7 +149,9 @@ async def submit_intake(request: Request) -> Response:
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    birth = resident.birth_date if resident else None
     problems = {
+        **eligibility.problems(item, birth, fields, today),
         **errors,
         **{f"f_{k}": v for k, v in field_errors.items()},
         **{f"m_{k}": v for k, v in photo_errors.items()},
