@@ -41,9 +41,19 @@ function shellPage(url) {
   return SHELL.pages.includes(path) ? path : null;
 }
 
+// A filtered view of a shell page (/agent/apply?q=低保) is not kept: under the page's address it
+// would stand for the whole page offline.
+function filtered(url) {
+  const keys = [...new URL(url, self.location.origin).searchParams.keys()];
+  return keys.some((key) => key !== "outbox");
+}
+
 async function keepPage(url, response) {
   if (!keepable(response)) return;
-  if (shellPage(url)) return (await caches.open(FORM_CACHE)).put(shellPage(url), response);
+  if (shellPage(url)) {
+    if (filtered(url)) return;
+    return (await caches.open(FORM_CACHE)).put(shellPage(url), response);
+  }
   if (!readable(url)) return;
   const cache = await caches.open(PAGE_CACHE);
   await cache.put(url, response);

@@ -443,3 +443,32 @@ def test_a_decision_confirms_success_and_shows_a_missing_field_where_the_form_is
     shown = client.get(decided.headers["location"]).text
     assert 'id="done" role="status"' in shown and "办理结果已提交" in shown
     assert 'role="status"' not in client.get(f"/staff/applications/{application_id}").text
+
+
+def test_each_card_sits_next_to_the_deadline_it_is_about(client, settings, clock):
+    """ "审核中 · 正常" beside "黄牌：即将到期" read as a contradiction: the file's promised
+    date and the step's own deadline each carry their own card, named."""
+    application_id = _accept(client, "MZ-002")
+    login(client, STAFF)
+    page = client.get(f"/staff/applications/{application_id}").text
+    status = page.split("当前状态</dt><dd>")[1].split("</dd>")[0]
+    assert "badge" not in status
+    promised = page.split("承诺办结日期</dt><dd>")[1].split("</dd>")[0]
+    assert 'class="badge badge-green"' in promised
+    step_deadline = page.split("本环节期限 ")[1].split("</p>")[0]
+    assert 'class="badge badge-' in step_deadline
+
+
+def test_the_agent_finds_an_item_by_words_or_department(client):
+    login(client, AGENT_QIANJIANG)
+    everything = client.get("/agent/apply")
+    assert everything.text.count('href="/agent/apply/') == 42
+    assert 'name="q"' in everything.text and 'name="dept"' in everything.text
+    found = client.get("/agent/apply", params={"q": "低保"})
+    assert 'href="/agent/apply/MZ-002"' in found.text
+    assert found.text.count('href="/agent/apply/') < 42
+    by_department = client.get("/agent/apply", params={"dept": "education"})
+    links = set(re.findall(r'href="/agent/apply/([A-Z]+-\d{3})"', by_department.text))
+    assert links and all(code.startswith("JY-") for code in links), links
+    fragment = client.get("/agent/apply", params={"q": "低保"}, headers={"HX-Request": "true"})
+    assert fragment.text.startswith('<section id="results"') and "<h1>" not in fragment.text

@@ -202,6 +202,7 @@ def test_file_page_shows_everything_to_the_deciding_officer(central):
     text = page.text
     assert APPLICANT in text and "450521194501010022" in text and "13907710002" in text
     assert "救助对象类别" in text and "医保报销后个人自付（元）" in text  # e-form labels
+    assert "廉州镇 · 平田村" in text and "· lianzhou" not in text  # names, not the node id
     assert "县医保、民政联审审批" in text and "乡镇调查初审" in text  # steps history
     assert "照片尚未上传到中心" in text and "/officer/blobs/" not in text
     assert f'name="step_id" value="{app["step_id"]}"' in text

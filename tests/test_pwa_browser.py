@@ -163,6 +163,9 @@ def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, e
     assert _installability_errors(agent_app, page) == []
 
     page.goto("/healthz")  # answered with Cache-Control: no-store, so never kept
+    filtered = page.goto("/agent/apply?q=%E8%80%81%E5%B9%B4")  # 老年: two items, not MZ-002
+    assert filtered is not None and filtered.status == 200
+    assert page.locator("a[href='/agent/apply/MZ-002']").count() == 0
     page.goto("/services/MZ-002")
     wait_for(lambda: "/services/MZ-002" in _cached(page)[pages], 10, "the guide kept")
     assert "/healthz" not in _cached(page)[pages]
@@ -178,7 +181,8 @@ def test_agent_app_is_installable_and_works_offline(agent_app: BrowserContext, e
         page.goto("/agent/")
         page.click("a[href='/agent/apply']")  # boosted, never visited, but kept from the start
         page.wait_for_url("**/agent/apply")
-        assert _h1(page) == "选择办理事项"
+        assert _h1(page) == "选择办理事项"  # the whole list: the filtered view was not kept
+        assert page.locator("a[href^='/agent/apply/']").count() == 42
         page.click("a[href='/agent/apply/MZ-002']")
         page.wait_for_url("**/agent/apply/MZ-002")
         assert page.locator("form[data-intake] input[name='id_number']").count() == 1

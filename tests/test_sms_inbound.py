@@ -102,6 +102,9 @@ def test_the_demo_admin_types_an_sms_and_the_node_takes_it(client: TestClient, s
     assert len(replies(settings)) == 1
     shown = client.get("/admin/sms").text
     assert "139****5678" in shown and "路灯坏了" in shown
+    assert 'href="/admin/sms">短信记录</a>' in shown  # the admin's menu leads here
+    # the clock says 09:00 UTC: people read Beijing time, 17:00, on the SMS and its reply
+    assert shown.count("2026/11/23 17:00") == 2 and "09:00" not in shown
     assert RESIDENT not in shown
     assert bad.status_code == 400 and "11位手机号码" in bad.text
 

@@ -10,28 +10,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.catalog import queries
+from edge.catalog.filters import catalog_filter
 from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
-from edge.catalog.queries import CatalogFilter
-from edge.catalog.schema import MODES
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.node import edge_node
 
-MAX_QUERY = 40
-
 
 async def service_list(request: Request) -> Response:
     """The catalog, or only its results when htmx refreshes them while typing."""
-    params = request.query_params
     async with edge_node(request).db.read() as db:
         departments = await queries.departments(db)
-        known = {d["code"] for d in departments}
-        wanted = CatalogFilter(
-            query=params.get("q", "").strip()[:MAX_QUERY],
-            department=params.get("dept", "") if params.get("dept", "") in known else "",
-            mode=params.get("mode", "") if params.get("mode", "") in MODES else "",
-        )
+        wanted = catalog_filter(request.query_params, (d["code"] for d in departments))
         items = await queries.search(db, wanted)
     return render(
         request,

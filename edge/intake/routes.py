@@ -21,6 +21,7 @@ from edge.applications.lifecycle import Applicant
 from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code
 from edge.catalog import queries as catalog
+from edge.catalog.filters import catalog_filter
 from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
@@ -73,11 +74,15 @@ async def agent_home(request: Request) -> Response:
 
 
 async def choose_item(request: Request) -> Response:
-    """Which service the resident came for."""
+    """Which service the resident came for: searched and filtered like the public guide (or
+    only the list, when htmx refreshes it while the agent types)."""
     _agent(request)
     async with edge_node(request).db.read() as db:
-        items = await catalog.search(db, catalog.CatalogFilter())
-    return render(request, "edge/intake/choose.html", {"items": items})
+        departments = await catalog.departments(db)
+        wanted = catalog_filter(request.query_params, (d["code"] for d in departments))
+        items = await catalog.search(db, wanted)
+    context = {"items": items, "departments": departments, "wanted": wanted}
+    return render(request, "edge/intake/choose.html", context, fragment="edge/intake/_choices.html")
 
 
 def _form_page(

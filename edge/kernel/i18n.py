@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -123,6 +124,12 @@ def format_date(value: date | datetime | str, format: str = "medium") -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return dates.format_date(value, format=format, locale=_babel_locale(current_locale()))
+
+
+def format_moment(stamp: str, timezone: str) -> str:
+    """A stored UTC time (`clock.stamp`) as the local date and time people read, to the minute."""
+    moment = datetime.fromisoformat(stamp).astimezone(ZoneInfo(timezone))
+    return dates.format_datetime(moment, format="short", locale=_babel_locale(current_locale()))
 
 
 def format_number(value: float) -> str:

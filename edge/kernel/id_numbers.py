@@ -48,7 +48,6 @@ def age_between(birth: date, day: date) -> int:
     return day.year - birth.year - not_yet
 
 
-
 def normalize(raw: str) -> str:
     """Drop all whitespace, turn full-width digits into ASCII and x into X."""
     return "".join(raw.split()).translate(_TO_ASCII)

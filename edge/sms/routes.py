@@ -17,8 +17,8 @@ from ulid import ULID
 
 from edge.kernel import csrf
 from edge.kernel.auth.access import require
+from edge.kernel.i18n import format_moment, lazy_gettext
 from edge.kernel.i18n import gettext as _
-from edge.kernel.i18n import lazy_gettext
 from edge.kernel.masking import mask_phone, mask_text
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
@@ -46,8 +46,11 @@ TEMPLATES = {
 RECENT_INBOUND = 30
 
 
-async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str, Any]]:
-    """The newest outbox rows, ready to show: phone masked, state and template labelled."""
+async def recent(
+    db: aiosqlite.Connection, timezone: str, limit: int = RECENT
+) -> list[dict[str, Any]]:
+    """The newest outbox rows, ready to show: local time, phone masked, state and template
+    labelled."""
     async with db.execute(
         """
         SELECT created_at, phone, template, body, state, attempts, unconfirmed, last_error
@@ -58,7 +61,7 @@ async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str
         rows = await cursor.fetchall()
     return [
         {
-            "created_at": row["created_at"],
+            "created_at": format_moment(row["created_at"], timezone),
             "phone": mask_phone(row["phone"]),
             "template": TEMPLATES.get(row["template"], row["template"]),
             "body": row["body"],
@@ -71,7 +74,7 @@ async def recent(db: aiosqlite.Connection, limit: int = RECENT) -> list[dict[str
     ]
 
 
-async def recent_inbound(db: aiosqlite.Connection) -> list[dict[str, Any]]:
+async def recent_inbound(db: aiosqlite.Connection, timezone: str) -> list[dict[str, Any]]:
     """The newest SMS residents sent, masked: phone and any number in the text."""
     async with db.execute(
         "SELECT received_at, phone, text, claimed_by FROM sms_inbound "
@@ -81,7 +84,7 @@ async def recent_inbound(db: aiosqlite.Connection) -> list[dict[str, Any]]:
         rows = await cursor.fetchall()
     return [
         {
-            "received_at": row["received_at"],
+            "received_at": format_moment(row["received_at"], timezone),
             "phone": mask_phone(row["phone"]),
             "text": mask_text(row["text"]),
             "claimed": bool(row["claimed_by"]),
@@ -101,8 +104,8 @@ async def _outbox(
 ) -> Response:
     node = edge_node(request)
     async with node.db.read() as db:
-        rows = await recent(db)
-        received = await recent_inbound(db)
+        rows = await recent(db, node.settings.web.timezone)
+        received = await recent_inbound(db, node.settings.web.timezone)
     context = {
         "rows": rows,
         "received": received,
