@@ -472,3 +472,16 @@ def test_the_agent_finds_an_item_by_words_or_department(client):
     assert links and all(code.startswith("JY-") for code in links), links
     fragment = client.get("/agent/apply", params={"q": "低保"}, headers={"HX-Request": "true"})
     assert fragment.text.startswith('<section id="results"') and "<h1>" not in fragment.text
+
+
+def test_the_village_agent_sees_whom_to_call_and_the_read_is_audited(client, settings):
+    application_id = _accept(client, "MZ-002")
+    before = rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'read_personal_data'")
+    page = client.get(f"/agent/applications/{application_id}")
+    assert page.status_code == 200
+    assert "潘桂兰" in page.text and 'href="tel:13800138000"' in page.text
+    assert page.headers["cache-control"] == "no-store"  # never kept on the phone
+    after = rows(settings, "SELECT count(*) FROM audit_log WHERE action = 'read_personal_data'")
+    assert after[0][0] == before[0][0] + 1
+    login(client, AGENT_HUANZHU)  # another village's agent sees nothing of it
+    assert client.get(f"/agent/applications/{application_id}").status_code == 404

@@ -20,6 +20,7 @@ from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
 from edge.applications.records import Application, Step
 from edge.applications.tracking_code import format_code
+from edge.audit.log import append as audit
 from edge.catalog import queries as catalog
 from edge.catalog.filters import catalog_filter
 from edge.catalog.item import CatalogItem
@@ -313,7 +314,7 @@ def _application_page(
     key: str,
     status: int = 200,
 ) -> Response:
-    return render(
+    page = render(
         request,
         "edge/intake/application.html",
         {
@@ -322,7 +323,10 @@ def _application_page(
             "steps": steps,
             "supplements": supplements,
             "code": format_code(app.tracking_code),
-            "applicant": mask_name(app.applicant_name),
+            # the village's own agent calls the applicant (about a supplement, a pick-up):
+            # full name and phone, the read audited, the page never stored (agent_application)
+            "applicant": app.applicant_name,
+            "phone": app.applicant_phone,
             "status_label": states.label,
             "withdraw_reasons": states.WITHDRAW_REASONS,
             "asked": _asked(supplements),
@@ -331,12 +335,28 @@ def _application_page(
         },
         status_code=status,
     )
+    page.headers["Cache-Control"] = "no-store"  # the applicant's name and phone
+    return page
 
 
 async def agent_application(request: Request) -> Response:
-    """One application of my village: where it is, what was asked for, what I can do."""
+    """One application of my village: where it is, what was asked for, what I can do, and the
+    applicant's name and phone to call them; the read is audited and the page never stored."""
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
+    node = edge_node(request)
+    async with node.db.write() as db:
+        await audit(
+            db,
+            actor_id=agent.id,
+            role=agent.role,
+            jurisdiction_code=agent.jurisdiction_code,
+            action="read_personal_data",
+            object_type="application",
+            object_id=app.id,
+            result="ok",
+            at=stamp(node.clock()),
+        )
     return _application_page(request, app, steps, supplements, {}, str(ULID()))
 
 
