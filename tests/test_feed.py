@@ -233,7 +233,7 @@ def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded
     assert take_feed(central, lianzhou) == ["applied"]  # the same content: nothing changes
 
     head, items = copy.deepcopy(read_parts())
-    head["version"] = "2026.12.1"
+    head["version"] = "2099.1.1"  # newer than the files, whatever their version
     renamed = next(item for item in items if item["code"] == "MZ-002")
     renamed["name"]["zh"] = "最低生活保障（新）"
     _catalog_command(central, head, items)
@@ -241,11 +241,11 @@ def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded
     older[0]["version"] = "2026.10.1"
     _catalog_command(central, *older)
     broken = copy.deepcopy(read_parts())
-    broken[0]["version"] = "2026.12.2"
+    broken[0]["version"] = "2099.1.2"
     del broken[1][0]["materials"]
     _catalog_command(central, *broken)
     assert take_feed(central, lianzhou) == ["seen", "applied", "refused", "refused"]
-    assert _edge_catalog(lianzhou) == ("2026.12.1", "最低生活保障（新）")
+    assert _edge_catalog(lianzhou) == ("2099.1.1", "最低生活保障（新）")
 
     async def restart() -> None:  # the node restarts with its older catalog files
         db = Database(lianzhou.database_path)
@@ -256,7 +256,7 @@ def test_a_catalog_published_at_central_reaches_the_node_and_is_never_downgraded
             await db.close()
 
     asyncio.run(restart())
-    assert _edge_catalog(lianzhou) == ("2026.12.1", "最低生活保障（新）")
+    assert _edge_catalog(lianzhou) == ("2099.1.1", "最低生活保障（新）")
     with sqlite3.connect(lianzhou.database_path) as conn:
         details = [r[0] for r in conn.execute("SELECT detail FROM applied_commands ORDER BY seq")]
     assert "older" in details[-2] and "not valid" in details[-1]

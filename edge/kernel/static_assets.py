@@ -1,8 +1,10 @@
-"""Static files under content-hashed names, cached for a year and never revalidated."""
+"""Static files under content-hashed names, cached for a year and never revalidated; a bundle
+serves several scripts as one file, so a page pays one request for all of them."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.requests import Request
@@ -11,38 +13,55 @@ from starlette.routing import Route
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+# the scripts every page loads: htmx and 读给我听 (read aloud), one request on a first visit
+BUNDLES: Mapping[str, tuple[str, ...]] = {"js/site.js": ("js/htmx.min.js", "js/read-aloud.js")}
+MEDIA_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 
 
 class StaticAssets:
     """Maps `css/site.css` to `/static/css/site.<hash>.css` and serves it."""
 
-    def __init__(self, root: Path, mount: str = "/static") -> None:
+    def __init__(
+        self,
+        root: Path,
+        mount: str = "/static",
+        bundles: Mapping[str, tuple[str, ...]] = BUNDLES,
+    ) -> None:
         self.root = root
         self.mount = mount
         self._hashed: dict[str, str] = {}
         self._files: dict[str, Path] = {}
+        self._bundles: dict[str, bytes] = {}
         for path in sorted(root.rglob("*")):
             if path.is_file():
-                self._add(path)
+                self._files[self._name(path.relative_to(root).as_posix(), path.read_bytes())] = path
+        for logical, parts in bundles.items():
+            content = b"\n;\n".join((root / part).read_bytes().rstrip() for part in parts) + b"\n"
+            self._bundles[self._name(logical, content)] = content
 
-    def _add(self, path: Path) -> None:
-        logical = path.relative_to(self.root).as_posix()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    def _name(self, logical: str, content: bytes) -> str:
+        """Register `logical` under its content-hashed name, and return that name."""
+        digest = hashlib.sha256(content).hexdigest()[:12]
         stem, dot, suffix = logical.rpartition(".")
         hashed = f"{stem}.{digest}.{suffix}" if dot else f"{logical}.{digest}"
         self._hashed[logical] = hashed
-        self._files[hashed] = path
+        return hashed
 
     def url(self, logical: str) -> str:
         """The URL of a static file by its plain name; unknown names fail loudly."""
         return f"{self.mount}/{self._hashed[logical]}"
 
     async def endpoint(self, request: Request) -> Response:
-        """Serve a hashed file with a one-year immutable cache."""
-        path = self._files.get(request.path_params["path"])
+        """Serve a hashed file or bundle with a one-year immutable cache."""
+        name = request.path_params["path"]
+        headers = {"Cache-Control": IMMUTABLE}
+        if name in self._bundles:
+            media_type = MEDIA_TYPES[name.rpartition(".")[2]]
+            return Response(self._bundles[name], media_type=media_type, headers=headers)
+        path = self._files.get(name)
         if path is None:
             return PlainTextResponse("Not Found", status_code=404)
-        return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+        return FileResponse(path, headers=headers)
 
 
 def static_route(static: StaticAssets) -> Route:

@@ -29,7 +29,7 @@ START = "intake:home"  # the agent's queue: where the installed app opens (a rou
 # Static files the shell needs offline: the stylesheet, htmx, the agent's scripts.
 SHELL_ASSETS = (
     "css/site.css",
-    "js/htmx.min.js",
+    "js/site.js",
     "js/signature.js",
     "js/photo.js",
     "js/outbox.js",
