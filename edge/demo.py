@@ -115,7 +115,14 @@ async def _as_of(
     conn: aiosqlite.Connection, settings: Settings, actor: Account, now: datetime
 ) -> Context:
     days = await load_working_days(conn, now, settings.web.timezone, settings.warning_working_days)
-    return Context(actor, now, days, settings.keys_dir)
+    return Context(
+        actor,
+        now,
+        days,
+        settings.keys_dir,
+        public_base=settings.web.public_base,
+        follow_up_working_days=settings.follow_up_working_days,
+    )
 
 
 async def load_demo_applications(

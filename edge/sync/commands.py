@@ -131,7 +131,16 @@ async def county_decision(
     officer = await _officer(db, command.officer, stamp(now))
     days = await load_working_days(db, now, settings.web.timezone, settings.warning_working_days)
     # made at central, where county steps are decided
-    ctx = lifecycle.Context(officer, now, days, settings.keys_dir, county_steps_here=True)
+    ctx = lifecycle.Context(
+        officer,
+        now,
+        days,
+        settings.keys_dir,
+        county_steps_here=True,
+        public_base=settings.web.public_base,
+        follow_up_working_days=settings.follow_up_working_days,
+        county_follow_ups_at_central=True,
+    )
     decision = Decision(
         step["id"],
         command.action,
