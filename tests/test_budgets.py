@@ -26,6 +26,7 @@ PUBLIC_PAGES = [
     "/services/MZ-002/notice",
     "/services/NO-999",
     "/login",
+    "/disclosure/ratings",
 ]
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),
@@ -163,3 +164,38 @@ def test_application_pages_fit_the_budgets(client, settings):
         assert size <= FIRST_ROUND_TRIP, (name, size)
         assert queries <= 12, (name, queries)
     print("\npage budgets (gzip bytes, SQL statements):", report)
+
+
+def test_rating_pages_fit_the_budgets(client, settings):
+    import re as regex
+
+    from tests.intake_support import rows, submit
+
+    login(client, AGENT_QIANJIANG)
+    for _ in range(3):
+        submit(client, "CW-001")  # approved at intake: each invites a rating
+    bodies = rows(settings, "SELECT body FROM sms_outbox WHERE template = 'approved'")
+    tokens = [regex.search(r"/rate/([0-9a-z]{10})", b["body"]).group(1) for b in bodies]
+    client.cookies.clear()
+    for token, level in zip(tokens, (1, 4, 5), strict=True):
+        page = client.get(f"/rate/{token}")
+        assert page.status_code == 200
+        client.post(f"/rate/{token}", data={"level": str(level)})
+    case = rows(settings, "SELECT id FROM follow_ups")[0]["id"]
+    pages = {
+        "rate": (None, f"/rate/{tokens[0]}"),
+        "published ratings": (None, "/disclosure/ratings"),
+        "follow-ups": (STAFF, "/staff/follow-ups"),
+        "follow-up": (STAFF, f"/staff/follow-ups/{case}"),
+    }
+    report = {}
+    for name, (phone, path) in pages.items():
+        if phone:
+            login(client, phone)
+        else:
+            client.cookies.clear()
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 12, (name, queries)
+    print("\nrating page budgets (gzip bytes, SQL statements):", report)

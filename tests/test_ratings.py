@@ -251,3 +251,24 @@ def test_published_figures_match_the_raw_rows_and_hold_no_personal_data(client, 
     assert figures.good == sum(1 for x in levels if x and x <= 3)
     assert figures.bad == sum(1 for x in levels if x and x >= 4) == 1
     assert figures.follow_ups == 1 and figures.follow_ups_closed_in_time == 0
+
+
+def test_closing_sms_with_the_link_fits_one_segment_or_falls_back_to_the_plain_text():
+    from edge.catalog.loader import read_catalog
+    from edge.sms import templates
+
+    link = "http://127.0.0.1:8001/rate/abcdefghjk"
+    for item in read_catalog().items:
+        for template in ("approved", "rejected"):
+            params = {"item": item["name"]["zh"], "code": "ABCD-EFGH-JKM", "link": link}
+            body = templates.render(template, params, "zh_Hans")
+            assert len(body) <= templates.MAX_LENGTH and link in body, body
+            assert "1-5" in body
+        fix = templates.render("rate_fix", {"item": item["name"]["zh"], "link": link}, "zh_Hans")
+        assert len(fix) <= templates.MAX_LENGTH and link in fix
+    long_link = "https://lianzhou-township.cunban.example.gov.cn/rate/abcdefghjk"
+    params = {"item": "最低生活保障申请", "code": "ABCD-EFGH-JKM", "link": long_link}
+    plain = templates.render("approved", params, "zh_Hans")
+    assert long_link not in plain and "ABCD-EFGH-JKM" in plain and len(plain) <= 70
+    fix = templates.render("rate_fix", {"item": "最低生活保障申请", "link": long_link}, "zh_Hans")
+    assert "回复1-5" in fix and len(fix) <= 70
