@@ -272,3 +272,21 @@ def test_closing_sms_with_the_link_fits_one_segment_or_falls_back_to_the_plain_t
     assert long_link not in plain and "ABCD-EFGH-JKM" in plain and len(plain) <= 70
     fix = templates.render("rate_fix", {"item": "最低生活保障申请", "link": long_link}, "zh_Hans")
     assert "回复1-5" in fix and len(fix) <= 70
+
+
+def test_demo_shows_every_level_an_open_yellow_case_one_closed_in_time_one_unrated(
+    client, settings, clock
+):
+    from edge.demo import load_demo_node
+
+    asyncio.run(load_demo_node(settings, clock.now))
+    asyncio.run(load_demo_node(settings, clock.now))  # loads once
+    levels = {r["level"] for r in rows(settings, "SELECT level FROM ratings WHERE round = 1")}
+    assert levels == {None, 1, 2, 3, 4, 5}
+    cases = rows(settings, "SELECT status, closed_in_time FROM follow_ups ORDER BY opened_at")
+    assert [tuple(c) for c in cases] == [("closed", 1), ("open", None)]
+    login(client, STAFF)
+    assert "黄牌" in client.get("/staff/follow-ups").text
+    client.cookies.clear()
+    page = client.get("/disclosure/ratings")
+    assert page.status_code == 200 and "100%" in page.text
