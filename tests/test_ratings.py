@@ -290,3 +290,26 @@ def test_demo_shows_every_level_an_open_yellow_case_one_closed_in_time_one_unrat
     client.cookies.clear()
     page = client.get("/disclosure/ratings")
     assert page.status_code == 200 and "100%" in page.text
+
+
+def test_the_applicant_rates_on_the_tracking_page_after_the_phone_digits(client, settings):
+    application_id = _close(client)
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[
+        0
+    ][0]
+    client.cookies.clear()
+    client.get(f"/track/{code}")
+    details = client.post(f"/track/{code}", data={"last4": "8000"})
+    assert details.status_code == 200 and "您对这次办事满意吗" in details.text
+    wrong = client.post(f"/track/{code}/rate", data={"last4": "1111", "level": "1"})
+    assert wrong.status_code == 400 and _rating(settings, application_id)["level"] is None
+    done = client.post(f"/track/{code}/rate", data={"last4": "8000", "level": "3"})
+    assert done.status_code == 200 and "<strong>基本满意</strong>" in done.text
+    row = _rating(settings, application_id)
+    assert (row["level"], row["channel"]) == (3, "tracking")
+    login(client, AGENT_QIANJIANG)  # the agent knows the digits, yet sees no rating
+    page = client.get(f"/track/{code}")
+    agent_view = client.post(
+        f"/track/{code}", data={"last4": "8000", "csrf_token": csrf_of(page.text)}
+    )
+    assert agent_view.status_code == 200 and "基本满意" not in agent_view.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+
 from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 
@@ -28,3 +30,8 @@ def may_act(account: Account, follow_up: Any) -> bool:
     if follow_up["office_level"] == "county":
         return account.role == "officer"
     return account.role == "township_staff"
+
+
+def channel_of(request: Request, default: str) -> str:
+    """A rating typed while someone is signed in on the device is an agent's or staff device's."""
+    return "agent_device" if request.scope.get("account") is not None else default

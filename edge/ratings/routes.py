@@ -29,7 +29,7 @@ from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.ratings import follow_ups, queries
-from edge.ratings.access import FOLLOW_UP_ROLES, may_act, may_view
+from edge.ratings.access import FOLLOW_UP_ROLES, channel_of, may_act, may_view
 from edge.ratings.forms import parse_choice, parse_note, parse_rating
 from edge.ratings.levels import (
     CALLBACK_LABELS,
@@ -104,11 +104,6 @@ async def rate_form(request: Request) -> Response:
     response = _rate_page(request, row, opinions, _current(row), {})
     response.headers.update(NO_STORE)
     return response
-
-
-def channel_of(request: Request, default: str) -> str:
-    """A rating typed while someone is signed in on the device is an agent's or staff device's."""
-    return "agent_device" if request.scope.get("account") is not None else default
 
 
 async def rate(request: Request) -> Response:
