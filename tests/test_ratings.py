@@ -294,9 +294,9 @@ def test_demo_shows_every_level_an_open_yellow_case_one_closed_in_time_one_unrat
 
 def test_the_applicant_rates_on_the_tracking_page_after_the_phone_digits(client, settings):
     application_id = _close(client)
-    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[
+    code = rows(settings, "SELECT tracking_code FROM applications WHERE id = ?", application_id)[0][
         0
-    ][0]
+    ]
     client.cookies.clear()
     client.get(f"/track/{code}")
     details = client.post(f"/track/{code}", data={"last4": "8000"})
