@@ -38,7 +38,7 @@ LATER_TABLES = (
     "login_checks",
     "login_sources",
     "known_devices",
-    "follow_ups",  # 0015 ratings
+    "follow_ups",  # 0017 ratings
     "ratings",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it

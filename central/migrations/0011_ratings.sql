@@ -1,4 +1,4 @@
--- Central's copies of the edges' ratings and follow-ups (edge migration 0015_ratings).
+-- Central's copies of the edges' ratings and follow-ups (edge migration 0017_ratings).
 
 CREATE TABLE edge_ratings (
     node_id TEXT NOT NULL REFERENCES nodes (node_id),
