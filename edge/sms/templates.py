@@ -2,7 +2,8 @@
 
 Params: item (name, already in the recipient's language), code (tracking code), date, card,
 link (a rating link: the closing texts with it fall back to their plain form when it leaves
-too little room for the item's name).
+too little room for the item's name). A `reply` (the answer to an SMS a resident sent) is a
+text a feature already wrote: param text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ CARDS = ("yellow", "red")
 # texts that carry the rating link (好差评) when given one and it leaves room for the item's name
 WITH_LINK = ("approved", "rejected", "rate_fix")
 MIN_ITEM_ROOM = 6
+REPLY = "reply"
 
 
 class TemplateError(ValueError):
@@ -91,8 +93,16 @@ def _with_room(template: str, params: dict[str, str], locale: str) -> dict[str, 
     return {name: value for name, value in params.items() if name != "link"}
 
 
+def _reply(text: str) -> str:
+    if not text or len(text) > MAX_LENGTH:
+        raise TemplateError(f"an SMS reply must be 1-{MAX_LENGTH} characters, not {len(text)}")
+    return text
+
+
 def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
+    if template == REPLY:
+        return _reply(params.get("text", ""))
     params = _with_room(template, params, locale)
     with in_locale(locale):
         text = _text(template, params)
