@@ -313,3 +313,36 @@ def test_the_applicant_rates_on_the_tracking_page_after_the_phone_digits(client,
         f"/track/{code}", data={"last4": "8000", "csrf_token": csrf_of(page.text)}
     )
     assert agent_view.status_code == 200 and "基本满意" not in agent_view.text
+
+
+def test_an_sms_reply_with_a_digit_rates_and_changes_within_24_hours(client, settings, clock):
+    from tests.sms_inbound import deliver
+
+    application_id = _close(client)
+    phone = rows(settings, "SELECT applicant_phone FROM applications WHERE id = ?", application_id)[
+        0
+    ][0]
+    assert deliver(client, phone, "2", id="gw-1").status_code < 300
+    row = _rating(settings, application_id)
+    assert (row["level"], row["channel"]) == (2, "sms")
+    assert deliver(client, phone, "2", id="gw-1").status_code < 300  # a repeat: taken once
+    replies = rows(
+        settings, "SELECT body FROM sms_outbox WHERE phone = ? AND template = 'reply'", phone
+    )
+    assert len(replies) == 1 and "满意" in replies[0]["body"] and len(replies[0]["body"]) <= 70
+    clock.advance(hours=1)
+    deliver(client, phone, "５")  # full-width: 非常不满意, opens a follow-up
+    assert _rating(settings, application_id)["level"] == 5
+    assert len(rows(settings, "SELECT id FROM follow_ups WHERE status = 'open'")) == 1
+    clock.advance(hours=24)
+    deliver(client, phone, "1")
+    assert _rating(settings, application_id)["level"] == 5
+    last = rows(
+        settings,
+        "SELECT body FROM sms_outbox WHERE phone = ? AND template = 'reply' ORDER BY id DESC",
+        phone,
+    )[0]["body"]
+    assert "超过24小时" in last
+    deliver(client, "13912340000", "3")  # no invitation: not a rating
+    assert rows(settings, "SELECT count(*) FROM ratings WHERE channel = 'sms'")[0][0] == 1
+    assert _rating(settings, application_id)["channel"] == "sms"
