@@ -107,3 +107,12 @@ def test_a_county_follow_up_is_worked_at_central_and_the_township_sees_it(centra
     login(central, MEDICAL_HEPU)  # another department neither lists nor opens it
     assert url not in central.get("/officer/follow-ups").text
     assert central.get(url).status_code == 404
+
+
+def test_the_city_figures_page_fits_the_budget_and_runs_a_bounded_number_of_queries(central):
+    from tests.test_budgets import FIRST_ROUND_TRIP
+    from tests.test_central_officer import measure
+
+    size, statements, html = measure(central, "/disclosure/ratings")
+    assert "好差评公开" in html and "2026-" in html  # the demo townships' ratings
+    assert size <= FIRST_ROUND_TRIP and statements <= 6, (size, statements)

@@ -60,6 +60,8 @@ async def record(
 ) -> None:
     """Write the rating (or its change) in the caller's transaction; a 差评 opens a
     follow-up, a change away from 差评 drops one nobody has worked on yet."""
+    if not given.comment and row["comment"]:  # an empty comment on a change keeps the old one
+        given = Given(given.level, given.indicators, row["comment"])
     if _same(row, given):
         return  # a retried post, or nothing changed
     if state(row, now) == "closed":

@@ -93,7 +93,9 @@ async def _opinions(db: aiosqlite.Connection, application_id: str) -> list[str]:
 
 
 def _current(row: Any) -> dict[str, Any]:
-    return {"level": row["level"], "comment": row["comment"]} | {n: row[n] for n in INDICATORS}
+    """The rating given, to change: the comment is not put back on a public page (it stays
+    unless a new one is typed)."""
+    return {"level": row["level"]} | {n: row[n] for n in INDICATORS}
 
 
 async def rate_form(request: Request) -> Response:
