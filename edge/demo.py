@@ -98,6 +98,8 @@ def sample_value(field: Field) -> str:
         return str(max(1 if field.min is None else field.min, 1))
     if kind == "date":
         return "2027-06-01" if field.future_only else "2020-05-01"
+    if kind == "month":
+        return "2027-06" if field.future_only else "2020-05"
     if kind == "id_number":
         return DEMO_APPLICANTS[1][1]
     if kind == "phone":

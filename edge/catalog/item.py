@@ -8,6 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# the longest free text an e-form field keeps (a field that declares no max_length: 200); one
+# that takes MULTILINE_FROM characters or more is a box of several lines
+TEXT_MAX = 500
+TEXT_DEFAULT = 200
+MULTILINE_FROM = 100
+
 
 @dataclass(frozen=True)
 class Bilingual:
@@ -99,6 +105,17 @@ class Field:
     max_length: int | None = None
     past_only: bool | None = None
     future_only: bool | None = None
+
+    @property
+    def longest(self) -> int:
+        """How many characters the field takes (server and form alike): what the item declares,
+        at most TEXT_MAX."""
+        return min(TEXT_DEFAULT if self.max_length is None else self.max_length, TEXT_MAX)
+
+    @property
+    def multiline(self) -> bool:
+        """A text long enough to be written in a box of several lines."""
+        return self.type == "text" and self.longest >= MULTILINE_FROM
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Field:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from edge.catalog.item import TEXT_MAX
+
 LEVELS = ("village", "township", "county")
 MODES = ("direct", "forwarded")
 MATERIAL_FORMS = ("original", "copy", "original_and_copy")
-FIELD_TYPES = ("text", "number", "date", "choice", "id_number", "phone")
+FIELD_TYPES = ("text", "number", "date", "month", "choice", "id_number", "phone")
 CODE = re.compile(r"^[A-Z]{2,4}-\d{3}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -98,6 +100,9 @@ def _field(field: dict[str, Any], where: str, errors: list[str]) -> None:
     low, high = field.get("min"), field.get("max")
     if low is not None and high is not None and low > high:
         errors.append(f"{where}: min is greater than max")
+    longest = field.get("max_length")
+    if longest is not None and not (isinstance(longest, int) and 1 <= longest <= TEXT_MAX):
+        errors.append(f"{where}.max_length: must be 1 to {TEXT_MAX}: the longest text we keep")
 
 
 def _fields(item: dict[str, Any], errors: list[str]) -> None:
