@@ -116,3 +116,4 @@ def test_the_city_figures_page_fits_the_budget_and_runs_a_bounded_number_of_quer
     size, statements, html = measure(central, "/disclosure/ratings")
     assert "好差评公开" in html and "2026-" in html  # the demo townships' ratings
     assert size <= FIRST_ROUND_TRIP and statements <= 6, (size, statements)
+    print("\ncentral /disclosure/ratings (gzip bytes, SQL statements):", size, statements)

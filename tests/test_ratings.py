@@ -252,6 +252,20 @@ def test_published_figures_match_the_raw_rows_and_hold_no_personal_data(client, 
     assert figures.bad == sum(1 for x in levels if x and x >= 4) == 1
     assert figures.follow_ups == 1 and figures.follow_ups_closed_in_time == 0
 
+    async def of_village(prefix: str) -> list[queries.RatingFigures]:
+        db = Database(settings.database_path)
+        await db.open()
+        try:
+            async with db.read() as conn:
+                return await queries.figures(
+                    conn, since="2000-01-01", until="2100-01-01", village_prefix=prefix
+                )
+        finally:
+            await db.close()
+
+    assert [f.closed_applications for f in asyncio.run(of_village("450521100201"))] == [4]
+    assert asyncio.run(of_village("450521100202")) == []  # another village: none of them
+
 
 def test_closing_sms_with_the_link_fits_one_segment_or_falls_back_to_the_plain_text():
     from edge.catalog.loader import read_catalog
