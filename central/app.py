@@ -13,6 +13,7 @@ from central.feed import routes as feed_routes
 from central.monitor import routes as monitor_routes
 from central.node import CentralNode
 from central.officer import routes as officer_routes
+from central.ratings import routes as ratings_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.audit.log import record_login
@@ -56,6 +57,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *monitor_routes.routes,
             *auth_routes.routes,
             *officer_routes.routes,
+            *ratings_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

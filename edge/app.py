@@ -28,6 +28,7 @@ from edge.kernel.templating import build_environment
 from edge.node import EdgeNode
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
+from edge.ratings import routes as ratings_routes
 from edge.reference import prepare_database
 from edge.review import routes as review_routes
 from edge.seals import routes as seal_routes
@@ -84,6 +85,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *agent_outbox_routes.routes,
         *review_routes.routes,
         *tracking_routes.routes,
+        *ratings_routes.routes,
         *seal_routes.routes,
         *accounts_routes.routes,
         *sms_routes.routes,

@@ -24,6 +24,7 @@ from edge.kernel.auth.passwords import hash_password
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database
+from edge.ratings.demo import load_demo_ratings
 from edge.reference import prepare_database
 from edge.settings import Settings
 from edge.workdays.working_days import load_working_days
@@ -41,6 +42,7 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
+                await load_demo_ratings(conn, settings, now)
     finally:
         await db.close()
     return people
@@ -129,7 +131,14 @@ async def _as_of(
     conn: aiosqlite.Connection, settings: Settings, actor: Account, now: datetime
 ) -> Context:
     days = await load_working_days(conn, now, settings.web.timezone, settings.warning_working_days)
-    return Context(actor, now, days, settings.keys_dir)
+    return Context(
+        actor,
+        now,
+        days,
+        settings.keys_dir,
+        public_base=settings.web.public_base,
+        follow_up_working_days=settings.follow_up_working_days,
+    )
 
 
 async def load_demo_applications(

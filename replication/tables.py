@@ -42,5 +42,7 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seals", "id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
     ReplicatedTable("applied_commands", "id"),
+    ReplicatedTable("ratings", "id"),
+    ReplicatedTable("follow_ups", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

@@ -28,6 +28,7 @@ PUBLIC_PAGES = [
     "/services/MZ-002/notice",
     "/services/NO-999",
     "/login",
+    "/disclosure/ratings",
 ]
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),
@@ -179,3 +180,38 @@ def test_every_page_pays_one_request_for_htmx_and_read_aloud(client):
     htmx = (ROOT / "static/js/htmx.min.js").read_bytes().rstrip()
     read_aloud = (ROOT / "static/js/read-aloud.js").read_bytes().rstrip()
     assert bundle.content.startswith(htmx) and read_aloud in bundle.content
+
+
+def test_rating_pages_fit_the_budgets(client, settings):
+    import re as regex
+
+    from tests.intake_support import rows, submit
+
+    login(client, AGENT_QIANJIANG)
+    for _ in range(3):
+        submit(client, "CW-001")  # approved at intake: each invites a rating
+    bodies = rows(settings, "SELECT body FROM sms_outbox WHERE template = 'approved'")
+    tokens = [regex.search(r"/rate/([0-9a-z]{10})", b["body"]).group(1) for b in bodies]
+    client.cookies.clear()
+    for token, level in zip(tokens, (1, 4, 5), strict=True):
+        page = client.get(f"/rate/{token}")
+        assert page.status_code == 200
+        client.post(f"/rate/{token}", data={"level": str(level)})
+    case = rows(settings, "SELECT id FROM follow_ups")[0]["id"]
+    pages = {
+        "rate": (None, f"/rate/{tokens[0]}"),
+        "published ratings": (None, "/disclosure/ratings"),
+        "follow-ups": (STAFF, "/staff/follow-ups"),
+        "follow-up": (STAFF, f"/staff/follow-ups/{case}"),
+    }
+    report = {}
+    for name, (phone, path) in pages.items():
+        if phone:
+            login(client, phone)
+        else:
+            client.cookies.clear()
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 12, (name, queries)
+    print("\nrating page budgets (gzip bytes, SQL statements):", report)

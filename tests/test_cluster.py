@@ -390,3 +390,110 @@ def test_a_dead_edge_is_rebuilt_from_the_store_and_continues(cluster):
         30,
         "the new generation verified",
     )
+
+
+def _rate_by_link(edge: Edge, application_id: str, level: int) -> None:
+    """The applicant opens the link of the closing SMS, signed out, and rates."""
+    body = edge.query(
+        "SELECT body FROM sms_outbox WHERE application_id = ? AND template = 'rejected'",
+        application_id,
+    )[0]["body"]
+    token = re.search(r"/rate/([0-9a-z]{10})", body).group(1)
+    with client(edge.url) as resident:
+        assert resident.get(f"/rate/{token}").status_code == 200
+        rated = resident.post(f"/rate/{token}", data={"level": str(level), "comment": "没讲清"})
+        assert rated.status_code == 303, rated.text
+
+
+def _follow_up_action(cluster: Cluster, officer: httpx2.Client, url: str, action: str, **data):
+    """Record one action at central and wait until central sees the township applied it."""
+    page = officer.get(url)
+    sent = officer.post(f"{url}/{action}", data={"csrf_token": csrf_of(page.text), **data})
+    assert sent.status_code == 303, sent.text
+    command = cluster.central(
+        "SELECT id FROM commands WHERE kind = 'follow_up_action' ORDER BY seq DESC LIMIT 1"
+    )[0]["id"]
+    applied = wait_for(
+        lambda: cluster.central(
+            "SELECT result FROM edge_applied_commands WHERE node_id = 'lianzhou' AND id = ?",
+            command,
+        ),
+        30,
+        f"central to see the township apply {action}",
+    )
+    assert applied[0]["result"] == "applied"
+
+
+def test_a_bad_rating_of_a_county_decision_is_followed_up_at_central(cluster):
+    lianzhou = cluster.edges["lianzhou"]
+    with client(lianzhou.url) as agent:
+        assert login(agent, AGENT_QIANJIANG).status_code == 303
+        application_id = accept(agent)
+    assert application_id
+    wait_for(
+        lambda: cluster.central(
+            "SELECT 1 FROM edge_applications WHERE node_id = 'lianzhou' AND id = ?",
+            application_id,
+        ),
+        30,
+        "central to ingest the new application",
+    )
+    township_approves(lianzhou, application_id)
+    step = wait_for(
+        lambda: central_step(cluster, "lianzhou", application_id), 30, "county step at central"
+    )
+    with client(f"http://127.0.0.1:{cluster.central_port}") as officer:
+        assert login(officer, county_officer(cluster, "civil")).status_code == 303
+        file_url = f"/officer/applications/lianzhou/{application_id}"
+        rejected = officer.post(
+            f"{file_url}/decide",
+            data={
+                "csrf_token": csrf_of(officer.get(file_url).text),
+                "step_id": step["id"],
+                "action": "reject",
+                "opinion": "家庭收入超过标准",
+            },
+        )
+        assert rejected.status_code == 303, rejected.text
+        wait_for(
+            lambda: lianzhou.query(
+                "SELECT 1 FROM applications WHERE id = ? AND status = 'rejected'", application_id
+            ),
+            30,
+            "the edge to apply the rejection",
+        )
+        _rate_by_link(lianzhou, application_id, 5)
+        case = wait_for(
+            lambda: cluster.central(
+                "SELECT * FROM edge_follow_ups WHERE node_id = 'lianzhou' AND application_id = ?",
+                application_id,
+            ),
+            30,
+            "the bad rating's follow-up at central",
+        )[0]
+        assert (case["handled_at"], case["office_code"], case["status"]) == (
+            "central",
+            "civil",
+            "open",
+        )
+        published = httpx2.get(f"http://127.0.0.1:{cluster.central_port}/disclosure/ratings")
+        assert published.status_code == 200 and "没讲清" not in published.text
+        url = f"/officer/follow-ups/lianzhou/{case['id']}"
+        assert url in officer.get("/officer/follow-ups").text
+        _follow_up_action(cluster, officer, url, "verify", note="核实：告知书未写明收入标准")
+        _follow_up_action(cluster, officer, url, "remedy", remedy="explained", note="当面说明")
+        _follow_up_action(cluster, officer, url, "callback", result="accepted", note="电话回访")
+    township = lianzhou.query("SELECT * FROM follow_ups WHERE id = ?", case["id"])[0]
+    assert (township["status"], township["callback_result"], township["closed_in_time"]) == (
+        "closed",
+        "accepted",
+        1,
+    )
+    assert lianzhou.query(
+        "SELECT 1 FROM sms_outbox WHERE application_id = ? AND template = 'rate_fix'",
+        application_id,
+    )
+    with client(lianzhou.url) as staff:  # the township sees the result on its own page
+        assert login(staff, STAFF).status_code == 303
+        page = staff.get(f"/staff/follow-ups/{case['id']}")
+        assert page.status_code == 200 and "电话回访" in page.text and "已办结" in page.text

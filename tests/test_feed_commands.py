@@ -19,6 +19,7 @@ from replication.feed.commands import (
     Catalog,
     Command,
     CountyDecision,
+    FollowUpAction,
     OfficerCard,
     UnknownCommandKind,
     command_kind,
@@ -49,7 +50,16 @@ CALENDAR = Calendar(
     (CalendarDay(date(2027, 2, 11), False, "春节"), CalendarDay(date(2027, 2, 7), True, "春节"))
 )
 HEAD, ITEMS = read_parts()
-SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS))]
+FOLLOW_UP = FollowUpAction(
+    "lianzhou",
+    "01JD0000000000000000000005",
+    "callback",
+    "satisfied",
+    "电话回访，群众满意",
+    "2026-11-24T09:00:00+00:00",
+    OFFICER,
+)
+SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS)), FOLLOW_UP]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
 STORED = {
@@ -79,7 +89,7 @@ def test_each_kind_reads_back_what_it_wrote(command):
 def test_every_declared_kind_has_a_sample_and_an_edge_handler():
     assert {type(command) for command in SAMPLES} == set(KINDS.values())
     assert set(HANDLERS) == set(KINDS.values())
-    assert sorted(KINDS) == ["calendar", "catalog", "county_decision"]
+    assert sorted(KINDS) == ["calendar", "catalog", "county_decision", "follow_up_action"]
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))
@@ -162,3 +172,9 @@ def test_a_kind_is_declared_once():
     assert KINDS["calendar"] is Calendar
     with pytest.raises(ValueError, match="'calendar' is not declared"):
         encode(Again())  # central writes only declared kinds
+
+
+def test_a_follow_up_action_with_an_unknown_action_is_malformed():
+    payload = FOLLOW_UP.to_payload() | {"action": "delete"}
+    with pytest.raises(MalformedCommand):
+        FollowUpAction.from_payload(payload)

@@ -33,8 +33,16 @@ LATER_COLUMNS = (
     ("applications", "withdrawn_reason"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
-# source column 0012 adds), 0012 login throttle, 0015 inbound SMS)
-LATER_TABLES = ("replica_health", "login_checks", "login_sources", "known_devices", "sms_inbound")
+# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings)
+LATER_TABLES = (
+    "replica_health",
+    "login_checks",
+    "login_sources",
+    "known_devices",
+    "sms_inbound",
+    "follow_ups",
+    "ratings",
+)
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,

@@ -12,7 +12,7 @@ from edge.kernel.db import Database
 from edge.seals.signing import seal
 from edge.settings import Settings
 from tests.central_support import central_rows, take_feed, yb002
-from tests.conftest import OFFICER_AGRI, STAFF, login
+from tests.conftest import AGENT_QIANJIANG, OFFICER_AGRI, STAFF, login
 from tests.intake_support import resident_id, rows
 from tests.test_applications import _accept, _decide
 from tests.test_central_officer import CIVIL_HEPU, file_url, post_decision
@@ -116,3 +116,21 @@ async def _old_seal(settings: Settings, application_id: str, payload: dict[str, 
             )
     finally:
         await db.close()
+
+
+def test_a_rating_comment_is_masked_on_the_public_rating_page(client, settings):
+    import re
+
+    from tests.intake_support import rows, submit
+
+    login(client, AGENT_QIANJIANG)
+    submit(client, "CW-001")  # approved at intake: the SMS carries the rating link
+    body = rows(settings, "SELECT body FROM sms_outbox WHERE template = 'approved'")[0]["body"]
+    token = re.search(r"/rate/([0-9a-z]{10})", body).group(1)
+    client.cookies.clear()
+    client.get(f"/rate/{token}")
+    comment = "请打13812345678或查450521195603121234"
+    client.post(f"/rate/{token}", data={"level": "4", "comment": comment})
+    page = client.get(f"/rate/{token}").text
+    assert "13812345678" not in page and "450521195603121234" not in page
+    assert "138****5678" in page

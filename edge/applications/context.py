@@ -29,4 +29,7 @@ async def context_for(request: Request, db: aiosqlite.Connection, actor: Account
         await working_days_for(request, db),
         node.settings.keys_dir,
         county_steps_here=not node.settings.central_url,
+        public_base=node.settings.web.public_base,
+        follow_up_working_days=node.settings.follow_up_working_days,
+        county_follow_ups_at_central=bool(node.settings.central_url),
     )

@@ -26,6 +26,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.masking import mask_id_number, mask_name, public_text
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
+from edge.ratings.invitations import Invitation, invite, link
 from edge.seals.signing import seal
 from edge.sms.outbox import enqueue as enqueue_sms
 from edge.workdays.working_days import WorkingDays
@@ -66,13 +67,17 @@ class Upload:
 class Context:
     """What every change needs: who, when, the working days, where keys live, and
     whether county steps are decided here (False on a node connected to central, whose county
-    steps are decided there and arrive by the feed)."""
+    steps are decided there and arrive by the feed), and what closing an application needs to
+    invite a rating."""
 
     actor: Account
     now: datetime
     days: WorkingDays
     keys_dir: Path
     county_steps_here: bool = True
+    public_base: str = ""  # the node's public URL, for the rating link in the closing SMS
+    follow_up_working_days: int = 5  # a bad rating's follow-up is due in this many
+    county_follow_ups_at_central: bool = False  # a county step's follow-up is handled there
 
     @property
     def at(self) -> str:
@@ -96,8 +101,11 @@ async def _audit(
     )
 
 
-async def _notify(db: aiosqlite.Connection, ctx: Context, app: Application, template: str) -> None:
-    """Queue the resident's SMS (channel of record) and, for outcomes, a push to the agent."""
+async def _notify(
+    db: aiosqlite.Connection, ctx: Context, app: Application, template: str, link: str = ""
+) -> None:
+    """Queue the resident's SMS (channel of record) and, for outcomes, a push to the agent; a
+    closing text carries the rating link when there is one."""
     await enqueue_sms(
         db,
         phone=app.applicant_phone,
@@ -106,6 +114,7 @@ async def _notify(db: aiosqlite.Connection, ctx: Context, app: Application, temp
             "item": app.item_name_zh,
             "code": format_code(app.tracking_code),
             "date": app.promised_due_on,
+            "link": link,
         },
         locale=RESIDENT_LOCALE,
         now=ctx.now,
@@ -278,8 +287,25 @@ async def _finish(
         now=ctx.at,
     )
     await _audit(db, ctx, status, app.id)
-    await _notify(db, ctx, app, status)
+    token = await invite(db, _invitation(ctx, app, status, step), ctx.at)
+    await _notify(db, ctx, app, status, link(ctx.public_base, token) if ctx.public_base else "")
     return seal_id
+
+
+def _invitation(ctx: Context, app: Application, status: str, step: Step) -> Invitation:
+    """一事一评: the applicant rates the unit that decided (谁办理、谁负责)."""
+    at_central = step.level == "county" and ctx.county_follow_ups_at_central
+    return Invitation(
+        application_id=app.id,
+        phone=app.applicant_phone,
+        village_code=app.village_code,
+        office_code=step.department_code,
+        office_level=step.level,
+        outcome=status,
+        closed_on=ctx.days.today.isoformat(),
+        follow_up_days=ctx.follow_up_working_days,
+        handled_at="central" if at_central else "edge",
+    )
 
 
 async def decide(db: aiosqlite.Connection, ctx: Context, decision: Decision) -> None:

@@ -6,6 +6,7 @@ from a seller), the catch-all (a new 我有话说 item) last.
 
 from __future__ import annotations
 
+from edge.ratings.sms_reply import claim_sms as rating_reply
 from edge.sms.inbound import InboundHandler
 
-INBOUND_HANDLERS: tuple[InboundHandler, ...] = ()
+INBOUND_HANDLERS: tuple[InboundHandler, ...] = (rating_reply,)

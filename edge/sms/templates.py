@@ -1,7 +1,9 @@
 """SMS texts in the recipient's locale, each one segment: ≤ 70 characters, signature included.
 
-Params: item (name, already in the recipient's language), code (tracking code), date, card.
-A `reply` (the answer to an SMS a resident sent) is a text a feature already wrote: param text.
+Params: item (name, already in the recipient's language), code (tracking code), date, card,
+link (a rating link: the closing texts with it fall back to their plain form when it leaves
+too little room for the item's name). A `reply` (the answer to an SMS a resident sent) is a
+text a feature already wrote: param text.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from edge.kernel.i18n import in_locale
 MAX_LENGTH = 70
 ELLIPSIS = "…"
 TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
+RATING_TEMPLATES = ("rate_fix",)  # no tracking code: params item and link
 CARDS = ("yellow", "red")
+# texts that carry the rating link (好差评) when given one and it leaves room for the item's name
+WITH_LINK = ("approved", "rejected", "rate_fix")
+MIN_ITEM_ROOM = 6
 REPLY = "reply"
 
 
@@ -36,13 +42,28 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】{item}已受理，查询码{code}，{date}前办结。")
     if template == "returned":
         return _("【村办】{item}（{code}）需补正材料，请到村便民服务点补交。")
+    if params.get("link") and template in WITH_LINK:
+        return _with_link(template)
     if template == "approved":
         return _("【村办】{item}（{code}）已办结，审批通过。")
     if template == "rejected":
         return _("【村办】{item}（{code}）未获批准，原因可凭查询码查询或问代办员。")
     if template == "deadline":
         return _deadline_text(params.get("card", ""))
+    if template == "rate_fix":
+        return _("【村办】您对{item}的差评已整改，请回复1-5再评价（1为非常满意）。")
     raise TemplateError(f"unknown SMS template {template!r}")
+
+
+def _with_link(template: str) -> str:
+    """The closing texts with the rating link (the tracking code is on the link's page)."""
+    if template == "approved":
+        return _("【村办】{item}已办结，获批准。评价请回1-5或点{link}")
+    if template == "rejected":
+        return _("【村办】{item}未获批准，原因和评价见{link}，或回1-5评价")
+    if template == "rate_fix":
+        return _("【村办】您对{item}的差评已整改，请再评价：回1-5或点{link}")
+    raise TemplateError(f"SMS template {template!r} takes no link")
 
 
 def _fill(text: str, params: Mapping[str, str], item: str) -> str:
@@ -59,6 +80,19 @@ def _shorten(item: str, room: int) -> str:
     return item[: room - 1].rstrip() + ELLIPSIS
 
 
+def _with_room(template: str, params: dict[str, str], locale: str) -> dict[str, str]:
+    """`params`, without the link when the template takes none or it leaves too little room
+    for the item's name (the plain text is sent then)."""
+    if not params.get("link"):
+        return params
+    if template in WITH_LINK:
+        with in_locale(locale):
+            text = _text(template, params)
+        if MAX_LENGTH - len(_fill(text, params, "")) >= MIN_ITEM_ROOM:
+            return params
+    return {name: value for name, value in params.items() if name != "link"}
+
+
 def _reply(text: str) -> str:
     if not text or len(text) > MAX_LENGTH:
         raise TemplateError(f"an SMS reply must be 1-{MAX_LENGTH} characters, not {len(text)}")
@@ -69,6 +103,7 @@ def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
     if template == REPLY:
         return _reply(params.get("text", ""))
+    params = _with_room(template, params, locale)
     with in_locale(locale):
         text = _text(template, params)
     item = str(params.get("item", ""))

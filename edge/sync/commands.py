@@ -17,12 +17,22 @@ import aiosqlite
 
 from edge.applications import lifecycle, states
 from edge.applications.decision import Decision, DecisionRefused
+from edge.audit.log import append as audit
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
+from edge.kernel.i18n import in_locale
+from edge.ratings import follow_ups
+from edge.ratings import queries as rating_queries
 from edge.settings import Settings
 from edge.workdays.working_days import load_working_days
-from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
+from replication.feed.commands import (
+    Calendar,
+    Catalog,
+    CountyDecision,
+    FollowUpAction,
+    OfficerCard,
+)
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
 
@@ -131,7 +141,16 @@ async def county_decision(
     officer = await _officer(db, command.officer, stamp(now))
     days = await load_working_days(db, now, settings.web.timezone, settings.warning_working_days)
     # made at central, where county steps are decided
-    ctx = lifecycle.Context(officer, now, days, settings.keys_dir, county_steps_here=True)
+    ctx = lifecycle.Context(
+        officer,
+        now,
+        days,
+        settings.keys_dir,
+        county_steps_here=True,
+        public_base=settings.web.public_base,
+        follow_up_working_days=settings.follow_up_working_days,
+        county_follow_ups_at_central=True,
+    )
     decision = Decision(
         step["id"],
         command.action,
@@ -176,9 +195,68 @@ async def catalog(
 
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
+
 # one handler per command kind declared in replication/feed/commands.py
+async def follow_up_action(
+    db: aiosqlite.Connection, settings: Settings, command: FollowUpAction, now: datetime
+) -> None:
+    """A step of a county follow-up recorded at central, written into the township's row (one
+    writer per row); the call-back closes it as of the day it was made and invites the
+    applicant to rate the fix."""
+    row = await rating_queries.follow_up(db, command.follow_up_id)
+    if row is None:
+        raise Refused("no such follow-up on this node")
+    if row["handled_at"] != "central":
+        raise Refused("this follow-up is handled at the township")
+    officer = await _officer(db, command.officer, stamp(now))
+    if officer.department_code != row["office_code"]:
+        raise Refused("the officer's department did not handle the step")
+    choices = {"remedy": follow_ups.REMEDIES, "callback": follow_ups.CALLBACK_RESULTS}
+    if command.action in choices and command.choice not in choices[command.action]:
+        raise Refused(f"unknown {command.action} choice {command.choice!r}")
+    acted = datetime.fromisoformat(command.acted_at)
+    with in_locale(RECORD_LOCALE):  # a refusal is recorded in English
+        try:
+            if command.action == "verify":
+                await follow_ups.verify(db, row, command.note, officer.id, command.acted_at)
+            elif command.action == "remedy":
+                await follow_ups.remedy(
+                    db, row, command.choice, command.note, officer.id, command.acted_at
+                )
+            else:
+                days = await load_working_days(
+                    db, acted, settings.web.timezone, settings.warning_working_days
+                )
+                await follow_ups.call_back(
+                    db, row, command.choice, command.note, officer.id, days, command.acted_at
+                )
+                rating = await rating_queries.rating(db, row["rating_id"])
+                await follow_ups.invite_to_rate_fix(
+                    db,
+                    row,
+                    rating,
+                    base=settings.web.public_base,
+                    item=rating["item_name_zh"],
+                    now=now,
+                )
+        except follow_ups.FollowUpRefused as exc:
+            raise Refused(str(exc)) from None
+    await audit(
+        db,
+        actor_id=officer.id,
+        role=officer.role,
+        jurisdiction_code=officer.jurisdiction_code,
+        action=f"follow_up_{command.action}",
+        object_type="follow_up",
+        object_id=row["id"],
+        result="ok",
+        at=stamp(now),
+    )
+
+
 HANDLERS: dict[type[Any], Handler] = {
     CountyDecision: county_decision,
     Calendar: calendar,
     Catalog: catalog,
+    FollowUpAction: follow_up_action,
 }

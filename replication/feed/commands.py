@@ -222,3 +222,52 @@ class Catalog:
         """The catalog from its JSON object (its content is checked by the edge's loader)."""
         head = dict(read.json_object(payload.get("head"), "head"))
         return cls(head, tuple(dict(item) for item in read.objects(payload, "items")))
+
+
+FOLLOW_UP_ACTIONS = ("verify", "remedy", "callback")
+
+
+@command_kind
+@dataclass(frozen=True)
+class FollowUpAction:
+    """A step of a bad rating's follow-up (整改) recorded at central by the officer of the
+    county department that decided: verify, remedy (choice: rectified / explained) or the
+    call-back that closes it (choice: its result). The township writes its follow-up row."""
+
+    kind: ClassVar[str] = "follow_up_action"
+
+    node_id: str
+    follow_up_id: str
+    action: str
+    choice: str
+    note: str
+    acted_at: str
+    officer: OfficerCard
+
+    def to_payload(self) -> dict[str, Any]:
+        """The action as a JSON object."""
+        return {
+            "node_id": self.node_id,
+            "follow_up_id": self.follow_up_id,
+            "action": self.action,
+            "choice": self.choice,
+            "note": self.note,
+            "acted_at": self.acted_at,
+            "officer": self.officer.to_payload(),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> FollowUpAction:
+        """The action from its JSON object; an unknown action is malformed."""
+        action = read.text(payload, "action")
+        if action not in FOLLOW_UP_ACTIONS:
+            raise MalformedCommand(f"unknown follow-up action {action!r}")
+        return cls(
+            node_id=read.text(payload, "node_id"),
+            follow_up_id=read.text(payload, "follow_up_id"),
+            action=action,
+            choice=read.text(payload, "choice", ""),
+            note=read.text(payload, "note"),
+            acted_at=read.text(payload, "acted_at"),
+            officer=OfficerCard.from_payload(read.json_object(payload.get("officer"), "officer")),
+        )
