@@ -183,7 +183,13 @@ def test_return_for_supplement_and_resubmit(client, settings):
     )
     assert returned.status_code == 303
     assert _status(settings, application_id) == "returned"
-    assert _sms(settings, application_id) == ["accepted", "returned"]
+    assert _sms(settings, application_id) == ["accepted", "returned", "materials"]
+    listed = rows(
+        settings,
+        "SELECT body FROM sms_outbox WHERE application_id = ? AND template = 'materials'",
+        application_id,
+    )[0]["body"]
+    assert "户口簿" in listed and "需补正，请带齐" in listed  # 一次性告知: what to bring
     login(client, AGENT_QIANJIANG)
     page = client.get(f"/agent/applications/{application_id}")
     assert "户口簿照片不清楚" in page.text

@@ -508,3 +508,25 @@ def test_the_configured_log_gateway_keeps_its_record_in_the_data_folder(tmp_path
     assert isinstance(gateway, LogGateway)
     gateway.send(PHONE, "【村办】测试", "01" * 13)
     assert gateway_from(settings).accepted("01" * 13) is True
+
+
+def test_the_materials_sms_names_what_to_bring_and_how_many_more():
+    code = CODE
+    two = templates.render("materials", {"code": code, "materials": "户口簿、收入证明"}, "zh_Hans")
+    assert two == f"【村办】{code}需补正，请带齐：户口簿、收入证明"
+    many = "、".join(f"第{n}份很长很长的证明材料原件" for n in range(1, 9))
+    cut = templates.render("materials", {"code": code, "materials": many}, "zh_Hans")
+    assert len(cut) <= templates.MAX_LENGTH and cut.endswith("等8项") and code in cut
+    assert "第1份很长很长的证明材料原件" in cut
+    one_huge = templates.render("materials", {"code": code, "materials": "长" * 90}, "zh_Hans")
+    assert len(one_huge) <= templates.MAX_LENGTH and one_huge.endswith("等1项")
+    english = templates.render("materials", {"code": code, "materials": "户口簿"}, "en")
+    assert len(english) <= templates.MAX_LENGTH and code in english
+
+
+def test_every_materials_sms_of_the_catalog_fits_one_segment():
+    for item in read_catalog().items:
+        names = "、".join(m["name"]["zh"] for m in item["materials"])
+        for locale in LOCALES:
+            body = templates.render("materials", {"code": CODE, "materials": names}, locale)
+            assert len(body) <= templates.MAX_LENGTH, body

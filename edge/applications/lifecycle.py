@@ -381,6 +381,25 @@ async def _return(
     )
     await _audit(db, ctx, "return", app.id)
     await _notify(db, ctx, app, "returned")
+    await _notify_materials(db, ctx, app, material_keys)
+
+
+async def _notify_materials(
+    db: aiosqlite.Connection, ctx: Context, app: Application, material_keys: tuple[str, ...]
+) -> None:
+    """一次性告知 by SMS: the names of what to bring, after the return notice."""
+    names = [m.name.zh for m in app.item.materials if m.key in material_keys]
+    if not names:
+        return
+    await enqueue_sms(
+        db,
+        phone=app.applicant_phone,
+        template="materials",
+        params={"code": format_code(app.tracking_code), "materials": "、".join(names)},
+        locale=RESIDENT_LOCALE,
+        now=ctx.now,
+        application_id=app.id,
+    )
 
 
 async def resubmit(

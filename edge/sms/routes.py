@@ -42,6 +42,8 @@ TEMPLATES = {
     "rejected": lazy_gettext("不予批准通知"),
     "deadline": lazy_gettext("到期提醒"),
     "reply": lazy_gettext("回复短信"),
+    "materials": lazy_gettext("补正材料清单"),
+    "rate_fix": lazy_gettext("整改后再评价"),
 }
 RECENT_INBOUND = 30
 

@@ -3,7 +3,9 @@
 Params: item (name, already in the recipient's language), code (tracking code), date, card,
 link (a rating link: the closing texts with it fall back to their plain form when it leaves
 too little room for the item's name). A `reply` (the answer to an SMS a resident sent) is a
-text a feature already wrote: param text.
+text a feature already wrote: param text. `materials` (一次性告知: what to bring for a
+supplement, sent after `returned`): params code and materials (names joined by "、"); as many
+whole names as fit, then how many more.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ CARDS = ("yellow", "red")
 WITH_LINK = ("approved", "rejected", "rate_fix")
 MIN_ITEM_ROOM = 6
 REPLY = "reply"
+MATERIALS = "materials"
+SEPARATOR = "、"
 
 
 class TemplateError(ValueError):
@@ -99,10 +103,35 @@ def _reply(text: str) -> str:
     return text
 
 
+def _materials_text(params: Mapping[str, str], locale: str) -> str:
+    names = [name for name in params.get("materials", "").split(SEPARATOR) if name]
+    if not names:
+        raise TemplateError("the materials SMS needs at least one material")
+    with in_locale(locale):
+        whole = _("【村办】{code}需补正，请带齐：{materials}")
+        cut = _("{materials}等{count}项")
+        joiner = _("、")
+    for shown in range(len(names), 0, -1):
+        listed = joiner.join(names[:shown])
+        if shown < len(names):
+            listed = cut.format(materials=listed, count=len(names))
+        body = whole.format(code=params.get("code", ""), materials=listed)
+        if len(body) <= MAX_LENGTH:
+            return body
+    first = cut.format(materials="", count=len(names))
+    room = MAX_LENGTH - len(whole.format(code=params.get("code", ""), materials=first))
+    return whole.format(
+        code=params.get("code", ""),
+        materials=cut.format(materials=_shorten(names[0], room), count=len(names)),
+    )
+
+
 def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
     if template == REPLY:
         return _reply(params.get("text", ""))
+    if template == MATERIALS:
+        return _materials_text(params, locale)
     params = _with_room(template, params, locale)
     with in_locale(locale):
         text = _text(template, params)
