@@ -22,6 +22,7 @@ class Settings:
     data_dir: Path = Path("var/edge")
     web: WebSettings = WebSettings(port=8001)
     warning_working_days: int = 1
+    disclosure_warning_working_days: int = 3
     sms_gateway: str = "log"
     sms_http_url: str = ""
     sms_http_secret: str = ""

@@ -42,5 +42,11 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seals", "id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
     ReplicatedTable("applied_commands", "id"),
+    ReplicatedTable("policies", "id"),
+    ReplicatedTable("affairs", "id"),
+    ReplicatedTable("affair_lines", "id"),
+    ReplicatedTable("elections", "id"),
+    ReplicatedTable("election_candidates", "id"),
+    ReplicatedTable("news", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

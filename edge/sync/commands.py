@@ -20,9 +20,18 @@ from edge.applications.decision import Decision, DecisionRefused
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
+from edge.news.queries import keep_city_news
+from edge.policies.queries import keep_city_policy
 from edge.settings import Settings
 from edge.workdays.working_days import load_working_days
-from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
+from replication.feed.commands import (
+    Calendar,
+    Catalog,
+    CityNews,
+    CityPolicy,
+    CountyDecision,
+    OfficerCard,
+)
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
 
@@ -174,6 +183,20 @@ async def catalog(
     await load_catalog(db, published)
 
 
+async def city_policy(
+    db: aiosqlite.Connection, settings: Settings, command: CityPolicy, now: datetime
+) -> None:
+    """A city-wide benefit policy: kept here as central wrote it (central owns the row)."""
+    await keep_city_policy(db, command, settings.township_code[:4] + "00000000", stamp(now))
+
+
+async def city_news(
+    db: aiosqlite.Connection, settings: Settings, command: CityNews, now: datetime
+) -> None:
+    """A city-wide news post: kept here as central wrote it."""
+    await keep_city_news(db, command, settings.township_code[:4] + "00000000")
+
+
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
 # one handler per command kind declared in replication/feed/commands.py
@@ -181,4 +204,6 @@ HANDLERS: dict[type[Any], Handler] = {
     CountyDecision: county_decision,
     Calendar: calendar,
     Catalog: catalog,
+    CityPolicy: city_policy,
+    CityNews: city_news,
 }
