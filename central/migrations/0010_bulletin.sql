@@ -111,3 +111,12 @@ CREATE TABLE city_news (
     created_by TEXT NOT NULL REFERENCES accounts (id),
     published_at TEXT NOT NULL
 );
+-- central admins' publications carry idempotency keys, as edge forms do (edge.kernel.idempotency)
+CREATE TABLE idempotency_keys (
+    key TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    request_hash TEXT NOT NULL,
+    result_kind TEXT NOT NULL CHECK (result_kind <> ''),
+    result_id TEXT NOT NULL CHECK (result_id <> '' AND instr(result_id, '/') = 0),
+    created_at TEXT NOT NULL
+);
