@@ -38,6 +38,14 @@ SIGNED_IN_PAGES = [
     (STAFF, "/staff/"),
     (ADMIN, "/admin/accounts"),
     (ADMIN, "/admin/accounts/new"),
+    (STAFF, "/staff/affairs"),
+    (STAFF, "/staff/affairs/new"),
+    (STAFF, "/staff/policies/new"),
+    (STAFF, "/staff/elections/new"),
+    (STAFF, "/staff/news/new"),
+    (AGENT_QIANJIANG, "/agent/affairs"),
+    (AGENT_QIANJIANG, "/agent/affairs/new"),
+    (AGENT_QIANJIANG, "/agent/news/new"),
 ]
 
 
