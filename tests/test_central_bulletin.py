@@ -106,3 +106,31 @@ def test_the_city_demo_content_reaches_each_node_once(central, edges, clock):
     before = central_rows(central, "SELECT count(*) FROM commands")[0][0]
     central.portal.call(load)
     assert central_rows(central, "SELECT count(*) FROM commands")[0][0] == before
+
+
+def test_the_city_portal_pages_fit_the_budgets(central):
+    """Central's public pages, with both demo townships ingested: within the first round trip,
+    a handful of queries whatever the number of townships."""
+    from tests.test_budgets import FIRST_ROUND_TRIP, _measure
+
+    central.cookies.clear()
+    village = central_rows(central, "SELECT village_code FROM edge_affairs LIMIT 1")[0][0]
+    finance = central_rows(
+        central,
+        "SELECT node_id, id FROM edge_affairs WHERE kind = 'finance' AND status = 'published'",
+    )[0]
+    report = {}
+    for path in (
+        "/",
+        "/disclosure/policies",
+        "/disclosure/affairs",
+        f"/disclosure/affairs?village={village}",
+        f"/disclosure/affairs/{finance[0]}/{finance[1]}",
+        "/disclosure/elections",
+        "/news",
+    ):
+        size, queries = _measure(central, path)
+        report[path] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (path, size)
+        assert queries <= 6, (path, queries)
+    print("\ncity portal budgets (gzip bytes, SQL statements):", report)

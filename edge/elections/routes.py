@@ -5,11 +5,12 @@ township staff write them at /staff/elections/new."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 from ulid import ULID
 
 from edge.audit.log import append as audit
@@ -27,6 +28,7 @@ from edge.node import edge_node
 from edge.workdays.local import local_today
 
 WRITERS = ("township_staff",)
+FEEDBACK_NEW = "/feedback/new"  # the public contract (DESIGN.md 6b)
 
 
 def _today(request: Request) -> Any:
@@ -49,6 +51,19 @@ async def election_list(request: Request) -> Response:
     )
 
 
+def objection_path(request: Request, election: Any) -> str:
+    """Where an objection goes: 我有话说's form with the election named (edge/feedback, built in
+    parallel; its literal path until its route is there)."""
+    try:
+        base = path_for(request, "feedback:new")
+    except NoMatchFound:
+        base = FEEDBACK_NEW
+    query = urlencode(
+        {"topic": "election", "election": election["id"], "village": election["village_code"]}
+    )
+    return f"{base}?{query}"
+
+
 async def detail(request: Request) -> Response:
     """One publicity: candidates in full (public by law), never an ID number or a phone."""
     async with edge_node(request).db.read() as db:
@@ -65,6 +80,7 @@ async def detail(request: Request) -> Response:
             "candidates": people,
             "running": row["starts_on"] <= today <= row["ends_on"],
             "ended": row["ends_on"] < today,
+            "objection": objection_path(request, row),
         },
     )
 
