@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from central import demo, nodes, roles, routes
+from central.affairs import routes as affairs_routes
 from central.audit import routes as audit_routes
+from central.elections import routes as elections_routes
 from central.feed import routes as feed_routes
 from central.monitor import routes as monitor_routes
+from central.news import routes as news_routes
 from central.node import CentralNode
 from central.officer import routes as officer_routes
+from central.policies import routes as policies_routes
 from central.ratings import routes as ratings_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
@@ -58,6 +62,10 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *auth_routes.routes,
             *officer_routes.routes,
             *ratings_routes.routes,
+            *policies_routes.routes,
+            *affairs_routes.routes,
+            *elections_routes.routes,
+            *news_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

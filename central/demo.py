@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiosqlite
 
 from central.nodes import parse_registry
+from central.policies.demo import load_demo_city_content
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.accounts import queries as accounts
@@ -83,6 +84,8 @@ async def load_demo_central(settings: CentralSettings, now: str) -> list[DemoAcc
         await migrate_database(db)
         await load_reference_data(db)
         async with db.write() as conn:
-            return await load_demo(conn, settings.nodes, now)
+            people = await load_demo(conn, settings.nodes, now)
+            await load_demo_city_content(conn, settings.nodes, ADMIN_PHONE, now)
+            return people
     finally:
         await db.close()

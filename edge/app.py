@@ -10,9 +10,11 @@ from starlette.routing import BaseRoute
 
 from edge.accounts import routes as accounts_routes
 from edge.accounts.roles import HOME
+from edge.affairs import routes as affairs_routes
 from edge.agent_outbox import routes as agent_outbox_routes
 from edge.audit.log import record_login
 from edge.catalog import routes as catalog_routes
+from edge.elections import routes as elections_routes
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
@@ -25,7 +27,9 @@ from edge.kernel.db import Database
 from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
+from edge.news import routes as news_routes
 from edge.node import EdgeNode
+from edge.policies import routes as policies_routes
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
 from edge.ratings import routes as ratings_routes
@@ -92,5 +96,9 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *health_routes.routes,
         *pwa_routes.routes,
         *push_routes.routes,
+        *policies_routes.routes,
+        *affairs_routes.routes,
+        *elections_routes.routes,
+        *news_routes.routes,
         static_route(static),
     ]

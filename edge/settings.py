@@ -23,6 +23,7 @@ class Settings:
     web: WebSettings = WebSettings(port=8001)
     warning_working_days: int = 1
     follow_up_working_days: int = 5
+    disclosure_warning_working_days: int = 3
     sms_gateway: str = "log"
     sms_http_url: str = ""
     sms_http_secret: str = ""

@@ -44,5 +44,11 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("applied_commands", "id"),
     ReplicatedTable("ratings", "id"),
     ReplicatedTable("follow_ups", "id"),
+    ReplicatedTable("policies", "id"),
+    ReplicatedTable("affairs", "id"),
+    ReplicatedTable("affair_lines", "id"),
+    ReplicatedTable("elections", "id"),
+    ReplicatedTable("election_candidates", "id"),
+    ReplicatedTable("news", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

@@ -29,12 +29,26 @@ PUBLIC_PAGES = [
     "/services/NO-999",
     "/login",
     "/disclosure/ratings",
+    "/disclosure/policies",
+    "/disclosure/policies?archive=1",
+    "/disclosure/affairs",
+    "/disclosure/elections",
+    "/disclosure/elections?archive=1",
+    "/news",
 ]
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),
     (STAFF, "/staff/"),
     (ADMIN, "/admin/accounts"),
     (ADMIN, "/admin/accounts/new"),
+    (STAFF, "/staff/affairs"),
+    (STAFF, "/staff/affairs/new"),
+    (STAFF, "/staff/policies/new"),
+    (STAFF, "/staff/elections/new"),
+    (STAFF, "/staff/news/new"),
+    (AGENT_QIANJIANG, "/agent/affairs"),
+    (AGENT_QIANJIANG, "/agent/affairs/new"),
+    (AGENT_QIANJIANG, "/agent/news/new"),
 ]
 
 
@@ -215,3 +229,39 @@ def test_rating_pages_fit_the_budgets(client, settings):
         assert size <= FIRST_ROUND_TRIP, (name, size)
         assert queries <= 12, (name, queries)
     print("\nrating page budgets (gzip bytes, SQL statements):", report)
+
+
+def test_bulletin_pages_with_demo_content_fit_the_budgets(client, settings):
+    """The 阳光红页 pages and the village home, each with a month of demo content: within the
+    first round trip and a handful of queries, however much content there is."""
+    from datetime import UTC, datetime
+
+    from tests.bulletin_support import seed_demo
+    from tests.intake_support import rows
+
+    seed_demo(settings, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    village = "450521100202"
+    finance = rows(settings, "SELECT id FROM affairs WHERE kind = 'finance' LIMIT 1")[0][0]
+    policy = rows(settings, "SELECT id FROM policies LIMIT 1")[0][0]
+    election = rows(settings, "SELECT id FROM elections LIMIT 1")[0][0]
+    post = rows(settings, "SELECT id FROM news WHERE photo_sha256 IS NOT NULL")[0][0]
+    client.get("/")
+    client.post("/village", data={"village": village})
+    pages = {
+        "home": "/",
+        "affairs": f"/disclosure/affairs?village={village}",
+        "finance table": f"/disclosure/affairs/{finance}",
+        "policies": "/disclosure/policies",
+        "policy": f"/disclosure/policies/{policy}",
+        "elections": "/disclosure/elections",
+        "election": f"/disclosure/elections/{election}",
+        "news": "/news",
+        "news post": f"/news/{post}?photo=1",
+    }
+    report = {}
+    for name, path in pages.items():
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 8, (name, queries)
+    print("\nbulletin page budgets (gzip bytes, SQL statements):", report)

@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from central.demo import ADMIN_PHONE
+from tests.bulletin_support import KEY
 from tests.cluster import PYTHON, ROOT, Cluster, Edge, wait_for
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, intake_data, intake_files
@@ -497,3 +499,48 @@ def test_a_bad_rating_of_a_county_decision_is_followed_up_at_central(cluster):
         assert login(staff, STAFF).status_code == 303
         page = staff.get(f"/staff/follow-ups/{case['id']}")
         assert page.status_code == 200 and "电话回访" in page.text and "已办结" in page.text
+
+
+# --- 阳光红页 (issue 14): city content down the feed, township content up to the portal ---
+
+CITY_POLICY = {
+    "title": "城乡居民基本养老保险缴费补贴",
+    "issuer": "北海市人力资源和社会保障局",
+    "eligibility": "参加城乡居民养老保险的本市户籍居民",
+    "amount": "按缴费档次每人每年补贴 30–80 元",
+    "how_to_apply": "按年缴费后自动计入个人账户，无需申请。",
+    "item_code": "",
+    "valid_from": "2026-01-01",
+    "valid_to": "",
+}
+
+
+def test_a_policy_published_at_central_shows_on_both_edges(cluster):
+    central_url = f"http://127.0.0.1:{cluster.central_port}"
+    with httpx2.Client(base_url=central_url, timeout=30) as admin:
+        assert login(admin, ADMIN_PHONE).status_code == 303
+        page = admin.get("/disclosure/policies/new")
+        data = {
+            **CITY_POLICY,
+            "csrf_token": csrf_of(page.text),
+            "idempotency_key": KEY.search(page.text)[1],
+        }
+        assert admin.post("/disclosure/policies/new", data=data).status_code == 303
+    for edge in cluster.edges.values():
+        wait_for(
+            lambda edge=edge: edge.query(
+                "SELECT 1 FROM policies WHERE title = ?", CITY_POLICY["title"]
+            ),
+            60,
+            f"the city policy at {edge.node_id}\n{cluster.log(edge.node_id + '_sync')}",
+        )
+        with httpx2.Client(base_url=edge.url, timeout=30) as resident:
+            listed = resident.get("/disclosure/policies").text
+            assert CITY_POLICY["title"] in listed and "每人每年补贴 30–80 元" in listed
+            assert "高龄津贴" in listed  # the city's demo policies came down the same way
+    with httpx2.Client(base_url=central_url, timeout=30) as visitor:
+        wait_for(
+            lambda: "福成镇农村危房改造补助" in visitor.get("/disclosure/policies").text,
+            60,
+            f"fucheng's own policy at central\n{cluster.log('central_follow')}",
+        )

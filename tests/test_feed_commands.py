@@ -17,6 +17,8 @@ from replication.feed.commands import (
     Calendar,
     CalendarDay,
     Catalog,
+    CityNews,
+    CityPolicy,
     Command,
     CountyDecision,
     FollowUpAction,
@@ -59,7 +61,29 @@ FOLLOW_UP = FollowUpAction(
     "2026-11-24T09:00:00+00:00",
     OFFICER,
 )
-SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS)), FOLLOW_UP]
+POLICY = CityPolicy(
+    id="01JD0000000000000000000005",
+    title="高龄津贴",
+    issuer="北海市民政局",
+    eligibility="80 周岁以上本市户籍老人",
+    amount="每人每月 50–300 元",
+    how_to_apply="向村委会申请",
+    item_code="MZ-004",
+    valid_from=date(2026, 1, 1),
+    valid_to=None,
+    published_at="2026-11-23T09:00:00+00:00",
+)
+NEWS = CityNews(
+    "01JD0000000000000000000006", "冬季森林防火", "注意用火安全。", "2026-11-23T09:00:00+00:00"
+)
+SAMPLES: list[Command] = [
+    DECISION,
+    CALENDAR,
+    Catalog(HEAD, tuple(ITEMS)),
+    FOLLOW_UP,
+    POLICY,
+    NEWS,
+]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
 STORED = {
@@ -89,7 +113,14 @@ def test_each_kind_reads_back_what_it_wrote(command):
 def test_every_declared_kind_has_a_sample_and_an_edge_handler():
     assert {type(command) for command in SAMPLES} == set(KINDS.values())
     assert set(HANDLERS) == set(KINDS.values())
-    assert sorted(KINDS) == ["calendar", "catalog", "county_decision", "follow_up_action"]
+    assert sorted(KINDS) == [
+        "calendar",
+        "catalog",
+        "city_news",
+        "city_policy",
+        "county_decision",
+        "follow_up_action",
+    ]
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))

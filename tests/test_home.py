@@ -35,3 +35,32 @@ def test_security_headers(client):
     headers = client.get("/").headers
     assert headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def _seeded_home(client, settings, village: str) -> str:
+    from datetime import UTC, datetime
+
+    from tests.bulletin_support import seed_demo
+
+    seed_demo(settings, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    client.get("/")
+    client.post("/village", data={"village": village})
+    return client.get("/").text
+
+
+def test_my_village_home_shows_what_is_new_there(client, settings):
+    page = _seeded_home(client, settings, HUANZHU)
+    assert "还珠村开展冬季森林防火宣传" in page  # the village's news
+    assert "廉州镇冬季农田水利建设全面开工" in page  # the township's
+    assert "还珠村 2026-10 财务收支公开" in page  # its disclosures
+    assert "廉州镇农村危房改造补助" in page  # policies in force
+    assert "秋冬种植农资补贴" not in page  # not an expired one
+    assert "还珠村第十二届村民委员会成员候选人公示" in page  # its running election
+    assert "乾江村" not in page.split("<h2>")[1]  # nothing of another village above the picker
+
+
+def test_another_village_sees_its_own_content(client, settings):
+    page = _seeded_home(client, settings, "450521100201")
+    assert "乾江村开展冬季森林防火宣传" in page
+    assert "还珠村开展冬季森林防火宣传" not in page
+    assert "第十二届村民委员会成员候选人公示" not in page

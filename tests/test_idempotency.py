@@ -33,7 +33,7 @@ LATER_COLUMNS = (
     ("applications", "withdrawn_reason"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
-# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings)
+# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
@@ -42,6 +42,13 @@ LATER_TABLES = (
     "sms_inbound",
     "follow_ups",
     "ratings",
+    # 0018 bulletin (children first)
+    "affair_lines",
+    "affairs",
+    "election_candidates",
+    "elections",
+    "policies",
+    "news",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

@@ -134,3 +134,73 @@ def test_a_rating_comment_is_masked_on_the_public_rating_page(client, settings):
     page = client.get(f"/rate/{token}").text
     assert "13812345678" not in page and "450521195603121234" not in page
     assert "138****5678" in page
+
+
+# --- issue 14: what staff and agents type into 阳光红页 content ---------------------------------
+
+
+def test_id_numbers_and_phones_typed_into_bulletin_content_are_masked_on_every_public_page(
+    client, settings
+):
+    from tests.bulletin_support import post_form
+    from tests.conftest import QIANJIANG
+
+    typed = f"联系人身份证{THIRD_ID}，电话{THIRD_PHONE}"
+    login(client, STAFF)
+    policy = post_form(
+        client,
+        "/staff/policies/new",
+        {
+            "title": "临时救助",
+            "issuer": "廉州镇人民政府",
+            "eligibility": typed,
+            "amount": "视情况",
+            "how_to_apply": typed,
+            "valid_from": "2026-01-01",
+        },
+    ).headers["location"]
+    affair = post_form(
+        client,
+        "/staff/affairs/new",
+        {
+            "village": QIANJIANG,
+            "kind": "major",
+            "period": "2026-11-20",
+            "title": "低保评议结果",
+            "body": typed,
+            "save": "submit",
+        },
+    ).headers["location"]
+    affair_id = affair.rsplit("/", 1)[1]
+    post_form(client, f"/staff/affairs/{affair_id}/review", {"action": "approve"}, affair)
+    election = post_form(
+        client,
+        "/staff/elections/new",
+        {
+            "village": QIANJIANG,
+            "title": "候选人公示",
+            "starts_on": "2026-11-20",
+            "ends_on": "2026-11-30",
+            "name_0": "黄建国",
+            "role_0": "主任",
+            "note": typed,
+        },
+    ).headers["location"]
+    news = post_form(
+        client, "/staff/news/new", {"place": QIANJIANG, "title": "通知", "body": typed}
+    ).headers["location"]
+    client.cookies.clear()
+    for path in (
+        policy,
+        "/disclosure/policies",
+        affair,
+        f"/disclosure/affairs?village={QIANJIANG}",
+        election,
+        "/disclosure/elections",
+        news,
+        f"/news?village={QIANJIANG}",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert _unmasked(page.text) == [], path
+        assert "139****5678" in page.text or path.startswith(("/disclosure", "/news?")), path

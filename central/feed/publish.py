@@ -7,7 +7,7 @@ import aiosqlite
 from central.feed.queries import append
 from edge.catalog.loader import from_parts, read_parts
 from edge.workdays.queries import package_exceptions
-from replication.feed.commands import Calendar, CalendarDay, Catalog, Command
+from replication.feed.commands import Calendar, CalendarDay, Catalog, CityNews, CityPolicy, Command
 
 
 def calendar_days(years: range) -> tuple[CalendarDay, ...]:
@@ -34,3 +34,13 @@ async def publish_catalog(db: aiosqlite.Connection, now: str) -> tuple[str, list
     head, items = read_parts()
     version = from_parts(head, items).version
     return version, await _to_every_node(db, Catalog(head, tuple(items)), now)
+
+
+async def publish_city_policy(db: aiosqlite.Connection, policy: CityPolicy, now: str) -> list[str]:
+    """Send a city-wide benefit policy to every node (caller's transaction); the command ids."""
+    return await _to_every_node(db, policy, now)
+
+
+async def publish_city_news(db: aiosqlite.Connection, post: CityNews, now: str) -> list[str]:
+    """Send a city-wide news post to every node (caller's transaction); the command ids."""
+    return await _to_every_node(db, post, now)

@@ -6,24 +6,29 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from edge.home.village import VILLAGE_COOKIE
+from edge.home.whats_new import whats_new
 from edge.jurisdictions import queries as places
 from edge.kernel import csrf
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
+from edge.workdays.local import local_today
 
-VILLAGE_COOKIE = "cb_village"
 ONE_YEAR = 365 * 24 * 3600
 
 
 async def _page(request: Request, error: str = "", status: int = 200) -> Response:
     township = edge_node(request).settings.township_code
-    async with edge_node(request).db.read() as db:
+    node = edge_node(request)
+    today = local_today(node.clock(), node.settings.web.timezone)
+    async with node.db.read() as db:
         villages = await places.villages_of(db, township)
         townships = await places.townships(db)
-    chosen = request.cookies.get(VILLAGE_COOKIE, "")
-    village = next((v for v in villages if v["code"] == chosen), None)
+        chosen = request.cookies.get(VILLAGE_COOKIE, "")
+        village = next((v for v in villages if v["code"] == chosen), None)
+        new = await whats_new(db, village["code"], today) if village else None
     here = next((t for t in townships if t["code"] == township), None)
     others = [t for t in townships if t["code"] != township]
     return render(
@@ -35,6 +40,7 @@ async def _page(request: Request, error: str = "", status: int = 200) -> Respons
             "township": here,
             "others": others,
             "error": error,
+            "new": new,
         },
         status_code=status,
     )

@@ -22,6 +22,8 @@ from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_lo
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import in_locale
+from edge.news.queries import keep_city_news
+from edge.policies.queries import keep_city_policy
 from edge.ratings import follow_ups
 from edge.ratings import queries as rating_queries
 from edge.settings import Settings
@@ -29,6 +31,8 @@ from edge.workdays.working_days import load_working_days
 from replication.feed.commands import (
     Calendar,
     Catalog,
+    CityNews,
+    CityPolicy,
     CountyDecision,
     FollowUpAction,
     OfficerCard,
@@ -193,6 +197,20 @@ async def catalog(
     await load_catalog(db, published)
 
 
+async def city_policy(
+    db: aiosqlite.Connection, settings: Settings, command: CityPolicy, now: datetime
+) -> None:
+    """A city-wide benefit policy: kept here as central wrote it (central owns the row)."""
+    await keep_city_policy(db, command, settings.township_code[:4] + "00000000", stamp(now))
+
+
+async def city_news(
+    db: aiosqlite.Connection, settings: Settings, command: CityNews, now: datetime
+) -> None:
+    """A city-wide news post: kept here as central wrote it."""
+    await keep_city_news(db, command, settings.township_code[:4] + "00000000")
+
+
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
 
@@ -259,4 +277,6 @@ HANDLERS: dict[type[Any], Handler] = {
     Calendar: calendar,
     Catalog: catalog,
     FollowUpAction: follow_up_action,
+    CityPolicy: city_policy,
+    CityNews: city_news,
 }

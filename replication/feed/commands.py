@@ -271,3 +271,85 @@ class FollowUpAction:
             acted_at=read.text(payload, "acted_at"),
             officer=OfficerCard.from_payload(read.json_object(payload.get("officer"), "officer")),
         )
+
+
+@command_kind
+@dataclass(frozen=True)
+class CityPolicy:
+    """A city-wide benefit policy published by a central admin; each edge keeps a copy."""
+
+    kind: ClassVar[str] = "city_policy"
+
+    id: str
+    title: str
+    issuer: str
+    eligibility: str
+    amount: str
+    how_to_apply: str
+    item_code: str | None
+    valid_from: date
+    valid_to: date | None
+    published_at: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The policy as a JSON object."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "issuer": self.issuer,
+            "eligibility": self.eligibility,
+            "amount": self.amount,
+            "how_to_apply": self.how_to_apply,
+            "item_code": self.item_code,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": None if self.valid_to is None else self.valid_to.isoformat(),
+            "published_at": self.published_at,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CityPolicy:
+        """The policy from its JSON object; `item_code` and `valid_to` may be null."""
+        return cls(
+            id=read.text(payload, "id"),
+            title=read.text(payload, "title"),
+            issuer=read.text(payload, "issuer"),
+            eligibility=read.text(payload, "eligibility"),
+            amount=read.text(payload, "amount"),
+            how_to_apply=read.text(payload, "how_to_apply"),
+            item_code=read.optional_text(payload, "item_code"),
+            valid_from=read.day(payload, "valid_from"),
+            valid_to=None if payload.get("valid_to") is None else read.day(payload, "valid_to"),
+            published_at=read.text(payload, "published_at"),
+        )
+
+
+@command_kind
+@dataclass(frozen=True)
+class CityNews:
+    """A short city-wide news post (我的城市) written at central; each edge keeps a copy."""
+
+    kind: ClassVar[str] = "city_news"
+
+    id: str
+    title: str
+    body: str
+    published_at: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The post as a JSON object."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "published_at": self.published_at,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CityNews:
+        """The post from its JSON object."""
+        return cls(
+            id=read.text(payload, "id"),
+            title=read.text(payload, "title"),
+            body=read.text(payload, "body"),
+            published_at=read.text(payload, "published_at"),
+        )
