@@ -12,6 +12,13 @@ def test_first_visit_asks_for_the_village(client):
     for village in ("乾江村", "还珠村", "平田村"):
         assert village in page.text
     assert "福成镇" in page.text  # the other township is named, served elsewhere
+    # nothing is chosen for the resident: the first option asks, and is no village
+    first = page.text.split('<select id="village" name="village" required>')[1].split("</option>")[
+        0
+    ]
+    assert first.strip() == '<option value="" selected>请选择'
+    empty = client.post("/village", data={"village": ""})
+    assert empty.status_code == 400 and "请从列表中选择" in empty.text
 
 
 def test_choosing_a_village_is_remembered(client):
