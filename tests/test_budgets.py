@@ -26,6 +26,13 @@ PUBLIC_PAGES = [
     "/services/MZ-002/notice",
     "/services/NO-999",
     "/login",
+    "/disclosure/",
+    "/disclosure/powers",
+    "/disclosure/powers?lang=en",
+    "/disclosure/powers/JC-01",
+    "/disclosure/powers/ZJ-01?lang=en",
+    "/disclosure/powers/JC-01/sheet",
+    "/disclosure/results",
 ]
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),

@@ -7,7 +7,6 @@ import re
 import shutil
 import sqlite3
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -57,7 +56,9 @@ def test_the_format_carries_the_seed_citys_72_powers_in_14_areas(tmp_path):
     template = (POWERS_DIR / "areas" / "JC.toml").read_text(encoding="utf-8")
     areas = [f"Q{letter}" for letter in "ABCDEFGHIJKLMN"]
     for area in areas:
-        head += f'\n[[areas]]\ncode = "{area}"\nname = {{ zh = "方面{area}", en = "Area {area}" }}\n'
+        head += (
+            f'\n[[areas]]\ncode = "{area}"\nname = {{ zh = "方面{area}", en = "Area {area}" }}\n'
+        )
         text = template.replace('area = "JC"', f'area = "{area}"').replace('"JC-', f'"{area}-')
         # six powers an area: the three of JC twice, numbered 01..06
         second = text.split("[[powers]]", 1)[1]
@@ -151,9 +152,7 @@ def test_results_show_decided_cases_masked_and_never_personal_fields(client, set
         assert secret not in page.text
 
 
-def test_results_filter_by_village_item_and_month_and_paginate_in_bounded_queries(
-    client, settings
-):
+def test_results_filter_by_village_item_and_month_and_paginate_in_bounded_queries(client, settings):
     application_id = _accept(client, "CW-001", name="甘秀珍")
     source = rows(settings, "SELECT * FROM applications WHERE id = ?", application_id)[0]
     columns = list(source.keys())
@@ -181,7 +180,7 @@ def test_results_filter_by_village_item_and_month_and_paginate_in_bounded_querie
     junk = client.get("/disclosure/results?month=13&village=x&item=<b>&page=-4")
     assert junk.status_code == 200 and "共 25 件" in junk.text
     for path in ("/disclosure/results", "/disclosure/results?page=2", "/disclosure/powers/ZM-01"):
-        size, queries = _measure(client, path)
+        _size, queries = _measure(client, path)
         assert queries <= 8, (path, queries)
 
 

@@ -34,7 +34,7 @@ WITHHOLD_ROLES = ("township_staff",)
 
 async def index(request: Request) -> Response:
     """The sections of this township's public disclosure."""
-    return render(request, "edge/disclosure/index.html", {"catalog_links": True})
+    return render(request, "edge/disclosure/index.html")
 
 
 async def _filters(request: Request) -> tuple[list, list, ResultFilter]:

@@ -3,75 +3,21 @@ real cases, and the power as a printable notice-board sheet."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.disclosure import queries as disclosed
-from edge.disclosure.labels import DECISIONS
-from edge.disclosure.results import public_cases
 from edge.disclosure.routes import print_sheet
 from edge.disclosure.sheet import Sheet
 from edge.jurisdictions import queries as places
-from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
 from edge.node import edge_node
-from edge.powers.loader import PowerList, power_list
-from edge.powers.power import Area, Power
+from edge.powers.listing import CASES_SHOWN, list_context, power_context, power_or_404
+from edge.powers.loader import power_list
 from edge.powers.queries import item_names
 from edge.powers.sheet import power_lines
-
-MAX_QUERY = 40
-CASES_SHOWN = 10
-
-
-def wanted_areas(powers: PowerList, query: str, area: str) -> list[Area]:
-    """The areas (with only their matching powers) for a search and an area filter."""
-    found = []
-    for each in powers.areas:
-        if area and each.code != area:
-            continue
-        matching = tuple(p for p in each.powers if not query or p.matches(query))
-        if matching:
-            found.append(Area(each.code, each.name, matching))
-    return found
-
-
-def list_context(request: Request) -> dict[str, Any]:
-    """The list page's context, the same on the edge and at central."""
-    powers = power_list()
-    query = request.query_params.get("q", "").strip()[:MAX_QUERY]
-    area = request.query_params.get("area", "")
-    area = area if any(a.code == area for a in powers.areas) else ""
-    return {
-        "powers": powers,
-        "areas": wanted_areas(powers, query, area),
-        "query": query,
-        "area": area,
-    }
-
-
-def power_or_404(request: Request) -> Power:
-    """The power named by the `code` path parameter, or a 404 page."""
-    power = power_list().power(request.path_params["code"])
-    if power is None:
-        raise HTTPException(status_code=404, detail=_("没有找到这项权力，请返回权力清单查找。"))
-    return power
-
-
-def power_context(power: Power, rows: list[Any], items: list[Any]) -> dict[str, Any]:
-    """One power's page context with its items and real cases, the same on edge and central."""
-    return {
-        "power": power,
-        "items": items,
-        "powers": power_list(),
-        "cases": public_cases(rows),
-        "decisions": DECISIONS,
-    }
 
 
 async def power_index(request: Request) -> Response:
