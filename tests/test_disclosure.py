@@ -115,7 +115,7 @@ def test_a_power_page_draws_its_flow_chart_from_the_step_data(client):
     assert "<script" not in page.text.split("<main>", 1)[1]
     english = client.get("/disclosure/powers/JC-01?lang=en")
     assert "The Party organisation proposes the matter" in english.text
-    missing = client.get("/disclosure/powers/XX-99")
+    missing = client.get("/disclosure/powers/XX-99?lang=zh")
     assert missing.status_code == 404 and "没有找到这项权力" in missing.text
 
 

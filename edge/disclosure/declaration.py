@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
-from edge.catalog.item import Bilingual
+from edge.catalog.item import Bilingual, CatalogItem
 from edge.catalog.schema import DISCLOSURE_FIELDS
 
 
@@ -22,16 +20,16 @@ class Declaration:
         return field in self.fields
 
 
-def declared(body: dict[str, Any]) -> Declaration:
+def declared(item: CatalogItem) -> Declaration:
     """The item's declaration, or the minimal default set when it declares none."""
-    declared = body.get("disclosure", {})
-    labels = {f["name"]: Bilingual.from_dict(f["label"]) for f in body.get("fields", [])}
+    declared = item.disclosure
+    labels = {field.name: field.label for field in item.fields}
     return Declaration(
-        tuple(declared.get("fields", DISCLOSURE_FIELDS)),
-        tuple((name, labels[name]) for name in declared.get("form_fields", [])),
+        (declared.fields if declared else ()) or DISCLOSURE_FIELDS,
+        tuple((name, labels[name]) for name in (declared.form_fields if declared else ())),
     )
 
 
 def declared_from_json(body: str) -> Declaration:
     """The declaration of an item stored as JSON (catalog_items.body)."""
-    return declared(json.loads(body))
+    return declared(CatalogItem.from_body(body))
