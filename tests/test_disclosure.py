@@ -354,3 +354,27 @@ def test_no_public_page_shows_an_id_number_a_phone_or_an_address(client, setting
             assert secret not in page.text, (path, secret)
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", page.text), path
     assert walked >= 36 + 40
+
+
+def test_demo_results_cover_every_village_with_one_case_withheld_and_load_once(settings):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from edge.demo import load_demo_node
+    from edge.disclosure.demo import STORIES
+
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    asyncio.run(load_demo_node(settings, now))
+    asyncio.run(load_demo_node(settings, now))  # again: nothing more
+    withheld = rows(settings, "SELECT application_id, reason FROM disclosure_withholdings")
+    assert [r["reason"] for r in withheld] == ["third_party_privacy"]
+    decided = rows(
+        settings,
+        "SELECT village_code, finished_at, promised_due_on FROM applications "
+        "WHERE status IN ('approved', 'rejected') AND id NOT IN "
+        "(SELECT application_id FROM disclosure_withholdings)",
+    )
+    assert len(decided) >= len(STORIES) - 1
+    assert {r["village_code"] for r in decided} >= {QIANJIANG, HUANZHU}
+    assert all(r["finished_at"] < "2026-12-03T10" for r in decided)  # none in the future
+    assert any(r["finished_at"][:10] > r["promised_due_on"] for r in decided)  # one overdue
