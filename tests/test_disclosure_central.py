@@ -28,7 +28,9 @@ def test_central_results_cover_every_township_masked_and_drop_withheld_cases(cen
     decided = central_rows(
         central,
         "SELECT node_id, id, applicant_name FROM edge_applications "
-        "WHERE status IN ('approved', 'rejected') ORDER BY node_id",
+        "WHERE status IN ('approved', 'rejected') AND NOT EXISTS (SELECT 1 FROM "
+        "edge_disclosure_withholdings w WHERE w.node_id = edge_applications.node_id AND "
+        "w.application_id = edge_applications.id AND w.released_at IS NULL) ORDER BY node_id",
     )
     assert {row["node_id"] for row in decided} == set(
         edges
