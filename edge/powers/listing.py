@@ -15,7 +15,7 @@ from edge.powers.loader import PowerList, power_list
 from edge.powers.power import Area, Power
 
 MAX_QUERY = 40
-CASES_SHOWN = 10
+CASES_SHOWN = 5  # the newest; the results list has the rest (and one A4 page holds five)
 
 
 def wanted_areas(powers: PowerList, query: str, area: str) -> list[Area]:
