@@ -30,6 +30,7 @@ from edge.kernel.urls import path_for, public_url
 from edge.node import edge_node
 
 WITHHOLD_ROLES = ("township_staff",)
+SHEET_OFFICE = "township"  # sheets carry the township's seal, the key its decisions use
 
 
 async def index(request: Request) -> Response:
@@ -77,7 +78,7 @@ async def print_sheet(request: Request, sheet: Sheet, back: str) -> Response:
     if found is None:
         async with node.db.write() as db:
             found = await sealed(
-                db, node.settings.keys_dir, node.settings.township_code, sheet, stamp(node.clock())
+                db, node.settings.keys_dir, SHEET_OFFICE, sheet, stamp(node.clock())
             )
     return _sheet_page(request, found, back)
 
