@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from central import demo, nodes, roles, routes
 from central.affairs import routes as affairs_routes
 from central.audit import routes as audit_routes
+from central.disclosure import routes as disclosure_routes
 from central.elections import routes as elections_routes
 from central.feed import routes as feed_routes
 from central.monitor import routes as monitor_routes
@@ -66,6 +67,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *affairs_routes.routes,
             *elections_routes.routes,
             *news_routes.routes,
+            *disclosure_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

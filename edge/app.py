@@ -14,6 +14,7 @@ from edge.affairs import routes as affairs_routes
 from edge.agent_outbox import routes as agent_outbox_routes
 from edge.audit.log import record_login
 from edge.catalog import routes as catalog_routes
+from edge.disclosure import routes as disclosure_routes
 from edge.elections import routes as elections_routes
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
@@ -30,6 +31,8 @@ from edge.kernel.templating import build_environment
 from edge.news import routes as news_routes
 from edge.node import EdgeNode
 from edge.policies import routes as policies_routes
+from edge.powers import routes as powers_routes
+from edge.powers.loader import power_list
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
 from edge.ratings import routes as ratings_routes
@@ -45,6 +48,7 @@ from edge.worker import waker
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     """Build the edge app; the database is migrated and reference data loaded at start-up."""
     db = Database(settings.database_path)
+    power_list()  # the power list ships with the code: checked at start-up, like the catalog
     static = StaticAssets(STATIC_DIR)
 
     @asynccontextmanager
@@ -84,6 +88,8 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
     return [
         *home_routes.routes,
         *catalog_routes.routes,
+        *disclosure_routes.routes,
+        *powers_routes.routes,
         *auth_routes.routes,
         *intake_routes.routes,
         *agent_outbox_routes.routes,

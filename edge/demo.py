@@ -16,6 +16,7 @@ from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem, Field
+from edge.disclosure.demo import load_demo_disclosure
 from edge.home.demo import load_demo_bulletin
 from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
@@ -45,6 +46,7 @@ async def load_demo_node(
                 await load_demo_applications(conn, settings, now)
                 await load_demo_ratings(conn, settings, now)
                 await load_demo_bulletin(conn, settings, now)
+                await load_demo_disclosure(conn, settings, now)
     finally:
         await db.close()
     return people

@@ -40,6 +40,7 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("attachments", "id"),
     ReplicatedTable("seal_keys", "id"),
     ReplicatedTable("seals", "id"),
+    ReplicatedTable("disclosure_withholdings", "application_id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
     ReplicatedTable("applied_commands", "id"),
     ReplicatedTable("ratings", "id"),

@@ -35,6 +35,13 @@ PUBLIC_PAGES = [
     "/disclosure/elections",
     "/disclosure/elections?archive=1",
     "/news",
+    "/disclosure/",
+    "/disclosure/powers",
+    "/disclosure/powers?lang=en",
+    "/disclosure/powers/JC-01",
+    "/disclosure/powers/ZJ-01?lang=en",
+    "/disclosure/powers/JC-01/sheet",
+    "/disclosure/results",
 ]
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),

@@ -33,7 +33,8 @@ LATER_COLUMNS = (
     ("applications", "withdrawn_reason"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
-# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin)
+# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
+# 0019 disclosure withholdings)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
@@ -49,6 +50,7 @@ LATER_TABLES = (
     "elections",
     "policies",
     "news",
+    "disclosure_withholdings",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

@@ -160,6 +160,20 @@ class AgeCheck:
 
 
 @dataclass(frozen=True)
+class Disclosure:
+    """The item's `[disclosure]` table (办理结果公开): the case fields its public template shows
+    and the e-form answers it adds; empty means the default, minimal set (disclosure module)."""
+
+    fields: tuple[str, ...] = ()
+    form_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Disclosure:
+        """From the item file's `[disclosure]` table."""
+        return cls(tuple(data.get("fields", ())), tuple(data.get("form_fields", ())))
+
+
+@dataclass(frozen=True)
 class CatalogItem:
     """A service item of the catalog, as its file describes it."""
 
@@ -180,6 +194,7 @@ class CatalogItem:
     route: tuple[Stage, ...]
     fields: tuple[Field, ...]
     age_checks: tuple[AgeCheck, ...] = ()
+    disclosure: Disclosure | None = None
 
     @classmethod
     def from_body(cls, body: str) -> CatalogItem:
@@ -207,6 +222,7 @@ class CatalogItem:
             route=tuple(Stage.from_dict(stage) for stage in data["route"]),
             fields=tuple(Field.from_dict(field) for field in data["fields"]),
             age_checks=tuple(AgeCheck.from_dict(c) for c in data.get("age_checks", ())),
+            disclosure=Disclosure.from_dict(data["disclosure"]) if "disclosure" in data else None,
         )
 
     @property

@@ -14,6 +14,11 @@ MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 FIELD_TYPES = ("text", "number", "date", "month", "choice", "id_number", "phone")
 CODE = re.compile(r"^[A-Z]{2,4}-\d{3}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+# 办理结果公开: what a results disclosure may show of a decided case (default: all of these);
+# `form_fields` may add e-form answers that are not personal (never an ID number or a phone).
+DISCLOSURE_FIELDS = ("item", "village", "applicant", "decision", "decided_on", "on_time")
+DISCLOSURE_REQUIRED = ("item", "village", "decision", "decided_on")
+PERSONAL_FIELD_TYPES = ("id_number", "phone")
 
 
 def _text(value: Any, where: str, errors: list[str], *, allow_empty: bool = False) -> None:
@@ -142,6 +147,26 @@ def _age_checks(item: dict[str, Any], errors: list[str]) -> None:
         _age_check(check, f"age_checks[{index}]", id_fields, errors)
 
 
+def _disclosure(item: dict[str, Any], errors: list[str]) -> None:
+    declared = item.get("disclosure")
+    if declared is None:
+        return
+    if not isinstance(declared, dict) or not set(declared) <= {"fields", "form_fields"}:
+        errors.append("disclosure: may only declare fields and form_fields")
+        return
+    fields = declared.get("fields", list(DISCLOSURE_FIELDS))
+    if not isinstance(fields, list) or not set(fields) <= set(DISCLOSURE_FIELDS):
+        errors.append(f"disclosure.fields: must be some of {DISCLOSURE_FIELDS}")
+    elif not set(DISCLOSURE_REQUIRED) <= set(fields):
+        errors.append(f"disclosure.fields: must include {DISCLOSURE_REQUIRED}")
+    types = {f.get("name"): f.get("type") for f in item.get("fields", [])}
+    for name in declared.get("form_fields", []):
+        if name not in types:
+            errors.append(f"disclosure.form_fields: {name!r} is not an e-form field")
+        elif types[name] in PERSONAL_FIELD_TYPES:
+            errors.append(f"disclosure.form_fields: {name!r} is personal and never disclosed")
+
+
 def check_item(item: dict[str, Any], departments: set[str]) -> list[str]:
     """Every way `item` falls short of the format; empty when it is complete."""
     errors: list[str] = []
@@ -169,4 +194,5 @@ def check_item(item: dict[str, Any], departments: set[str]) -> list[str]:
     _route(item, departments, errors)
     _fields(item, errors)
     _age_checks(item, errors)
+    _disclosure(item, errors)
     return errors

@@ -7,6 +7,7 @@ from edge.kernel.i18n import lazy_gettext
 KIND = {
     "decision": lazy_gettext("审批决定"),
     "village_certificate": lazy_gettext("村级证明"),
+    "disclosure_sheet": lazy_gettext("公开栏公开内容"),
 }
 FIELD = {
     "tracking_code": lazy_gettext("查询码"),
@@ -22,4 +23,9 @@ FIELD = {
     "certifies": lazy_gettext("证明内容"),
     "purpose": lazy_gettext("用途"),
     "valid_until": lazy_gettext("有效期至"),
+    "sheet_title": lazy_gettext("公开事项"),
+    "period": lazy_gettext("公开期间"),
+    "published_on": lazy_gettext("公开日期"),
+    "content": lazy_gettext("公开内容"),
+    "online": lazy_gettext("网上公开地址"),
 }

@@ -20,7 +20,7 @@ from edge.kernel.key_files import key_path
 from edge.kernel.signatures import ALGORITHMS, DEFAULT_ALGORITHM
 from edge.seals.keys import office_key
 
-KINDS = ("decision", "village_certificate", "county_decision")
+KINDS = ("decision", "village_certificate", "county_decision", "disclosure_sheet")
 ENVELOPE_FORMAT = "cunban-seal-1"
 
 
@@ -94,7 +94,7 @@ async def seal(
         (
             seal_id,
             kind,
-            application_id,
+            application_id or None,  # a disclosure sheet names no application
             key_id,
             algorithm,
             canonical(payload).decode("utf-8"),
@@ -139,7 +139,7 @@ def _signature_holds(row: aiosqlite.Row, payload: Any) -> bool:
         seal_id=row["id"],
         kind=row["kind"],
         office=row["office"],
-        application_id=row["application_id"],
+        application_id=row["application_id"] or "",
         key_id=row["key_id"],
         algorithm=row["algorithm"],
         created_at=row["created_at"],
