@@ -93,7 +93,7 @@ async def _publish(
             for node_id, township, url in parse_registry(settings.nodes):
                 await register(conn, node_id, township, url, now)
             published = await publish(conn, now)
-            await record(conn, None, action, "feed", "all_nodes", now)
+            await record(conn, settings.keys_dir, None, action, "feed", "all_nodes", now)
             return published
     finally:
         await db.close()

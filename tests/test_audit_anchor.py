@@ -5,6 +5,7 @@ against central's witness, and shows red on /nodes."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -13,11 +14,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from central.audit import anchor
+from edge.audit import signing
 from edge.audit import verify as audit_verify
 from edge.audit.log import FIELDS, row_hash
 from edge.audit.triggers import GUARDS
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database, connect_sync
+from edge.kernel.key_files import key_path
+from edge.kernel.signatures import ALGORITHMS
 from edge.settings import Settings
 from edge.sync.heartbeat import beat
 from replication import identity
@@ -27,7 +31,7 @@ from tests.conftest import login
 
 NODE = "lianzhou"
 CITY_ADMIN = "13807700001"
-COLUMNS = ", ".join([*FIELDS, "prev_hash", "hash"])
+COLUMNS = ", ".join([*FIELDS, "prev_hash", "hash", "key_id", "signature"])
 
 
 async def _beat_and_key(edge: Settings) -> str:
@@ -72,10 +76,26 @@ def _rows(path: Path) -> list[sqlite3.Row]:
         conn.close()
 
 
-def _forged(prev_hash: str, row: sqlite3.Row, **changes: object) -> tuple[object, ...]:
-    """The row with `changes`, chained to `prev_hash` and its hash recomputed, as a forger would."""
+def _forged(
+    keys_dir: Path, prev_hash: str, row: sqlite3.Row, **changes: object
+) -> tuple[object, ...]:
+    """The row with `changes`, chained to `prev_hash`, its hash recomputed and signed again with
+    the node's key, as a forger who took the key file too would: only the anchor can tell."""
     fields = {name: changes.get(name, row[name]) for name in FIELDS}
-    return (*(fields[name] for name in FIELDS), prev_hash, row_hash(prev_hash, fields))
+    digest = row_hash(prev_hash, fields)
+    return (
+        *(fields[name] for name in FIELDS),
+        prev_hash,
+        digest,
+        *_signed(keys_dir, row["key_id"], digest),
+    )
+
+
+def _signed(keys_dir: Path, key_id: str, digest: str) -> tuple[str, str]:
+    """(key id, signature) of `digest` made with the stolen key file of that key id."""
+    pem = key_path(keys_dir, key_id).read_bytes()
+    signature = ALGORITHMS["ed25519"].sign(pem, signing.message(key_id, digest))
+    return key_id, base64.b64encode(signature).decode("ascii")
 
 
 def _tamper(path: Path, *steps: tuple[str, tuple[object, ...]], restore: bool = True) -> None:
@@ -171,7 +191,7 @@ def test_the_last_rows_deleted_are_found(central, anchored, capsys):
 def test_insert_or_replace_over_the_last_row_is_found(central, anchored, capsys):
     edge, key_id = anchored
     rows = _rows(edge.database_path)
-    replaced = _forged(rows[-2]["hash"], rows[-1], result="refused")
+    replaced = _forged(edge.keys_dir, rows[-2]["hash"], rows[-1], result="refused")
     conn = sqlite3.connect(edge.database_path, isolation_level=None)
     conn.execute(*_insert(replaced, "INSERT OR REPLACE"))  # the append-only triggers let it by
     conn.close()
@@ -192,9 +212,9 @@ def test_the_chain_rewritten_forward_from_a_middle_row_is_found(central, anchore
     steps = [("DELETE FROM audit_log WHERE seq >= ?", (rows[middle]["seq"],))]
     prev = rows[middle - 1]["hash"]
     for row in rows[middle:]:
-        values = _forged(prev, row, result="refused")
+        values = _forged(edge.keys_dir, prev, row, result="refused")
         steps.append(_insert(values))
-        prev = str(values[-1])
+        prev = str(values[len(FIELDS) + 1])  # its hash
     _tamper(edge.database_path, *steps)
     _publish(central, edge)
     assert _chain_alone(edge.database_path) == []

@@ -30,7 +30,11 @@ LATER_COLUMNS = (
     ("sessions", "seen_at"),
     ("heartbeat", "audit_seq"),
     ("heartbeat", "audit_hash"),
+    ("audit_log", "key_id"),
+    ("audit_log", "signature"),
 )
+# triggers on those columns (0015), dropped before them
+LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle)
 LATER_TABLES = ("replica_health", "login_checks", "login_sources", "known_devices")
@@ -198,6 +202,8 @@ def _store_as_before(path: Path, key: str, url: str) -> None:
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
             (key, account_id, digest, url, at),
         )
+        for trigger in LATER_TRIGGERS:
+            conn.execute(f"DROP TRIGGER {trigger}")
         for later in LATER_COLUMNS:  # what the migrations after it added, taken off again
             conn.execute(f"ALTER TABLE {later[0]} DROP COLUMN {later[1]}")
         for table in LATER_TABLES:
