@@ -247,3 +247,34 @@ def test_a_changed_trigger_is_found(anchored):
     problems = audit_verify.verify_log(conn)
     conn.close()
     assert problems == ["trigger audit_log_no_delete is not the one the migrations created"]
+
+
+def test_a_forged_row_appended_with_a_valid_chain_is_found(central, anchored, capsys):
+    edge, key_id = anchored
+    rows = _rows(edge.database_path)
+    forged = _forged(edge.keys_dir, rows[-1]["hash"], rows[-1], seq=rows[-1]["seq"] + 1)
+    unsigned = (*forged[: len(FIELDS) + 2], None, None)  # the forger has no key file
+    conn = sqlite3.connect(edge.database_path, isolation_level=None)
+    conn.execute(*_insert(unsigned))
+    conn.close()
+    _publish(central, edge)  # central's witness sees a longer chain extending its last head
+    seq = rows[-1]["seq"] + 1
+    found = _central_finds(central, edge)
+    assert f"row {seq} witnessed by central is not signed, after signed rows" in found[0], found
+    assert f"row {seq} (" in _edge_finds(central, edge, key_id, capsys)
+    assert "audit-diverged" in _nodes_row(central)
+    assert _central_finds(central, edge) == found  # checked once, and still reported
+
+
+def test_a_witness_row_signed_by_a_key_the_node_does_not_have_is_found(central, anchored):
+    edge, _ = anchored
+    rows = _rows(edge.database_path)
+    forged = _forged(edge.keys_dir, rows[-1]["hash"], rows[-1], seq=rows[-1]["seq"] + 1)
+    other = (*forged[: len(FIELDS) + 2], "01JNOSUCHKEYNOSUCHKEYNOSUC", forged[-1])
+    conn = sqlite3.connect(edge.database_path, isolation_level=None)
+    conn.execute(*_insert(other))
+    conn.close()
+    _publish(central, edge)
+    found = _central_finds(central, edge)
+    assert any("names a signing key this node does not have" in p for p in found), found
+    assert "audit-diverged" in _nodes_row(central)
