@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from central.audit import anchor
-from edge.audit import signing
+from edge.audit import rotation, signing
 from edge.audit import verify as audit_verify
-from edge.audit.log import FIELDS, row_hash
+from edge.audit.log import FIELDS, append, row_hash
 from edge.audit.triggers import GUARDS
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database, connect_sync
@@ -278,3 +278,89 @@ def test_a_witness_row_signed_by_a_key_the_node_does_not_have_is_found(central, 
     found = _central_finds(central, edge)
     assert any("names a signing key this node does not have" in p for p in found), found
     assert "audit-diverged" in _nodes_row(central)
+
+
+def _append_signed_as(path: Path, key_id: str, private_pem: bytes) -> int:
+    """A row chained to the end and signed as `key_id` with `private_pem`, by a direct write."""
+    rows = _rows(path)
+    last = rows[-1]
+    fields = {name: last[name] for name in FIELDS} | {"seq": last["seq"] + 1, "result": "forged"}
+    digest = row_hash(last["hash"], fields)
+    raw = ALGORITHMS["ed25519"].sign(private_pem, signing.message(key_id, digest))
+    signature = base64.b64encode(raw).decode("ascii")
+    values = (*(fields[n] for n in FIELDS), last["hash"], digest, key_id, signature)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(*_insert(values))
+    conn.close()
+    return last["seq"] + 1
+
+
+def test_a_key_the_forger_published_in_node_identity_is_found(central, anchored):
+    edge, _ = anchored
+    private_pem, public_text = ALGORITHMS["ed25519"].generate()
+    key_id = "01JFORGERFORGERFORGERFORGE"
+    conn = sqlite3.connect(edge.database_path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO node_identity (key_id, algorithm, public_key, created_at) "
+        "VALUES (?, 'ed25519', ?, '2026-11-01T00:00:00+00:00')",
+        (key_id, public_text),
+    )
+    conn.close()
+    seq = _append_signed_as(edge.database_path, key_id, private_pem)
+    _publish(central, edge)  # central ingests the forger's key and the row
+    assert central_rows(
+        central, "SELECT 1 FROM edge_node_identity WHERE node_id = ? AND key_id = ?", NODE, key_id
+    )
+    found = _central_finds(central, edge)
+    assert any(
+        p.startswith(f"row {seq} witnessed by central is signed by key {key_id}, which no")
+        for p in found
+    ), found
+    assert "audit-diverged" in _nodes_row(central)
+
+
+def test_a_public_key_swapped_on_the_node_is_not_taken_by_central(central, anchored):
+    edge, key_id = anchored
+    private_pem, public_text = ALGORITHMS["ed25519"].generate()
+    conn = sqlite3.connect(edge.database_path, isolation_level=None)
+    conn.execute("UPDATE node_identity SET public_key = ? WHERE key_id = ?", (public_text, key_id))
+    conn.close()
+    seq = _append_signed_as(edge.database_path, key_id, private_pem)
+    _publish(central, edge)
+    found = _central_finds(central, edge)
+    assert f"row {seq} witnessed by central has a signature its key did not make" in found[0]
+
+
+async def _append_one(edge: Settings) -> None:
+    db = Database(edge.database_path)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            await append(
+                conn,
+                edge.keys_dir,
+                actor_id=None,
+                role="township_staff",
+                jurisdiction_code="450521100000",
+                action="read_personal_data",
+                object_type="application",
+                object_id="01JAPPAPPAPPAPPAPPAPPAPPAP",
+                result="ok",
+                at=stamp(START),
+            )
+    finally:
+        await db.close()
+
+
+def test_a_rotation_at_the_node_keeps_central_green(central, anchored, capsys):
+    edge, key_id = anchored
+    capsys.readouterr()
+    assert rotation.main(edge.database_path, edge.keys_dir) == 0
+    _publish(central, edge)
+    assert _central_finds(central, edge) == []  # the rotation row, signed by the old key
+    asyncio.run(_append_one(edge))  # the app's next row, signed with the new key
+    _publish(central, edge)
+    new = _rows(edge.database_path)[-1]["key_id"]
+    assert new != key_id and new == capsys.readouterr().out.split(" -> ")[1].split(",")[0]
+    assert _central_finds(central, edge) == []  # checked in a later pass: trusted all the same
+    assert "audit-diverged" not in _nodes_row(central)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from central.__main__ import main as central_main
+from edge.audit import rotation
 from edge.audit import verify as audit_verify
 from edge.audit.log import FIELDS, GENESIS, append, row_hash
 from edge.audit.signing import message
@@ -37,9 +39,17 @@ def _last(path: Path) -> sqlite3.Row:
         conn.close()
 
 
-def _forge(
-    path: Path, key_id: str | None = None, signature: str | None = None, action: str = "login"
-) -> int:
+def _signer(key_id: str, private_pem: bytes) -> Callable[[str], tuple[str, str]]:
+    """Signs a row's hash as `key_id` with `private_pem` (the forger's own key)."""
+
+    def sign(digest: str) -> tuple[str, str]:
+        raw = ALGORITHMS["ed25519"].sign(private_pem, message(key_id, digest))
+        return key_id, base64.b64encode(raw).decode("ascii")
+
+    return sign
+
+
+def _forge(path: Path, signer: Callable[[str], tuple[str, str]] | None = None) -> int:
     """Append a row with a correctly computed chain by a direct write to the file, as someone
     with write access to the database (not to the keys folder) would; its seq."""
     last = _last(path)
@@ -49,12 +59,14 @@ def _forge(
         "at": "2026-11-30T23:59:00+00:00",
         "role": "township_staff",
         "jurisdiction_code": "450521100000",
-        "action": action,
+        "action": "login",
         "object_type": "account",
         "object_id": "",
         "result": "ok",
     }
-    values = [*(fields[n] for n in FIELDS), prev, row_hash(prev, fields), key_id, signature]
+    digest = row_hash(prev, fields)
+    key_id, signature = signer(digest) if signer else (None, None)
+    values = [*(fields[n] for n in FIELDS), prev, digest, key_id, signature]
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         marks = ", ".join("?" * len(COLUMNS))
@@ -118,21 +130,15 @@ def test_a_forged_row_with_a_valid_chain_is_named(client, capsys):
 
 def test_a_forged_row_signed_with_another_key_is_named(client, capsys):
     assert login(client, ADMIN).status_code == 303
-    settings: Settings = client.app.state.node.settings
-    key_id = _last(settings.database_path)["key_id"]
+    path = client.app.state.node.settings.database_path
+    key_id = _last(path)["key_id"]
     private_pem, _ = ALGORITHMS["ed25519"].generate()  # the forger's own key, same key id
-    last = _last(settings.database_path)
-    fields = {name: last[name] for name in FIELDS} | {"seq": last["seq"] + 1}
-    digest = row_hash(last["hash"], fields)
-    signature = base64.b64encode(
-        ALGORITHMS["ed25519"].sign(private_pem, message(key_id, digest))
-    ).decode()
-    seq = _forge(settings.database_path, key_id, signature)
-    status, out = _verify(settings.database_path, capsys)
+    seq = _forge(path, _signer(key_id, private_pem))
+    status, out = _verify(path, capsys)
     assert status == 1 and f"row {seq} (" in out
     assert "has a signature its key did not make" in out
-    seq = _forge(settings.database_path, "01JNOSUCHKEYNOSUCHKEYNOSUC", signature)
-    status, out = _verify(settings.database_path, capsys)
+    seq = _forge(path, _signer("01JNOSUCHKEYNOSUCHKEYNOSUC", private_pem))
+    status, out = _verify(path, capsys)
     assert f"row {seq} (" in out and "names a signing key this node does not have" in out
 
 
@@ -181,18 +187,58 @@ def test_rows_before_signing_are_legacy_and_rows_after_must_be_signed(tmp_path, 
     assert status == 1 and f"row {seq} (" in out and "not signed, after signed rows" in out
 
 
-def test_rotated_keys_each_verify_their_own_rows(tmp_path, capsys):
+def _key_ids(path: Path) -> list[str]:
+    conn = connect_sync(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT key_id FROM audit_log ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def test_a_rotated_key_is_introduced_by_the_old_one_and_verifies(tmp_path, capsys):
     path, keys = tmp_path / "edge.db", tmp_path / "keys"
     asyncio.run(_append(path, keys, 2))
     first = _last(path)["key_id"]
-    key_path(keys, first).rename(tmp_path / "retired.pem")  # the key file is retired
+    assert rotation.main(path, keys) == 0
+    out = capsys.readouterr().out
+    new = out.split(" -> ")[1].split(",")[0]
+    assert out.startswith(f"identity key rotated: {first} -> {new}")
+    key_path(keys, first).rename(tmp_path / "archived.pem")  # the old key file is archived
     asyncio.run(_append(path, keys, 2))
-    conn = connect_sync(path)
-    used = [row[0] for row in conn.execute("SELECT key_id FROM audit_log ORDER BY seq")]
-    conn.close()
-    assert used[:2] == [first, first] and used[2] == used[3] != first
+    assert _key_ids(path) == [first, first, first, new, new]  # row 3 introduces the new key
+    row = _last(path)
+    assert row["key_id"] == new
     status, out = _verify(path, capsys)
-    assert (status, out) == (0, "audit log OK: 4 rows\n")
+    assert (status, out) == (0, "audit log OK: 5 rows\n")
+
+
+def test_a_key_added_behind_the_apps_back_signs_nothing_that_verifies(tmp_path, capsys):
+    path, keys = tmp_path / "edge.db", tmp_path / "keys"
+    asyncio.run(_append(path, keys, 2))
+    private_pem, public_text = ALGORITHMS["ed25519"].generate()  # the forger's own key pair,
+    key_id = "01JFORGERFORGERFORGERFORGE"  # published in node_identity by a direct write
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO node_identity (key_id, algorithm, public_key, created_at) "
+        "VALUES (?, 'ed25519', ?, '2026-11-01T00:00:00+00:00')",
+        (key_id, public_text),
+    )
+    conn.close()
+    seq = _forge(path, _signer(key_id, private_pem))
+    status, out = _verify(path, capsys)
+    assert status == 1 and f"row {seq} (" in out
+    assert f"is signed by key {key_id}, which no earlier row introduced" in out
+
+
+def test_a_key_made_after_the_key_file_was_lost_is_reported(tmp_path, capsys):
+    path, keys = tmp_path / "edge.db", tmp_path / "keys"
+    asyncio.run(_append(path, keys, 2))
+    first = _last(path)["key_id"]
+    key_path(keys, first).unlink()  # lost: nothing can introduce the next key
+    asyncio.run(_append(path, keys, 1))
+    assert _key_ids(path)[2] != first
+    status, out = _verify(path, capsys)
+    assert status == 1 and "row 3 (" in out and "made after the node's key file was lost" in out
 
 
 def test_central_audit_verify_names_a_forged_row_in_its_own_log(

@@ -8,13 +8,20 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+
+from edge.audit.signers import ROTATE, Signers
 from edge.audit.triggers import trigger_problems
-from edge.audit.verify import signature_problem, verify_chain
+from edge.audit.verify import verify_chain
 from edge.audit.witness import divergence
 from edge.kernel.db import Database
 
 CHECK_SECONDS = 10  # how often the follow loop compares each mirror with the witness
+# witness rows whose signatures one check verifies (about 0.1 ms each): a node's whole history,
+# met for the first time, is caught up over several checks instead of holding up the loop
+SIGNATURES_PER_CHECK = 5000
 
 
 # Only where the mirror and the witness differ: a row or head central saw whose hash the
@@ -83,50 +90,61 @@ class Signatures:
     problems: list[str]
 
 
-NEW_WITNESS_ROWS = """
-SELECT seq, hash, key_id, signature FROM edge_audit_log
-WHERE node_id = ? AND seq > ? ORDER BY seq
+WITNESS_COLUMNS = "seq, hash, key_id, signature, action, object_type, object_id"
+NEW_WITNESS_ROWS = f"""
+SELECT {WITNESS_COLUMNS} FROM edge_audit_log
+WHERE node_id = ? AND seq > ? ORDER BY seq LIMIT ?
 """
-SIGNED_BEFORE = """
-SELECT EXISTS (SELECT 1 FROM edge_audit_log WHERE node_id = ? AND seq <= ?
-    AND (signature IS NOT NULL OR key_id IS NOT NULL))
+# the rows already checked that decide which keys are trusted: the first signed one and those
+# introducing a key
+TRUST_ROWS = f"""
+SELECT {WITNESS_COLUMNS} FROM edge_audit_log
+WHERE node_id = ?1 AND seq <= ?2 AND (action = '{ROTATE}' OR seq = (
+    SELECT min(seq) FROM edge_audit_log WHERE node_id = ?1 AND key_id IS NOT NULL))
+ORDER BY seq
 """
+
+
+async def _rows(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+) -> list[dict[str, Any]]:
+    async with conn.execute(sql, params) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
 
 
 async def _witness_signatures(db: Database, node_id: str) -> Signatures:
     """The signatures of witness rows not checked before, against the node's public keys
     as central ingested them (edge_node_identity); earlier findings are kept."""
     async with db.read() as conn:
-        async with conn.execute(
+        done = await _rows(
+            conn,
             "SELECT signatures_to, signature_problems FROM audit_checks WHERE node_id = ?",
             (node_id,),
-        ) as cursor:
-            done = await cursor.fetchone()
-        checked_to = done["signatures_to"] if done else 0
-        found = done["signature_problems"].splitlines() if done else []
-        async with conn.execute(
-            "SELECT key_id, public_key FROM edge_node_identity WHERE node_id = ?", (node_id,)
-        ) as cursor:
-            keys = {row["key_id"]: row["public_key"] for row in await cursor.fetchall()}
-        async with conn.execute(SIGNED_BEFORE, (node_id, checked_to)) as cursor:
-            first = await cursor.fetchone()
-        signed = bool(first and first[0])
-        async with conn.execute(NEW_WITNESS_ROWS, (node_id, checked_to)) as cursor:
-            rows = [dict(row) for row in await cursor.fetchall()]
-    found += await asyncio.to_thread(_check_signatures, keys, rows, signed)
-    return Signatures(rows[-1]["seq"] if rows else checked_to, found)
+        )
+        checked_to = done[0]["signatures_to"] if done else 0
+        found = done[0]["signature_problems"].splitlines() if done else []
+        keys = await _rows(
+            conn, "SELECT key_id, public_key FROM edge_node_identity WHERE node_id = ?", (node_id,)
+        )
+        earlier = await _rows(conn, TRUST_ROWS, (node_id, checked_to))
+        new = await _rows(conn, NEW_WITNESS_ROWS, (node_id, checked_to, SIGNATURES_PER_CHECK))
+    signers = Signers({key["key_id"]: key["public_key"] for key in keys})
+    found += await asyncio.to_thread(_check_signatures, signers, earlier, new)
+    return Signatures(new[-1]["seq"] if new else checked_to, found)
 
 
 def _check_signatures(
-    keys: dict[str, str], rows: list[dict[str, object]], signed: bool
+    signers: Signers, earlier: list[dict[str, Any]], new: list[dict[str, Any]]
 ) -> list[str]:
+    """The new rows' problems, once `signers` has walked the earlier rows that decide trust
+    (their problems were reported when they were new)."""
+    for row in earlier:
+        signers.problem(row, "")
     problems = []
-    for row in rows:
-        what = f"row {row['seq']} witnessed by central"
-        problem = signature_problem(keys, row, signed, what)
+    for row in new:
+        problem = signers.problem(row, f"row {row['seq']} witnessed by central")
         if problem:
             problems.append(problem)
-        signed = signed or row["signature"] is not None or row["key_id"] is not None
     return problems
 
 

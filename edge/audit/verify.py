@@ -5,13 +5,12 @@ guard trigger dropped or changed."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from edge.audit.log import FIELDS, GENESIS, row_hash
-from edge.audit.signing import holds
+from edge.audit.signers import Signers
 from edge.audit.triggers import trigger_problems
 from edge.audit.witness import divergence
 from edge.kernel.db import connect_sync
@@ -41,24 +40,6 @@ def _check_row(row: sqlite3.Row, last_seq: int, last_hash: str) -> list[str]:
     return problems
 
 
-def signature_problem(
-    keys: Mapping[str, str], row: Mapping[str, Any], signed_before: bool, what: str
-) -> str | None:
-    """Why a row's signature does not hold, if it does not (`keys`: key id -> public key;
-    `signed_before`: a signed row came earlier, so this one must be signed too)."""
-    if row["signature"] is None and row["key_id"] is None:
-        if signed_before:
-            return f"{what} is not signed, after signed rows: appended behind the app's back"
-        return None  # legacy: written before rows were signed
-    if row["key_id"] not in keys:
-        return f"{what} names a signing key this node does not have ({row['key_id']}): forged"
-    if row["signature"] is None or not holds(
-        keys[row["key_id"]], row["key_id"], row["hash"], row["signature"]
-    ):
-        return f"{what} has a signature its key did not make: forged or edited"
-    return None
-
-
 @dataclass
 class ChainReport:
     """What a walk of the chain found, and how many rows predate signing (legacy)."""
@@ -68,18 +49,18 @@ class ChainReport:
 
 
 def walk_chain(conn: sqlite3.Connection) -> ChainReport:
-    """Check every row's link, hash and signature against the node's keys (node_identity)."""
-    keys = dict(conn.execute("SELECT key_id, public_key FROM node_identity").fetchall())
+    """Check every row's link, hash and signature against the node's keys (node_identity) and
+    the keys the chain itself introduced."""
+    signers = Signers(dict(conn.execute("SELECT key_id, public_key FROM node_identity")))
     report = ChainReport()
-    last_seq, last_hash, signed = 0, GENESIS, False
+    last_seq, last_hash = 0, GENESIS
     for row in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
         report.problems.extend(_check_row(row, last_seq, last_hash))
-        problem = signature_problem(keys, row, signed, _describe(row))
+        problem = signers.problem(row, _describe(row))
         if problem:
             report.problems.append(problem)
         elif row["signature"] is None:
             report.unsigned_legacy += 1
-        signed = signed or row["signature"] is not None or row["key_id"] is not None
         last_seq, last_hash = row["seq"], row["hash"]
     return report
 
