@@ -364,3 +364,18 @@ def test_a_rotation_at_the_node_keeps_central_green(central, anchored, capsys):
     assert new != key_id and new == capsys.readouterr().out.split(" -> ")[1].split(",")[0]
     assert _central_finds(central, edge) == []  # checked in a later pass: trusted all the same
     assert "audit-diverged" not in _nodes_row(central)
+
+
+def test_many_forged_rows_make_a_few_lines_on_nodes(central, anchored):
+    edge, _ = anchored
+    rows = _rows(edge.database_path)
+    prev, last, steps = rows[-1]["hash"], rows[-1], []
+    for n in range(1, 6):
+        forged = _forged(edge.keys_dir, prev, last, seq=last["seq"] + n)
+        steps.append(_insert((*forged[: len(FIELDS) + 2], None, None)))
+        prev = str(forged[len(FIELDS) + 1])
+    _tamper(edge.database_path, *steps)
+    _publish(central, edge)
+    found = _central_finds(central, edge)
+    assert len(found) == 4 and found[3] == "and 2 more rows whose signatures do not hold", found
+    assert f"row {last['seq'] + 1} witnessed by central is not signed" in found[0]

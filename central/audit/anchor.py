@@ -15,7 +15,7 @@ import aiosqlite
 from edge.audit.signers import ROTATE, Signers
 from edge.audit.triggers import trigger_problems
 from edge.audit.verify import verify_chain
-from edge.audit.witness import divergence
+from edge.audit.witness import SHOWN, divergence
 from edge.kernel.db import Database
 
 CHECK_SECONDS = 10  # how often the follow loop compares each mirror with the witness
@@ -148,11 +148,20 @@ def _check_signatures(
     return problems
 
 
+def _shown(found: list[str]) -> list[str]:
+    """The first SHOWN signature problems, the rest counted (a forger's thousand rows make one
+    line on /nodes, not a thousand); all of them stay in `signature_problems`."""
+    more = len(found) - SHOWN
+    return found[:SHOWN] + (
+        [f"and {more} more rows whose signatures do not hold"] if more > 0 else []
+    )
+
+
 async def check(db: Database, node_id: str, mirror: Path, now_ms: int) -> list[str]:
     """Compare one node's mirror with the witness, check the new witness rows' signatures,
     and record the verdict for /nodes."""
     signatures = await _witness_signatures(db, node_id)
-    problems = signatures.problems + await compare(db, node_id, mirror, whole_chain=False)
+    problems = _shown(signatures.problems) + await compare(db, node_id, mirror, whole_chain=False)
     async with db.write() as conn:
         await conn.execute(
             """
