@@ -329,6 +329,9 @@ def test_a_public_key_swapped_on_the_node_is_not_taken_by_central(central, ancho
     _publish(central, edge)
     found = _central_finds(central, edge)
     assert f"row {seq} witnessed by central has a signature its key did not make" in found[0]
+    db = central.app.state.node.db  # what `central audit verify --node` finds in the mirror
+    whole = central.portal.call(anchor.compare, db, NODE, edge.database_path, True)
+    assert any(p.startswith(f"row {seq} (") and "did not make" in p for p in whole), whole
 
 
 async def _append_one(edge: Settings) -> None:

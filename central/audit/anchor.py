@@ -58,6 +58,14 @@ def _differing(conn: sqlite3.Connection, node_id: str) -> Differing:
     return found
 
 
+def _ingested_keys(conn: sqlite3.Connection, node_id: str) -> dict[str, str]:
+    """The node's public keys as central first ingested them (not as the mirror now says)."""
+    found = conn.execute(
+        "SELECT key_id, public_key FROM central.edge_node_identity WHERE node_id = ?", (node_id,)
+    )
+    return dict(found.fetchall())
+
+
 def read_mirror(
     mirror: Path, central_db: Path, node_id: str, whole_chain: bool
 ) -> tuple[Differing, list[str]]:
@@ -69,7 +77,9 @@ def read_mirror(
         conn.execute("ATTACH DATABASE ? AS central", (f"file:{central_db}?mode=ro",))
         conn.execute("BEGIN")
         found = _differing(conn, node_id)
-        problems = trigger_problems(conn) + (verify_chain(conn) if whole_chain else [])
+        problems = trigger_problems(conn) + (
+            verify_chain(conn, _ingested_keys(conn, node_id)) if whole_chain else []
+        )
         conn.execute("COMMIT")
         return found, problems
     finally:

@@ -5,7 +5,7 @@ guard trigger dropped or changed."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +48,12 @@ class ChainReport:
     unsigned_legacy: int = 0
 
 
-def walk_chain(conn: sqlite3.Connection) -> ChainReport:
-    """Check every row's link, hash and signature against the node's keys (node_identity) and
-    the keys the chain itself introduced."""
-    signers = Signers(dict(conn.execute("SELECT key_id, public_key FROM node_identity")))
+def walk_chain(conn: sqlite3.Connection, keys: Mapping[str, str] | None = None) -> ChainReport:
+    """Check every row's link, hash and signature against the node's keys (`keys`, else its
+    node_identity) and the keys the chain itself introduced."""
+    if keys is None:
+        keys = dict(conn.execute("SELECT key_id, public_key FROM node_identity").fetchall())
+    signers = Signers(keys)
     report = ChainReport()
     last_seq, last_hash = 0, GENESIS
     for row in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
@@ -65,9 +67,9 @@ def walk_chain(conn: sqlite3.Connection) -> ChainReport:
     return report
 
 
-def verify_chain(conn: sqlite3.Connection) -> list[str]:
+def verify_chain(conn: sqlite3.Connection, keys: Mapping[str, str] | None = None) -> list[str]:
     """Every problem found in the chain, in plain English; an empty list means intact."""
-    return walk_chain(conn).problems
+    return walk_chain(conn, keys).problems
 
 
 def verify_log(conn: sqlite3.Connection) -> list[str]:
