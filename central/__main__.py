@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("last_year", type=int)
     commands.add_parser("publish-catalog", help="send the service catalog to every node")
     audit = commands.add_parser("audit", help="audit log tools")
-    audit.add_argument("action", choices=["verify"], help="verify central's and nodes' chains")
+    audit.add_argument(
+        "action",
+        choices=["verify", "rotate-key"],
+        help="verify central's and nodes' chains, or rotate central's identity key",
+    )
     audit.add_argument("--node", help="check only this node's chain against the witness")
     args = parser.parse_args(argv)
     try:
@@ -65,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "publish-catalog":
             catalog_version, sent = asyncio.run(_publish_catalog(settings))
             print(f"catalog {catalog_version} queued for {sent} nodes")
+        if args.command == "audit" and args.action == "rotate-key":
+            from edge.audit.rotation import main as rotate_key
+
+            return rotate_key(settings.database_path, settings.keys_dir, replicated=False)
         if args.command == "audit":
             from central.audit.verify import main as verify_audit
 
@@ -93,7 +101,7 @@ async def _publish(
             for node_id, township, url in parse_registry(settings.nodes):
                 await register(conn, node_id, township, url, now)
             published = await publish(conn, now)
-            await record(conn, None, action, "feed", "all_nodes", now)
+            await record(conn, settings.keys_dir, None, action, "feed", "all_nodes", now)
             return published
     finally:
         await db.close()

@@ -21,7 +21,7 @@ from central.policies import routes as policies_routes
 from central.ratings import routes as ratings_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
-from edge.audit.log import record_login
+from edge.audit.log import login_recorder
 from edge.kernel import errors
 from edge.kernel.application import NodeApplication
 from edge.kernel.auth import routes as auth_routes
@@ -82,7 +82,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         db=db,
         templates=build_environment(static, roles.HOME, layout="central/base.html"),
         homes=roles.HOME,
-        record_login=record_login,
+        record_login=login_recorder(settings.keys_dir),
         store=open_store(settings.store_config),
     )
     return app

@@ -80,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         "--mirror", type=Path, help="a copy of central's mirror of this node, used if newer"
     )
     audit = commands.add_parser("audit", help="audit log tools")
-    audit.add_argument("action", choices=["verify"], help="verify the hash chain")
+    audit.add_argument(
+        "action",
+        choices=["verify", "rotate-key"],
+        help="verify the hash chain and signatures, or rotate the node's identity key",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "catalog-check":
@@ -104,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(_prepare(settings))
             run_replicate(settings.replicated_node)
             return 0
+        if args.command == "audit" and args.action == "rotate-key":
+            from edge.audit.rotation import main as rotate_key
+
+            return rotate_key(settings.database_path, settings.keys_dir)
         if args.command == "audit":
             from edge.audit.verify import main as verify_audit
 

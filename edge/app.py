@@ -12,7 +12,7 @@ from edge.accounts import routes as accounts_routes
 from edge.accounts.roles import HOME
 from edge.affairs import routes as affairs_routes
 from edge.agent_outbox import routes as agent_outbox_routes
-from edge.audit.log import record_login
+from edge.audit.log import login_recorder
 from edge.catalog import routes as catalog_routes
 from edge.disclosure import routes as disclosure_routes
 from edge.elections import routes as elections_routes
@@ -75,7 +75,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         db=db,
         templates=build_environment(static, HOME),
         homes=HOME,
-        record_login=record_login,
+        record_login=login_recorder(settings.keys_dir),
         blobs=BlobStore(settings.blobs_dir),
         wake_worker=waker(settings),
     )

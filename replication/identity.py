@@ -31,8 +31,17 @@ async def ensure_key(db: aiosqlite.Connection, keys_dir: Path, now: str) -> str:
         for row in await cursor.fetchall():
             if key_path(keys_dir, row["key_id"]).is_file():
                 return row["key_id"]
+    return await add_key(db, keys_dir, now)
+
+
+async def add_key(
+    db: aiosqlite.Connection, keys_dir: Path, now: str, key_id: str | None = None
+) -> str:
+    """A new key pair (its id `key_id` if given): its private half a file in `keys_dir`, its
+    public half a row of `node_identity` (in the caller's transaction); newest, so what signs
+    from now on."""
     private_pem, public_text = ALGORITHMS[ALGORITHM].generate()
-    key_id = str(ULID())
+    key_id = key_id or str(ULID())
     write_private_key(keys_dir, key_id, private_pem)
     await db.execute(
         "INSERT INTO node_identity (key_id, algorithm, public_key, created_at) VALUES (?, ?, ?, ?)",

@@ -31,7 +31,7 @@ class ReplicatedTable:
 
 # in copying order; heartbeat last, so its lag covers everything copied before it
 TABLES: tuple[ReplicatedTable, ...] = (
-    ReplicatedTable("node_identity", "key_id"),
+    ReplicatedTable("node_identity", "key_id", insert_only=True),  # a key is never swapped
     ReplicatedTable("accounts", "id"),
     ReplicatedTable("applications", "id"),
     ReplicatedTable("steps", "id"),

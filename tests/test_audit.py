@@ -24,6 +24,7 @@ async def _log_five(path: Path) -> list[str]:
             async with db.write() as conn:
                 digest = await append(
                     conn,
+                    path.parent / "keys",
                     actor_id=None if n == 0 else f"01JAGENT{n:018d}",
                     role="agent",
                     jurisdiction_code="450521100201",
@@ -118,6 +119,7 @@ def test_append_outside_a_transaction_is_refused(logged):
         try:
             await append(
                 db.writer,
+                logged.parent / "keys",
                 actor_id=None,
                 role="agent",
                 jurisdiction_code="450521100201",

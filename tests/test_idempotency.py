@@ -31,7 +31,11 @@ LATER_COLUMNS = (
     ("heartbeat", "audit_seq"),
     ("heartbeat", "audit_hash"),
     ("applications", "withdrawn_reason"),
+    ("audit_log", "key_id"),
+    ("audit_log", "signature"),
 )
+# triggers on those columns (0020 audit signatures), dropped before them
+LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
 # 0019 disclosure withholdings)
@@ -222,6 +226,8 @@ def _store_as_before(path: Path, key: str, url: str) -> None:
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
             (key, account_id, digest, url, at),
         )
+        for trigger in LATER_TRIGGERS:
+            conn.execute(f"DROP TRIGGER {trigger}")
         for later in LATER_COLUMNS:  # what the migrations after it added, taken off again
             conn.execute(f"ALTER TABLE {later[0]} DROP COLUMN {later[1]}")
         for table in LATER_TABLES:

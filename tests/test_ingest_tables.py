@@ -86,4 +86,4 @@ def test_every_central_copy_is_declared_once_and_heartbeat_is_copied_last(schema
     assert len(set(names)) == len(names)
     assert copies == {table.central_table for table in TABLES}
     assert names[-1] == "heartbeat"
-    assert [t.name for t in TABLES if t.insert_only] == ["audit_log"]
+    assert [t.name for t in TABLES if t.insert_only] == ["node_identity", "audit_log"]

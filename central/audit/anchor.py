@@ -1,5 +1,6 @@
 """Each node's audit chain checked against central's witness: its mirror's rows and triggers
-against the rows and heads central saw first; the verdict lands in `audit_checks` for /nodes."""
+against the rows and heads central saw first, and each witness row's signature (once) against
+the node's ingested public keys; the verdict lands in `audit_checks` for /nodes."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+
+from edge.audit.signers import ROTATE, Signers
 from edge.audit.triggers import trigger_problems
 from edge.audit.verify import verify_chain
-from edge.audit.witness import divergence
+from edge.audit.witness import SHOWN, divergence
 from edge.kernel.db import Database
 
 CHECK_SECONDS = 10  # how often the follow loop compares each mirror with the witness
+# witness rows whose signatures one check verifies (about 0.1 ms each): a node's whole history,
+# met for the first time, is caught up over several checks instead of holding up the loop
+SIGNATURES_PER_CHECK = 5000
 
 
 # Only where the mirror and the witness differ: a row or head central saw whose hash the
@@ -50,6 +58,14 @@ def _differing(conn: sqlite3.Connection, node_id: str) -> Differing:
     return found
 
 
+def _ingested_keys(conn: sqlite3.Connection, node_id: str) -> dict[str, str]:
+    """The node's public keys as central first ingested them (not as the mirror now says)."""
+    found = conn.execute(
+        "SELECT key_id, public_key FROM central.edge_node_identity WHERE node_id = ?", (node_id,)
+    )
+    return dict(found.fetchall())
+
+
 def read_mirror(
     mirror: Path, central_db: Path, node_id: str, whole_chain: bool
 ) -> tuple[Differing, list[str]]:
@@ -61,7 +77,9 @@ def read_mirror(
         conn.execute("ATTACH DATABASE ? AS central", (f"file:{central_db}?mode=ro",))
         conn.execute("BEGIN")
         found = _differing(conn, node_id)
-        problems = trigger_problems(conn) + (verify_chain(conn) if whole_chain else [])
+        problems = trigger_problems(conn) + (
+            verify_chain(conn, _ingested_keys(conn, node_id)) if whole_chain else []
+        )
         conn.execute("COMMIT")
         return found, problems
     finally:
@@ -74,16 +92,103 @@ async def compare(db: Database, node_id: str, mirror: Path, whole_chain: bool) -
     return problems + divergence(found.chain, found.rows, found.heads, found.last)
 
 
+@dataclass
+class Signatures:
+    """Witness rows whose signatures are checked: up to which seq, and what was found."""
+
+    checked_to: int
+    problems: list[str]
+
+
+WITNESS_COLUMNS = "seq, hash, key_id, signature, action, object_type, object_id"
+NEW_WITNESS_ROWS = f"""
+SELECT {WITNESS_COLUMNS} FROM edge_audit_log
+WHERE node_id = ? AND seq > ? ORDER BY seq LIMIT ?
+"""
+# the rows already checked that decide which keys are trusted: the first signed one and those
+# introducing a key
+TRUST_ROWS = f"""
+SELECT {WITNESS_COLUMNS} FROM edge_audit_log
+WHERE node_id = ?1 AND seq <= ?2 AND (action = '{ROTATE}' OR seq = (
+    SELECT min(seq) FROM edge_audit_log WHERE node_id = ?1 AND key_id IS NOT NULL))
+ORDER BY seq
+"""
+
+
+async def _rows(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+) -> list[dict[str, Any]]:
+    async with conn.execute(sql, params) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
+
+
+async def _witness_signatures(db: Database, node_id: str) -> Signatures:
+    """The signatures of witness rows not checked before, against the node's public keys
+    as central ingested them (edge_node_identity); earlier findings are kept."""
+    async with db.read() as conn:
+        done = await _rows(
+            conn,
+            "SELECT signatures_to, signature_problems FROM audit_checks WHERE node_id = ?",
+            (node_id,),
+        )
+        checked_to = done[0]["signatures_to"] if done else 0
+        found = done[0]["signature_problems"].splitlines() if done else []
+        keys = await _rows(
+            conn, "SELECT key_id, public_key FROM edge_node_identity WHERE node_id = ?", (node_id,)
+        )
+        earlier = await _rows(conn, TRUST_ROWS, (node_id, checked_to))
+        new = await _rows(conn, NEW_WITNESS_ROWS, (node_id, checked_to, SIGNATURES_PER_CHECK))
+    signers = Signers({key["key_id"]: key["public_key"] for key in keys})
+    found += await asyncio.to_thread(_check_signatures, signers, earlier, new)
+    return Signatures(new[-1]["seq"] if new else checked_to, found)
+
+
+def _check_signatures(
+    signers: Signers, earlier: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> list[str]:
+    """The new rows' problems, once `signers` has walked the earlier rows that decide trust
+    (their problems were reported when they were new)."""
+    for row in earlier:
+        signers.problem(row, "")
+    problems = []
+    for row in new:
+        problem = signers.problem(row, f"row {row['seq']} witnessed by central")
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _shown(found: list[str]) -> list[str]:
+    """The first SHOWN signature problems, the rest counted (a forger's thousand rows make one
+    line on /nodes, not a thousand); all of them stay in `signature_problems`."""
+    more = len(found) - SHOWN
+    return found[:SHOWN] + (
+        [f"and {more} more rows whose signatures do not hold"] if more > 0 else []
+    )
+
+
 async def check(db: Database, node_id: str, mirror: Path, now_ms: int) -> list[str]:
-    """Compare one node's mirror with the witness and record the verdict for /nodes."""
-    problems = await compare(db, node_id, mirror, whole_chain=False)
+    """Compare one node's mirror with the witness, check the new witness rows' signatures,
+    and record the verdict for /nodes."""
+    signatures = await _witness_signatures(db, node_id)
+    problems = _shown(signatures.problems) + await compare(db, node_id, mirror, whole_chain=False)
     async with db.write() as conn:
         await conn.execute(
             """
-            INSERT INTO audit_checks (node_id, state, problems, checked_ms) VALUES (?, ?, ?, ?)
+            INSERT INTO audit_checks (node_id, state, problems, checked_ms, signatures_to,
+                signature_problems) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (node_id) DO UPDATE SET state = excluded.state,
-                problems = excluded.problems, checked_ms = excluded.checked_ms
+                problems = excluded.problems, checked_ms = excluded.checked_ms,
+                signatures_to = excluded.signatures_to,
+                signature_problems = excluded.signature_problems
             """,
-            (node_id, "diverged" if problems else "ok", "\n".join(problems), now_ms),
+            (
+                node_id,
+                "diverged" if problems else "ok",
+                "\n".join(problems),
+                now_ms,
+                signatures.checked_to,
+                "\n".join(signatures.problems),
+            ),
         )
     return problems

@@ -3,6 +3,8 @@ operator's publication; object ids name the node (`node:id`), never personal dat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiosqlite
 
 from edge.audit.log import append
@@ -11,6 +13,7 @@ from edge.kernel.auth.account import Account
 
 async def record(
     db: aiosqlite.Connection,
+    keys_dir: Path,
     actor: Account | None,
     action: str,
     object_type: str,
@@ -18,9 +21,11 @@ async def record(
     at: str,
     result: str = "ok",
 ) -> None:
-    """Append one row in the caller's write transaction (an operator's command: no actor)."""
+    """Append one row in the caller's write transaction (an operator's command: no actor),
+    signed with central's identity key in `keys_dir`."""
     await append(
         db,
+        keys_dir,
         actor_id=actor.id if actor else None,
         role=actor.role if actor else "operator",
         jurisdiction_code=actor.jurisdiction_code if actor else "",

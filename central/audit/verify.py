@@ -9,7 +9,8 @@ from pathlib import Path
 
 from central.audit.anchor import compare
 from central.settings import CentralSettings
-from edge.audit.verify import verify_log
+from edge.audit.triggers import trigger_problems
+from edge.audit.verify import legacy_note, walk_chain
 from edge.kernel.db import Database, connect_sync
 
 
@@ -25,11 +26,12 @@ def _report(subject: str, problems: list[str], rows: str) -> None:
 def _own_log(settings: CentralSettings) -> list[str]:
     conn = connect_sync(settings.database_path)
     try:
-        problems = verify_log(conn)
+        report = walk_chain(conn)  # signatures checked with central's own key
+        problems = trigger_problems(conn) + report.problems
         rows = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     finally:
         conn.close()
-    _report("central audit log", problems, f"{rows} rows")
+    _report("central audit log", problems, f"{rows} rows{legacy_note(report.unsigned_legacy)}")
     return problems
 
 

@@ -74,6 +74,7 @@ async def create(request: Request) -> Response:
                 await publish_city_news(db, post, now)
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

@@ -151,7 +151,15 @@ async def _audit_read(request: Request, officer: Account, object_type: str, obje
     """An officer's read of personal data, in central's audit log before anything is shown."""
     node = central_node(request)
     async with node.db.write() as db:
-        await record(db, officer, "read_personal_data", object_type, object_id, stamp(node.clock()))
+        await record(
+            db,
+            node.settings.keys_dir,
+            officer,
+            "read_personal_data",
+            object_type,
+            object_id,
+            stamp(node.clock()),
+        )
 
 
 async def application(request: Request) -> Response:
@@ -179,7 +187,9 @@ async def decide_step(request: Request) -> Response:
             await decide(db, node.settings.keys_dir, app.node_id, decision)
             step = f"{app.node_id}:{decision.step_id}"
             at = stamp(decision.at)
-            await record(db, officer, "decide", "step", step, at, decision.outcome)
+            await record(
+                db, node.settings.keys_dir, officer, "decide", "step", step, at, decision.outcome
+            )
         return RedirectResponse(url, status_code=303)
     except DecisionRefused as exc:
         message = str(exc)

@@ -98,6 +98,7 @@ async def create(request: Request) -> Response:
                 await publish_city_policy(db, _command(policy_id, values, now), now)
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

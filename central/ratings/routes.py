@@ -156,7 +156,15 @@ async def follow_up_page(request: Request) -> Response:
     node = central_node(request)
     async with node.db.write() as db:
         object_id = f"{row['node_id']}:{row['id']}"
-        await record(db, officer, "read_personal_data", "follow_up", object_id, stamp(node.clock()))
+        await record(
+            db,
+            node.settings.keys_dir,
+            officer,
+            "read_personal_data",
+            "follow_up",
+            object_id,
+            stamp(node.clock()),
+        )
     return _case_page(request, row, sent, days, {})
 
 
@@ -191,7 +199,9 @@ async def follow_up_action(request: Request) -> Response:
     async with node.db.write() as db:
         await feed.append(db, row["node_id"], command, now, created_by=officer.id)
         object_id = f"{row['node_id']}:{row['id']}"
-        await record(db, officer, f"follow_up_{action}", "follow_up", object_id, now)
+        await record(
+            db, node.settings.keys_dir, officer, f"follow_up_{action}", "follow_up", object_id, now
+        )
     url = path_for(
         request, "central_ratings:follow_up", node_id=row["node_id"], follow_up_id=row["id"]
     )

@@ -4,6 +4,7 @@ a township reviewer publishes or returns them with a reason at /staff/affairs.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -177,10 +178,16 @@ async def new(request: Request) -> Response:
 
 
 async def _record(
-    db: aiosqlite.Connection, account: Account, action: str, affair_id: str, now: str
+    db: aiosqlite.Connection,
+    keys_dir: Path,
+    account: Account,
+    action: str,
+    affair_id: str,
+    now: str,
 ) -> None:
     await audit(
         db,
+        keys_dir,
         actor_id=account.id,
         role=account.role,
         jurisdiction_code=account.jurisdiction_code,
@@ -220,7 +227,9 @@ async def create(request: Request) -> Response:
                 affair_id = earlier.id
             else:
                 affair_id = await queries.create(db, values, lines, status, account.id, now)
-                await _record(db, account, f"affair_{status}", affair_id, now)
+                await _record(
+                    db, node.settings.keys_dir, account, f"affair_{status}", affair_id, now
+                )
                 result = idempotency.Result("affair", affair_id)
                 await idempotency.remember(db, key, account.id, digest, result, now)
     except idempotency.KeyReused as exc:
@@ -245,7 +254,7 @@ async def submit(request: Request) -> Response:
             if await idempotency.replay(db, key, account.id, digest) is None:
                 if not await queries.submit(db, affair_id, now):
                     raise HTTPException(status_code=409, detail=_("这条公开信息已经提交过了。"))
-                await _record(db, account, "affair_pending", affair_id, now)
+                await _record(db, node.settings.keys_dir, account, "affair_pending", affair_id, now)
                 result = idempotency.Result("affair", affair_id)
                 await idempotency.remember(db, key, account.id, digest, result, now)
     except idempotency.KeyReused as exc:
@@ -294,7 +303,7 @@ async def review(request: Request) -> Response:
                 if not await queries.review(db, affair_id, approve, reason, account.id, now):
                     raise HTTPException(status_code=409, detail=_("这条公开信息已经审核过了。"))
                 verb = "affair_published" if approve else "affair_returned"
-                await _record(db, account, verb, affair_id, now)
+                await _record(db, node.settings.keys_dir, account, verb, affair_id, now)
                 result = idempotency.Result("affair", affair_id)
                 await idempotency.remember(db, key, account.id, digest, result, now)
     except idempotency.KeyReused as exc:

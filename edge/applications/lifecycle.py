@@ -90,6 +90,7 @@ async def _audit(
 ) -> None:
     await audit(
         db,
+        ctx.keys_dir,
         actor_id=ctx.actor.id,
         role=ctx.actor.role,
         jurisdiction_code=ctx.actor.jurisdiction_code,

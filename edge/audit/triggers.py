@@ -16,6 +16,10 @@ GUARDS = {
     "audit_log_no_delete": (
         "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN\n" + _REFUSE
     ),
+    "audit_log_signature_no_update": (
+        "CREATE TRIGGER audit_log_signature_no_update BEFORE UPDATE OF key_id, signature "
+        "ON audit_log\nBEGIN\n" + _REFUSE
+    ),
 }
 
 

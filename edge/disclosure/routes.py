@@ -183,6 +183,7 @@ async def withhold(request: Request) -> Response:
                     result = "ok" if await queries.release(db, app.id, account.id, at) else "noop"
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

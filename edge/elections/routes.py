@@ -138,6 +138,7 @@ async def create(request: Request) -> Response:
                 election_id = await queries.create(db, values, candidates, account.id, now)
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

@@ -348,6 +348,7 @@ async def agent_application(request: Request) -> Response:
     async with node.db.write() as db:
         await audit(
             db,
+            node.settings.keys_dir,
             actor_id=agent.id,
             role=agent.role,
             jurisdiction_code=agent.jurisdiction_code,

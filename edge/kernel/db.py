@@ -9,6 +9,7 @@ shorter than the point Litestream had copied, is a change Litestream cannot see 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -39,6 +40,14 @@ class DatabaseBusy(sqlite3.OperationalError):
         self.sqlite_errorname = "SQLITE_BUSY"
 
 
+def _quiet_driver_log() -> None:
+    """aiosqlite logs every statement with its parameters (phones, ID numbers) at DEBUG: its
+    logger stays at INFO or above, whatever level the node runs at (its warnings still show)."""
+    driver = logging.getLogger("aiosqlite")
+    if driver.level < logging.INFO:  # NOTSET (inherit the node's level) or DEBUG
+        driver.setLevel(logging.INFO)
+
+
 def is_busy(exc: sqlite3.Error) -> bool:
     """Whether SQLite gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED, any variant)."""
     return getattr(exc, "sqlite_errorcode", 0) & 0xFF in BUSY_CODES
@@ -49,6 +58,7 @@ async def connect(
 ) -> aiosqlite.Connection:
     """Open a connection with the project's PRAGMAs (WAL, busy timeout, foreign keys, FULL); a
     replicated database is never checkpointed by us."""
+    _quiet_driver_log()
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:

@@ -3,6 +3,7 @@ ones (SM2) can be added beside Ed25519."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -48,21 +49,34 @@ class Ed25519:
 
     def sign(self, private_pem: bytes, message: bytes) -> bytes:
         """Sign with a PEM private key."""
-        private = serialization.load_pem_private_key(private_pem, password=None)
-        if not isinstance(private, Ed25519PrivateKey):
-            raise ValueError("not an Ed25519 private key")
-        return private.sign(message)
+        return _ed25519_private(private_pem).sign(message)
 
     def verify(self, public_key_text: str, message: bytes, signature: bytes) -> bool:
         """Check with a PEM public key; a malformed key or signature is simply not valid."""
         try:
-            public = serialization.load_pem_public_key(public_key_text.encode("ascii"))
-            if not isinstance(public, Ed25519PublicKey):
+            public = _ed25519_public(public_key_text)
+            if public is None:
                 return False
             public.verify(signature, message)
         except (InvalidSignature, ValueError, UnicodeEncodeError):
             return False
         return True
+
+
+# Parsing a PEM key costs more than an Ed25519 signature or check: each key is parsed once
+# (an audit write signs, and a verify checks thousands of rows, with the same few keys).
+@lru_cache(maxsize=64)
+def _ed25519_private(private_pem: bytes) -> Ed25519PrivateKey:
+    private = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ValueError("not an Ed25519 private key")
+    return private
+
+
+@lru_cache(maxsize=256)
+def _ed25519_public(public_key_text: str) -> Ed25519PublicKey | None:
+    public = serialization.load_pem_public_key(public_key_text.encode("ascii"))
+    return public if isinstance(public, Ed25519PublicKey) else None
 
 
 DEFAULT_ALGORITHM = "ed25519"

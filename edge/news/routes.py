@@ -161,6 +161,7 @@ async def create(request: Request) -> Response:
                 )
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

@@ -100,6 +100,7 @@ async def create(request: Request) -> Response:
                 policy_id = await queries.create(db, values, scope, account.id, now)
                 await audit(
                     db,
+                    node.settings.keys_dir,
                     actor_id=account.id,
                     role=account.role,
                     jurisdiction_code=account.jurisdiction_code,

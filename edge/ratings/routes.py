@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -161,6 +162,7 @@ async def follow_up_list(request: Request) -> Response:
 
 async def _audit(
     db: aiosqlite.Connection,
+    keys_dir: Path,
     account: Account,
     action: str,
     object_type: str,
@@ -169,6 +171,7 @@ async def _audit(
 ) -> None:
     await audit(
         db,
+        keys_dir,
         actor_id=account.id,
         role=account.role,
         jurisdiction_code=account.jurisdiction_code,
@@ -226,7 +229,15 @@ async def follow_up_page(request: Request) -> Response:
     node = edge_node(request)
     async with node.db.write() as db:
         row = await _case(db, account, request.path_params["follow_up_id"])
-        await _audit(db, account, "read_personal_data", "follow_up", row["id"], stamp(node.clock()))
+        await _audit(
+            db,
+            node.settings.keys_dir,
+            account,
+            "read_personal_data",
+            "follow_up",
+            row["id"],
+            stamp(node.clock()),
+        )
     return await _case_page(request, account, row, {})
 
 
@@ -270,7 +281,9 @@ async def _apply(
             item=rating["item_name_zh"],
             now=now,
         )
-    await _audit(db, account, f"follow_up_{action}", "follow_up", row["id"], at)
+    await _audit(
+        db, node.settings.keys_dir, account, f"follow_up_{action}", "follow_up", row["id"], at
+    )
 
 
 async def follow_up_action(request: Request) -> Response:
@@ -329,7 +342,15 @@ async def mark_malicious(request: Request) -> Response:
                 "UPDATE follow_ups SET status = 'dismissed' WHERE id = ? AND status = 'open'",
                 (follow_up_id,),
             )
-            await _audit(db, account, "rating_malicious", "rating", row["rating_id"], at)
+            await _audit(
+                db,
+                node.settings.keys_dir,
+                account,
+                "rating_malicious",
+                "rating",
+                row["rating_id"],
+                at,
+            )
             url = path_for(request, "ratings:follow_up", follow_up_id=follow_up_id)
             return RedirectResponse(url, status_code=303)
     return await _case_page(request, account, row, errors, status=400)

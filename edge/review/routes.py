@@ -68,11 +68,17 @@ async def queue(request: Request) -> Response:
 
 
 async def _audit_read(
-    db: aiosqlite.Connection, account: Account, object_type: str, object_id: str, at: str
+    db: aiosqlite.Connection,
+    request: Request,
+    account: Account,
+    object_type: str,
+    object_id: str,
+    at: str,
 ) -> None:
     """Every staff read of personal data (a file, a photo) goes into the audit log."""
     await audit(
         db,
+        edge_node(request).settings.keys_dir,
         actor_id=account.id,
         role=account.role,
         jurisdiction_code=account.jurisdiction_code,
@@ -96,7 +102,7 @@ async def application(request: Request) -> Response:
         app = await queries.application(db, request.path_params["application_id"])
         if app is None or not _may_view(account, app):
             raise HTTPException(status_code=404, detail=_("没有找到这件申请。"))
-        await _audit_read(db, account, "application", app.id, stamp(node.clock()))
+        await _audit_read(db, request, account, "application", app.id, stamp(node.clock()))
         steps = await queries.steps(db, app.id)
         attachments = await queries.attachments(db, app.id)
         supplements = await queries.supplements(db, app.id)
@@ -179,7 +185,7 @@ async def decide(request: Request) -> Response:
     except (DecisionRefused, states.IllegalTransition) as exc:
         errors["action"] = str(exc)
     async with node.db.write() as db:
-        await _audit_read(db, account, "application", app.id, stamp(node.clock()))
+        await _audit_read(db, request, account, "application", app.id, stamp(node.clock()))
         parts = (
             await queries.steps(db, app.id),
             await queries.attachments(db, app.id),
@@ -203,7 +209,9 @@ async def attachment(request: Request) -> Response:
         raise HTTPException(status_code=404)
     thumb = size == "thumb"
     async with edge_node(request).db.write() as db:
-        await _audit_read(db, account, "attachment", row["id"], stamp(edge_node(request).clock()))
+        await _audit_read(
+            db, request, account, "attachment", row["id"], stamp(edge_node(request).clock())
+        )
     sha = row["thumb_sha256"] if thumb else row["sha256"]
     data = edge_node(request).blobs.read(sha)
     kind = row["thumb_content_type"] if thumb else row["content_type"]

@@ -261,6 +261,7 @@ async def follow_up_action(
             raise Refused(str(exc)) from None
     await audit(
         db,
+        settings.keys_dir,
         actor_id=officer.id,
         role=officer.role,
         jurisdiction_code=officer.jurisdiction_code,
