@@ -25,6 +25,8 @@ from edge.kernel.db import Database
 from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
+from edge.market import desk as market_desk
+from edge.market import routes as market_routes
 from edge.node import EdgeNode
 from edge.push import routes as push_routes
 from edge.pwa import routes as pwa_routes
@@ -90,5 +92,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *health_routes.routes,
         *pwa_routes.routes,
         *push_routes.routes,
+        *market_desk.routes,
+        *market_routes.routes,
         static_route(static),
     ]

@@ -42,5 +42,7 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seals", "id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
     ReplicatedTable("applied_commands", "id"),
+    ReplicatedTable("market_listings", "id"),
+    ReplicatedTable("market_contacts", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

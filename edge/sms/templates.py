@@ -14,6 +14,8 @@ MAX_LENGTH = 70
 ELLIPSIS = "…"
 TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
 CARDS = ("yellow", "red")
+# the market's texts to a seller (params: item, url, phone, message, date); no tracking code
+MARKET_TEMPLATES = ("market_posted", "market_contact", "market_expiring")
 
 
 class TemplateError(ValueError):
@@ -28,6 +30,14 @@ def _deadline_text(card: str) -> str:
     raise TemplateError(f"deadline card must be yellow or red, not {card!r}")
 
 
+def _market_text(template: str) -> str:
+    if template == "market_posted":
+        return _("【村办】{item}已上架，管理：{url}")
+    if template == "market_contact":
+        return _("【村办】买家{phone}问{item}：{message}")
+    return _("【村办】您的{item}将于{date}下架，回复XQ续期30天")
+
+
 def _text(template: str, params: Mapping[str, str]) -> str:
     """The translated text of `template` with its {placeholders} still in it."""
     if template == "accepted":
@@ -40,6 +50,8 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】{item}（{code}）未获批准，原因可凭查询码查询或问代办员。")
     if template == "deadline":
         return _deadline_text(params.get("card", ""))
+    if template in MARKET_TEMPLATES:
+        return _market_text(template)
     raise TemplateError(f"unknown SMS template {template!r}")
 
 

@@ -1,0 +1,106 @@
+"""Full-text search over listings, shared by the edge and central: an FTS5 `trigram` index
+finds terms of 3+ characters anywhere in product, variety and description; a term of 1 or 2
+characters (豆角, 鸡) matches `search_grams`, each character and bigram of the listing
+followed by '|', so it is an exact substring match too, never a table scan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+GRAM_END = "|"
+MAX_TERMS = 5
+PAGE_SIZE = 20
+# what a term may keep: letters and digits of any script (quotes, '|' and FTS syntax dropped)
+TERM_CHARS = re.compile(r"[^\w]+")
+
+
+def search_grams(*texts: str) -> str:
+    """Every distinct character and bigram of `texts` (within words), each followed by '|'."""
+    grams: dict[str, None] = {}
+    for text in texts:
+        for word in TERM_CHARS.split(text.lower()):
+            for i, char in enumerate(word):
+                grams[char] = None
+                if i + 1 < len(word):
+                    grams[word[i : i + 2]] = None
+    return " ".join(gram + GRAM_END * (3 - len(gram)) for gram in grams)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query, cleaned, at most MAX_TERMS."""
+    return [t for t in TERM_CHARS.split(query.lower()) if t][:MAX_TERMS]
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH text for `query` (every term must be found), None for an empty query."""
+    parts = []
+    for term in terms(query):
+        if len(term) >= 3:
+            parts.append(f'{{product variety description}} : "{term}"')
+        else:
+            parts.append(f'search_grams : "{term}{GRAM_END * (3 - len(term))}"')
+    return " AND ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a buyer asked for: words, category, place, price range (fen), side, a day the
+    goods must be available on, the order, the page."""
+
+    query: str = ""
+    category: str = ""
+    place: str = ""  # a county or township code prefix (6 or 9 digits), or ''
+    min_fen: int | None = None
+    max_fen: int | None = None
+    side: str = ""
+    on_day: date | None = None
+    near: str = ""  # a village code: nearest first in the administrative tree
+    page: int = 1
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page."""
+        return (self.page - 1) * PAGE_SIZE
+
+
+def where_clause(filters: Filters, today: date, alias: str = "l") -> tuple[str, list[object]]:
+    """The SQL conditions (live listings only: active and not past their window) and their
+    parameters; the full-text condition is the caller's, on its own index."""
+    conditions = [f"{alias}.state = 'active'", f"{alias}.available_until >= ?"]
+    params: list[object] = [today.isoformat()]
+    if filters.category:
+        conditions.append(f"{alias}.category = ?")
+        params.append(filters.category)
+    if filters.place:
+        conditions.append(f"substr({alias}.village_code, 1, ?) = ?")
+        params += [len(filters.place), filters.place]
+    if filters.min_fen is not None:
+        conditions.append(f"{alias}.price_fen >= ?")
+        params.append(filters.min_fen)
+    if filters.max_fen is not None:
+        conditions.append(f"{alias}.price_fen <= ?")
+        params.append(filters.max_fen)
+    if filters.side:
+        conditions.append(f"{alias}.side = ?")
+        params.append(filters.side)
+    if filters.on_day is not None:
+        conditions.append(f"{alias}.available_from <= ? AND {alias}.available_until >= ?")
+        params += [filters.on_day.isoformat(), filters.on_day.isoformat()]
+    return " AND ".join(conditions), params
+
+
+def order_clause(filters: Filters, alias: str = "l") -> tuple[str, list[object]]:
+    """Newest first, or nearest in the administrative tree first (same village, township,
+    county), then newest."""
+    if not filters.near:
+        return f"{alias}.created_at DESC, {alias}.id DESC", []
+    near = filters.near
+    distance = (
+        f"CASE WHEN {alias}.village_code = ? THEN 0 "
+        f"WHEN substr({alias}.village_code, 1, 9) = ? THEN 1 "
+        f"WHEN substr({alias}.village_code, 1, 6) = ? THEN 2 ELSE 3 END"
+    )
+    return f"{distance}, {alias}.created_at DESC, {alias}.id DESC", [near, near[:9], near[:6]]
