@@ -30,24 +30,24 @@ CREATE TABLE edge_market_listings (
 );
 CREATE INDEX edge_market_listings_live ON edge_market_listings (state, available_until);
 CREATE INDEX edge_market_listings_created ON edge_market_listings (created_at);
-CREATE VIRTUAL TABLE edge_market_listings_fts USING fts5(
+CREATE VIRTUAL TABLE market_search USING fts5(
     product, variety, description, search_grams,
     content='edge_market_listings', content_rowid='rowid', tokenize='trigram'
 );
-CREATE TRIGGER edge_market_listings_fts_insert AFTER INSERT ON edge_market_listings BEGIN
-    INSERT INTO edge_market_listings_fts (rowid, product, variety, description, search_grams)
+CREATE TRIGGER market_search_insert AFTER INSERT ON edge_market_listings BEGIN
+    INSERT INTO market_search (rowid, product, variety, description, search_grams)
     VALUES (NEW.rowid, NEW.product, NEW.variety, NEW.description, NEW.search_grams);
 END;
-CREATE TRIGGER edge_market_listings_fts_update AFTER UPDATE OF product, variety, description,
+CREATE TRIGGER market_search_update AFTER UPDATE OF product, variety, description,
     search_grams ON edge_market_listings BEGIN
-    INSERT INTO edge_market_listings_fts (edge_market_listings_fts, rowid, product, variety,
+    INSERT INTO market_search (market_search, rowid, product, variety,
         description, search_grams)
     VALUES ('delete', OLD.rowid, OLD.product, OLD.variety, OLD.description, OLD.search_grams);
-    INSERT INTO edge_market_listings_fts (rowid, product, variety, description, search_grams)
+    INSERT INTO market_search (rowid, product, variety, description, search_grams)
     VALUES (NEW.rowid, NEW.product, NEW.variety, NEW.description, NEW.search_grams);
 END;
-CREATE TRIGGER edge_market_listings_fts_delete AFTER DELETE ON edge_market_listings BEGIN
-    INSERT INTO edge_market_listings_fts (edge_market_listings_fts, rowid, product, variety,
+CREATE TRIGGER market_search_delete AFTER DELETE ON edge_market_listings BEGIN
+    INSERT INTO market_search (market_search, rowid, product, variety,
         description, search_grams)
     VALUES ('delete', OLD.rowid, OLD.product, OLD.variety, OLD.description, OLD.search_grams);
 END;

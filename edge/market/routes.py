@@ -30,12 +30,12 @@ from edge.market.categories import categories, units
 from edge.market.display import helpers, place_names
 from edge.market.forms import (
     DEFAULT_DAYS,
-    MAX_DAYS,
     parse_contact,
     parse_filters,
     parse_report,
     price_fen,
 )
+from edge.market.sms_reply import renewed_until
 from edge.node import EdgeNode, edge_node
 from edge.workdays.local import local_today
 
@@ -323,13 +323,6 @@ def _manage_page(request: Request, row: Any, notice: str = "", error: str = "") 
 async def manage_page(request: Request) -> Response:
     """What the seller's SMS link opens: renew, set the price, sold out, withdraw, relist."""
     return _manage_page(request, await _managed(request))
-
-
-def renewed_until(current: str, today: date) -> date:
-    """A renewal: DEFAULT_DAYS more from the later of today and the current end, at most
-    MAX_DAYS from today (so renewing twice the same day changes nothing more)."""
-    start = max(today, date.fromisoformat(current))
-    return min(start + timedelta(days=DEFAULT_DAYS), today + timedelta(days=MAX_DAYS))
 
 
 async def manage(request: Request) -> Response:

@@ -1,6 +1,7 @@
 """SMS texts in the recipient's locale, each one segment: ≤ 70 characters, signature included.
 
 Params: item (name, already in the recipient's language), code (tracking code), date, card.
+A `reply` (the answer to an SMS a resident sent) is a text a feature already wrote: param text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ MAX_LENGTH = 70
 ELLIPSIS = "…"
 TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
 CARDS = ("yellow", "red")
+REPLY = "reply"
 # the market's texts to a seller (params: item, url, phone, message, date); no tracking code
 MARKET_TEMPLATES = ("market_posted", "market_contact", "market_expiring")
 
@@ -69,8 +71,16 @@ def _shorten(item: str, room: int) -> str:
     return item[: room - 1].rstrip() + ELLIPSIS
 
 
+def _reply(text: str) -> str:
+    if not text or len(text) > MAX_LENGTH:
+        raise TemplateError(f"an SMS reply must be 1-{MAX_LENGTH} characters, not {len(text)}")
+    return text
+
+
 def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
+    if template == REPLY:
+        return _reply(params.get("text", ""))
     with in_locale(locale):
         text = _text(template, params)
     item = str(params.get("item", ""))
