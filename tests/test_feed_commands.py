@@ -19,6 +19,7 @@ from replication.feed.commands import (
     Catalog,
     Command,
     CountyDecision,
+    MarketContact,
     OfficerCard,
     UnknownCommandKind,
     command_kind,
@@ -49,7 +50,10 @@ CALENDAR = Calendar(
     (CalendarDay(date(2027, 2, 11), False, "春节"), CalendarDay(date(2027, 2, 7), True, "春节"))
 )
 HEAD, ITEMS = read_parts()
-SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS))]
+CONTACT = MarketContact(
+    "01JD0000000000000000000005", "01JD0000000000000000000006", "13612345678", "要5头"
+)
+SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS)), CONTACT]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
 STORED = {
@@ -79,7 +83,14 @@ def test_each_kind_reads_back_what_it_wrote(command):
 def test_every_declared_kind_has_a_sample_and_an_edge_handler():
     assert {type(command) for command in SAMPLES} == set(KINDS.values())
     assert set(HANDLERS) == set(KINDS.values())
-    assert sorted(KINDS) == ["calendar", "catalog", "county_decision"]
+    assert sorted(KINDS) == ["calendar", "catalog", "county_decision", "market_contact"]
+
+
+def test_a_market_contact_with_a_bad_number_or_id_is_malformed():
+    payload = CONTACT.to_payload()
+    for bad in ({"buyer_phone": "1361234567x"}, {"listing_id": "short"}, {"message": 5}):
+        with pytest.raises(MalformedCommand):
+            parse_command("market_contact", payload | bad)
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))

@@ -28,7 +28,7 @@ def buyer_key(phone: str) -> str:
 def dedupe_key(listing_id: str, phone: str, message: str, day: date) -> str:
     """One request per listing, buyer, text and day: a form sent twice is one request."""
     raw = f"{listing_id}\n{phone}\n{message}\n{day.isoformat()}"
-    return "edge:" + hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def contactable(listing: aiosqlite.Row, today: date) -> bool:

@@ -20,9 +20,18 @@ from edge.applications.decision import Decision, DecisionRefused
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
+from edge.market import contact as market_contact
+from edge.market import queries as market_queries
 from edge.settings import Settings
+from edge.workdays.local import local_today
 from edge.workdays.working_days import load_working_days
-from replication.feed.commands import Calendar, Catalog, CountyDecision, OfficerCard
+from replication.feed.commands import (
+    Calendar,
+    Catalog,
+    CountyDecision,
+    MarketContact,
+    OfficerCard,
+)
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
 
@@ -174,6 +183,30 @@ async def catalog(
     await load_catalog(db, published)
 
 
+async def contact_seller(
+    db: aiosqlite.Connection, settings: Settings, command: MarketContact, now: datetime
+) -> None:
+    """A buyer's request made at central: the seller is texted once per contact id (the
+    command's id is taken once too); a listing gone, hidden or expired since is refused."""
+    listing = await market_queries.listing(db, command.listing_id)
+    if listing is None:
+        raise Refused("no such listing on this node")
+    today = local_today(now, settings.web.timezone)
+    if listing["state"] == "hidden" or not market_contact.contactable(listing, today):
+        raise Refused("the listing is no longer open to buyers")
+    await market_contact.deliver(
+        db,
+        listing,
+        contact_id=command.contact_id,
+        buyer_phone=command.buyer_phone,
+        message=command.message,
+        source_key="central",
+        origin="central",
+        dedupe=f"central:{command.contact_id}",
+        now=now,
+    )
+
+
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
 # one handler per command kind declared in replication/feed/commands.py
@@ -181,4 +214,5 @@ HANDLERS: dict[type[Any], Handler] = {
     CountyDecision: county_decision,
     Calendar: calendar,
     Catalog: catalog,
+    MarketContact: contact_seller,
 }
