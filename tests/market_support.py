@@ -21,15 +21,17 @@ def form_of(client: Any, path: str) -> dict[str, str]:
     return {"csrf_token": csrf_of(page.text), "idempotency_key": KEY_FIELD.search(page.text)[1]}
 
 
-def register_seller(client: Any, settings: Any, **fields: str) -> str:
-    """The agent of 乾江村 checks a seller in person; the seller's id."""
-    login(client, AGENT_QIANJIANG)
+def register_seller(
+    client: Any, agent: str = AGENT_QIANJIANG, village: str = QIANJIANG, **fields: str
+) -> str:
+    """The agent of `village` (乾江村) checks a seller in person; the seller's id."""
+    login(client, agent)
     data = {
         "kind": "person",
         "name": SELLER_NAME,
         "id_number": resident_id(birth="19700101", serial="456"),
         "phone": SELLER_PHONE,
-        "village_code": QIANJIANG,
+        "village_code": village,
         "id_seen": "yes",
         "farms_here": "yes",
         **fields,

@@ -192,7 +192,7 @@ def test_market_pages_fit_the_budgets(client, settings):
     from tests.market_support import post_listing, register_seller
 
     _demo_market(settings)
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     for n in range(4):
         post_listing(client, seller_id, product=f"黑山羊{n}", description="放山散养，" * 30)
     listing_id = rows(settings, "SELECT id FROM market_listings ORDER BY created_at DESC")[0][0]

@@ -48,7 +48,7 @@ def test_a_seller_is_checked_by_id_before_anything_is_posted(client, settings):
 
 
 def test_an_agent_posts_and_the_seller_is_texted_a_management_link(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     audit = rows(settings, "SELECT action, result FROM audit_log WHERE action LIKE 'market_%'")
     assert audit[0]["action"] == "market_seller_checked"
     assert resident_id(birth="19700101", serial="456") not in audit[0]["result"]
@@ -62,7 +62,7 @@ def test_an_agent_posts_and_the_seller_is_texted_a_management_link(client, setti
 
 
 def test_the_same_post_sent_twice_is_one_listing(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     path = f"/agent/market/sellers/{seller_id}/listings/new"
     data = {
         "side": "supply",
@@ -80,7 +80,7 @@ def test_the_same_post_sent_twice_is_one_listing(client, settings):
 
 
 def test_bad_listing_input_is_named_and_kept(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     path = f"/agent/market/sellers/{seller_id}/listings/new"
     data = {
         "category": "livestock",
@@ -97,7 +97,7 @@ def test_bad_listing_input_is_named_and_kept(client, settings):
 
 
 def test_a_resident_or_another_village_cannot_post(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     client.get("/logout")
     login(client, AGENT_HUANZHU)
     assert client.get(f"/agent/market/sellers/{seller_id}").status_code == 404
@@ -111,7 +111,7 @@ def test_a_resident_or_another_village_cannot_post(client, settings):
 
 
 def test_the_public_pages_show_the_seller_masked(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id, description="电话13907710088随时联系")
     client.cookies.clear()
     search = client.get("/market", params={"q": "山羊"})
@@ -127,7 +127,7 @@ def test_the_public_pages_show_the_seller_masked(client, settings):
 
 
 def test_search_finds_by_short_and_long_words_and_filters(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     post_listing(client, seller_id)
     post_listing(
         client,
@@ -159,7 +159,7 @@ def test_search_finds_by_short_and_long_words_and_filters(client, settings):
 
 
 def test_a_contact_texts_the_seller_once_and_counts_this_week(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id)
     client.cookies.clear()
     client.get(f"/market/{listing_id}")  # the visitor cookie
@@ -177,7 +177,7 @@ def test_a_contact_texts_the_seller_once_and_counts_this_week(client, settings):
 
 
 def test_a_bad_number_is_named_and_contacts_are_limited(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id)
     client.cookies.clear()
     client.get(f"/market/{listing_id}")
@@ -196,7 +196,7 @@ def test_a_bad_number_is_named_and_contacts_are_limited(client, settings):
 
 
 def test_a_report_is_reviewed_and_hidden_then_restored(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id)
     client.cookies.clear()
     client.get(f"/market/{listing_id}/report")
@@ -230,7 +230,7 @@ def test_a_report_is_reviewed_and_hidden_then_restored(client, settings):
 
 
 def test_a_seller_hidden_three_times_is_suspended(client, settings):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     ids = [post_listing(client, seller_id, product=f"黑山羊{n}") for n in range(4)]
     login(client, STAFF)
     for n, listing_id in enumerate(ids[:3]):
@@ -254,7 +254,7 @@ def test_a_seller_hidden_three_times_is_suspended(client, settings):
 
 
 def test_the_management_link_renews_sells_out_and_withdraws(client, settings, clock):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id)
     token = manage_token(settings, listing_id)
     client.cookies.clear()
@@ -275,7 +275,7 @@ def test_the_management_link_renews_sells_out_and_withdraws(client, settings, cl
 
 
 def test_expiry_reminder_once_and_renewal_by_sms_reply(client, settings, clock):
-    seller_id = register_seller(client, settings)
+    seller_id = register_seller(client)
     listing_id = post_listing(client, seller_id, available_until="2026-11-30")
 
     def run_job() -> int:
