@@ -316,3 +316,42 @@ def test_expiry_reminder_once_and_renewal_by_sms_reply(client, settings, clock):
 def test_the_admin_cannot_moderate(client, settings):
     login(client, ADMIN)
     assert client.get("/staff/market").status_code == 403
+
+
+def _crawl(client, start: str, pattern: str, limit: int = 200) -> dict[str, str]:
+    """Every page reachable from `start` by links matching `pattern`: path -> HTML."""
+    import re
+
+    seen: dict[str, str] = {}
+    queue = [start]
+    while queue and len(seen) < limit:
+        path = queue.pop()
+        if path in seen:
+            continue
+        page = client.get(path)
+        assert page.status_code == 200, path
+        seen[path] = page.text
+        for link in re.findall(r'href="([^"#]+)"', page.text):
+            link = link.replace("&amp;", "&")
+            if link.startswith("?"):
+                link = path.split("?")[0] + link
+            if re.match(pattern, link) and link not in seen:
+                queue.append(link)
+    return seen
+
+
+def test_no_public_market_page_shows_a_sellers_name_phone_or_id(client, settings):
+    from tests.test_budgets import _demo_market
+
+    _demo_market(settings)
+    seller_id = register_seller(client)
+    post_listing(client, seller_id, description="电话13907710088，身份证450521197001014563")
+    sellers = rows(settings, "SELECT name, phone, id_number FROM market_sellers")
+    secrets = {v for s in sellers for v in (s["name"], s["phone"], s["id_number"])}
+    client.cookies.clear()
+    pages = _crawl(client, "/market?q=&near=450521100202", r"^/market(\?|/)")
+    pages |= _crawl(client, "/market?lang=en", r"^/market(\?|/)")
+    assert len([p for p in pages if p.endswith("/card")]) >= 15  # every listing's card
+    for path, html in pages.items():
+        shown = [value for value in secrets if value in html]
+        assert shown == [], (path, shown)

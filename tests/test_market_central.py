@@ -148,3 +148,19 @@ def test_search_quality_over_20000_listings(central):
     assert "蚝油" not in page and "生姜" not in page
     page = central.get("/market", params={"q": "山羊"}, headers=HX).text
     assert "黑山羊" in page and "白山羊" in page and "山羊奶" in page
+
+
+def test_no_public_market_page_at_central_shows_a_sellers_name_phone_or_id(central, edges):
+    from tests.test_market import _crawl
+
+    secrets = {
+        value
+        for edge in edges.values()
+        for seller in rows(edge, "SELECT name, phone, id_number FROM market_sellers")
+        for value in seller
+    }
+    pages = _crawl(central, "/market", r"^/market(\?|/)")
+    assert len([p for p in pages if p.count("/") == 3]) >= 20  # listing pages of both nodes
+    for path, html in pages.items():
+        shown = [value for value in secrets if value in html]
+        assert shown == [], (path, shown)
