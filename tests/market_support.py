@@ -41,8 +41,8 @@ def register_seller(
     return answer.headers["location"].rsplit("/", 1)[1]
 
 
-def post_listing(client: Any, seller_id: str, **fields: str) -> str:
-    """The agent posts a listing for the seller; its id."""
+def post_listing(client: Any, seller_id: str, files: Any = None, **fields: str) -> str:
+    """The agent posts a listing for the seller (with `files`, photos); its id."""
     path = f"/agent/market/sellers/{seller_id}/listings/new"
     data = {
         "side": "supply",
@@ -56,7 +56,7 @@ def post_listing(client: Any, seller_id: str, **fields: str) -> str:
         "description": "放山散养",
         **fields,
     } | form_of(client, path)
-    answer = client.post(path, data=data, follow_redirects=False)
+    answer = client.post(path, data=data, files=files, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return answer.headers["location"].rsplit("/", 1)[1]
 

@@ -355,3 +355,41 @@ def test_no_public_market_page_shows_a_sellers_name_phone_or_id(client, settings
     for path, html in pages.items():
         shown = [value for value in secrets if value in html]
         assert shown == [], (path, shown)
+
+
+def test_photos_are_reencoded_and_shown_only_on_request(client, settings):
+    from tests.intake_support import photo
+
+    seller_id = register_seller(client)
+    files = [("photos", (f"goat{n}.jpg", photo((40 * n, 90, 60)), "image/jpeg")) for n in (1, 2)]
+    listing_id = post_listing(client, seller_id, files=files)
+    stored = rows(settings, "SELECT * FROM market_photos WHERE listing_id = ?", listing_id)
+    assert [p["position"] for p in stored] == [1, 2]
+    blobs = rows(settings, "SELECT count(*) FROM blobs WHERE sha256 = ?", stored[0]["sha256"])
+    assert blobs[0][0] == 1  # due for upload to the store
+    client.cookies.clear()
+    page = client.get(f"/market/{listing_id}")
+    assert "照片1" in page.text and "<img" not in page.text  # no image unless asked
+    asked = client.get(f"/market/{listing_id}?photos=1")
+    assert asked.text.count("<img") == 2
+    saving = client.get(f"/market/{listing_id}?photos=1", headers={"Save-Data": "on"})
+    assert "<img" not in saving.text and "照片2" in saving.text
+    full = client.get(f"/market/{listing_id}/photos/1")
+    thumb = client.get(f"/market/{listing_id}/photos/1/thumb")
+    assert full.headers["content-type"] == "image/jpeg" and len(thumb.content) <= 15_000
+    assert client.get(f"/market/{listing_id}/photos/3").status_code == 404
+
+
+def test_more_than_three_photos_or_a_non_photo_is_refused(client, settings):
+    from tests.intake_support import photo
+
+    seller_id = register_seller(client)
+    path = f"/agent/market/sellers/{seller_id}/listings/new"
+    data = {"category": "livestock", "product": "黑山羊", "quantity": "3", "unit": "head"}
+    four = [("photos", (f"{n}.jpg", photo(), "image/jpeg")) for n in range(4)]
+    answer = client.post(path, data=data | form_of(client, path), files=four)
+    assert answer.status_code == 400 and "最多 3 张照片" in answer.text
+    text = [("photos", ("a.jpg", b"not a photo at all", "image/jpeg"))]
+    answer = client.post(path, data=data | form_of(client, path), files=text)
+    assert answer.status_code == 400
+    assert rows(settings, "SELECT count(*) FROM market_listings")[0][0] == 0

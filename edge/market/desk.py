@@ -23,9 +23,10 @@ from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_id_number, mask_phone
+from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
-from edge.market import queries
+from edge.market import photos, queries
 from edge.market.categories import categories, units
 from edge.market.display import helpers, place_names
 from edge.market.forms import parse_listing, parse_seller
@@ -189,6 +190,7 @@ async def listing_form(request: Request) -> Response:
     return _listing_form(request, seller, {"key": str(ULID()), "side": "supply"}, {})
 
 
+@allow_body(photos.MAX_FORM_BYTES)
 async def post_listing(request: Request) -> Response:
     """Publish the listing; the seller gets an SMS with the listing's management link (the only
     copy of its token); once per key, audited, answered after commit."""
@@ -205,11 +207,17 @@ async def post_listing(request: Request) -> Response:
         raise HTTPException(status_code=403, detail=_("这位卖家因多次违规已被暂停发布。"))
     draft, values, errors = parse_listing(form, today_of(node))
     values["key"] = key
-    if draft is None:
+    uploads, problem = await photos.from_form(node.blobs, form)
+    if problem:
+        errors["photos"] = problem
+    if draft is None or problem:
+        if uploads:
+            errors.setdefault("photos", _("请重新选择照片。"))
         return _listing_form(request, seller, values, errors, 400)
     token, token_hash = new_token()
     now = node.clock()
-    digest = idempotency.request_hash({"seller": seller["id"], **values})
+    shas = [u.sha256 for u in uploads]
+    digest = idempotency.request_hash({"seller": seller["id"], **values, "photos": shas})
     try:
         async with node.db.write() as db:
             done = await idempotency.replay(db, key, account.id, digest)
@@ -217,6 +225,7 @@ async def post_listing(request: Request) -> Response:
                 listing_id = await queries.create_listing(
                     db, seller, draft, by=account.id, token_hash=token_hash, now=stamp(now)
                 )
+                await photos.attach(db, node.blobs, listing_id, uploads, stamp(now))
                 await enqueue(
                     db,
                     phone=seller["phone"],

@@ -25,7 +25,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
-from edge.market import contact, queries
+from edge.market import contact, photos, queries
 from edge.market.categories import categories, units
 from edge.market.display import helpers, place_names
 from edge.market.forms import (
@@ -134,11 +134,16 @@ async def _listing_page(
     async with node.db.read() as db:
         asked = await queries.asked_since(db, row["id"], since)
         names = await place_names(db, [row["village_code"]])
-    return render(
+        pictures = await photos.of_listing(db, row["id"])
+    save_data = request.headers.get("save-data", "").lower() == "on"
+    response = render(
         request,
         "edge/market/listing.html",
         {
             "row": row,
+            "photos": pictures,
+            "thumbs": request.query_params.get("photos") == "1" and not save_data,
+            "save_data": save_data,
             "names": names,
             "asked": asked,
             "open": contact.contactable(row, today_of(node)),
@@ -154,6 +159,8 @@ async def _listing_page(
         },
         status_code=status,
     )
+    response.headers["Vary"] = "Save-Data"
+    return response
 
 
 async def listing_page(request: Request) -> Response:
@@ -284,6 +291,27 @@ async def origin_card(request: Request) -> Response:
     )
 
 
+async def photo(request: Request) -> Response:
+    """A listing's photo or its thumbnail (≤ 15 KB), by position; never of a hidden listing."""
+    row = await _listing_or_404(request)
+    size = request.path_params.get("size")
+    try:
+        position = int(request.path_params["position"])
+    except ValueError:
+        position = 0
+    async with edge_node(request).db.read() as db:
+        found = await photos.one(db, row["id"], position)
+    if found is None or row["state"] == "hidden" or size not in (None, "thumb"):
+        raise HTTPException(status_code=404, detail=_("没有找到这张照片。"))
+    thumb = size == "thumb"
+    sha = found["thumb_sha256"] if thumb else found["sha256"]
+    return Response(
+        edge_node(request).blobs.read(sha),
+        media_type=found["thumb_content_type"] if thumb else found["content_type"],
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 # --- the seller's management link ------------------------------------------------------------
 
 
@@ -388,4 +416,11 @@ routes = [
         name="market:report_post",
     ),
     Route("/market/{listing_id}/card", origin_card, methods=["GET"], name="market:card"),
+    Route("/market/{listing_id}/photos/{position}", photo, methods=["GET"], name="market:photo"),
+    Route(
+        "/market/{listing_id}/photos/{position}/{size}",
+        photo,
+        methods=["GET"],
+        name="market:photo_size",
+    ),
 ]
