@@ -41,7 +41,7 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
-                await load_demo_market(conn, settings.township_code, now)
+                await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
     finally:
         await db.close()
     return people

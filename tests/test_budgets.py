@@ -179,7 +179,10 @@ def _demo_market(settings) -> None:
         try:
             async with db.write() as conn:
                 await load_demo_market(
-                    conn, settings.township_code, datetime(2026, 11, 23, tzinfo=UTC)
+                    conn,
+                    settings.township_code,
+                    datetime(2026, 11, 23, tzinfo=UTC),
+                    settings.keys_dir,
                 )
         finally:
             await db.close()

@@ -32,13 +32,14 @@ LATER_COLUMNS = (
     ("heartbeat", "audit_hash"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
-# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0016 market, 0017 market photos)
+# source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0016-0018 market)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
     "login_sources",
     "known_devices",
     "sms_inbound",
+    "market_seals",
     "market_photos",
     "market_listings_fts",
     "market_contacts",

@@ -4,6 +4,8 @@ the management link from the seller's SMS; expiry reminders and renewal by SMS r
 
 from __future__ import annotations
 
+import sqlite3
+
 from edge.kernel.db import Database
 from edge.market.jobs import remind
 from tests.conftest import ADMIN, AGENT_HUANZHU, STAFF, csrf_of, login
@@ -393,3 +395,23 @@ def test_more_than_three_photos_or_a_non_photo_is_refused(client, settings):
     answer = client.post(path, data=data | form_of(client, path), files=text)
     assert answer.status_code == 400
     assert rows(settings, "SELECT count(*) FROM market_listings")[0][0] == 0
+
+
+def test_the_origin_card_verifies_the_listing_and_its_village_by_seal(client, settings):
+    seller_id = register_seller(client)
+    listing_id = post_listing(client, seller_id)
+    seal_id = rows(settings, "SELECT origin_seal_id FROM market_listings")[0][0]
+    payload = rows(settings, "SELECT payload FROM market_seals WHERE id = ?", seal_id)[0][0]
+    assert SELLER_NAME not in payload and SELLER_PHONE not in payload and "乾江村" in payload
+    client.cookies.clear()
+    card = client.get(f"/market/{listing_id}/card")
+    assert f"/verify/{seal_id}" in card.text
+    verify = client.get(f"/verify/{seal_id}")
+    assert verify.status_code == 200 and "签章有效" in verify.text
+    assert "农产品产地证明" in verify.text and "黑山羊" in verify.text and "乾江村" in verify.text
+    with sqlite3.connect(settings.database_path) as conn:  # an altered village is caught
+        conn.execute(
+            "UPDATE market_seals SET payload = replace(payload, '乾江村', '环珠村') WHERE id = ?",
+            (seal_id,),
+        )
+    assert "签章无效" in client.get(f"/verify/{seal_id}").text

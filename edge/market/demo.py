@@ -4,6 +4,7 @@ lots (黑山羊, 豆角, 生蚝, 小鸡苗 ...), a few buy requests, and one rep
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import aiosqlite
 
@@ -109,7 +110,9 @@ def _id_number(region: str, birth_serial: str, index: int) -> str:
     return first17 + check_character(first17)
 
 
-async def load_demo_market(conn: aiosqlite.Connection, township: str, now: datetime) -> int:
+async def load_demo_market(
+    conn: aiosqlite.Connection, township: str, now: datetime, keys_dir: Path
+) -> int:
     """Sellers and listings in every village; skipped if the market has any listing."""
     async with conn.execute("SELECT count(*) FROM market_listings") as cursor:
         counted = await cursor.fetchone()

@@ -30,6 +30,7 @@ from edge.market import photos, queries
 from edge.market.categories import categories, units
 from edge.market.display import helpers, place_names
 from edge.market.forms import parse_listing, parse_seller
+from edge.market.origin import seal_origin
 from edge.market.routes import new_token, report_reasons, today_of
 from edge.node import edge_node
 from edge.sms.outbox import enqueue
@@ -226,6 +227,7 @@ async def post_listing(request: Request) -> Response:
                     db, seller, draft, by=account.id, token_hash=token_hash, now=stamp(now)
                 )
                 await photos.attach(db, node.blobs, listing_id, uploads, stamp(now))
+                await seal_origin(db, node.settings.keys_dir, listing_id, stamp(now))
                 await enqueue(
                     db,
                     phone=seller["phone"],

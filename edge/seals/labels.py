@@ -7,6 +7,7 @@ from edge.kernel.i18n import lazy_gettext
 KIND = {
     "decision": lazy_gettext("审批决定"),
     "village_certificate": lazy_gettext("村级证明"),
+    "market_origin": lazy_gettext("农产品产地证明"),
 }
 FIELD = {
     "tracking_code": lazy_gettext("受理编号"),
@@ -22,4 +23,9 @@ FIELD = {
     "certifies": lazy_gettext("证明内容"),
     "purpose": lazy_gettext("用途"),
     "valid_until": lazy_gettext("有效期至"),
+    "listing": lazy_gettext("供求信息编号"),
+    "product": lazy_gettext("产品"),
+    "township": lazy_gettext("所在乡镇"),
+    "seller": lazy_gettext("卖家"),
+    "confirmed_on": lazy_gettext("核实日期"),
 }
