@@ -29,7 +29,8 @@ CREATE TABLE edge_market_listings (
     PRIMARY KEY (node_id, id)
 );
 CREATE INDEX edge_market_listings_live ON edge_market_listings (state, available_until);
-CREATE INDEX edge_market_listings_created ON edge_market_listings (created_at);
+-- newest first walks this index and stops at a page (the window's end is checked per row)
+CREATE INDEX edge_market_listings_created ON edge_market_listings (state, created_at);
 CREATE VIRTUAL TABLE market_search USING fts5(
     product, variety, description, search_grams,
     content='edge_market_listings', content_rowid='rowid', tokenize='trigram'

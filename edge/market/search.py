@@ -68,8 +68,10 @@ class Filters:
 
 def where_clause(filters: Filters, today: date, alias: str = "l") -> tuple[str, list[object]]:
     """The SQL conditions (live listings only: active and not past their window) and their
-    parameters; the full-text condition is the caller's, on its own index."""
-    conditions = [f"{alias}.state = 'active'", f"{alias}.available_until >= ?"]
+    parameters; the full-text condition is the caller's, on its own index. The window's end
+    is kept off the indexes (`+`): SQLite then walks (state, created_at) newest first and
+    stops after a page, instead of sorting every live listing (bench/market_search.py)."""
+    conditions = [f"{alias}.state = 'active'", f"+{alias}.available_until >= ?"]
     params: list[object] = [today.isoformat()]
     if filters.category:
         conditions.append(f"{alias}.category = ?")

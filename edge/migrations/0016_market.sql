@@ -49,6 +49,7 @@ CREATE TABLE market_listings (
     rev INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX market_listings_live ON market_listings (state, available_until);
+CREATE INDEX market_listings_created ON market_listings (state, created_at);
 CREATE INDEX market_listings_seller ON market_listings (seller_id);
 CREATE INDEX market_listings_rev ON market_listings (rev);
 CREATE TRIGGER market_listings_rev_insert AFTER INSERT ON market_listings BEGIN
