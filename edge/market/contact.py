@@ -97,6 +97,12 @@ async def deliver(
         now=now,
         dedupe_key=f"market-contact:{contact_id}",
     )
+    await record(db, listing, f"{origin}:{mask_phone(buyer_phone)}", at)
+    return True
+
+
+async def record(db: aiosqlite.Connection, listing: aiosqlite.Row, result: str, at: str) -> None:
+    """A buyer's request in the audit log: sent (origin and number masked) or refused."""
     await audit(
         db,
         actor_id=None,
@@ -105,7 +111,6 @@ async def deliver(
         action="market_contact",
         object_type="market_listing",
         object_id=listing["id"],
-        result=f"{origin}:{mask_phone(buyer_phone)}",
+        result=result,
         at=at,
     )
-    return True

@@ -192,17 +192,7 @@ async def send_contact(request: Request) -> Response:
             db, contact.buyer_key(phone), source, stamp(now - contact.WINDOW)
         )
         if contact.over_limit(*counts):
-            await audit(
-                db,
-                actor_id=None,
-                role="public",
-                jurisdiction_code=row["village_code"],
-                action="market_contact",
-                object_type="market_listing",
-                object_id=row["id"],
-                result="refused:rate_limit",
-                at=stamp(now),
-            )
+            await contact.record(db, row, "refused:rate_limit", stamp(now))
             refused = True
         else:
             refused = False
