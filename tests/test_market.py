@@ -415,3 +415,41 @@ def test_the_origin_card_verifies_the_listing_and_its_village_by_seal(client, se
             (seal_id,),
         )
     assert "签章无效" in client.get(f"/verify/{seal_id}").text
+
+
+def test_nearest_first_puts_the_buyers_village_then_township_first(client, settings):
+    from tests.conftest import AGENT_HUANZHU, HUANZHU
+
+    here = register_seller(client, AGENT_HUANZHU, HUANZHU, phone="13907710099")
+    near_id = post_listing(client, here, product="豆角", unit="jin")
+    far = register_seller(client, id_number=resident_id(birth="19800101", serial="789"))
+    newer_id = post_listing(client, far, product="豆角", unit="jin")
+    client.cookies.clear()
+    newest = client.get("/market", params={"q": "豆角"}, headers={"HX-Request": "true"}).text
+    assert newest.index(newer_id) < newest.index(near_id)
+    nearest = client.get(
+        "/market", params={"q": "豆角", "near": HUANZHU}, headers={"HX-Request": "true"}
+    ).text
+    assert nearest.index(near_id) < nearest.index(newer_id)
+    page2 = client.get("/market", params={"near": HUANZHU, "page": "2"})
+    assert page2.status_code == 200
+
+
+def test_another_villages_agent_cannot_take_over_a_seller(client, settings):
+    from tests.conftest import AGENT_HUANZHU, HUANZHU
+
+    register_seller(client)
+    login(client, AGENT_HUANZHU)
+    data = {
+        "kind": "person",
+        "name": SELLER_NAME,
+        "id_number": resident_id(birth="19700101", serial="456"),
+        "phone": "13900001111",
+        "village_code": HUANZHU,
+        "id_seen": "yes",
+        "farms_here": "yes",
+    } | form_of(client, "/agent/market/sellers/new")
+    taken = client.post("/agent/market/sellers/new", data=data)
+    assert taken.status_code == 409 and "已在别的村登记" in taken.text
+    seller = rows(settings, "SELECT phone, village_code FROM market_sellers")
+    assert [tuple(s) for s in seller] == [(SELLER_PHONE, "450521100201")]

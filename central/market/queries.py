@@ -7,7 +7,7 @@ from datetime import date
 
 import aiosqlite
 
-from edge.market.search import PAGE_SIZE, Filters, match_expression, order_clause, where_clause
+from edge.market.search import PAGE_SIZE, Filters, page_query
 
 
 async def search(
@@ -15,16 +15,8 @@ async def search(
 ) -> tuple[list[aiosqlite.Row], bool]:
     """One page of live listings of every township, and whether another follows: one query,
     the words on the trigram index `market_search`."""
-    where, params = where_clause(filters, today)
-    order, order_params = order_clause(filters)
-    match = match_expression(filters.query)
-    if match:
-        where += " AND l.rowid IN (SELECT rowid FROM market_search WHERE market_search MATCH ?)"
-        params.append(match)
-    async with db.execute(
-        f"SELECT l.* FROM edge_market_listings l WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        (*params, *order_params, PAGE_SIZE + 1, filters.offset),
-    ) as cursor:
+    sql, params = page_query("edge_market_listings", "market_search", filters, today)
+    async with db.execute(sql, params) as cursor:
         rows = list(await cursor.fetchall())
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 

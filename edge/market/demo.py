@@ -135,7 +135,9 @@ async def load_demo_market(
                 f"1397771{v_index:02d}{s_index:02d}",
                 village["code"],
             )
-            seller_ids.append(await queries.save_seller(conn, check, agent, stamp(now)))
+            seller_id = await queries.save_seller(conn, check, agent, stamp(now))
+            assert seller_id is not None  # no prefix: any village
+            seller_ids.append(seller_id)
         for lot in LOTS[v_index % 2 :]:
             seller = await queries.seller(conn, seller_ids[lot[0]])
             assert seller is not None

@@ -112,7 +112,12 @@ async def save_seller(request: Request) -> Response:
         async with node.db.write() as db:
             done = await idempotency.replay(db, key, account.id, digest)
             if done is None:
-                seller_id = await queries.save_seller(db, check, account.id, now)
+                seller_id = await queries.save_seller(
+                    db, check, account.id, now, prefix_of(account.jurisdiction_code)
+                )
+                if seller_id is None:
+                    taken = _("这位卖家已在别的村登记，请找所在村的代办员办理。")
+                    return await _seller_page(request, account, values, {"id_number": taken}, 409)
                 await audit(
                     db,
                     actor_id=account.id,

@@ -9,7 +9,7 @@ from ulid import ULID
 
 from edge.kernel.masking import mask_name, public_text
 from edge.market.forms import ListingDraft, SellerCheck
-from edge.market.search import PAGE_SIZE, Filters, match_expression, order_clause, where_clause
+from edge.market.search import PAGE_SIZE, Filters, page_query
 from edge.market.search import search_grams as grams_of
 
 LISTING_COLUMNS = "l.*, s.kind AS seller_kind, s.suspended_at AS seller_suspended_at"
@@ -36,13 +36,19 @@ def seller_label(kind: str, name: str, cooperative: str) -> str:
 # --- sellers ---------------------------------------------------------------------------------
 
 
-async def save_seller(db: aiosqlite.Connection, check: SellerCheck, by: str, now: str) -> str:
-    """Record a checked seller (again: a new phone or village, a fresh check); their id."""
+async def save_seller(
+    db: aiosqlite.Connection, check: SellerCheck, by: str, now: str, within: str = ""
+) -> str | None:
+    """Record a checked seller (again: a new phone or village, a fresh check); their id. None
+    if they are already registered in a village outside `within` (a code prefix): another
+    village's agent cannot take over a seller (and their buyers' SMS)."""
     found = await _one(
         db,
-        "SELECT id FROM market_sellers WHERE id_number = ? AND cooperative = ?",
+        "SELECT id, village_code FROM market_sellers WHERE id_number = ? AND cooperative = ?",
         (check.id_number, check.cooperative),
     )
+    if found is not None and not found["village_code"].startswith(within):
+        return None
     if found is not None:
         await db.execute(
             "UPDATE market_sellers SET name = ?, phone = ?, village_code = ?, checked_by = ?, "
@@ -178,21 +184,9 @@ async def search(
     db: aiosqlite.Connection, filters: Filters, today: date
 ) -> tuple[list[aiosqlite.Row], bool]:
     """One page of live listings matching `filters`, and whether another page follows: one
-    query, the full-text condition on the trigram index."""
-    where, params = where_clause(filters, today)
-    order, order_params = order_clause(filters)
-    match = match_expression(filters.query)
-    if match:
-        where += (
-            " AND l.rowid IN (SELECT rowid FROM market_listings_fts"
-            " WHERE market_listings_fts MATCH ?)"
-        )
-        params.append(match)
-    rows = await _all(
-        db,
-        f"SELECT l.* FROM market_listings l WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        (*params, *order_params, PAGE_SIZE + 1, filters.offset),
-    )
+    query, the words on the trigram index."""
+    sql, params = page_query("market_listings", "market_listings_fts", filters, today)
+    rows = await _all(db, sql, tuple(params))
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 

@@ -89,20 +89,46 @@ def where_clause(filters: Filters, today: date, alias: str = "l") -> tuple[str, 
         conditions.append(f"{alias}.side = ?")
         params.append(filters.side)
     if filters.on_day is not None:
-        conditions.append(f"{alias}.available_from <= ? AND {alias}.available_until >= ?")
+        conditions.append(f"{alias}.available_from <= ? AND +{alias}.available_until >= ?")
         params += [filters.on_day.isoformat(), filters.on_day.isoformat()]
     return " AND ".join(conditions), params
 
 
-def order_clause(filters: Filters, alias: str = "l") -> tuple[str, list[object]]:
-    """Newest first, or nearest in the administrative tree first (same village, township,
-    county), then newest."""
+def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
+    """Nearest first: the same village, the rest of its township, of its county, the rest."""
+    code = f"{alias}.village_code"
+    return [
+        (f"{code} = ?", [near]),
+        (f"substr({code}, 1, 9) = ? AND {code} != ?", [near[:9], near]),
+        (f"substr({code}, 1, 6) = ? AND substr({code}, 1, 9) != ?", [near[:6], near[:9]]),
+        (f"substr({code}, 1, 6) != ?", [near[:6]]),
+    ]
+
+
+def page_query(
+    table: str, fts_table: str, filters: Filters, today: date
+) -> tuple[str, list[object]]:
+    """One SQL statement for a result page (and one row more, to know if another follows):
+    newest first, or nearest first as one newest-first walk per tier of the administrative
+    tree, each stopping after the rows the page needs, never a sort of every live listing."""
+    where, params = where_clause(filters, today)
+    match = match_expression(filters.query)
+    if match:
+        where += f" AND l.rowid IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH ?)"
+        params.append(match)
+    newest = "ORDER BY l.created_at DESC, l.id DESC"
     if not filters.near:
-        return f"{alias}.created_at DESC, {alias}.id DESC", []
-    near = filters.near
-    distance = (
-        f"CASE WHEN {alias}.village_code = ? THEN 0 "
-        f"WHEN substr({alias}.village_code, 1, 9) = ? THEN 1 "
-        f"WHEN substr({alias}.village_code, 1, 6) = ? THEN 2 ELSE 3 END"
+        sql = f"SELECT l.* FROM {table} l WHERE {where} {newest} LIMIT ? OFFSET ?"
+        return sql, [*params, PAGE_SIZE + 1, filters.offset]
+    parts, values = [], []
+    for tier, (condition, tier_params) in enumerate(_tiers(filters.near)):
+        parts.append(
+            f"SELECT {tier} AS tier, * FROM (SELECT l.* FROM {table} l "
+            f"WHERE {where} AND {condition} {newest} LIMIT ?)"
+        )
+        values += [*params, *tier_params, filters.offset + PAGE_SIZE + 1]
+    sql = (
+        f"SELECT * FROM ({' UNION ALL '.join(parts)}) "
+        "ORDER BY tier, created_at DESC, id DESC LIMIT ? OFFSET ?"
     )
-    return f"{distance}, {alias}.created_at DESC, {alias}.id DESC", [near, near[:9], near[:6]]
+    return sql, [*values, PAGE_SIZE + 1, filters.offset]
