@@ -45,6 +45,8 @@ def test_the_listing_page_at_central_is_masked(central, edges):
     assert listing["seller_label"] in page.text and "韦春梅" not in page.text
     seller_phone = rows(edges["lianzhou"], "SELECT phone FROM market_sellers LIMIT 1")[0][0]
     assert seller_phone not in page.text
+    # the origin card and reports live at the seller's township, linked from here
+    assert f'href="http://127.0.0.2:8101/market/{listing["id"]}/report"' in page.text
 
 
 def _hide(edge, listing_id: str) -> None:

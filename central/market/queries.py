@@ -22,9 +22,11 @@ async def search(
 
 
 async def listing(db: aiosqlite.Connection, node_id: str, listing_id: str) -> aiosqlite.Row | None:
-    """One ingested listing, or None."""
+    """One ingested listing with its node's public address, or None."""
     async with db.execute(
-        "SELECT * FROM edge_market_listings WHERE node_id = ? AND id = ?", (node_id, listing_id)
+        "SELECT l.*, n.base_url FROM edge_market_listings l JOIN nodes n USING (node_id) "
+        "WHERE l.node_id = ? AND l.id = ?",
+        (node_id, listing_id),
     ) as cursor:
         return await cursor.fetchone()
 
