@@ -13,6 +13,7 @@ from central.audit import routes as audit_routes
 from central.disclosure import routes as disclosure_routes
 from central.elections import routes as elections_routes
 from central.feed import routes as feed_routes
+from central.market import routes as market_routes
 from central.monitor import routes as monitor_routes
 from central.news import routes as news_routes
 from central.node import CentralNode
@@ -68,6 +69,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *elections_routes.routes,
             *news_routes.routes,
             *disclosure_routes.routes,
+            *market_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

@@ -28,6 +28,8 @@ from edge.kernel.db import Database
 from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
+from edge.market import desk as market_desk
+from edge.market import routes as market_routes
 from edge.news import routes as news_routes
 from edge.node import EdgeNode
 from edge.policies import routes as policies_routes
@@ -106,5 +108,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *affairs_routes.routes,
         *elections_routes.routes,
         *news_routes.routes,
+        *market_desk.routes,
+        *market_routes.routes,
         static_route(static),
     ]

@@ -26,6 +26,7 @@ from edge.kernel.auth.passwords import hash_password
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database
+from edge.market.demo import load_demo_market
 from edge.ratings.demo import load_demo_ratings
 from edge.reference import prepare_database
 from edge.settings import Settings
@@ -47,6 +48,7 @@ async def load_demo_node(
                 await load_demo_ratings(conn, settings, now)
                 await load_demo_bulletin(conn, settings, now)
                 await load_demo_disclosure(conn, settings, now)
+                await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
     finally:
         await db.close()
     return people

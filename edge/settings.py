@@ -29,6 +29,7 @@ class Settings:
     sms_http_secret: str = ""
     sms_max_attempts: int = 6
     sms_inbound_secret: str = ""
+    market_suspend_after: int = 3
     push_contact: str = "push@cunban.example.org"
     push_allow_http: bool = False
     replica: StoreSettings = StoreSettings()

@@ -17,6 +17,7 @@ from edge.agent_outbox import jobs as agent_outbox_jobs
 from edge.blobs import jobs as blob_jobs
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.jobs import Job
+from edge.market import jobs as market_jobs
 from edge.push import jobs as push_jobs
 from edge.settings import Settings
 from edge.sms import jobs as sms_jobs
@@ -33,6 +34,7 @@ JOBS: tuple[Job[Settings], ...] = (
     *push_jobs.JOBS,
     *supervision_jobs.JOBS,
     *agent_outbox_jobs.JOBS,
+    *market_jobs.JOBS,
 )
 
 

@@ -51,5 +51,7 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("elections", "id"),
     ReplicatedTable("election_candidates", "id"),
     ReplicatedTable("news", "id"),
+    ReplicatedTable("market_listings", "id"),
+    ReplicatedTable("market_contacts", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

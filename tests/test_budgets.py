@@ -272,3 +272,74 @@ def test_bulletin_pages_with_demo_content_fit_the_budgets(client, settings):
         assert size <= FIRST_ROUND_TRIP, (name, size)
         assert queries <= 8, (name, queries)
     print("\nbulletin page budgets (gzip bytes, SQL statements):", report)
+
+
+def _demo_market(settings) -> None:
+    """The demo market of the township (sellers in every village, 17 listings)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from edge.kernel.db import Database
+    from edge.market.demo import load_demo_market
+
+    async def run() -> None:
+        db = Database(settings.database_path)
+        await db.open()
+        try:
+            async with db.write() as conn:
+                await load_demo_market(
+                    conn,
+                    settings.township_code,
+                    datetime(2026, 11, 23, tzinfo=UTC),
+                    settings.keys_dir,
+                )
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_market_pages_fit_the_budgets(client, settings):
+    from tests.intake_support import rows
+    from tests.market_support import post_listing, register_seller
+
+    _demo_market(settings)
+    seller_id = register_seller(client)
+    for n in range(4):
+        post_listing(client, seller_id, product=f"黑山羊{n}", description="放山散养，" * 30)
+    listing_id = rows(settings, "SELECT id FROM market_listings ORDER BY created_at DESC")[0][0]
+    client.cookies.clear()
+    pages = {
+        "market": "/market",
+        "market search": "/market?q=豆角&category=vegetables&max_price=10",
+        "market short word": "/market?q=羊",
+        "market nearest": "/market?near=450521100202&side=supply",
+        "market page 2": "/market?page=2",
+        "listing": f"/market/{listing_id}",
+        "report": f"/market/{listing_id}/report",
+        "origin card": f"/market/{listing_id}/card",
+    }
+    report = {}
+    for name, path in pages.items():
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 6, (name, queries)  # never one per row
+    assert rows(settings, "SELECT count(*) FROM market_listings")[0][0] > 20  # a full page
+    print("\nmarket page budgets (gzip bytes, SQL statements):", report)
+
+
+def test_central_market_pages_fit_the_budgets(central):
+    from tests.central_support import central_rows
+
+    listing = central_rows(central, "SELECT node_id, id FROM edge_market_listings LIMIT 1")[0]
+    assert central_rows(central, "SELECT count(*) FROM edge_market_listings")[0][0] > 20
+    for path in (
+        "/market",
+        "/market?q=黑山羊&place=450521",
+        "/market?q=豆&on=2026-12-01",
+        f"/market/{listing['node_id']}/{listing['id']}",
+    ):
+        size, queries = _measure(central, path)
+        assert size <= FIRST_ROUND_TRIP, (path, size)
+        assert queries <= 6, (path, queries)

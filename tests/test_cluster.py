@@ -30,6 +30,7 @@ from tests.intake_support import KEY_FIELD, intake_data, intake_files
 
 RECEIPT = re.compile(r"/agent/applications/([0-9A-Z]{26})/receipt")
 HEFU_COUNTY = "450521000000"
+FUCHENG_AGENT = "13807720011"  # the agent of Fucheng's first village
 
 
 @pytest.fixture
@@ -544,3 +545,47 @@ def test_a_policy_published_at_central_shows_on_both_edges(cluster):
             60,
             f"fucheng's own policy at central\n{cluster.log('central_follow')}",
         )
+
+
+def test_market_listings_of_two_edges_are_found_by_one_central_search(cluster):
+    """Issue 15: a listing posted at each township is found by one search at central within
+    seconds; a buyer's contact there texts the seller at their edge."""
+    from tests.market_support import SELLER_PHONE, post_listing, register_seller
+
+    posted = {}
+    agents = {
+        "lianzhou": (AGENT_QIANJIANG, "450521100201"),
+        "fucheng": (FUCHENG_AGENT, "450503101201"),
+    }
+    for node_id, edge in cluster.edges.items():
+        with client(edge.url) as agent:
+            seller_id = register_seller(agent, *agents[node_id])
+            posted[node_id] = post_listing(agent, seller_id, variety=f"集群{node_id}")
+    start = time.monotonic()
+
+    def both_found() -> bool:
+        page = httpx2.get(
+            f"http://127.0.0.1:{cluster.central_port}/market",
+            params={"q": "集群"},
+            headers={"HX-Request": "true"},
+        ).text
+        return all(f"/market/{node}/{listing}" in page for node, listing in posted.items())
+
+    wait_for(both_found, 30, "both townships' listings in central search", every=0.2)
+    found_after = time.monotonic() - start
+    print(f"\nmarket: both listings found at central {found_after:.1f} s after posting")
+    assert found_after < 20
+    with client(f"http://127.0.0.1:{cluster.central_port}") as buyer:
+        path = f"/market/fucheng/{posted['fucheng']}"
+        buyer.get(path)
+        sent = buyer.post(f"{path}/contact", data={"phone": "13612345678", "message": "要3头"})
+        assert sent.status_code == 200, sent.text
+    fucheng = cluster.edges["fucheng"]
+    wait_for(
+        lambda: fucheng.query(
+            "SELECT 1 FROM sms_outbox WHERE template = 'market_contact' AND phone = ?",
+            SELLER_PHONE,
+        ),
+        30,
+        "the seller's SMS at their edge",
+    )

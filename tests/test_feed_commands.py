@@ -22,6 +22,7 @@ from replication.feed.commands import (
     Command,
     CountyDecision,
     FollowUpAction,
+    MarketContact,
     OfficerCard,
     UnknownCommandKind,
     command_kind,
@@ -73,6 +74,9 @@ POLICY = CityPolicy(
     valid_to=None,
     published_at="2026-11-23T09:00:00+00:00",
 )
+CONTACT = MarketContact(
+    "01JD0000000000000000000005", "01JD0000000000000000000006", "13612345678", "要5头"
+)
 NEWS = CityNews(
     "01JD0000000000000000000006", "冬季森林防火", "注意用火安全。", "2026-11-23T09:00:00+00:00"
 )
@@ -83,6 +87,7 @@ SAMPLES: list[Command] = [
     FOLLOW_UP,
     POLICY,
     NEWS,
+    CONTACT,
 ]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
@@ -120,7 +125,15 @@ def test_every_declared_kind_has_a_sample_and_an_edge_handler():
         "city_policy",
         "county_decision",
         "follow_up_action",
+        "market_contact",
     ]
+
+
+def test_a_market_contact_with_a_bad_number_or_id_is_malformed():
+    payload = CONTACT.to_payload()
+    for bad in ({"buyer_phone": "1361234567x"}, {"listing_id": "short"}, {"message": 5}):
+        with pytest.raises(MalformedCommand):
+            parse_command("market_contact", payload | bad)
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))

@@ -38,7 +38,7 @@ LATER_COLUMNS = (
 LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
-# 0019 disclosure withholdings)
+# 0019 disclosure withholdings, 0021-0023 market)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
@@ -55,6 +55,13 @@ LATER_TABLES = (
     "policies",
     "news",
     "disclosure_withholdings",
+    "market_seals",
+    "market_photos",
+    "market_listings_fts",
+    "market_contacts",
+    "market_reports",
+    "market_listings",
+    "market_sellers",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

@@ -125,7 +125,9 @@ class Claims:
         self.word = word
         self.seen: list[str] = []
 
-    async def __call__(self, db: aiosqlite.Connection, sms: inbound.InboundSms) -> str | None:
+    async def __call__(
+        self, db: aiosqlite.Connection, sms: inbound.InboundSms, settings: Settings
+    ) -> str | None:
         self.seen.append(sms.text)
         if not sms.text.startswith(self.word):
             return None
@@ -149,7 +151,7 @@ def test_the_first_handler_that_claims_answers_in_the_same_transaction(
             taken = []
             for n, text in enumerate(["1", "续期", "其他"]):
                 sms = inbound.message(f"m{n}", RESIDENT, text, now)
-                taken.append(await inbound.receive(database, sms, handlers, now))
+                taken.append(await inbound.receive(database, sms, handlers, now, settings))
             return taken
         finally:
             await database.close()

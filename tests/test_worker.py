@@ -51,6 +51,7 @@ def test_every_feature_declares_its_jobs_once():
     assert sorted(job.name for job in JOBS) == [
         "blob_upload_tick",
         "deadline_scan",
+        "market_expiry",
         "push_tick",
         "sms_tick",
         "staged_expiry",
@@ -61,6 +62,8 @@ def test_every_feature_declares_its_jobs_once():
     cron = {job.name: job.cron for job in JOBS if job.cron is not None}
     scan = cron["deadline_scan"]
     assert [m for m in range(60) if scan(T0 + timedelta(minutes=m))] == [0, 15, 30, 45]
+    market = cron["market_expiry"]
+    assert [m for m in range(60) if market(T0 + timedelta(minutes=m))] == [0, 15, 30, 45]
     day = [T0.replace(hour=0) + timedelta(minutes=m) for m in range(24 * 60)]
     assert [t.strftime("%H:%M") for t in day if cron["staged_expiry"](t)] == ["03:40"]
 

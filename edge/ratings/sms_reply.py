@@ -10,17 +10,16 @@ import aiosqlite
 
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import in_locale
-from edge.kernel.settings import WebSettings
 from edge.ratings import queries
 from edge.ratings.levels import INDICATORS, label
 from edge.ratings.recording import Given, RatingClosed, record
+from edge.settings import Settings
 from edge.sms.inbound import InboundSms
 from edge.workdays.working_days import load_working_days
 
 REPLY_LOCALE = "zh_Hans"
 # the handler is given no settings: the node's day is counted in the default zone, and the
 # yellow window does not matter to a due date
-TIMEZONE = WebSettings(port=0).timezone
 
 
 def digit_of(text: str) -> int | None:
@@ -29,7 +28,7 @@ def digit_of(text: str) -> int | None:
     return int(text) if len(text) == 1 and text in "12345" else None
 
 
-async def claim_sms(db: aiosqlite.Connection, sms: InboundSms) -> str | None:
+async def claim_sms(db: aiosqlite.Connection, sms: InboundSms, settings: Settings) -> str | None:
     """Rate the newest invitation sent to the sender; None (untouched) if the text is not a
     digit 1-5 or the sender has no invitation."""
     level = digit_of(sms.text)
@@ -39,7 +38,7 @@ async def claim_sms(db: aiosqlite.Connection, sms: InboundSms) -> str | None:
     if row is None:
         return None
     now = datetime.fromisoformat(sms.received_at)
-    days = await load_working_days(db, now, TIMEZONE, 1)
+    days = await load_working_days(db, now, settings.web.timezone, 1)
     kept = {name: row[name] for name in INDICATORS}
     with in_locale(REPLY_LOCALE):
         try:

@@ -8,6 +8,7 @@ KIND = {
     "decision": lazy_gettext("审批决定"),
     "village_certificate": lazy_gettext("村级证明"),
     "disclosure_sheet": lazy_gettext("公开栏公开内容"),
+    "market_origin": lazy_gettext("农产品产地证明"),
 }
 FIELD = {
     "tracking_code": lazy_gettext("查询码"),
@@ -28,4 +29,9 @@ FIELD = {
     "published_on": lazy_gettext("公开日期"),
     "content": lazy_gettext("公开内容"),
     "online": lazy_gettext("网上公开地址"),
+    "listing": lazy_gettext("供求信息编号"),
+    "product": lazy_gettext("产品"),
+    "township": lazy_gettext("所在乡镇"),
+    "seller": lazy_gettext("卖家"),
+    "confirmed_on": lazy_gettext("核实日期"),
 }

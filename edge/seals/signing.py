@@ -20,7 +20,10 @@ from edge.kernel.key_files import key_path
 from edge.kernel.signatures import ALGORITHMS, DEFAULT_ALGORITHM
 from edge.seals.keys import office_key
 
-KINDS = ("decision", "village_certificate", "county_decision", "disclosure_sheet")
+KINDS = ("decision", "village_certificate", "county_decision", "disclosure_sheet", "market_origin")
+# where seals are kept: applications' and disclosure sheets' seals, and market listings' origin
+# seals (edge 0023)
+TABLES = {"seals": KINDS[:4], "market_seals": ("market_origin",)}
 ENVELOPE_FORMAT = "cunban-seal-1"
 
 
@@ -68,10 +71,12 @@ async def seal(
     payload: dict[str, Any],
     now: str,
     algorithm: str = DEFAULT_ALGORITHM,
+    table: str = "seals",
 ) -> str:
-    """Sign `payload` with the office's key and store the seal; return the seal id."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown seal kind {kind!r}")
+    """Sign `payload` with the office's key and store the seal (in `table`, for a market
+    listing `market_seals` with the listing's id as `application_id`); return the seal id."""
+    if kind not in TABLES.get(table, ()):
+        raise ValueError(f"unknown seal kind {kind!r} for {table!r}")
     key_id = await office_key(db, keys_dir, office, algorithm, now)
     seal_id = str(ULID())
     message = envelope(
@@ -86,8 +91,8 @@ async def seal(
     )
     signature = ALGORITHMS[algorithm].sign(key_path(keys_dir, key_id).read_bytes(), message)
     await db.execute(
-        """
-        INSERT INTO seals (id, kind, application_id, key_id, algorithm, payload, signature,
+        f"""
+        INSERT INTO {table} (id, kind, application_id, key_id, algorithm, payload, signature,
             created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """,
@@ -150,15 +155,13 @@ def _signature_holds(row: aiosqlite.Row, payload: Any) -> bool:
 
 async def verify(db: aiosqlite.Connection, seal_id: str) -> VerifyResult | None:
     """Check a seal; None if there is no such seal, valid=False if anything was altered."""
-    async with db.execute(
-        """
-        SELECT s.id, s.kind, s.application_id, s.key_id, s.algorithm, s.payload, s.signature,
-               s.created_at, k.office, k.public_key, k.algorithm AS key_algorithm
-        FROM seals s LEFT JOIN seal_keys k ON k.id = s.key_id
-        WHERE s.id = ?
-        """,
-        (seal_id,),
-    ) as cursor:
+    selects = [
+        "SELECT s.id, s.kind, s.application_id, s.key_id, s.algorithm, s.payload, s.signature, "
+        "s.created_at, k.office, k.public_key, k.algorithm AS key_algorithm "
+        f"FROM {table} s LEFT JOIN seal_keys k ON k.id = s.key_id WHERE s.id = ?"
+        for table in TABLES
+    ]
+    async with db.execute(" UNION ALL ".join(selects), (seal_id,) * len(selects)) as cursor:
         row = await cursor.fetchone()
     if row is None:
         return None

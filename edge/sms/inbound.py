@@ -20,6 +20,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.db import Database
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import in_locale
+from edge.settings import Settings
 from edge.sms.outbox import enqueue
 
 SIGNATURE_HEADER = "X-Cunban-Signature"
@@ -46,9 +47,12 @@ class InboundSms:
 
 class InboundHandler(Protocol):
     """A feature's claim on an inbound SMS: None if not its own (then it touched nothing),
-    else the reply text (one SMS, ≤ 70 characters) to queue to the sender."""
+    else the reply text (one SMS, ≤ 70 characters) to queue to the sender. `settings` gives
+    the node's time zone and the keys that sign its audit rows."""
 
-    async def __call__(self, db: aiosqlite.Connection, sms: InboundSms) -> str | None: ...
+    async def __call__(
+        self, db: aiosqlite.Connection, sms: InboundSms, settings: Settings
+    ) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -114,18 +118,25 @@ async def _replies_today(db: aiosqlite.Connection, phone: str, now: datetime) ->
 
 
 async def _claim(
-    db: aiosqlite.Connection, sms: InboundSms, handlers: Sequence[InboundHandler]
+    db: aiosqlite.Connection,
+    sms: InboundSms,
+    handlers: Sequence[InboundHandler],
+    settings: Settings,
 ) -> tuple[str, str]:
     """(who claimed it, the reply) from the first handler that takes the message."""
     for handler in handlers:
-        reply = await handler(db, sms)
+        reply = await handler(db, sms, settings)
         if reply is not None:
             return handler.__module__, reply
     return "", _help_text()
 
 
 async def receive(
-    database: Database, sms: InboundSms, handlers: Sequence[InboundHandler], now: datetime
+    database: Database,
+    sms: InboundSms,
+    handlers: Sequence[InboundHandler],
+    now: datetime,
+    settings: Settings,
 ) -> Received:
     """Take `sms` once: record it, let the first handler that claims it act, queue its reply;
     all in one transaction, so a crash leaves either nothing or everything."""
@@ -141,7 +152,7 @@ async def receive(
             "INSERT INTO sms_inbound (id, phone, text, received_at) VALUES (?, ?, ?, ?)",
             (sms.id, sms.phone, sms.text, sms.received_at),
         )
-        claimed_by, reply = await _claim(db, sms, handlers)
+        claimed_by, reply = await _claim(db, sms, handlers, settings)
         reply_id = None
         if replies < REPLIES_PER_DAY:
             reply_id = await enqueue(

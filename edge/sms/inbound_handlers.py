@@ -6,7 +6,8 @@ from a seller), the catch-all (a new 我有话说 item) last.
 
 from __future__ import annotations
 
+from edge.market.sms_reply import claim_sms as market_renewal
 from edge.ratings.sms_reply import claim_sms as rating_reply
 from edge.sms.inbound import InboundHandler
 
-INBOUND_HANDLERS: tuple[InboundHandler, ...] = (rating_reply,)
+INBOUND_HANDLERS: tuple[InboundHandler, ...] = (rating_reply, market_renewal)

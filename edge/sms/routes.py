@@ -132,7 +132,7 @@ async def simulate_inbound(request: Request) -> Response:
     except inbound.InboundError:
         errors = {"inbound": _("请填写11位手机号码和短信内容（不超过500字）。")}
         return await _outbox(request, values, errors, status_code=400)
-    await inbound.receive(node.db, sms, INBOUND_HANDLERS, node.clock())
+    await inbound.receive(node.db, sms, INBOUND_HANDLERS, node.clock(), node.settings)
     return RedirectResponse(path_for(request, "sms:outbox") + "#received", status_code=303)
 
 
@@ -151,7 +151,7 @@ async def webhook(request: Request) -> Response:
         return JSONResponse({"error": "bad signature"}, status_code=401)
     except inbound.InboundError as problem:
         return JSONResponse({"error": str(problem)}, status_code=400)
-    received = await inbound.receive(node.db, sms, INBOUND_HANDLERS, node.clock())
+    received = await inbound.receive(node.db, sms, INBOUND_HANDLERS, node.clock(), node.settings)
     return JSONResponse({"id": sms.id, "repeated": received.repeated})
 
 

@@ -26,6 +26,8 @@ MIN_ITEM_ROOM = 6
 REPLY = "reply"
 MATERIALS = "materials"
 SEPARATOR = "、"
+# the market's texts to a seller (params: item, url, phone, message, date); no tracking code
+MARKET_TEMPLATES = ("market_posted", "market_contact", "market_expiring")
 
 
 class TemplateError(ValueError):
@@ -38,6 +40,14 @@ def _deadline_text(card: str) -> str:
     if card == "red":
         return _("【村办】红牌：{item}（{code}）{date}到期，已超期")
     raise TemplateError(f"deadline card must be yellow or red, not {card!r}")
+
+
+def _market_text(template: str) -> str:
+    if template == "market_posted":
+        return _("【村办】{item}已上架，管理：{url}")
+    if template == "market_contact":
+        return _("【村办】买家{phone}问{item}：{message}")
+    return _("【村办】您的{item}将于{date}下架，回复XQ续期30天")
 
 
 def _text(template: str, params: Mapping[str, str]) -> str:
@@ -56,6 +66,8 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _deadline_text(params.get("card", ""))
     if template == "rate_fix":
         return _("【村办】您对{item}的差评已整改，请回复1-5再评价（1为非常满意）。")
+    if template in MARKET_TEMPLATES:
+        return _market_text(template)
     raise TemplateError(f"unknown SMS template {template!r}")
 
 

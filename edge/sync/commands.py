@@ -22,11 +22,14 @@ from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_lo
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import in_locale
+from edge.market import contact as market_contact
+from edge.market import queries as market_queries
 from edge.news.queries import keep_city_news
 from edge.policies.queries import keep_city_policy
 from edge.ratings import follow_ups
 from edge.ratings import queries as rating_queries
 from edge.settings import Settings
+from edge.workdays.local import local_today
 from edge.workdays.working_days import load_working_days
 from replication.feed.commands import (
     Calendar,
@@ -35,6 +38,7 @@ from replication.feed.commands import (
     CityPolicy,
     CountyDecision,
     FollowUpAction,
+    MarketContact,
     OfficerCard,
 )
 from replication.feed.payload import MalformedCommand
@@ -211,6 +215,31 @@ async def city_news(
     await keep_city_news(db, command, settings.township_code[:4] + "00000000")
 
 
+async def contact_seller(
+    db: aiosqlite.Connection, settings: Settings, command: MarketContact, now: datetime
+) -> None:
+    """A buyer's request made at central: the seller is texted once per contact id (the
+    command's id is taken once too); a listing gone, hidden or expired since is refused."""
+    listing = await market_queries.listing(db, command.listing_id)
+    if listing is None:
+        raise Refused("no such listing on this node")
+    today = local_today(now, settings.web.timezone)
+    if listing["state"] == "hidden" or not market_contact.contactable(listing, today):
+        raise Refused("the listing is no longer open to buyers")
+    await market_contact.deliver(
+        db,
+        settings.keys_dir,
+        listing,
+        contact_id=command.contact_id,
+        buyer_phone=command.buyer_phone,
+        message=command.message,
+        source_key="central",
+        origin="central",
+        dedupe=f"central:{command.contact_id}",
+        now=now,
+    )
+
+
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
 
@@ -280,4 +309,5 @@ HANDLERS: dict[type[Any], Handler] = {
     FollowUpAction: follow_up_action,
     CityPolicy: city_policy,
     CityNews: city_news,
+    MarketContact: contact_seller,
 }

@@ -353,3 +353,41 @@ class CityNews:
             body=read.text(payload, "body"),
             published_at=read.text(payload, "published_at"),
         )
+
+
+@command_kind
+@dataclass(frozen=True)
+class MarketContact:
+    """A buyer's contact request made at central for a listing of the node: the node texts the
+    seller the buyer's number and message, once per `contact_id`."""
+
+    kind: ClassVar[str] = "market_contact"
+
+    contact_id: str
+    listing_id: str
+    buyer_phone: str
+    message: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The request as a JSON object."""
+        return {
+            "contact_id": self.contact_id,
+            "listing_id": self.listing_id,
+            "buyer_phone": self.buyer_phone,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> MarketContact:
+        """The request from its JSON object; ids of 26 characters, an 11-digit mobile."""
+        contact = cls(
+            read.text(payload, "contact_id"),
+            read.text(payload, "listing_id"),
+            read.text(payload, "buyer_phone"),
+            read.text(payload, "message", ""),
+        )
+        if len(contact.contact_id) != 26 or len(contact.listing_id) != 26:
+            raise MalformedCommand("contact_id and listing_id must be 26-character ids")
+        if not (len(contact.buyer_phone) == 11 and contact.buyer_phone.isdecimal()):
+            raise MalformedCommand("buyer_phone must be an 11-digit mobile number")
+        return contact

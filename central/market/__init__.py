@@ -1,0 +1,1 @@
+"""我的集市 at central: search across every township, contact a seller through their edge."""
