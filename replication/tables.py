@@ -42,5 +42,6 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seals", "id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
     ReplicatedTable("applied_commands", "id"),
+    ReplicatedTable("reminders", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

@@ -30,10 +30,17 @@ LATER_COLUMNS = (
     ("sessions", "seen_at"),
     ("heartbeat", "audit_seq"),
     ("heartbeat", "audit_hash"),
+    ("accounts", "is_head"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle)
-LATER_TABLES = ("replica_health", "login_checks", "login_sources", "known_devices")
+LATER_TABLES = (
+    "replica_health",
+    "login_checks",
+    "login_sources",
+    "known_devices",
+    "reminders",
+)
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,

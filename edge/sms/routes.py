@@ -31,6 +31,8 @@ TEMPLATES = {
     "approved": lazy_gettext("办结通知"),
     "rejected": lazy_gettext("不予批准通知"),
     "deadline": lazy_gettext("到期提醒"),
+    "urge": lazy_gettext("催办"),
+    "escalation": lazy_gettext("超期督办"),
 }
 
 

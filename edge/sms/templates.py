@@ -12,7 +12,7 @@ from edge.kernel.i18n import in_locale
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"
-TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
+TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline", "urge", "escalation")
 CARDS = ("yellow", "red")
 
 
@@ -40,6 +40,10 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】{item}（{code}）未获批准，原因可凭查询码查询或问代办员。")
     if template == "deadline":
         return _deadline_text(params.get("card", ""))
+    if template == "urge":
+        return _("【村办】催办：{item}（{code}）期限{date}，请尽快办理")
+    if template == "escalation":
+        return _("【村办】督办：{item}（{code}）{date}到期，超期未办，请督促")
     raise TemplateError(f"unknown SMS template {template!r}")
 
 
