@@ -27,8 +27,10 @@ PUBLIC_PAGES = [
     "/services/NO-999",
     "/login",
 ]
+SUPERVISOR = "13807710003"
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),
+    (SUPERVISOR, "/supervision/"),
     (STAFF, "/staff/"),
     (ADMIN, "/admin/accounts"),
     (ADMIN, "/admin/accounts/new"),

@@ -44,7 +44,7 @@ EDGE_HOMES = {  # where each role landed when HOME held paths; the names must ke
     "agent": "/agent/",
     "township_staff": "/staff/",
     "officer": "/staff/",
-    "supervisor": "/staff/",
+    "supervisor": "/supervision/",
     "node_admin": "/admin/accounts",
     "central_admin": "/",
 }

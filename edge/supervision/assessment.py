@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from edge.kernel.i18n import lazy_gettext
 from edge.supervision.rules import Rules
 from edge.supervision.statistics import Figures
 
+WEIGHT_LABELS = {
+    "on_time": lazy_gettext("按时率"),
+    "overdue": lazy_gettext("超期"),
+    "bad_ratings": lazy_gettext("差评"),
+    "follow_ups": lazy_gettext("差评整改"),
+}
 OVERDUE_PENALTY = 10  # points off per step finished late or red now
 
 

@@ -40,7 +40,8 @@ async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
         return list(await cursor.fetchall())
 
 
-async def _reviewers(db: aiosqlite.Connection) -> list[Account]:
+async def reviewers(db: aiosqlite.Connection) -> list[Account]:
+    """Active township staff and officers: who may have to act on a step."""
     async with db.execute(
         "SELECT id, phone, name, role, jurisdiction_code, department_code, active FROM accounts "
         "WHERE active = 1 AND role IN ('township_staff', 'officer')"
@@ -90,14 +91,14 @@ async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_d
     rules = load_rules()
     index = WorkdayIndex(days.today - SPAN, days.today + SPAN, days.exceptions)
     rule = CardRule(warning_days, rules.yellow_share)
-    reviewers = await _reviewers(db)
+    staff = await reviewers(db)
     queued = 0
     for step in await _active_steps(db):
         due_on = date.fromisoformat(step["due_on"])
         card = rule.card(due_on, step["days"], days.today, index)
         if card == "green":
             continue
-        for person in responsible(step, reviewers):
+        for person in responsible(step, staff):
             queued += await _remind(db, step, card, person, now)
         if red_working_days(due_on, days.today, index) >= rules.escalate_after_red_days:
             queued += await escalate(db, step, now)

@@ -57,8 +57,9 @@ def _where(tables: Tables, scope: Scope) -> str:
         else ""
     )
     return (
-        "a.village_code LIKE :prefix AND a.status != 'withdrawn' AND a.submitted_on <= :until "
-        "AND (a.finished_at IS NULL OR a.finished_at >= :since)" + department
+        "a.village_code LIKE :prefix AND a.status != 'withdrawn' AND ("
+        "a.status IN ('in_review', 'returned') OR (a.submitted_on <= :until "
+        "AND (a.finished_at IS NULL OR a.finished_at >= :since)))" + department
     )
 
 
@@ -83,7 +84,8 @@ async def load(
     period: Period,
     timezone: str,
 ) -> list[ApplicationFact]:
-    """Every application in scope that is open or touches the period, with its parts."""
+    """Every application in scope that is open now or touches the period, with its parts
+    ("open", "yellow" and "red" are counted now, whatever the period)."""
     zone = ZoneInfo(timezone)
     where = _where(tables, scope)
     params = {
