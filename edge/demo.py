@@ -25,6 +25,8 @@ from edge.kernel.clock import stamp
 from edge.kernel.db import Database
 from edge.reference import prepare_database
 from edge.settings import Settings
+from edge.supervision.demo import load_supervision_demo
+from edge.workdays.local import local_today
 from edge.workdays.working_days import load_working_days
 
 
@@ -40,6 +42,9 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
+                await load_supervision_demo(
+                    conn, settings.township_code, local_today(now, settings.web.timezone)
+                )
     finally:
         await db.close()
     return people

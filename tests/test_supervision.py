@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from datetime import date
 
 import pytest
 
 from edge.supervision.jobs import deadline_scan
 from edge.supervision.rules import parse
+from edge.supervision.simulation import edge_rows, generate
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, photo, rows
 from tests.test_application_rules import _accept, _at, _return_at_township, _township_step
+from tests.test_budgets import FIRST_ROUND_TRIP, _measure
 
 SUPERVISOR = "13807710003"  # 陈志明, supervisor of Lianzhou
 FUCHENG_SUPERVISOR = "13807720003"
@@ -257,3 +260,30 @@ def test_rules_refuse_weights_that_do_not_add_up():
         parse(text)
     rules = parse(text.replace("overdue = 0.2", "overdue = 0.5"))
     assert rules.grade(90) == "优秀" and rules.grade(89.9) == "不合格"
+
+
+def _history(settings, today: date, size: int, seed: int) -> None:
+    """Months of generated work in this township, as the demo loads it."""
+    history = generate(size, today, seed=seed, townships={"": settings.township_code})
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.row_factory = sqlite3.Row
+        people = conn.execute("SELECT * FROM accounts").fetchall()
+        for sql, values in edge_rows(history, people):
+            if values:
+                conn.executemany(sql, values)
+
+
+def test_landing_page_fits_the_budget_and_its_queries_do_not_grow(client, settings, clock):
+    _at(clock, "2026-11-30")
+    _history(settings, date(2026, 11, 30), 300, seed=1)
+    login(client, SUPERVISOR)
+    size, queries = _measure(client, "/supervision/")
+    assert size <= FIRST_ROUND_TRIP, size
+    page = client.get("/supervision/").text
+    assert _count(page, "units", "received") > 0 and _count(page, "units", "red") > 0
+    _history(settings, date(2026, 11, 30), 900, seed=2)
+    assert _measure(client, "/supervision/")[1] == queries  # 4x the rows: the same queries
+    department = _measure(client, "/supervision/?department=township")[1]
+    assert department == queries  # the officers' table adds no query
+    assert queries <= 12
+    print(f"\n/supervision/ with 1,200 applications: {size} B gzip, {queries} SQL statements")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.supervision_data import TOWNSHIPS, History, generate, write_central
 from central.schema import migrate_database
 from edge.kernel.db import Database, connect_sync
 from edge.supervision.cards import CardRule
+from edge.supervision.simulation import TOWNSHIPS, History, generate, write_central
 from edge.supervision.sources import CENTRAL_TABLES, Scope, clock_for, load
 from edge.supervision.statistics import Figures, Period, by_step, by_unit
 from edge.workdays.arithmetic import card, working_days_between

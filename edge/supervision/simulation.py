@@ -1,5 +1,6 @@
-"""A generated history of applications for the supervision statistics: the test's data set and
-the dashboard benchmark's. Deterministic (seeded); written into central's `edge_*` copies.
+"""A simulated history of applications: the edge demo's months of work, the statistics test's
+data set and the dashboard benchmark's. Deterministic (seeded); written into an edge's own
+tables (`write_edge`) or central's `edge_*` copies (`write_central`).
 
 Each application walks its steps over the real working-day calendar (国庆, 春节, 调休 days from
 chinesecalendar): some late, some returned for supplement (the applicant's time), some
@@ -17,6 +18,7 @@ from typing import Any
 
 from ulid import ULID
 
+from edge.applications.tracking_code import new_code
 from edge.workdays.arithmetic import add_working_days
 from edge.workdays.queries import package_exceptions
 
@@ -25,14 +27,17 @@ TOWNSHIPS = {  # node -> township code (the third is not in the demo tree: centr
     "fucheng": "450503101000",
     "shankou": "450521102000",
 }
-# (item code, township step days, county departments of stage 1, their days, promised days)
+# (item code, township step days, county departments of stage 1, their days, promised days),
+# as the catalog routes them
 ITEMS = (
-    ("MZ-002", 10, ("civil",), 10, 20),
-    ("NY-001", 5, ("agri",), 10, 15),
-    ("YB-001", 5, ("medical", "health"), 8, 15),
-    ("TD-001", 10, ("land",), 15, 30),
-    ("CJ-001", 5, (), 0, 5),
+    ("MZ-002", 10, ("civil",), 8, 20),
+    ("NY-001", 6, ("agri", "land"), 8, 15),
+    ("YB-001", 2, (), 0, 3),
 )
+STEP_NAMES = {
+    "township": ("乡镇审核", "Township review"),
+    "county": ("县级部门审批", "County decision"),
+}
 OFFICERS_PER_DEPARTMENT = 3
 
 
@@ -178,8 +183,8 @@ class Walk:
             "stage": stage,
             "level": level,
             "department_code": dept,
-            "name_zh": "审核",
-            "name_en": "Review",
+            "name_zh": STEP_NAMES[level][0],
+            "name_en": STEP_NAMES[level][1],
             "days": days,
             "status": status,
             "started_on": start.isoformat(),
@@ -209,8 +214,8 @@ class Walk:
                         "stage": stage,
                         "level": level,
                         "department_code": dept,
-                        "name_zh": "审核",
-                        "name_en": "Review",
+                        "name_zh": STEP_NAMES[level][0],
+                        "name_en": STEP_NAMES[level][1],
                         "days": days,
                         "status": "waiting",
                         "started_on": None,
@@ -256,16 +261,22 @@ class Walk:
         )
 
 
-def generate(count: int, today: date, months: int = 6, seed: int = 13) -> History:
-    """`count` applications over the `months` before `today`, spread over TOWNSHIPS."""
+def generate(
+    count: int,
+    today: date,
+    months: int = 6,
+    seed: int = 13,
+    townships: dict[str, str] = TOWNSHIPS,
+) -> History:
+    """`count` applications over the `months` before `today`, spread over `townships`."""
     rng = random.Random(seed)
     history = History(calendar(), today)
     start = today - timedelta(days=30 * months)
     span = (today - start).days
-    nodes = list(TOWNSHIPS.items())
+    nodes = list(townships.items())
     for _n in range(count):
         node, township = rng.choice(nodes)
-        village = township[:9] + f"2{rng.randrange(3):02d}"
+        village = township[:9] + str(201 + rng.randrange(3))
         submitted = add_working_days(
             start + timedelta(days=rng.randrange(span)), 0, history.exceptions
         )
@@ -275,13 +286,13 @@ def generate(count: int, today: date, months: int = 6, seed: int = 13) -> Histor
     return history
 
 
-def _insert(
-    conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]], skip: tuple[str, ...] = ()
-) -> None:
-    if not rows:
-        return
-    columns = [c for c in rows[0] if c not in skip]
-    conn.executemany(
+Statement = tuple[str, list[tuple[Any, ...]]]
+
+
+def _insert(table: str, rows: list[dict[str, Any]], skip: tuple[str, ...] = ()) -> Statement:
+    """One INSERT and its rows (nothing to insert: no rows)."""
+    columns = [c for c in rows[0] if c not in skip] if rows else ["1"]
+    return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
         [tuple(row[c] for c in columns) for row in rows],
     )
@@ -295,8 +306,69 @@ def write_central(conn: sqlite3.Connection, history: History) -> None:
             "county_zh, county_en, base_url, registered_at) VALUES (?, ?, ?, ?, '', '', ?, ?)",
             (node, township, node, node, f"http://127.0.0.1/{node}", stamp(history.today)),
         )
-    _insert(conn, "edge_applications", history.applications)
-    _insert(conn, "edge_steps", history.steps, skip=("decided_on",))
-    _insert(conn, "edge_supplement_requests", history.supplements)
-    _insert(conn, "edge_reminders", history.reminders)
+    for sql, rows in (
+        _insert("edge_applications", history.applications),
+        _insert("edge_steps", history.steps, skip=("decided_on",)),
+        _insert("edge_supplement_requests", history.supplements),
+        _insert("edge_reminders", history.reminders),
+    ):
+        if rows:
+            conn.executemany(sql, rows)
     conn.commit()
+
+
+APPLICANTS = (
+    ("韦秀英", "450521195203150021"),
+    ("黄志强", "450521196807210034"),
+    ("李桂芬", "450521194501010022"),
+    ("陈家宝", "450521198811110019"),
+    ("莫丽华", "450521197502140026"),
+    ("覃建国", "450521196310090035"),
+)
+
+
+def edge_rows(history: History, people: list[Any]) -> list[Statement]:
+    """The history as this edge's own rows, done and decided by its real accounts."""
+    by_role: dict[str, str] = {}
+    agents: dict[str, str] = {}
+    for p in people:
+        key = p["role"] + (p["department_code"] or "")
+        by_role.setdefault(key, p["id"])
+        if p["role"] == "agent":
+            agents.setdefault(p["jurisdiction_code"], p["id"])
+    staff = by_role["township_staff"]
+
+    def decider(department: str) -> str:
+        return staff if department == "township" else by_role.get("officer" + department, staff)
+
+    apps = []
+    for n, app in enumerate(history.applications):
+        name, id_number = APPLICANTS[n % len(APPLICANTS)]
+        row = {k: v for k, v in app.items() if k != "node_id"}
+        row |= {
+            "tracking_code": new_code(),
+            "agent_id": agents.get(app["village_code"], next(iter(agents.values()))),
+            "applicant_name": name,
+            "applicant_id_number": id_number,
+            "applicant_phone": f"1390772{n % 10000:04d}",
+        }
+        apps.append(row)
+    steps = [
+        {k: v for k, v in s.items() if k not in ("node_id", "decided_on")}
+        | {"decided_by": decider(s["department_code"]) if s["decided_by"] else None}
+        for s in history.steps
+    ]
+    supplements = [
+        {k: v for k, v in r.items() if k != "node_id"} | {"requested_by": staff}
+        for r in history.supplements
+    ]
+    reminders = [
+        {k: v for k, v in r.items() if k != "node_id"} | {"sent_by": by_role["supervisor"]}
+        for r in history.reminders
+    ]
+    return [
+        _insert("applications", apps),
+        _insert("steps", steps),
+        _insert("supplement_requests", supplements),
+        _insert("reminders", reminders),
+    ]
