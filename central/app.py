@@ -15,6 +15,7 @@ from central.node import CentralNode
 from central.officer import routes as officer_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from central.supervision import routes as supervision_routes
 from edge.audit.log import record_login
 from edge.kernel import errors
 from edge.kernel.application import NodeApplication
@@ -56,6 +57,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *monitor_routes.routes,
             *auth_routes.routes,
             *officer_routes.routes,
+            *supervision_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

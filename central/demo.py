@@ -8,6 +8,7 @@ import aiosqlite
 from central.nodes import parse_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from central.supervision.demo import load_supervision_demo
 from edge.accounts import queries as accounts
 from edge.accounts.demo_people import DEMO_PASSWORD, OFFICER_NAMES, DemoAccount
 from edge.catalog.loader import Catalog, read_catalog
@@ -72,6 +73,7 @@ async def load_demo(conn: aiosqlite.Connection, registry: str, now: str) -> list
                 password_hash=password_hash,
                 now=now,
             )
+    people += await load_supervision_demo(conn, BLOCK, demo_counties(registry), now)
     return people
 
 

@@ -31,9 +31,10 @@ from edge.workdays.working_days import load_working_days
 
 
 async def load_demo_node(
-    settings: Settings, now: datetime, *, applications: bool = True
+    settings: Settings, now: datetime, *, applications: bool = True, history: bool = False
 ) -> list[DemoAccount]:
-    """Prepare the node's database and load its demo accounts (and applications); idempotent."""
+    """Prepare the node's database and load its demo accounts (and applications, and with
+    `history` months of supervision history, as `python -m edge demo` does); idempotent."""
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -42,6 +43,7 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
+            if history:
                 await load_supervision_demo(
                     conn, settings.township_code, local_today(now, settings.web.timezone)
                 )

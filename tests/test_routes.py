@@ -48,7 +48,7 @@ EDGE_HOMES = {  # where each role landed when HOME held paths; the names must ke
     "node_admin": "/admin/accounts",
     "central_admin": "/",
 }
-CENTRAL_HOMES = {"officer": "/officer/", "central_admin": "/nodes"}
+CENTRAL_HOMES = {"officer": "/officer/", "central_admin": "/nodes", "supervisor": "/supervision/"}
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,17 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.support import LazyProxy
+from starlette.responses import Response
 
 from edge.jurisdictions.codes import level_of
 from edge.kernel.i18n import lazy_gettext, pick
+from edge.supervision.assessment import Assessed, assess
 from edge.supervision.charts import Bar, bar_chart
+from edge.supervision.forms import PERIOD_KINDS
+from edge.supervision.rules import Rules
 from edge.supervision.statistics import (
     ApplicationFact,
     Clock,
@@ -115,16 +120,34 @@ def _rows(
 
 
 def unit_table(
-    facts: list[ApplicationFact], period: Period, clock: Clock, unit: str, names: Names
+    facts: list[ApplicationFact],
+    period: Period,
+    clock: Clock,
+    unit: str,
+    names: Names,
+    department: str | None = None,
 ) -> Table:
-    """The unit's children (or the unit itself, for a village), one row each."""
+    """The unit's children (or the unit itself, for a village), one row each: applications,
+    or with `department` (a department head's view) that department's steps."""
     key = child_key(unit) or (lambda _village: unit)
-    table = by_unit(facts, period, clock, key)
+    if department is None:
+        table = by_unit(facts, period, clock, key)
+    else:
+        villages = {(app.node, app.id): app.village for app in facts}
+        table = by_step(
+            facts,
+            period,
+            clock,
+            lambda s: (
+                key(villages[s.node, s.application_id]) if s.department == department else None
+            ),
+        )
     can_drill = child_key(unit) is not None
+    extra = {"department": department} if department else {}
     rows = _rows(
         table,
         names.place,
-        lambda code: {"unit": code},
+        lambda code: {"unit": code, **extra},
         lambda code: {"unit": code} if can_drill and level_of(code) != "village" else None,
     )
     return Table("units", str(lazy_gettext("按地区")), rows, total(table))
@@ -234,3 +257,99 @@ def on_time_chart(table: Table) -> Any:
         for row in table.rows
     ]
     return bar_chart(str(lazy_gettext("按时办结率（●红牌数）")), bars)
+
+
+def query_string(period: Period) -> Any:
+    base = {"period": period.kind}
+    if period.kind == "custom":
+        base |= {"since": period.since.isoformat(), "until": period.until.isoformat()}
+
+    def qs(params: dict[str, str] | None = None, **extra: str) -> str:
+        return urlencode({**base, **(params or {}), **extra})
+
+    return qs
+
+
+def csv_response(table: Table, unit: str) -> Response:
+    return Response(
+        "\ufeff" + csv_text(table),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="supervision-{table.name}-{unit}.csv"'
+        },
+    )
+
+
+def parent_of(unit: str) -> str:
+    """The code one level up (a village's township, a township's county...)."""
+    length = {"village": 9, "township": 6, "county": 4, "city": 2}[level_of(unit)]
+    return unit[:length].ljust(12, "0")
+
+
+def shown(period: Period, errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "period": period,
+        "errors": errors,
+        "period_kinds": PERIOD_KINDS,
+        "columns": COLUMNS,
+        "counts": COUNTS,
+        "value": value,
+        "qs": query_string(period),
+    }
+
+
+def tables_for(
+    facts: list[ApplicationFact],
+    period: Period,
+    clock: Clock,
+    unit: str,
+    names: Names,
+    department: str | None,
+    head_of: str | None = None,
+) -> list[Table]:
+    """A dashboard's tables: by area, by department, and inside one department by officer.
+    `head_of`: a department head sees only that department's work."""
+    tables = [
+        unit_table(facts, period, clock, unit, names, head_of),
+        department_table(facts, period, clock, unit, names),
+    ]
+    if department:
+        tables.append(officer_table(facts, period, clock, unit, department, names))
+    return tables
+
+
+def assessment_views(
+    facts: list[ApplicationFact],
+    period: Period,
+    clock: Clock,
+    unit: str,
+    names: Names,
+    rules: Rules,
+    internal: bool,
+) -> list[tuple[str, str, Callable[[str], str], list[Assessed]]]:
+    """人机考核 tables: units and departments (published), officers (internal view only)."""
+    key = child_key(unit) or (lambda _v: unit)
+    views: list[tuple[str, str, Callable[[str], str], list[Assessed]]] = [
+        (
+            "units",
+            str(lazy_gettext("按地区")),
+            names.place,
+            assess(by_unit(facts, period, clock, key), rules),
+        ),
+        (
+            "departments",
+            str(lazy_gettext("按部门")),
+            names.department,
+            assess(by_step(facts, period, clock, lambda s: s.department), rules),
+        ),
+    ]
+    if internal:
+        views.append(
+            (
+                "officers",
+                str(lazy_gettext("按办理人员（内部）")),
+                names.person,
+                assess(by_step(facts, period, clock, lambda s: s.decided_by), rules),
+            )
+        )
+    return views

@@ -3,10 +3,8 @@ history with its reminders and the 催办 form, and the 人机考核 page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
@@ -17,7 +15,7 @@ from ulid import ULID
 
 from edge.applications import states
 from edge.applications.tracking_code import format_code
-from edge.jurisdictions.codes import contains, is_code, level_of, prefix_of
+from edge.jurisdictions.codes import contains, is_code, prefix_of
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -28,13 +26,13 @@ from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.supervision import dashboard, queries
-from edge.supervision.assessment import WEIGHT_LABELS, Assessed, assess
+from edge.supervision.assessment import WEIGHT_LABELS
 from edge.supervision.cards import CardRule
 from edge.supervision.deadlines import responsible, reviewers
-from edge.supervision.forms import PERIOD_KINDS, month_of, parse_period, quarter_of
+from edge.supervision.forms import month_of, parse_period, quarter_of
 from edge.supervision.rules import load_rules
 from edge.supervision.sources import EDGE_TABLES, Scope, clock_for, load
-from edge.supervision.statistics import Clock, Period, by_step, by_unit
+from edge.supervision.statistics import Clock
 from edge.supervision.urging import urge as send_urge
 from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.local import local_today
@@ -60,32 +58,11 @@ def _unit(request: Request, account: Account) -> str:
     return unit
 
 
-def _query_string(period: Period) -> Any:
-    base = {"period": period.kind}
-    if period.kind == "custom":
-        base |= {"since": period.since.isoformat(), "until": period.until.isoformat()}
-
-    def qs(params: dict[str, str] | None = None, **extra: str) -> str:
-        return urlencode({**base, **(params or {}), **extra})
-
-    return qs
-
-
 async def _names(db: Any, unit: str) -> dashboard.Names:
     return dashboard.Names(
         await queries.jurisdiction_names(db, prefix_of(unit)[:6]),
         await queries.department_names(db),
         await queries.account_names(db),
-    )
-
-
-def _csv(table: dashboard.Table, unit: str) -> Response:
-    return Response(
-        "\ufeff" + dashboard.csv_text(table),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="supervision-{table.name}-{unit}.csv"'
-        },
     )
 
 
@@ -105,48 +82,25 @@ async def page(request: Request) -> Response:
         names = await _names(db, unit)
     if department and department not in names.departments:
         raise HTTPException(status_code=404, detail=_("没有找到这个部门。"))
-    tables = [
-        dashboard.unit_table(facts, period, clock, unit, names),
-        dashboard.department_table(facts, period, clock, unit, names),
-    ]
-    if department:
-        tables.append(dashboard.officer_table(facts, period, clock, unit, department, names))
+    tables = dashboard.tables_for(facts, period, clock, unit, names, department)
     wanted = request.query_params.get("table")
     if request.query_params.get("format") == "csv":
         table = next((t for t in tables if t.name == wanted), tables[0])
-        return _csv(table, unit)
+        return dashboard.csv_response(table, unit)
     return render(
         request,
         "edge/supervision/dashboard.html",
         {
-            **_shown(period, errors),
+            **dashboard.shown(period, errors),
             "unit": unit,
             "unit_label": names.place(unit),
-            "parent": None if unit == account.jurisdiction_code else _parent(unit),
+            "parent": None if unit == account.jurisdiction_code else dashboard.parent_of(unit),
             "department": department,
             "department_label": names.department(department) if department else "",
             "tables": tables,
             "charts": {t.name: dashboard.on_time_chart(t) for t in tables if t.rows},
         },
     )
-
-
-def _parent(unit: str) -> str:
-    """The code one level up (a village's township, a township's county...)."""
-    length = {"village": 9, "township": 6, "county": 4, "city": 2}[level_of(unit)]
-    return unit[:length].ljust(12, "0")
-
-
-def _shown(period: Period, errors: dict[str, str]) -> dict[str, Any]:
-    return {
-        "period": period,
-        "errors": errors,
-        "period_kinds": PERIOD_KINDS,
-        "columns": dashboard.COLUMNS,
-        "counts": dashboard.COUNTS,
-        "value": dashboard.value,
-        "qs": _query_string(period),
-    }
 
 
 async def cases(request: Request) -> Response:
@@ -173,7 +127,7 @@ async def cases(request: Request) -> Response:
         request,
         "edge/supervision/cases.html",
         {
-            **_shown(period, errors),
+            **dashboard.shown(period, errors),
             "unit": unit,
             "unit_label": names.place(unit),
             "department_label": names.department(department) if department else "",
@@ -181,7 +135,7 @@ async def cases(request: Request) -> Response:
             "measure_label": dashboard.MEASURE_LABELS[measure],
             "found": found,
             "shown": shown,
-            "details": details,
+            "detail_of": lambda case: details.get(case.app.id),
             "names": names,
             "card_of": lambda case: _card_of(case, clock),
             "card_labels": CARD_LABELS,
@@ -233,6 +187,11 @@ async def _step_page(request: Request, account: Account, step_id: str, **extra: 
             "status_label": states.label,
             "code": format_code(step["tracking_code"]),
             "applicant": mask_name(step["applicant_name"]),
+            "file_url": path_for(
+                request, "review:application", application_id=step["application_id"]
+            )
+            if account.role in ("township_staff", "supervisor")
+            else None,
             "may_urge": account.role == "supervisor"
             and step["status"] == "active"
             and step["app_status"] == "in_review",
@@ -303,25 +262,8 @@ async def assessment(request: Request) -> Response:
         )
         names = await _names(db, unit)
     rules = load_rules()
-    key = dashboard.child_key(unit) or (lambda _v: unit)
-    views: list[tuple[str, str, Callable[[str], str], list[Assessed]]] = [
-        ("units", _("按地区"), names.place, assess(by_unit(facts, period, clock, key), rules)),
-        (
-            "departments",
-            _("按部门"),
-            names.department,
-            assess(by_step(facts, period, clock, lambda s: s.department), rules),
-        ),
-    ]
-    if account.role == "supervisor":
-        views.append(
-            (
-                "officers",
-                _("按办理人员（内部）"),
-                names.person,
-                assess(by_step(facts, period, clock, lambda s: s.decided_by), rules),
-            )
-        )
+    internal = account.role == "supervisor"
+    views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
     return render(
         request,
         "edge/supervision/assessment.html",
