@@ -99,6 +99,7 @@ async def page(request: Request) -> Response:
             "department_label": names.department(department) if department else "",
             "tables": tables,
             "charts": {t.name: dashboard.on_time_chart(t) for t in tables if t.rows},
+            "queue_url": path_for(request, "review:queue"),
         },
     )
 
