@@ -72,6 +72,7 @@ def measure(apps: int, runs: int) -> tuple[dict[str, tuple[float, float]], dict[
                 "returns": len(history.supplements),
                 "reminders": len(history.reminders),
             }
+            print("loaded", sizes, flush=True)
             login(c, CITY_ADMIN)
             figures = {}
             for name, path in PAGES.items():
@@ -83,6 +84,7 @@ def measure(apps: int, runs: int) -> tuple[dict[str, tuple[float, float]], dict[
                     times.append((time.perf_counter() - start) * 1000)
                     assert response.status_code == 200
                 figures[name] = (_percentile(times, 0.5), _percentile(times, 0.95))
+                print(name, [round(t) for t in times], flush=True)
     return figures, sizes
 
 
