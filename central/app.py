@@ -22,6 +22,7 @@ from central.policies import routes as policies_routes
 from central.ratings import routes as ratings_routes
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from central.supervision import routes as supervision_routes
 from edge.audit.log import login_recorder
 from edge.kernel import errors
 from edge.kernel.application import NodeApplication
@@ -70,6 +71,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *news_routes.routes,
             *disclosure_routes.routes,
             *market_routes.routes,
+            *supervision_routes.routes,
             static_route(static),
         ],
         middleware=node_middleware(

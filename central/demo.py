@@ -9,6 +9,7 @@ from central.nodes import parse_registry
 from central.policies.demo import load_demo_city_content
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from central.supervision.demo import load_supervision_demo
 from edge.accounts import queries as accounts
 from edge.accounts.demo_people import DEMO_PASSWORD, OFFICER_NAMES, DemoAccount
 from edge.catalog.loader import Catalog, read_catalog
@@ -73,6 +74,7 @@ async def load_demo(conn: aiosqlite.Connection, registry: str, now: str) -> list
                 password_hash=password_hash,
                 now=now,
             )
+    people += await load_supervision_demo(conn, BLOCK, demo_counties(registry), now)
     return people
 
 

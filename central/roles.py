@@ -6,4 +6,5 @@ from __future__ import annotations
 HOME = {
     "officer": "officer:queue",
     "central_admin": "monitor:nodes",
+    "supervisor": "supervision:dashboard",
 }

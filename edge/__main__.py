@@ -56,7 +56,7 @@ def _demo(settings: Settings) -> None:
     from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
     from edge.demo import load_demo_node
 
-    people = asyncio.run(load_demo_node(settings, system_clock()))
+    people = asyncio.run(load_demo_node(settings, system_clock(), history=True))
     print(f"demo accounts of {settings.node_id} (password {DEMO_PASSWORD}):")
     print("\n".join(masked_listing(people)))
 

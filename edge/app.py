@@ -43,6 +43,7 @@ from edge.review import routes as review_routes
 from edge.seals import routes as seal_routes
 from edge.settings import Settings
 from edge.sms import routes as sms_routes
+from edge.supervision import routes as supervision_routes
 from edge.tracking import routes as tracking_routes
 from edge.worker import waker
 
@@ -110,5 +111,6 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *news_routes.routes,
         *market_desk.routes,
         *market_routes.routes,
+        *supervision_routes.routes,
         static_route(static),
     ]

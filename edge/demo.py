@@ -30,13 +30,16 @@ from edge.market.demo import load_demo_market
 from edge.ratings.demo import load_demo_ratings
 from edge.reference import prepare_database
 from edge.settings import Settings
+from edge.supervision.demo import load_supervision_demo
+from edge.workdays.local import local_today
 from edge.workdays.working_days import load_working_days
 
 
 async def load_demo_node(
-    settings: Settings, now: datetime, *, applications: bool = True
+    settings: Settings, now: datetime, *, applications: bool = True, history: bool = False
 ) -> list[DemoAccount]:
-    """Prepare the node's database and load its demo accounts (and applications); idempotent."""
+    """Prepare the node's database and load its demo accounts (and applications, and with
+    `history` months of supervision history, as `python -m edge demo` does); idempotent."""
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -49,6 +52,10 @@ async def load_demo_node(
                 await load_demo_bulletin(conn, settings, now)
                 await load_demo_disclosure(conn, settings, now)
                 await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
+            if history:
+                await load_supervision_demo(
+                    conn, settings.township_code, local_today(now, settings.web.timezone)
+                )
     finally:
         await db.close()
     return people

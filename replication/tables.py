@@ -53,5 +53,6 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("news", "id"),
     ReplicatedTable("market_listings", "id"),
     ReplicatedTable("market_contacts", "id"),
+    ReplicatedTable("reminders", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

@@ -43,8 +43,10 @@ PUBLIC_PAGES = [
     "/disclosure/powers/JC-01/sheet",
     "/disclosure/results",
 ]
+SUPERVISOR = "13807710003"
 SIGNED_IN_PAGES = [
     (AGENT_QIANJIANG, "/agent/"),
+    (SUPERVISOR, "/supervision/"),
     (STAFF, "/staff/"),
     (ADMIN, "/admin/accounts"),
     (ADMIN, "/admin/accounts/new"),

@@ -115,7 +115,7 @@ def test_demo_accounts_per_county_and_department_are_loaded_once(central, tmp_pa
     accounts = central_rows(
         central, "SELECT phone, role, jurisdiction_code, department_code FROM accounts"
     )
-    assert len(accounts) == 1 + 2 * 9
+    assert len(accounts) == 1 + 2 * 9 + 2  # and a supervisor per county (issue 13)
     by_phone = {row["phone"]: row for row in accounts}
     assert by_phone[CITY_ADMIN]["role"] == "central_admin"
     assert tuple(by_phone[CIVIL_HEPU])[1:] == ("officer", "450521000000", "civil")

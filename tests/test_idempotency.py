@@ -33,12 +33,13 @@ LATER_COLUMNS = (
     ("applications", "withdrawn_reason"),
     ("audit_log", "key_id"),
     ("audit_log", "signature"),
+    ("accounts", "is_head"),
 )
 # triggers on those columns (0020 audit signatures), dropped before them
 LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
-# 0019 disclosure withholdings, 0021-0023 market)
+# 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
@@ -62,6 +63,7 @@ LATER_TABLES = (
     "market_reports",
     "market_listings",
     "market_sellers",
+    "reminders",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

@@ -44,11 +44,11 @@ EDGE_HOMES = {  # where each role landed when HOME held paths; the names must ke
     "agent": "/agent/",
     "township_staff": "/staff/",
     "officer": "/staff/",
-    "supervisor": "/staff/",
+    "supervisor": "/supervision/",
     "node_admin": "/admin/accounts",
     "central_admin": "/",
 }
-CENTRAL_HOMES = {"officer": "/officer/", "central_admin": "/nodes"}
+CENTRAL_HOMES = {"officer": "/officer/", "central_admin": "/nodes", "supervisor": "/supervision/"}
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ HOME = {
     "agent": "intake:home",
     "township_staff": "review:queue",
     "officer": "review:queue",
-    "supervisor": "review:queue",
+    "supervisor": "supervision:dashboard",
     "node_admin": "accounts:list",
     "central_admin": "home:index",
 }

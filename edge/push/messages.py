@@ -16,6 +16,8 @@ def _titles() -> dict[str, str]:
         "rejected": _("申请未获批准"),
         "yellow": _("办理即将到期"),
         "red": _("办理已超期"),
+        "urge": _("催办"),
+        "escalation": _("超期督办"),
     }
 
 

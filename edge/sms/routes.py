@@ -44,6 +44,8 @@ TEMPLATES = {
     "reply": lazy_gettext("回复短信"),
     "materials": lazy_gettext("补正材料清单"),
     "rate_fix": lazy_gettext("整改后再评价"),
+    "urge": lazy_gettext("催办"),
+    "escalation": lazy_gettext("超期督办"),
 }
 RECENT_INBOUND = 30
 

@@ -17,7 +17,7 @@ from edge.kernel.i18n import in_locale
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"
-TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
+TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline", "urge", "escalation")
 RATING_TEMPLATES = ("rate_fix",)  # no tracking code: params item and link
 CARDS = ("yellow", "red")
 # texts that carry the rating link (好差评) when given one and it leaves room for the item's name
@@ -68,6 +68,10 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】您对{item}的差评已整改，请回复1-5再评价（1为非常满意）。")
     if template in MARKET_TEMPLATES:
         return _market_text(template)
+    if template == "urge":
+        return _("【村办】催办：{item}（{code}）期限{date}，请尽快办理")
+    if template == "escalation":
+        return _("【村办】督办：{item}（{code}）{date}到期，超期未办，请督促")
     raise TemplateError(f"unknown SMS template {template!r}")
 
 

@@ -1,11 +1,12 @@
 """The deadline scan: a yellow or red card on an active step texts the staff who must act, once.
 
-The same first reminder is also pushed to their devices (SMS stays the channel of record).
+The same first reminder is also pushed to their devices (SMS stays the channel of record); a
+step red for rules.toml's working days is escalated to its unit's head, once (urging.escalate).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -17,7 +18,10 @@ from edge.kernel.clock import stamp
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.sms.outbox import enqueue
-from edge.workdays.working_days import load_working_days
+from edge.supervision.cards import CardRule, WorkdayIndex, red_working_days
+from edge.supervision.rules import load_rules
+from edge.supervision.urging import escalate
+from edge.workdays.working_days import SPAN, load_working_days
 
 STAFF_LOCALE = "zh_Hans"
 
@@ -25,7 +29,7 @@ STAFF_LOCALE = "zh_Hans"
 async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
     async with db.execute(
         """
-        SELECT s.id, s.level, s.department_code, s.status, s.due_on, a.id AS application_id,
+        SELECT s.id, s.level, s.department_code, s.status, s.due_on, s.days, a.id AS application_id,
                a.status AS app_status, a.village_code, a.tracking_code, a.applicant_name,
                i.name_zh AS item_name_zh
         FROM steps s JOIN applications a ON a.id = s.application_id
@@ -36,7 +40,8 @@ async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
         return list(await cursor.fetchall())
 
 
-async def _reviewers(db: aiosqlite.Connection) -> list[Account]:
+async def reviewers(db: aiosqlite.Connection) -> list[Account]:
+    """Active township staff and officers: who may have to act on a step."""
     async with db.execute(
         "SELECT id, phone, name, role, jurisdiction_code, department_code, active FROM accounts "
         "WHERE active = 1 AND role IN ('township_staff', 'officer')"
@@ -83,14 +88,20 @@ async def _remind(
 async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int) -> int:
     """Queue one reminder per step, card and person; record the run. Returns SMS queued."""
     days = await load_working_days(db, now, timezone, warning_days)
-    reviewers = await _reviewers(db)
+    rules = load_rules()
+    index = WorkdayIndex(days.today - SPAN, days.today + SPAN, days.exceptions)
+    rule = CardRule(warning_days, rules.yellow_share)
+    staff = await reviewers(db)
     queued = 0
     for step in await _active_steps(db):
-        card = days.card(step["due_on"])
+        due_on = date.fromisoformat(step["due_on"])
+        card = rule.card(due_on, step["days"], days.today, index)
         if card == "green":
             continue
-        for person in responsible(step, reviewers):
+        for person in responsible(step, staff):
             queued += await _remind(db, step, card, person, now)
+        if red_working_days(due_on, days.today, index) >= rules.escalate_after_red_days:
+            queued += await escalate(db, step, now)
     await db.execute(
         "INSERT INTO job_runs (name, last_run_at) VALUES ('deadline_scan', ?) "
         "ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at",

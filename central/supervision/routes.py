@@ -1,0 +1,251 @@
+"""/supervision/... at central: the city's and counties' 电子监察 over every township's rows,
+scoped by jurisdiction (city admin: the city; county supervisor: the county) and, for a
+department head, by department; the same figures, cases and assessment as at an edge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from central.node import central_node
+from central.supervision import queries
+from edge.applications import states
+from edge.applications.tracking_code import format_code
+from edge.jurisdictions.codes import contains, is_code, prefix_of
+from edge.kernel.auth.access import require
+from edge.kernel.auth.account import Account
+from edge.kernel.i18n import gettext as _
+from edge.kernel.masking import mask_name
+from edge.kernel.templating import render
+from edge.kernel.urls import path_for
+from edge.supervision import dashboard
+from edge.supervision import queries as names_queries
+from edge.supervision.assessment import WEIGHT_LABELS
+from edge.supervision.cards import CardRule
+from edge.supervision.forms import month_of, parse_period, quarter_of
+from edge.supervision.rules import load_rules
+from edge.supervision.sources import CENTRAL_TABLES, Scope, clock_for, load
+from edge.supervision.statistics import Period
+from edge.workdays.arithmetic import CARD_LABELS
+from edge.workdays.local import local_today
+
+VIEWERS = ("central_admin", "supervisor", "officer")
+WARNING_WORKING_DAYS = 1  # as on the edges (CUNBAN_WARNING_WORKING_DAYS' default)
+
+
+async def _viewer(request: Request) -> tuple[Account, str | None]:
+    """The account and the department it is limited to (a department head's); officers who
+    head no department may not look."""
+    account = require(request, *VIEWERS)
+    if account.role != "officer":
+        return account, None
+    async with central_node(request).db.read() as db:
+        if not await queries.is_head(db, account.id):
+            raise HTTPException(status_code=403, detail=_("您的账号没有权限访问此页面。"))
+    return account, account.department_code
+
+
+def _today(request: Request) -> date:
+    node = central_node(request)
+    return local_today(node.clock(), node.settings.web.timezone)
+
+
+def _rule() -> CardRule:
+    return CardRule(WARNING_WORKING_DAYS, load_rules().yellow_share)
+
+
+def _unit(request: Request, account: Account) -> str:
+    unit = request.query_params.get("unit", account.jurisdiction_code)
+    if not is_code(unit) or not contains(account.jurisdiction_code, unit):
+        raise HTTPException(status_code=404, detail=_("没有找到这个单位，或不在您的管辖范围内。"))
+    return unit
+
+
+async def _load(
+    request: Request, unit: str, head_of: str | None, period: Period
+) -> tuple[Any, list[Any], dashboard.Names]:
+    node = central_node(request)
+    async with node.db.read() as db:
+        clock = await clock_for(db, _today(request), period.since, _rule())
+        facts = await load(
+            db, CENTRAL_TABLES, Scope(prefix_of(unit), head_of), period, node.settings.web.timezone
+        )
+        names = dashboard.Names(
+            await names_queries.jurisdiction_names(db, prefix_of(unit)[:4]),
+            await names_queries.department_names(db),
+            await queries.people(db),
+        )
+    return clock, facts, names
+
+
+async def page(request: Request) -> Response:
+    """Figures by county, township, village; by department; inside a department by officer."""
+    account, head_of = await _viewer(request)
+    unit = _unit(request, account)
+    department = head_of or request.query_params.get("department") or None
+    period, errors = parse_period(request.query_params, _today(request))
+    clock, facts, names = await _load(request, unit, head_of, period)
+    if department and department not in names.departments:
+        raise HTTPException(status_code=404, detail=_("没有找到这个部门。"))
+    tables = dashboard.tables_for(facts, period, clock, unit, names, department, head_of)
+    if request.query_params.get("format") == "csv":
+        wanted = request.query_params.get("table")
+        return dashboard.csv_response(
+            next((t for t in tables if t.name == wanted), tables[0]), unit
+        )
+    return render(
+        request,
+        "central/supervision/dashboard.html",
+        {
+            **dashboard.shown(period, errors),
+            "unit": unit,
+            "unit_label": names.place(unit),
+            "parent": None if unit == account.jurisdiction_code else dashboard.parent_of(unit),
+            "department": department if not head_of else None,
+            "department_label": names.department(department) if department else "",
+            "tables": tables,
+            "charts": {t.name: dashboard.on_time_chart(t) for t in tables if t.rows},
+            "queue_url": None,
+        },
+    )
+
+
+async def cases(request: Request) -> Response:
+    """The cases behind one count, from every township in scope."""
+    account, head_of = await _viewer(request)
+    unit = _unit(request, account)
+    measure = request.query_params.get("measure", "")
+    if measure not in dashboard.COUNTS:
+        raise HTTPException(status_code=404, detail=_("没有这项统计。"))
+    department = head_of or request.query_params.get("department") or None
+    officer = request.query_params.get("officer") or None
+    period, errors = parse_period(request.query_params, _today(request))
+    clock, facts, names = await _load(request, unit, head_of, period)
+    found = dashboard.cases(facts, period, clock, measure, department, officer)
+    shown = found[:200]
+    async with central_node(request).db.read() as db:
+        details = await queries.case_rows(db, sorted({(c.app.node, c.app.id) for c in shown}))
+    return render(
+        request,
+        "central/supervision/cases.html",
+        {
+            **dashboard.shown(period, errors),
+            "unit": unit,
+            "unit_label": names.place(unit),
+            "department_label": names.department(department) if department else "",
+            "officer_label": names.person(officer) if officer else "",
+            "measure_label": dashboard.MEASURE_LABELS[measure],
+            "found": found,
+            "shown": shown,
+            "detail_of": lambda case: details.get((case.app.node, case.app.id)),
+            "names": names,
+            "card_of": lambda case: (
+                clock.step_card(case.step, case.app.status)
+                if case.step
+                else clock.application_card(case.app)
+            ),
+            "card_labels": CARD_LABELS,
+            "format_code": format_code,
+            "mask_name": mask_name,
+            "step_url": lambda step: path_for(
+                request, "supervision:step", node_id=step.node, step_id=step.id
+            ),
+        },
+    )
+
+
+async def step_page(request: Request) -> Response:
+    """A township's step as central sees it: card, the file's steps, returns and reminders."""
+    account, head_of = await _viewer(request)
+    node_id, step_id = request.path_params["node_id"], request.path_params["step_id"]
+    node = central_node(request)
+    zone = ZoneInfo(node.settings.web.timezone)
+    async with node.db.read() as db:
+        step = await queries.step(db, node_id, step_id)
+        if (
+            step is None
+            or not contains(account.jurisdiction_code, step["village_code"])
+            or (head_of and step["department_code"] != head_of)
+        ):
+            raise HTTPException(status_code=404, detail=_("没有找到这个办理环节。"))
+        steps = await queries.steps_of(db, node_id, step["application_id"])
+        supplements = await queries.supplements_of(db, node_id, step["application_id"])
+        reminders = await queries.reminders_of(db, node_id, step["application_id"])
+        clock = await clock_for(db, _today(request), _today(request), _rule())
+    card = "green"
+    if step["due_on"] and step["status"] == "active" and step["app_status"] == "in_review":
+        card = clock.rule.card(
+            date.fromisoformat(step["due_on"]), step["days"], clock.today, clock.index
+        )
+    for reminder in reminders:
+        reminder["at"] = (
+            datetime.fromisoformat(reminder["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        )
+    file_url = None
+    if account.role == "officer" and step["level"] == "county":
+        file_url = path_for(
+            request, "officer:application", node_id=node_id, application_id=step["application_id"]
+        )
+    return render(
+        request,
+        "central/supervision/step.html",
+        {
+            "step": step,
+            "steps": steps,
+            "supplements": supplements,
+            "reminders": reminders,
+            "card": card,
+            "card_labels": CARD_LABELS,
+            "status_label": states.label,
+            "code": format_code(step["tracking_code"]),
+            "applicant": mask_name(step["applicant_name"]),
+            "file_url": file_url,
+            "may_urge": False,
+            "values": {},
+            "errors": {},
+        },
+    )
+
+
+async def assessment(request: Request) -> Response:
+    """人机考核 of the last month or quarter: counties/townships and departments (published
+    view); officers for the city admin and county supervisors (internal view)."""
+    account, head_of = await _viewer(request)
+    kind = request.query_params.get("of", "month")
+    today = _today(request)
+    period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
+    unit = account.jurisdiction_code
+    clock, facts, names = await _load(request, unit, head_of, period)
+    rules = load_rules()
+    internal = account.role in ("central_admin", "supervisor")
+    views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
+    return render(
+        request,
+        "central/supervision/assessment.html",
+        {
+            "period": period,
+            "kind": kind,
+            "views": views,
+            "rules": rules,
+            "weight_labels": WEIGHT_LABELS,
+        },
+    )
+
+
+routes = [
+    Route("/supervision/", page, methods=["GET"], name="supervision:dashboard"),
+    Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
+    Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
+    Route(
+        "/supervision/steps/{node_id}/{step_id}",
+        step_page,
+        methods=["GET"],
+        name="supervision:step",
+    ),
+]
