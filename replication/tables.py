@@ -41,6 +41,8 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seal_keys", "id"),
     ReplicatedTable("seals", "id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
+    ReplicatedTable("feedback", "id"),
+    ReplicatedTable("feedback_events", "id"),
     ReplicatedTable("applied_commands", "id"),
     ReplicatedTable("heartbeat", "id"),
 )

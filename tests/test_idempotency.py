@@ -32,8 +32,16 @@ LATER_COLUMNS = (
     ("heartbeat", "audit_hash"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
-# source column 0012 adds), 0012 login throttle)
-LATER_TABLES = ("replica_health", "login_checks", "login_sources", "known_devices")
+# source column 0012 adds), 0012 login throttle, 0015 feedback)
+LATER_TABLES = (
+    "replica_health",
+    "login_checks",
+    "login_sources",
+    "known_devices",
+    "feedback_submissions",
+    "feedback_events",
+    "feedback",
+)
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (
     key TEXT PRIMARY KEY,

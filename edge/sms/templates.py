@@ -1,6 +1,7 @@
 """SMS texts in the recipient's locale, each one segment: ≤ 70 characters, signature included.
 
-Params: item (name, already in the recipient's language), code (tracking code), date, card.
+Params: item (name, already in the recipient's language), code (tracking code), date, card;
+the feedback_* templates take the feedback kind's name as the item.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from edge.kernel.i18n import in_locale
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"
-TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline")
+TEMPLATES = (
+    "accepted",
+    "returned",
+    "approved",
+    "rejected",
+    "deadline",
+    "feedback_accepted",
+    "feedback_answered",
+    "feedback_urged",
+)
 CARDS = ("yellow", "red")
 
 
@@ -40,6 +50,12 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】{item}（{code}）未获批准，原因可凭查询码查询或问代办员。")
     if template == "deadline":
         return _deadline_text(params.get("card", ""))
+    if template == "feedback_accepted":
+        return _("【村办】您的{item}已受理，查询码{code}，{date}前答复。")
+    if template == "feedback_answered":
+        return _("【村办】您的{item}（{code}）已答复，凭查询码查看并评价。")
+    if template == "feedback_urged":
+        return _("【村办】催办：{item}（{code}）{date}到期，请尽快答复。")
     raise TemplateError(f"unknown SMS template {template!r}")
 
 
