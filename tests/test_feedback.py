@@ -28,9 +28,7 @@ def _staff_post(client, path: str, data: dict) -> object:
     )
 
 
-def test_a_resident_raises_an_item_without_an_account_and_gets_a_code_and_an_sms(
-    client, settings
-):
+def test_a_resident_raises_an_item_without_an_account_and_gets_a_code_and_an_sms(client, settings):
     page = client.get("/feedback/new")
     assert page.status_code == 200
     assert 'name="csrf_token"' not in page.text  # anonymous form: no per-visitor token
@@ -147,9 +145,7 @@ def test_staff_answer_the_resident_is_texted_rates_and_may_reopen_once(client, s
     assert twice.status_code == 400
 
 
-def test_staff_hide_the_name_and_the_photo_before_publishing_the_original_is_kept(
-    client, settings
-):
+def test_staff_hide_the_name_and_the_photo_before_publishing_the_original_is_kept(client, settings):
     files = {"photo": ("p.jpg", photo(), "image/jpeg")}
     code = code_of(raise_item(client, name="赵六", body="垃圾堆在河边，臭气熏天。", files=files))
     item = item_of(settings.database_path, code)
