@@ -10,6 +10,8 @@ from starlette.applications import Starlette
 from central import demo, nodes, roles, routes
 from central.audit import routes as audit_routes
 from central.feed import routes as feed_routes
+from central.feedback import open311
+from central.feedback import routes as feedback_routes
 from central.monitor import routes as monitor_routes
 from central.node import CentralNode
 from central.officer import routes as officer_routes
@@ -56,6 +58,8 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *monitor_routes.routes,
             *auth_routes.routes,
             *officer_routes.routes,
+            *feedback_routes.routes,
+            *open311.routes,
             static_route(static),
         ],
         middleware=node_middleware(
