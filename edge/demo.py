@@ -16,6 +16,7 @@ from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.catalog import queries as catalog
 from edge.catalog.item import Field
+from edge.feedback.demo import load_demo_feedback
 from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
 from edge.kernel.auth.account import Account, by_phone
@@ -40,6 +41,7 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
+                await load_demo_feedback(conn, settings.township_code, now, settings.web.timezone)
     finally:
         await db.close()
     return people

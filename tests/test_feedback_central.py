@@ -152,3 +152,18 @@ def test_open311_post_needs_a_key_and_reaches_the_township_through_the_feed(
     ingest(central, edges["lianzhou"])
     got = central.get(f"/open311/v2/requests/{item_id}.json").json()[0]
     assert got["extended_attributes"]["cunban_state"] == "accepted"
+
+
+def test_the_demo_has_feedback_in_every_state_in_both_townships(edges):
+    for edge in edges.values():
+        found = rows(edge.database_path, "SELECT state, level, private, reopened FROM feedback")
+        assert {r["state"] for r in found} == {
+            "accepted",
+            "transferred",
+            "handling",
+            "answered",
+            "visited",
+            "rated",
+        }
+        assert any(r["level"] == "county" and r["state"] == "transferred" for r in found)
+        assert any(r["private"] for r in found) and any(r["reopened"] for r in found)
