@@ -174,7 +174,7 @@ async def _demo_action(
     actor = staff["officer" + department] if department else staff["township_staff"]
     ctx = await _as_of(conn, settings, actor, when)
     if verb == "withdraw":
-        await lifecycle.withdraw(conn, ctx, application_id)
+        await lifecycle.withdraw(conn, ctx, application_id, "not_needed")
         return
     steps = await _all(
         conn,

@@ -26,6 +26,7 @@ class Settings:
     sms_http_url: str = ""
     sms_http_secret: str = ""
     sms_max_attempts: int = 6
+    sms_inbound_secret: str = ""
     push_contact: str = "push@cunban.example.org"
     push_allow_http: bool = False
     replica: StoreSettings = StoreSettings()

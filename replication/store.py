@@ -1,7 +1,9 @@
 """`python -m replication.store`: run SeaweedFS (`weed mini`) as the S3 replica store on loopback.
 
 Each node gets its own access key, allowed to write only under `nodes/<node>/`; central's
-key reads everything. Ports are derived from one base port so several stores can coexist.
+key reads everything. Ports are derived from one base port so several stores can coexist: the
+nine after it, and the admin's gRPC port at base + 10008. A store started while the previous
+one is still letting go of its ports waits for them instead of failing.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
+import time
 from pathlib import Path
 
 from replication.litestream import installed
 
 BUCKET = "cunban"
+ADMIN_GRPC_OFFSET = 8 + 10000
 
 
 def weed_binary() -> str:
@@ -60,7 +65,9 @@ def command(folder: Path, base_port: int, config: Path) -> list[str]:
         "filer.port": 6,
         "filer.port.grpc": 7,
         "admin.port": 8,
-        "admin.port.grpc": 9,
+        # weed mini's maintenance worker dials the admin's HTTP port + 10000, whatever this
+        # flag says: any other value leaves it failing to connect every few seconds
+        "admin.port.grpc": ADMIN_GRPC_OFFSET,
     }
     return [
         weed_binary(),
@@ -78,6 +85,36 @@ def command(folder: Path, base_port: int, config: Path) -> list[str]:
     ]
 
 
+def ports(base_port: int) -> list[int]:
+    """Every port the store listens on."""
+    return [base_port + offset for offset in range(9)] + [base_port + ADMIN_GRPC_OFFSET]
+
+
+def _taken(port: int) -> bool:
+    """Whether a listener (e.g. the previous store, still shutting down) holds `port`."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listeners do
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def wait_for_ports(wanted: list[int], timeout: float, every: float = 0.25) -> list[int]:
+    """Wait until no listener holds any of `wanted`; the ports still taken after `timeout`."""
+    deadline = time.monotonic() + timeout
+    said = False
+    while taken := [port for port in wanted if _taken(port)]:
+        if time.monotonic() >= deadline:
+            return taken
+        if not said:
+            print(f"store: waiting for port {taken[0]} (a previous store letting go)", flush=True)
+            said = True
+        time.sleep(every)
+    return []
+
+
 def prepare(folder: Path, base_port: int, entries: list[str]) -> list[str]:
     """Write the identities file and return the command that runs the store."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,10 +128,18 @@ def main(argv: list[str] | None = None) -> None:
     """Become `weed mini` with the given identities (the process manager supervises it)."""
     parser = argparse.ArgumentParser(prog="python -m replication.store")
     parser.add_argument("--dir", type=Path, default=Path("var/store"))
-    parser.add_argument("--port", type=int, default=8333, help="S3 port; 9 more follow it")
+    parser.add_argument("--port", type=int, default=8333, help="S3 port; 8 more and +10008")
     parser.add_argument("--identity", action="append", default=[], metavar="NAME=KEY:SECRET")
+    parser.add_argument(
+        "--wait", type=float, default=60, help="seconds to wait for a previous store's ports"
+    )
     args = parser.parse_args(argv)
     argv_weed = prepare(args.dir, args.port, args.identity)
+    if taken := wait_for_ports(ports(args.port), args.wait):
+        raise SystemExit(
+            f"store: port {taken[0]} is still in use after {args.wait:g} s: another program "
+            f"holds it; stop it or start the store with another --port"
+        )
     os.execv(argv_weed[0], argv_weed)
 
 

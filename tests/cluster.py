@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from replication.store import ADMIN_GRPC_OFFSET
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 NODES = {"lianzhou": "450521100000", "fucheng": "450503101000"}
@@ -43,6 +45,16 @@ def free_port_block(size: int = 10) -> int:
         if base + size < 65000 and all(_free(base + i) for i in range(size)):
             return base
     raise RuntimeError("no block of free ports")
+
+
+def store_port_block() -> int:
+    """A base port for `replication.store`: its block and its admin gRPC port free."""
+    for _ in range(200):
+        base = free_port_block()
+        admin_grpc = base + ADMIN_GRPC_OFFSET
+        if admin_grpc < 65000 and _free(admin_grpc):
+            return base
+    raise RuntimeError("no free ports for a store")
 
 
 def _free(port: int) -> bool:
@@ -126,7 +138,7 @@ class Cluster:
 
     def start_store(self) -> None:
         """SeaweedFS on a block of free ports, one identity per node plus central."""
-        self.store_port = self.store_port or free_port_block()
+        self.store_port = self.store_port or store_port_block()
         identities = [f"--identity={n}={n}:{self.secret(n)}" for n in ["central", *NODES]]
         self.spawn(
             "store",

@@ -15,6 +15,7 @@ from edge.accounts.demo_people import DEMO_PASSWORD
 from edge.app import create_app
 from edge.demo import load_demo_node
 from edge.settings import Settings
+from tests.sms_inbound import TEST_INBOUND_SECRET
 
 pytest_plugins = ("tests.central_support", "tests.browser_support", "tests.small_disk_support")
 
@@ -55,7 +56,12 @@ async def prepare(settings: Settings) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(node_id="lianzhou", township_code=LIANZHOU, data_dir=tmp_path / "edge")
+    return Settings(
+        node_id="lianzhou",
+        township_code=LIANZHOU,
+        data_dir=tmp_path / "edge",
+        sms_inbound_secret=TEST_INBOUND_SECRET,
+    )
 
 
 @pytest.fixture

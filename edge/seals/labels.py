@@ -9,7 +9,7 @@ KIND = {
     "village_certificate": lazy_gettext("村级证明"),
 }
 FIELD = {
-    "tracking_code": lazy_gettext("受理编号"),
+    "tracking_code": lazy_gettext("查询码"),
     "item_code": lazy_gettext("事项编码"),
     "item_name": lazy_gettext("办理事项"),
     "applicant_name": lazy_gettext("申请人"),

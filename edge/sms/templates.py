@@ -2,6 +2,7 @@
 
 Params: item (name, already in the recipient's language), code (tracking code), date, card;
 the feedback_* templates take the feedback kind's name as the item.
+A `reply` (the answer to an SMS a resident sent) is a text a feature already wrote: param text.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ TEMPLATES = (
     "feedback_urged",
 )
 CARDS = ("yellow", "red")
+REPLY = "reply"
 
 
 class TemplateError(ValueError):
@@ -73,8 +75,16 @@ def _shorten(item: str, room: int) -> str:
     return item[: room - 1].rstrip() + ELLIPSIS
 
 
+def _reply(text: str) -> str:
+    if not text or len(text) > MAX_LENGTH:
+        raise TemplateError(f"an SMS reply must be 1-{MAX_LENGTH} characters, not {len(text)}")
+    return text
+
+
 def render(template: str, params: dict[str, str], locale: str) -> str:
     """One SMS body in `locale`; a long item name is cut with …, never the tracking code."""
+    if template == REPLY:
+        return _reply(params.get("text", ""))
     with in_locale(locale):
         text = _text(template, params)
     item = str(params.get("item", ""))

@@ -1,0 +1,11 @@
+"""The order in which features are offered an inbound SMS: the first to claim it answers.
+
+Narrow claims first (a digit from an applicant with an open rating invitation, a renewal word
+from a seller), the catch-all (a new 我有话说 item) last.
+"""
+
+from __future__ import annotations
+
+from edge.sms.inbound import InboundHandler
+
+INBOUND_HANDLERS: tuple[InboundHandler, ...] = ()
