@@ -199,3 +199,24 @@ def test_the_staff_list_shows_cards_from_the_working_day_clock(client, clock, se
     clock.advance(days=2)  # Fri: overdue -> red
     login(client, STAFF)
     assert "红牌" in client.get("/staff/feedback").text
+
+
+def test_an_sms_starting_with_a_kind_word_becomes_an_item_of_the_named_village(client, settings):
+    from tests.sms_inbound import deliver
+
+    answer = deliver(client, PHONE, "投诉：乾江村的垃圾站好久没人清运了", id="gw-fb-1")
+    assert answer.status_code == 200
+    deliver(client, PHONE, "投诉：乾江村的垃圾站好久没人清运了", id="gw-fb-1")  # a repeat
+    items = rows(settings.database_path, "SELECT * FROM feedback")
+    assert len(items) == 1
+    item = items[0]
+    assert (item["channel"], item["kind"], item["village_code"]) == ("sms", "complaint", QIANJIANG)
+    assert item["body"] == "乾江村的垃圾站好久没人清运了"
+    reply = rows(settings.database_path, "SELECT body FROM sms_outbox WHERE phone = ?", PHONE)
+    assert len(reply) == 1  # the reply is the acknowledgement: no second SMS
+    assert "查询码" in reply[0]["body"] and len(reply[0]["body"]) <= 70
+    code = item["tracking_code"]
+    assert f"{code[:4]}-{code[4:8]}-{code[8:]}" in reply[0]["body"]
+    assert "垃圾站" in client.get(f"/feedback/{item['id']}").text
+    deliver(client, PHONE, "你好")  # not a message for 我有话说: the node's help reply
+    assert len(rows(settings.database_path, "SELECT * FROM feedback")) == 1

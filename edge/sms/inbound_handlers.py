@@ -6,6 +6,7 @@ from a seller), the catch-all (a new 我有话说 item) last.
 
 from __future__ import annotations
 
+from edge.feedback.sms_reply import claim_sms as feedback_claim
 from edge.sms.inbound import InboundHandler
 
-INBOUND_HANDLERS: tuple[InboundHandler, ...] = ()
+INBOUND_HANDLERS: tuple[InboundHandler, ...] = (feedback_claim,)
