@@ -13,6 +13,7 @@ from edge.accounts.roles import HOME
 from edge.agent_outbox import routes as agent_outbox_routes
 from edge.audit.log import record_login
 from edge.catalog import routes as catalog_routes
+from edge.feedback import agent as feedback_agent
 from edge.feedback import routes as feedback_routes
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
@@ -92,5 +93,6 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *pwa_routes.routes,
         *push_routes.routes,
         *feedback_routes.routes,
+        *feedback_agent.routes,
         static_route(static),
     ]

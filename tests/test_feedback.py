@@ -220,3 +220,53 @@ def test_an_sms_starting_with_a_kind_word_becomes_an_item_of_the_named_village(c
     assert "垃圾站" in client.get(f"/feedback/{item['id']}").text
     deliver(client, PHONE, "你好")  # not a message for 我有话说: the node's help reply
     assert len(rows(settings.database_path, "SELECT * FROM feedback")) == 1
+
+
+def test_an_agent_raises_an_item_for_a_resident_of_their_village_once(client, settings):
+    from tests.conftest import AGENT_QIANJIANG
+
+    login(client, AGENT_QIANJIANG)
+    assert "/agent/feedback/new" in client.get("/agent/").text
+    page = client.get("/agent/feedback/new")
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY.search(page.text).group(1),
+        "village": "450521100202",  # another village: ignored, the agent raises for theirs
+        "kind": "help",
+        "category": "water_power",
+        "body": "五保户韦大爷家的电线老化，想请人来看看。",
+        "phone": "",
+    }
+    first = client.post("/agent/feedback/new", data=data, follow_redirects=False)
+    again = client.post("/agent/feedback/new", data=data, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == again.headers["location"]
+    items = rows(settings.database_path, "SELECT * FROM feedback")
+    assert len(items) == 1
+    assert (items[0]["channel"], items[0]["village_code"]) == ("agent", QIANJIANG)
+    assert items[0]["agent_id"] is not None
+
+
+def test_the_scan_texts_staff_on_each_card_and_escalates_an_item_red_for_three_days(
+    client, settings, clock
+):
+    import asyncio
+
+    from edge.feedback.jobs import feedback_scan
+
+    code = code_of(raise_item(client, kind="consultation", body="请问新农合今年交多少钱？"))
+    scan = lambda: asyncio.run(feedback_scan(settings, clock.now))  # noqa: E731
+    assert scan() == 0  # Mon, due Thu: green
+    clock.advance(days=2)  # Wed: yellow
+    assert scan() == 1 and scan() == 0  # once per card
+    clock.advance(days=2)  # Fri: red
+    assert scan() == 1
+    assert item_of(settings.database_path, code)["escalated_at"] is None
+    clock.advance(days=4)  # Tue: red for 3 working days (Fri, Mon, Tue)
+    assert scan() == 1  # the supervisor
+    item = item_of(settings.database_path, code)
+    assert item["escalated_at"] is not None
+    texts = rows(settings.database_path, "SELECT phone, body FROM sms_outbox ORDER BY created_at")
+    assert [t["phone"] for t in texts] == [STAFF, STAFF, SUPERVISOR]
+    assert "黄牌" in texts[0]["body"] and "红牌" in texts[2]["body"]
+    login(client, SUPERVISOR)
+    assert "已上报" in client.get("/staff/feedback").text

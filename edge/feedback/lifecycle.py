@@ -56,7 +56,8 @@ class Raised:
     due_on: str
 
 
-def _kind_name(kind: str, locale: str) -> str:
+def kind_name(kind: str, locale: str) -> str:
+    """The kind's name in `locale` (an SMS names the item by its kind)."""
     found = routing().kind(kind)
     with in_locale(locale):
         return found.name if found else kind
@@ -72,7 +73,7 @@ async def _text_resident(
         phone=row["author_phone"],
         template=template,
         params={
-            "item": _kind_name(row["kind"], RESIDENT_LOCALE),
+            "item": kind_name(row["kind"], RESIDENT_LOCALE),
             "code": format_code(row["tracking_code"]),
             "date": row["due_on"],
         },
@@ -233,7 +234,7 @@ async def urge(db: aiosqlite.Connection, item_id: str, actor: str, now: datetime
             phone=phone,
             template="feedback_urged",
             params={
-                "item": _kind_name(item["kind"], RESIDENT_LOCALE),
+                "item": kind_name(item["kind"], RESIDENT_LOCALE),
                 "code": format_code(item["tracking_code"]),
                 "date": item["due_on"],
             },

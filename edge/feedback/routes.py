@@ -192,7 +192,7 @@ async def create(request: Request) -> Response:
     created = await raise_from_form(request, node, values, "web", sha, upload, None)
     if isinstance(created, Response):
         return created
-    return RedirectResponse(path_for(request, "feedback:mine", code=created), status_code=303)
+    return RedirectResponse(path_for(request, "feedback:mine", code=created[1]), status_code=303)
 
 
 async def raise_from_form(
@@ -203,9 +203,9 @@ async def raise_from_form(
     sha: str | None,
     upload: Any,
     agent_id: str | None,
-) -> str | Response:
-    """Store the item of a checked form once per submission; its tracking code, or the
-    refusal page when the address or phone is over its limit."""
+) -> tuple[str, str] | Response:
+    """Store the item of a checked form once per submission; (its id, its tracking code), or
+    the refusal page when the address or phone is over its limit."""
     form = await request.form()
     source = sources.address(request, node.settings.web.client_address_header)
     now = node.clock()
@@ -214,7 +214,7 @@ async def raise_from_form(
         key = submit_key(form, values, agent_id or source, days.today.isoformat())
         earlier = await queries.submitted(db, key)
         if earlier is not None:
-            return str(earlier["tracking_code"])
+            return str(earlier["id"]), str(earlier["tracking_code"])
         if agent_id is None and await limited(node, db, source, values["phone"]):
             message = _("提交太频繁了，请一小时后再试，或到村便民服务站找代办员。")
             response = render(
@@ -241,7 +241,7 @@ async def raise_from_form(
         )
         raised = await lifecycle.raise_item(db, new, now, days)
         await queries.remember_submission(db, key, raised.id, agent_id or source, stamp(now))
-    return raised.code
+    return raised.id, raised.code
 
 
 async def item(request: Request) -> Response:
