@@ -270,3 +270,35 @@ def test_the_scan_texts_staff_on_each_card_and_escalates_an_item_red_for_three_d
     assert "黄牌" in texts[0]["body"] and "红牌" in texts[2]["body"]
     login(client, SUPERVISOR)
     assert "已上报" in client.get("/staff/feedback").text
+
+
+def test_the_dashboard_interface_gives_cards_and_counts_per_unit(client, settings, clock):
+    import asyncio
+    from datetime import date
+
+    from edge.feedback import queries
+    from edge.feedback.cards import open_cards
+    from edge.kernel.db import Database
+
+    raise_item(client, kind="consultation", body="请问新农合今年交多少钱？")
+    raise_item(client, category="assistance", body="我家低保停发了三个月。")
+
+    async def read(today: date) -> tuple[list, list]:
+        db = Database(settings.database_path)
+        await db.open()
+        try:
+            async with db.read() as conn:
+                cards = await open_cards(conn, today, "450521100")
+                counts = await queries.counts(conn, "450521100", "2026-11-01", "2026-12-01")
+                return cards, counts
+        finally:
+            await db.close()
+
+    cards, counts = asyncio.run(read(date(2026, 11, 27)))  # Fri: the consultation is red
+    assert [(c.kind, c.card) for c in cards] == [("consultation", "red")]
+    assert {(c["department_code"], c["state"], c["items"]) for c in counts} == {
+        ("township", "accepted", 1),
+        ("civil", "transferred", 1),
+    }
+    assert asyncio.run(read(date(2026, 11, 27)))[0][0].days_overdue == 1
+    assert asyncio.run(read(date(2026, 11, 23)))[0] == []
