@@ -19,6 +19,8 @@ from replication.feed.commands import (
     Catalog,
     Command,
     CountyDecision,
+    FeedbackAnswer,
+    FeedbackRequest,
     OfficerCard,
     UnknownCommandKind,
     command_kind,
@@ -49,7 +51,27 @@ CALENDAR = Calendar(
     (CalendarDay(date(2027, 2, 11), False, "春节"), CalendarDay(date(2027, 2, 7), True, "春节"))
 )
 HEAD, ITEMS = read_parts()
-SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS))]
+ANSWER = FeedbackAnswer(
+    node_id="lianzhou",
+    feedback_id="01JD0000000000000000000005",
+    department="civil",
+    answer="已核实，低保下月恢复发放。",
+    answered_by="黄丽娟",
+    answered_at="2026-11-24T09:00:00+00:00",
+)
+REQUEST = FeedbackRequest(
+    node_id="lianzhou",
+    feedback_id="01JD0000000000000000000006",
+    village_code="450521100201",
+    kind_code="problem",
+    category="roads",
+    text="桥头护栏坏了。",
+    author_name="",
+    author_phone="13977123456",
+    private=False,
+    received_at="2026-11-24T09:00:00+00:00",
+)
+SAMPLES: list[Command] = [DECISION, CALENDAR, Catalog(HEAD, tuple(ITEMS)), ANSWER, REQUEST]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
 STORED = {
@@ -79,7 +101,13 @@ def test_each_kind_reads_back_what_it_wrote(command):
 def test_every_declared_kind_has_a_sample_and_an_edge_handler():
     assert {type(command) for command in SAMPLES} == set(KINDS.values())
     assert set(HANDLERS) == set(KINDS.values())
-    assert sorted(KINDS) == ["calendar", "catalog", "county_decision"]
+    assert sorted(KINDS) == [
+        "calendar",
+        "catalog",
+        "county_decision",
+        "feedback_answer",
+        "feedback_request",
+    ]
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))
