@@ -254,18 +254,20 @@ async def create_request(request: Request) -> Response:
 
 
 routes = [
-    Route("/open311/v2/services.{format}", services, methods=["GET"], name="open311:services"),
-    Route("/open311/v2/requests.{format}", list_requests, methods=["GET"], name="open311:requests"),
+    Route("/open311/v2/services.{format}", services, methods=["GET"], name="georeport:services"),
+    Route(
+        "/open311/v2/requests.{format}", list_requests, methods=["GET"], name="georeport:requests"
+    ),
     Route(
         "/open311/v2/requests.{format}",
         create_request,  # a tool's call with its api_key, no cookie: nothing to forge
         methods=["POST"],
-        name="open311:create",
+        name="georeport:create",
     ),
     Route(
         "/open311/v2/requests/{item_id}.{format}",
         one_request,
         methods=["GET"],
-        name="open311:request",
+        name="georeport:request",
     ),
 ]
