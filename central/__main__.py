@@ -1,4 +1,4 @@
-"""Command line: python -m central migrate | serve | follow | demo | audit verify."""
+"""Command line: python -m central migrate | serve | follow | demo | open311-key | audit verify."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("first_year", type=int)
     publish.add_argument("last_year", type=int)
     commands.add_parser("publish-catalog", help="send the service catalog to every node")
+    key = commands.add_parser("open311-key", help="make an Open311 API key for a client")
+    key.add_argument("client", help="who the key is for (shown in the audit log)")
     audit = commands.add_parser("audit", help="audit log tools")
     audit.add_argument(
         "action",
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             from edge.audit.rotation import main as rotate_key
 
             return rotate_key(settings.database_path, settings.keys_dir, replicated=False)
+        if args.command == "open311-key":
+            print(asyncio.run(_open311_key(settings, args.client)))
         if args.command == "audit":
             from central.audit.verify import main as verify_audit
 
@@ -121,6 +125,24 @@ async def _publish_catalog(settings: CentralSettings) -> tuple[str, int]:
 
     version, ids = await _publish(settings, "publish_catalog", publish_catalog)
     return version, len(ids)
+
+
+async def _open311_key(settings: CentralSettings, client: str) -> str:
+    """A new Open311 API key (printed once; central keeps its sha256), audited."""
+    from central.feedback.keys import create
+
+    db = Database(settings.database_path, replicated=False)
+    await db.open()
+    try:
+        now = stamp(system_clock())
+        async with db.write() as conn:
+            raw = await create(conn, client[:60], "operator", now)
+            await record(
+                conn, settings.keys_dir, None, "open311_key", "open311_keys", client[:60], now
+            )
+        return raw
+    finally:
+        await db.close()
 
 
 def _demo(settings: CentralSettings) -> None:

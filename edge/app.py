@@ -16,6 +16,8 @@ from edge.audit.log import login_recorder
 from edge.catalog import routes as catalog_routes
 from edge.disclosure import routes as disclosure_routes
 from edge.elections import routes as elections_routes
+from edge.feedback import agent as feedback_agent
+from edge.feedback import routes as feedback_routes
 from edge.health import routes as health_routes
 from edge.home import routes as home_routes
 from edge.intake import routes as intake_routes
@@ -112,5 +114,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *market_desk.routes,
         *market_routes.routes,
         *supervision_routes.routes,
+        *feedback_routes.routes,
+        *feedback_agent.routes,
         static_route(static),
     ]

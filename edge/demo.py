@@ -17,6 +17,7 @@ from edge.blobs.images import prepare_photo
 from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem, Field
 from edge.disclosure.demo import load_demo_disclosure
+from edge.feedback.demo import load_demo_feedback
 from edge.home.demo import load_demo_bulletin
 from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
@@ -52,6 +53,7 @@ async def load_demo_node(
                 await load_demo_bulletin(conn, settings, now)
                 await load_demo_disclosure(conn, settings, now)
                 await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
+                await load_demo_feedback(conn, settings.township_code, now, settings.web.timezone)
             if history:
                 await load_supervision_demo(
                     conn, settings.township_code, local_today(now, settings.web.timezone)

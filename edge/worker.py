@@ -15,6 +15,7 @@ from huey.consumer import Consumer
 
 from edge.agent_outbox import jobs as agent_outbox_jobs
 from edge.blobs import jobs as blob_jobs
+from edge.feedback import jobs as feedback_jobs
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.jobs import Job
 from edge.market import jobs as market_jobs
@@ -33,6 +34,7 @@ JOBS: tuple[Job[Settings], ...] = (
     *blob_jobs.JOBS,
     *push_jobs.JOBS,
     *supervision_jobs.JOBS,
+    *feedback_jobs.JOBS,
     *agent_outbox_jobs.JOBS,
     *market_jobs.JOBS,
 )

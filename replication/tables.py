@@ -42,6 +42,8 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("seals", "id"),
     ReplicatedTable("disclosure_withholdings", "application_id"),
     ReplicatedTable("audit_log", "seq", insert_only=True),
+    ReplicatedTable("feedback", "id"),
+    ReplicatedTable("feedback_events", "id"),
     ReplicatedTable("applied_commands", "id"),
     ReplicatedTable("ratings", "id"),
     ReplicatedTable("follow_ups", "id"),

@@ -28,6 +28,10 @@ PUBLIC_PAGES = [
     "/services/MZ-002/notice",
     "/services/NO-999",
     "/login",
+    "/feedback",
+    "/feedback/new",
+    "/feedback/new?topic=election&ref=E-2026-01",
+    "/feedback/track",
     "/disclosure/ratings",
     "/disclosure/policies",
     "/disclosure/policies?archive=1",
@@ -345,3 +349,38 @@ def test_central_market_pages_fit_the_budgets(central):
         size, queries = _measure(central, path)
         assert size <= FIRST_ROUND_TRIP, (path, size)
         assert queries <= 6, (path, queries)
+
+
+def test_feedback_pages_fit_the_budgets_and_the_list_costs_the_same_for_any_page(
+    client, settings, clock
+):
+    from tests.feedback_support import code_of, item_of, raise_item
+
+    codes = []
+    for n in range(45):
+        if n % 9 == 8:
+            clock.advance(hours=1, minutes=1)  # the per-address limit: 10 an hour
+        body = f"第{n}条：村里的路灯坏了，电话13977123456，请尽快修。" * 3
+        phone = f"1397712{n:04d}"
+        codes.append(code_of(raise_item(client, body=body, name="张三", phone=phone)))
+    item_id = item_of(settings.database_path, codes[0])["id"]
+    client.cookies.clear()
+    pages = {
+        "list": "/feedback",
+        "list page 3": "/feedback?page=3",
+        "list filtered": "/feedback?kind=problem&state=accepted",
+        "item": f"/feedback/{item_id}",
+        "author": f"/feedback/track/{codes[0]}",
+        "form": "/feedback/new",
+    }
+    report = {}
+    for name, path in pages.items():
+        size, queries = _measure(client, path)
+        report[name] = (size, queries)
+        assert size <= FIRST_ROUND_TRIP, (name, size)
+        assert queries <= 6, (name, queries)
+    assert report["list"][1] == report["list page 3"][1]  # never a query per row
+    login(client, STAFF)
+    size, queries = _measure(client, "/staff/feedback")
+    assert size <= FIRST_ROUND_TRIP and queries <= 12, (size, queries)
+    print("\nfeedback page budgets (gzip bytes, SQL statements):", report)

@@ -589,3 +589,53 @@ def test_market_listings_of_two_edges_are_found_by_one_central_search(cluster):
         30,
         "the seller's SMS at their edge",
     )
+
+
+def test_a_feedback_item_for_a_county_department_is_answered_at_central_and_shows_at_the_edge(
+    cluster,
+):
+    from tests.feedback_support import code_of, raise_item
+
+    lianzhou = cluster.edges["lianzhou"]
+    with client(lianzhou.url) as resident:
+        raised = raise_item(
+            resident, category="assistance", body="我母亲的高龄津贴三个月没到账了。"
+        )
+        code = code_of(raised)
+    item_id = lianzhou.query("SELECT id FROM feedback WHERE tracking_code = ?", code)[0]["id"]
+    wait_for(
+        lambda: cluster.central(
+            "SELECT 1 FROM edge_feedback WHERE node_id = 'lianzhou' AND id = ?", item_id
+        ),
+        30,
+        "central to ingest the feedback item",
+    )
+    answer = "经核查，您母亲的高龄津贴因银行卡过期未到账，已更换账户并补发。"
+    with client(f"http://127.0.0.1:{cluster.central_port}") as officer:
+        assert login(officer, county_officer(cluster, "civil")).status_code == 303
+        assert item_id in officer.get("/officer/feedback").text
+        page = officer.get(f"/officer/feedback/lianzhou/{item_id}")
+        sent = officer.post(
+            f"/officer/feedback/lianzhou/{item_id}/answer",
+            data={"csrf_token": csrf_of(page.text), "answer": answer},
+        )
+        assert sent.status_code == 303, sent.text
+    wait_for(
+        lambda: lianzhou.query(
+            "SELECT 1 FROM feedback WHERE id = ? AND state = 'answered'", item_id
+        ),
+        30,
+        "the edge to pull and write the answer",
+    )
+    with client(lianzhou.url) as resident:
+        assert answer in resident.get(f"/feedback/{item_id}").text
+        assert answer in resident.get(f"/feedback/track/{code}").text
+    wait_for(
+        lambda: cluster.central(
+            "SELECT 1 FROM edge_feedback WHERE node_id = 'lianzhou' AND id = ? "
+            "AND state = 'answered'",
+            item_id,
+        ),
+        30,
+        "central to ingest the answered item",
+    )

@@ -21,6 +21,8 @@ from replication.feed.commands import (
     CityPolicy,
     Command,
     CountyDecision,
+    FeedbackAnswer,
+    FeedbackRequest,
     FollowUpAction,
     MarketContact,
     OfficerCard,
@@ -74,6 +76,26 @@ POLICY = CityPolicy(
     valid_to=None,
     published_at="2026-11-23T09:00:00+00:00",
 )
+ANSWER = FeedbackAnswer(
+    node_id="lianzhou",
+    feedback_id="01JD0000000000000000000005",
+    department="civil",
+    answer="已核实，低保下月恢复发放。",
+    answered_by="黄丽娟",
+    answered_at="2026-11-24T09:00:00+00:00",
+)
+REQUEST = FeedbackRequest(
+    node_id="lianzhou",
+    feedback_id="01JD0000000000000000000006",
+    village_code="450521100201",
+    kind_code="problem",
+    category="roads",
+    text="桥头护栏坏了。",
+    author_name="",
+    author_phone="13977123456",
+    private=False,
+    received_at="2026-11-24T09:00:00+00:00",
+)
 CONTACT = MarketContact(
     "01JD0000000000000000000005", "01JD0000000000000000000006", "13612345678", "要5头"
 )
@@ -88,6 +110,8 @@ SAMPLES: list[Command] = [
     POLICY,
     NEWS,
     CONTACT,
+    ANSWER,
+    REQUEST,
 ]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
@@ -124,6 +148,8 @@ def test_every_declared_kind_has_a_sample_and_an_edge_handler():
         "city_news",
         "city_policy",
         "county_decision",
+        "feedback_answer",
+        "feedback_request",
         "follow_up_action",
         "market_contact",
     ]

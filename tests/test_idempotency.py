@@ -39,7 +39,7 @@ LATER_COLUMNS = (
 LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
-# 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders)
+# 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders, 0025 feedback)
 LATER_TABLES = (
     "replica_health",
     "login_checks",
@@ -64,6 +64,9 @@ LATER_TABLES = (
     "market_listings",
     "market_sellers",
     "reminders",
+    "feedback_submissions",
+    "feedback_events",
+    "feedback",
 )
 # idempotency_keys as edge/migrations/0002_applications.sql created it
 OLD_TABLE = """CREATE TABLE idempotency_keys (

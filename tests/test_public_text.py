@@ -204,3 +204,46 @@ def test_id_numbers_and_phones_typed_into_bulletin_content_are_masked_on_every_p
         assert page.status_code == 200, path
         assert _unmasked(page.text) == [], path
         assert "139****5678" in page.text or path.startswith(("/disclosure", "/news?")), path
+
+
+# --- issue 14: 我有话说, every public feedback page and Open311 answer ---------------------------
+
+FEEDBACK_HREF = __import__("re").compile(r'href="(/feedback[^"#]*)"')
+
+
+def _crawl_feedback(client: TestClient, start: list[str]) -> dict[str, str]:
+    """Every /feedback page reachable from `start` by its links (signed out), by path."""
+    seen: dict[str, str] = {}
+    todo = list(start)
+    while todo and len(seen) < 200:
+        path = todo.pop().replace("&amp;", "&")
+        if path in seen:
+            continue
+        page = client.get(path)
+        seen[path] = page.text
+        todo += [link for link in FEEDBACK_HREF.findall(page.text) if link not in seen]
+    return seen
+
+
+def test_no_feedback_page_or_open311_answer_prints_an_id_or_a_phone(central, edges, clock):
+    from edge.app import create_app as create_edge
+    from tests.central_support import ingest
+    from tests.feedback_support import code_of, raise_item
+
+    body = f"身份证{THIRD_ID}，电话{THIRD_PHONE}，家门口的排水沟堵了。"
+    with TestClient(create_edge(edges["lianzhou"], clock), base_url="https://testserver") as edge:
+        for category in ("roads", "assistance"):
+            code = code_of(
+                raise_item(edge, category=category, body=body, name="王秀英", phone=THIRD_PHONE)
+            )
+        edge.cookies.clear()
+        pages = _crawl_feedback(edge, ["/feedback", f"/feedback/track/{code}"])
+        assert len([p for p in pages if p.count("/") == 2 and "?" not in p]) >= 2
+        for path, text in pages.items():
+            assert _unmasked(text) == [], path
+            assert "王秀英" not in text, path
+    ingest(central, edges["lianzhou"])
+    for path in ("/open311/v2/requests.json", "/open311/v2/requests.xml"):
+        answer = central.get(path)
+        assert answer.status_code == 200 and "139****5678" in answer.text
+        assert _unmasked(answer.text) == [] and "王秀英" not in answer.text, path

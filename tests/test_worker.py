@@ -51,6 +51,7 @@ def test_every_feature_declares_its_jobs_once():
     assert sorted(job.name for job in JOBS) == [
         "blob_upload_tick",
         "deadline_scan",
+        "feedback_scan",
         "market_expiry",
         "push_tick",
         "sms_tick",

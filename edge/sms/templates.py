@@ -6,6 +6,9 @@ too little room for the item's name). A `reply` (the answer to an SMS a resident
 text a feature already wrote: param text. `materials` (一次性告知: what to bring for a
 supplement, sent after `returned`): params code and materials (names joined by "、"); as many
 whole names as fit, then how many more.
+Params: item (name, already in the recipient's language), code (tracking code), date, card;
+the feedback_* templates take the feedback kind's name as the item.
+A `reply` (the answer to an SMS a resident sent) is a text a feature already wrote: param text.
 """
 
 from __future__ import annotations
@@ -17,7 +20,18 @@ from edge.kernel.i18n import in_locale
 
 MAX_LENGTH = 70
 ELLIPSIS = "…"
-TEMPLATES = ("accepted", "returned", "approved", "rejected", "deadline", "urge", "escalation")
+TEMPLATES = (
+    "accepted",
+    "returned",
+    "approved",
+    "rejected",
+    "deadline",
+    "urge",
+    "escalation",
+    "feedback_accepted",
+    "feedback_answered",
+    "feedback_urged",
+)
 RATING_TEMPLATES = ("rate_fix",)  # no tracking code: params item and link
 CARDS = ("yellow", "red")
 # texts that carry the rating link (好差评) when given one and it leaves room for the item's name
@@ -72,6 +86,12 @@ def _text(template: str, params: Mapping[str, str]) -> str:
         return _("【村办】催办：{item}（{code}）期限{date}，请尽快办理")
     if template == "escalation":
         return _("【村办】督办：{item}（{code}）{date}到期，超期未办，请督促")
+    if template == "feedback_accepted":
+        return _("【村办】您的{item}已受理，查询码{code}，{date}前答复。")
+    if template == "feedback_answered":
+        return _("【村办】您的{item}（{code}）已答复，凭查询码查看并评价。")
+    if template == "feedback_urged":
+        return _("【村办】催办：{item}（{code}）{date}到期，请尽快答复。")
     raise TemplateError(f"unknown SMS template {template!r}")
 
 

@@ -19,6 +19,8 @@ from edge.applications import lifecycle, states
 from edge.applications.decision import Decision, DecisionRefused
 from edge.audit.log import append as audit
 from edge.catalog.loader import CatalogError, from_parts, load_catalog, newer_loaded
+from edge.feedback import lifecycle as feedback
+from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import in_locale
@@ -37,6 +39,8 @@ from replication.feed.commands import (
     CityNews,
     CityPolicy,
     CountyDecision,
+    FeedbackAnswer,
+    FeedbackRequest,
     FollowUpAction,
     MarketContact,
     OfficerCard,
@@ -240,6 +244,49 @@ async def contact_seller(
     )
 
 
+async def feedback_answer(
+    db: aiosqlite.Connection, settings: Settings, command: FeedbackAnswer, now: datetime
+) -> None:
+    """A county department's answer to a feedback item of this node, written into its row."""
+    try:
+        with in_locale(RECORD_LOCALE):
+            await feedback.answer_from_county(
+                db,
+                command.feedback_id,
+                command.answer,
+                command.department,
+                command.answered_by,
+                now,
+            )
+    except feedback.Refused as exc:
+        raise Refused(str(exc)) from exc
+
+
+async def feedback_request(
+    db: aiosqlite.Connection, settings: Settings, command: FeedbackRequest, now: datetime
+) -> None:
+    """A feedback item submitted at central (Open311) for a village of this township."""
+    if not contains(settings.township_code, command.village_code):
+        raise Refused("the village is not in this township")
+    days = await load_working_days(db, now, settings.web.timezone, settings.warning_working_days)
+    new = feedback.NewItem(
+        village_code=command.village_code,
+        kind=command.kind_code,
+        category=command.category,
+        channel="open311",
+        body=command.text,
+        author_name=command.author_name,
+        author_phone=command.author_phone,
+        private=command.private,
+        item_id=command.feedback_id,
+    )
+    try:
+        with in_locale(RECORD_LOCALE):
+            await feedback.raise_item(db, new, now, days)
+    except feedback.Refused as exc:
+        raise Refused(str(exc)) from exc
+
+
 Handler = Callable[[aiosqlite.Connection, Settings, Any, datetime], Awaitable[None]]
 
 
@@ -310,4 +357,6 @@ HANDLERS: dict[type[Any], Handler] = {
     CityPolicy: city_policy,
     CityNews: city_news,
     MarketContact: contact_seller,
+    FeedbackAnswer: feedback_answer,
+    FeedbackRequest: feedback_request,
 }

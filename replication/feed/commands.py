@@ -391,3 +391,93 @@ class MarketContact:
         if not (len(contact.buyer_phone) == 11 and contact.buyer_phone.isdecimal()):
             raise MalformedCommand("buyer_phone must be an 11-digit mobile number")
         return contact
+
+
+@command_kind
+@dataclass(frozen=True)
+class FeedbackAnswer:
+    """A county department's answer to a 我有话说 item, given at central; the edge writes it into
+    its own row (one writer per row) and texts the resident."""
+
+    kind: ClassVar[str] = "feedback_answer"
+
+    node_id: str
+    feedback_id: str
+    department: str
+    answer: str
+    answered_by: str
+    answered_at: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The answer as a JSON object."""
+        return {
+            "node_id": self.node_id,
+            "feedback_id": self.feedback_id,
+            "department": self.department,
+            "answer": self.answer,
+            "answered_by": self.answered_by,
+            "answered_at": self.answered_at,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> FeedbackAnswer:
+        """The answer from its JSON object."""
+        return cls(
+            read.text(payload, "node_id"),
+            read.text(payload, "feedback_id"),
+            read.text(payload, "department"),
+            read.text(payload, "answer"),
+            read.text(payload, "answered_by"),
+            read.text(payload, "answered_at"),
+        )
+
+
+@command_kind
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """A 我有话说 item submitted to central (Open311 POST): the village's edge creates it under
+    the id central gave, so central never writes an edge database."""
+
+    kind: ClassVar[str] = "feedback_request"
+
+    node_id: str
+    feedback_id: str
+    village_code: str
+    kind_code: str
+    category: str
+    text: str
+    author_name: str
+    author_phone: str
+    private: bool
+    received_at: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The request as a JSON object."""
+        return {
+            "node_id": self.node_id,
+            "feedback_id": self.feedback_id,
+            "village_code": self.village_code,
+            "kind": self.kind_code,
+            "category": self.category,
+            "text": self.text,
+            "author_name": self.author_name,
+            "author_phone": self.author_phone,
+            "private": self.private,
+            "received_at": self.received_at,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> FeedbackRequest:
+        """The request from its JSON object."""
+        return cls(
+            read.text(payload, "node_id"),
+            read.text(payload, "feedback_id"),
+            read.text(payload, "village_code"),
+            read.text(payload, "kind"),
+            read.text(payload, "category"),
+            read.text(payload, "text"),
+            read.text(payload, "author_name", ""),
+            read.text(payload, "author_phone", ""),
+            read.flag(payload, "private"),
+            read.text(payload, "received_at"),
+        )
