@@ -279,11 +279,13 @@ def _application_page(
     errors: dict[str, str],
     key: str,
     status: int = 200,
+    seals: list[Any] | None = None,
 ) -> Response:
     return render(
         request,
         "edge/intake/application.html",
         {
+            "certificates": [s for s in seals or [] if s["kind"] == "village_certificate"],
             "app": app,
             "item": app.item,
             "steps": steps,
@@ -303,7 +305,9 @@ async def agent_application(request: Request) -> Response:
     """One application of my village: where it is, what was asked for, what I can do."""
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
-    return _application_page(request, app, steps, supplements, {}, str(ULID()))
+    async with edge_node(request).db.read() as db:
+        seals = await queries.seals_of(db, app.id)
+    return _application_page(request, app, steps, supplements, {}, str(ULID()), seals=seals)
 
 
 def _asked(supplements: list[Any]) -> list[str]:
