@@ -24,6 +24,7 @@ from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import stamp
 from edge.kernel.db import Database
 from edge.reference import prepare_database
+from edge.seals.demo import load_demo_certificates
 from edge.settings import Settings
 from edge.workdays.working_days import load_working_days
 
@@ -40,6 +41,7 @@ async def load_demo_node(
             people = await load_demo(conn, settings.township_code, stamp(now))
             if applications:
                 await load_demo_applications(conn, settings, now)
+                await load_demo_certificates(conn, settings, now)
     finally:
         await db.close()
     return people

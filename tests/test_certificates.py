@@ -3,9 +3,12 @@ it; the public check page in words; the receipt of a closed file; print buttons.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+from datetime import UTC, datetime
 
+from edge.demo import load_demo_node
 from edge.seals import compact
 from tests.conftest import AGENT_HUANZHU, AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import intake_data, intake_files, open_form, rows
@@ -165,3 +168,20 @@ def test_notice_has_a_print_button_not_a_hint(client):
     page = client.get("/services/CW-001/notice").text
     assert "data-print" in page and "请使用浏览器的打印功能" not in page
     assert re.search(r'src="/static/js/print\.[0-9a-f]{12}\.js" defer', page)
+
+
+def test_demo_certificates_load_once_and_print(client, settings):
+    asyncio.run(load_demo_node(settings, datetime(2026, 11, 23, 9, tzinfo=UTC)))
+    asyncio.run(load_demo_node(settings, datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    sealed = rows(
+        settings,
+        "SELECT s.id, a.item_code FROM seals s JOIN applications a ON a.id = s.application_id "
+        "WHERE a.applicant_name IN ('黄秋菊', '庞德明') ORDER BY a.item_code",
+    )
+    assert [s["item_code"] for s in sealed] == ["CW-001", "CW-002"]
+    login(client, AGENT_QIANJIANG)
+    hardship = client.get(f"/certificates/{sealed[1]['id']}").text
+    assert "庞德明" in hardship and "尿毒症" in hardship and "大病医疗救助" in hardship
+    qr = QR_TEXT.search(hardship).group(1)
+    checked = compact.check(qr, _keys(client))
+    assert checked.valid and None in checked.body[5]  # the long account is checked online

@@ -1,6 +1,7 @@
 // 核验证明 (templates/edge/seals/check.html): checks a village certificate's QR code with no
 // network. The QR holds `<verify URL>#<token>`; the token (edge/seals/compact.py) is base32 of
-// key id (8 bytes) + Ed25519 signature (64) + compact JSON, signed as "cunban-qr-1\n" + JSON.
+// key id (4 bytes) + Ed25519 signature (64) + compact JSON, signed as
+// "cunban-qr-1\n<seal id>\n<JSON>" (the seal id is the URL's last path segment).
 // Keys: those the page was served with, updated from /seals/keys.json when it answers (the service
 // worker keeps both for offline use). WebCrypto Ed25519 does the check.
 (() => {
@@ -12,7 +13,6 @@
   const keys = new Map(reference.keys.map((key) => [key.kid, key.raw]));
   const result = document.getElementById("seal-result");
   const text = document.getElementById("seal-text");
-  const DOMAIN = new TextEncoder().encode("cunban-qr-1\n");
 
   fetch("/seals/keys.json", { credentials: "same-origin" })
     .then((response) => (response.ok ? response.json() : []))
@@ -41,14 +41,15 @@
   }
 
   function parse(input) {
-    const token = input.trim().split("#").pop().toUpperCase().replace(/=+$/, "");
-    const raw = base32(token);
-    if (!raw || raw.length <= 72) return null;
+    const [address, encoded] = input.trim().split("#");
+    const sealId = (address || "").replace(/\/+$/, "").split("/").pop();
+    const raw = base32((encoded || "").toUpperCase().replace(/=+$/, ""));
+    if (!raw || raw.length <= 68 || !/^[0-9A-Z]{26}$/.test(sealId)) return null;
     try {
-      const body = raw.slice(72);
+      const body = raw.slice(68);
       const fields = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-      if (!Array.isArray(fields) || fields.length < 8) return null;
-      return { kid: hex(raw.slice(0, 8)), signature: raw.slice(8, 72), body, fields };
+      if (!Array.isArray(fields) || fields.length < 6 || !Array.isArray(fields[5])) return null;
+      return { sealId, kid: hex(raw.slice(0, 4)), signature: raw.slice(4, 68), body, fields };
     } catch {
       return null;
     }
@@ -56,9 +57,10 @@
 
   async function holds(parsed) {
     const key = await crypto.subtle.importKey("raw", fromHex(keys.get(parsed.kid)), { name: "Ed25519" }, false, ["verify"]);
-    const message = new Uint8Array(DOMAIN.length + parsed.body.length);
-    message.set(DOMAIN);
-    message.set(parsed.body, DOMAIN.length);
+    const head = new TextEncoder().encode(`cunban-qr-1\n${parsed.sealId}\n`);
+    const message = new Uint8Array(head.length + parsed.body.length);
+    message.set(head);
+    message.set(parsed.body, head.length);
     return crypto.subtle.verify({ name: "Ed25519" }, key, parsed.signature, message);
   }
 
@@ -78,25 +80,27 @@
     head.textContent = box.dataset[verdict];
     result.append(head);
     if (!parsed || verdict === "unreadable") return;
-    const [sealId, itemCode, office, issuedOn, name, idNumber, facts, leftOut] = parsed.fields;
-    const item = reference.items[itemCode] || { name: itemCode, fields: {} };
+    const [itemCode, office, issuedOn, name, idShort, answers] = parsed.fields;
+    const item = reference.items[itemCode] || { name: itemCode, fields: [] };
     const list = document.createElement("dl");
     list.className = "facts";
     line(list, labels.item, item.name);
     line(list, labels.office, reference.offices[office] || office);
     line(list, labels.issued_on, issuedOn);
     line(list, labels.name, name);
-    if (idNumber) line(list, labels.id_number, idNumber);
-    for (const [field, value] of Object.entries(facts)) {
-      const known = item.fields[field] || { label: field, choices: {} };
-      line(list, known.label, known.choices[value] || value);
-    }
-    line(list, labels.seal_id, sealId);
+    if (idShort) line(list, labels.id_number, idShort.length === 8 ? `${idShort.slice(0, 4)}**********${idShort.slice(4)}` : idShort);
+    const leftOut = [];
+    answers.forEach((value, index) => {
+      const field = item.fields[index] || { label: String(index + 1), choices: {} };
+      if (value === null) leftOut.push(field.label);
+      else if (value !== "") line(list, field.label, field.choices[value] || value);
+    });
+    line(list, labels.seal_id, parsed.sealId);
     result.append(list);
     if (leftOut.length) {
       const note = document.createElement("p");
       note.className = "muted";
-      note.textContent = box.dataset.leftOut + leftOut.map((f) => (item.fields[f] || { label: f }).label).join("、");
+      note.textContent = box.dataset.leftOut + leftOut.join("、");
       result.append(note);
     }
   }
