@@ -185,3 +185,20 @@ def test_demo_certificates_load_once_and_print(client, settings):
     qr = QR_TEXT.search(hardship).group(1)
     checked = compact.check(qr, _keys(client))
     assert checked.valid and None in checked.body[5]  # the long account is checked online
+
+
+def test_id_numbers_and_phones_in_the_facts_are_masked_when_sealed(client, settings):
+    login(client, AGENT_QIANJIANG)
+    token, key = open_form(client, "CW-006")
+    data = intake_data("CW-006") | {"csrf_token": token, "idempotency_key": key}
+    response = client.post(
+        "/agent/apply/CW-006", data=data, files=intake_files("CW-006"), follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    application_id = response.headers["location"].split("/")[3]
+    (sealed,) = rows(
+        settings, "SELECT id, payload FROM seals WHERE application_id = ?", application_id
+    )
+    for stored in (sealed["payload"], client.get(f"/certificates/{sealed['id']}").text):
+        assert "450521196807210034" not in stored and "13912345678" not in stored
+        assert "4505**********0034" in stored and "139****5678" in stored
