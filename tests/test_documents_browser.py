@@ -4,7 +4,8 @@ is one A4 page (Chromium's PDF); the print button works with scripts and hides w
 axe-core finds no serious or critical problem on the main pages of each role; the agent app
 checks a certificate's QR code with the network off.
 
-axe-core (npm, MPL-2.0) is vendored for the tests only under tests/vendor/axe-core/.
+axe-core (npm, MPL-2.0) is vendored for the tests only under tests/vendor/axe-core/; OpenCV
+(PyPI, test extra) reads the certificate's QR code back.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
@@ -223,3 +226,23 @@ def test_agent_app_checks_a_certificate_offline(
         assert verdicts == {"valid": "valid", "invalid": "invalid", "unreadable": "unreadable"}
     finally:
         context.close()
+
+
+def test_the_certificates_qr_reads_back_at_its_printed_3_cm(browser: Browser, edge: EdgeNode, demo):
+    """The QR as Chromium prints it (30 mm wide, quiet zone included), captured at about 3
+    pixels per module (a 3 cm code in a third of a phone camera's frame), decodes to the whole
+    verify URL and token."""
+    context = _signed_in(browser, edge, AGENT_QIANJIANG, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(_pages(demo)["certificate"])
+    page.emulate_media(media="print")
+    expected = page.locator("[data-qr]").get_attribute("data-qr")
+    code = page.locator(".cert-qr .qr svg")
+    width_mm = code.evaluate("(svg) => svg.getBoundingClientRect().width") * 25.4 / 96
+    assert width_mm <= 30.5
+    shot = code.screenshot()
+    context.close()
+    image = cv2.imdecode(numpy.frombuffer(shot, numpy.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image.shape[1] <= 240  # pixels across the whole code
+    decoded, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
+    assert decoded == expected
