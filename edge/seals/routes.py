@@ -14,9 +14,9 @@ from starlette.routing import Route
 
 from edge.applications import queries as applications
 from edge.applications.access import REVIEW_ROLES, can_view
+from edge.applications.records import Application
 from edge.audit.log import append as audit
 from edge.catalog import queries as catalog
-from edge.catalog.item import CatalogItem
 from edge.kernel.auth.access import require
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
@@ -66,7 +66,9 @@ async def verify_page(request: Request) -> Response:
     )
 
 
-def _certified(seal_id: str, result: VerifyResult, item: CatalogItem) -> compact.Certified:
+def _certified(seal_id: str, result: VerifyResult, app: Application) -> compact.Certified:
+    """What the certificate states; a seal made before certificates carried the full name
+    (edge before issue 16) takes it from the application."""
     payload = result.payload
     facts = payload.get("facts")
     return compact.Certified(
@@ -74,10 +76,10 @@ def _certified(seal_id: str, result: VerifyResult, item: CatalogItem) -> compact
         item_code=str(payload.get("item_code", "")),
         office=result.office,
         issued_on=str(payload.get("decided_on", result.created_at[:10])),
-        applicant_name=str(payload.get("applicant_name", "")),
+        applicant_name=str(payload.get("applicant_name") or app.applicant_name),
         id_number=str(payload.get("id_number", "")),
         facts={str(k): str(v) for k, v in facts.items()} if isinstance(facts, dict) else {},
-        fields=tuple(field.name for field in item.fields),
+        fields=tuple(field.name for field in app.item.fields),
     )
 
 
@@ -106,7 +108,7 @@ async def certificate(request: Request) -> Response:
             at=stamp(node.clock()),
         )
         office = await office_name(db, result.office)
-    certified = _certified(seal_id, result, app.item)
+    certified = _certified(seal_id, result, app)
     signed = (
         compact.token(node.settings.keys_dir, result.key_id, result.public_key, certified)
         if result.valid
