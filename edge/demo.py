@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import aiosqlite
 from PIL import Image, ImageDraw
 
 from edge.accounts import queries as accounts
 from edge.accounts.demo_people import DEMO_PASSWORD, DemoAccount, demo_accounts
-from edge.applications import lifecycle
+from edge.applications import eligibility, lifecycle
 from edge.applications.decision import Decision
 from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.catalog import queries as catalog
-from edge.catalog.item import Field
+from edge.catalog.item import CatalogItem, Field
 from edge.intake.uploads import keep, record_blobs
 from edge.jurisdictions import queries as places
+from edge.kernel import id_numbers
 from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.passwords import hash_password
 from edge.kernel.blobstore import BlobStore
@@ -87,6 +88,17 @@ DEMO_APPLICANTS = (
     ("李桂芬", "450521194501010022"),
     ("陈家宝", "450521198811110019"),
 )
+DEMO_CHILD_ID = "450521201903150012"  # a child born 2019-03-15
+
+
+def demo_applicant(item: CatalogItem, index: int, today: date) -> tuple[str, str]:
+    """A demo applicant the item's age conditions accept, starting from the `index`th."""
+    for offset in range(len(DEMO_APPLICANTS)):
+        name, id_number = DEMO_APPLICANTS[(index + offset) % len(DEMO_APPLICANTS)]
+        birth = id_numbers.birth_date_of(id_number)
+        if "id_number" not in eligibility.problems(item, birth, {}, today):
+            return name, id_number
+    raise ValueError(f"no demo applicant meets the age conditions of {item.code}")
 
 
 def sample_value(field: Field) -> str:
@@ -98,8 +110,10 @@ def sample_value(field: Field) -> str:
         return str(max(1 if field.min is None else field.min, 1))
     if kind == "date":
         return "2027-06-01" if field.future_only else "2020-05-01"
+    if kind == "month":
+        return "2027-06" if field.future_only else "2020-05"
     if kind == "id_number":
-        return DEMO_APPLICANTS[1][1]
+        return DEMO_CHILD_ID if field.name.startswith("child") else DEMO_APPLICANTS[1][1]
     if kind == "phone":
         return "13912345678"
     return "示例" * max(1, ((1 if field.min_length is None else field.min_length) + 1) // 2)
@@ -144,7 +158,7 @@ async def load_demo_applications(
             upload = _demo_photo(store, 40 * shade % 255, material.key)
             await record_blobs(conn, store, upload, stamp(started))
             uploads.append(upload)
-        name, id_number = DEMO_APPLICANTS[index % len(DEMO_APPLICANTS)]
+        name, id_number = demo_applicant(item, index, started.date())
         ctx = await _as_of(conn, settings, agent, started)
         application_id = await lifecycle.submit(
             conn,
@@ -174,7 +188,7 @@ async def _demo_action(
     actor = staff["officer" + department] if department else staff["township_staff"]
     ctx = await _as_of(conn, settings, actor, when)
     if verb == "withdraw":
-        await lifecycle.withdraw(conn, ctx, application_id)
+        await lifecycle.withdraw(conn, ctx, application_id, "not_needed")
         return
     steps = await _all(
         conn,

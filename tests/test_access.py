@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
+from starlette.testclient import TestClient
+
+from edge.app import create_app
 from edge.kernel.csrf import FIELD
-from tests.conftest import ADMIN, AGENT_HUANZHU, FUCHENG, HUANZHU, QIANJIANG, csrf_of, login
+from edge.settings import Settings
+from tests.conftest import (
+    ADMIN,
+    AGENT_HUANZHU,
+    FUCHENG,
+    HUANZHU,
+    LIANZHOU,
+    QIANJIANG,
+    MovableClock,
+    csrf_of,
+    login,
+    prepare,
+)
 
 OUTSIDER_ID = "01JZZZZZZZZZZZZZZZZZZZZZZZ"
 
@@ -125,3 +141,47 @@ def test_deactivating_an_account_ends_its_sessions(client, settings):
     client.cookies.set("cb_session", agent_cookie)
     assert client.get("/agent/", follow_redirects=False).status_code == 303
     assert login(client, AGENT_HUANZHU).status_code == 401
+
+
+def _new_account(client, **fields: str):
+    login(client, ADMIN)
+    form = {
+        "phone": "13712345670",
+        "name": "新账号",
+        "password": "a-long-password",
+        FIELD: csrf_of(client.get("/admin/accounts/new").text),
+        **fields,
+    }
+    return client.post("/admin/accounts/new", data=form, follow_redirects=False)
+
+
+def _saved(settings, phone: str = "13712345670") -> int:
+    with sqlite3.connect(settings.database_path) as conn:
+        return conn.execute("SELECT count(*) FROM accounts WHERE phone = ?", (phone,)).fetchone()[0]
+
+
+def test_an_agent_must_serve_a_village_not_the_whole_township(client, settings):
+    township = _new_account(client, role="agent", jurisdiction_code=LIANZHOU)
+    assert township.status_code == 400
+    assert "代办员的辖区必须是一个村" in township.text
+    assert _saved(settings) == 0
+    staff = _new_account(client, role="township_staff", jurisdiction_code=LIANZHOU)
+    assert staff.status_code == 303 and _saved(settings) == 1
+
+
+def test_no_new_officer_on_a_node_whose_county_steps_are_decided_at_central(tmp_path):
+    settings = Settings(
+        node_id="lianzhou",
+        township_code=LIANZHOU,
+        data_dir=tmp_path / "edge",
+        central_url="http://127.0.0.1:9",
+        allow_plain_http=True,
+    )
+    asyncio.run(prepare(settings))
+    app = create_app(settings, MovableClock())
+    with TestClient(app, base_url="https://testserver") as client:
+        fields = {"role": "officer", "jurisdiction_code": LIANZHOU, "department_code": "civil"}
+        refused = _new_account(client, **fields)
+        assert refused.status_code == 400
+        assert "部门审批人员的账号请由中心管理员开设" in refused.text
+        assert _saved(settings) == 0

@@ -156,6 +156,9 @@ def test_bad_input_from_the_outbox_comes_back_as_errors_and_stores_nothing(clien
     assert answer.status_code == 400
     errors = answer.json()["errors"]
     assert set(errors) == {"id_number", "signature"}, errors
+    # shown in the outbox, away from the form: each message names its field
+    assert errors["id_number"].startswith("申请人身份证号码：")
+    assert errors["signature"].startswith("申请人签名：")
     assert len(rows(settings, "SELECT id FROM applications")) == before
     # the key was not used up: the corrected application goes through under it
     fixed = _outbox_post(

@@ -201,6 +201,7 @@ def test_return_for_supplement_and_resubmit(client, settings):
         follow_redirects=False,
     )
     assert again.status_code == 303
+    assert again.headers["location"].endswith("?done=resubmitted#done")
     assert _status(settings, application_id) == "in_review"
     assert (
         rows(
@@ -210,6 +211,10 @@ def test_return_for_supplement_and_resubmit(client, settings):
         )[0][0]
         == "active"
     )
+    shown = client.get(again.headers["location"]).text
+    assert "补正材料已提交" in shown  # the agent is told it went through
+    township_step = shown.split('<li class="step-active">')[1].split("</li>")[0]
+    assert "期限" in township_step and "办理 " not in township_step  # not the return date
     assert (
         _decide(client, settings, STAFF, application_id, "township", "approve").status_code == 303
     )
@@ -219,27 +224,44 @@ def test_return_for_supplement_and_resubmit(client, settings):
 def test_withdraw_through_the_agent(client, settings):
     application_id = _accept(client, "MZ-002")
     page = client.get(f"/agent/applications/{application_id}")
+    confirm_url = f"/agent/applications/{application_id}/withdraw"
+    assert f'href="{confirm_url}"' in page.text  # a link to a confirmation, not a one-tap form
+    assert f'action="{confirm_url}"' not in page.text
+    confirm = client.get(confirm_url)
+    assert confirm.status_code == 200 and "不能恢复" in confirm.text and "撤回原因" in confirm.text
     data = {
-        "csrf_token": csrf_of(page.text),
-        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+        "csrf_token": csrf_of(confirm.text),
+        "idempotency_key": KEY_FIELD.search(confirm.text).group(1),
     }
-    response = client.post(
-        f"/agent/applications/{application_id}/withdraw", data=data, follow_redirects=False
-    )
+
+    no_reason = client.post(confirm_url, data=data, follow_redirects=False)
+    assert no_reason.status_code == 400 and "请选择撤回的原因" in no_reason.text
+    assert _status(settings, application_id) == "in_review"
+
+    response = client.post(confirm_url, data=data | {"reason": "elsewhere"}, follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"].endswith("?done=withdrawn#done")
     assert _status(settings, application_id) == "withdrawn"
+    assert (
+        rows(settings, "SELECT withdrawn_reason FROM applications WHERE id = ?", application_id)[0][
+            0
+        ]
+        == "elsewhere"
+    )
     assert (
         rows(
             settings, "SELECT DISTINCT status FROM steps WHERE application_id = ?", application_id
         )[0][0]
         == "cancelled"
     )
+    shown = client.get(response.headers["location"]).text
+    assert "已撤回这件申请" in shown and "申请人已到其他地方办理" in shown
     again = client.post(
-        f"/agent/applications/{application_id}/withdraw",
-        data=data | {"idempotency_key": "01JZZZZZZZZZZZZZZZZZZZZZZZ"},
+        confirm_url,
+        data=data | {"idempotency_key": "01JZZZZZZZZZZZZZZZZZZZZZZZ", "reason": "other"},
     )
     assert again.status_code == 409
-    assert "不能变为" in again.text
+    assert "这件申请已经撤回了" in again.text
 
 
 def test_an_id_number_typo_is_refused_and_the_form_keeps_everything(client, settings):
@@ -393,3 +415,31 @@ def test_node_admin_sees_the_sms_outbox_with_masked_phones(client, settings):
     assert page.status_code == 200
     assert "138****8000" in page.text and "13800138000" not in page.text
     assert "已受理" in page.text
+
+
+def test_a_decision_confirms_success_and_shows_a_missing_field_where_the_form_is(client, settings):
+    application_id = _accept(client, "MZ-002")
+    login(client, STAFF)
+    page = client.get(f"/staff/applications/{application_id}")
+    step = rows(settings, "SELECT id FROM steps WHERE application_id = ?", application_id)[0]["id"]
+    form_at = f'action="/staff/steps/{step}/decide#decide-{step}" id="decide-{step}"'
+    assert form_at in page.text  # after a refused post the browser lands on the form
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "idempotency_key": KEY_FIELD.search(page.text).group(1),
+        "opinion": "",
+    }
+
+    missing = client.post(f"/staff/steps/{step}/decide", data=data)
+    assert missing.status_code == 400
+    form_start = missing.text.index(f'id="decide-{step}"')
+    error_at = missing.text.index("请选择办理结果")
+    assert form_start < error_at < form_start + 1500  # the message is at the top of the form
+
+    decided = client.post(
+        f"/staff/steps/{step}/decide", data=data | {"action": "approve"}, follow_redirects=False
+    )
+    assert decided.status_code == 303
+    shown = client.get(decided.headers["location"]).text
+    assert 'id="done" role="status"' in shown and "办理结果已提交" in shown
+    assert 'role="status"' not in client.get(f"/staff/applications/{application_id}").text

@@ -113,10 +113,12 @@ def test_every_state_changing_route_checks_csrf(client):
         if isinstance(route, Route) and route.methods and "POST" in route.methods
     ]
     assert len(unsafe) >= 5
+    # machine routes carry no cookie: a provider's HMAC signature stands for the token
+    signed_instead = {"/sms/inbound": 401}
     for route in unsafe:
         path = route.path.replace("{account_id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
         response = client.post(path, data={"x": "1"}, follow_redirects=False)
-        assert response.status_code == 403, route.path
+        assert response.status_code == signed_instead.get(route.path, 403), route.path
 
 
 def test_pages_need_login_and_the_right_role(client):

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
+import sqlite3
 from typing import Any
 
+import pytest
+
 from edge.catalog.item import CatalogItem
-from edge.catalog.loader import load_catalog, read_catalog
+from edge.catalog.loader import from_parts, load_catalog, read_catalog, read_parts
 from edge.kernel.db import Database
 from edge.schema import migrate_database
-from tests.intake_support import rows
+from tests.conftest import AGENT_QIANJIANG, login
+from tests.intake_support import intake_data, intake_files, open_form, rows
 
 ITEM_LINK = re.compile(r'<a href="/services/([A-Z]+-\d{3})">')
 
@@ -24,7 +29,7 @@ def test_catalog_files_have_forty_complete_items():
     joint = [i["code"] for i in catalog.items if any(len(s["departments"]) > 1 for s in i["route"])]
     assert len(joint) >= 3
     types = {f["type"] for item in catalog.items for f in item["fields"]}
-    assert types == {"text", "number", "date", "choice", "id_number", "phone"}
+    assert types == {"text", "number", "date", "month", "choice", "id_number", "phone"}
 
 
 def test_loader_is_idempotent_and_versioned(tmp_path):
@@ -189,3 +194,51 @@ def test_unknown_item_is_a_404_page_in_the_users_language(client):
     assert english.status_code == 404
     assert "could not find" in english.text.lower() or "not found" in english.text.lower()
     assert '<html lang="en">' in english.text
+
+
+def test_a_date_people_remember_roughly_is_asked_as_a_year_and_month(client, settings):
+    """ "记不清的填写大致年月" sat under an input that required an exact day."""
+    login(client, AGENT_QIANJIANG)
+    page = client.get("/agent/apply/CW-001")
+    assert 'name="f_residence_since" type="month"' in page.text
+    assert "记不清" not in page.text
+    token, key = open_form(client, "CW-001")
+    data = intake_data("CW-001") | {"csrf_token": token, "idempotency_key": key}
+    bad = client.post("/agent/apply/CW-001", data=data | {"f_residence_since": "2020-13"})
+    assert bad.status_code == 400 and "请按 年-月 填写" in bad.text
+    future = client.post("/agent/apply/CW-001", data=data | {"f_residence_since": "2099-01"})
+    assert future.status_code == 400 and "年月不能晚于本月" in future.text
+    good = client.post(
+        "/agent/apply/CW-001",
+        data=data | {"f_residence_since": "2019-08"},
+        files=intake_files("CW-001"),
+        follow_redirects=False,
+    )
+    assert good.status_code == 303, good.text
+
+
+def test_a_long_text_field_has_one_limit_in_a_box_of_several_lines(client, settings):
+    """家庭困难情况说明 takes what the catalog says (500), in a multi-line box, and the server
+    keeps all 500: the form and the server no longer disagree (500 typed, 200 kept)."""
+    login(client, AGENT_QIANJIANG)
+    page = client.get("/agent/apply/MZ-002")
+    assert '<textarea id="f_situation" name="f_situation" rows="4" maxlength="500"' in page.text
+    token, key = open_form(client, "MZ-002")
+    data = intake_data("MZ-002") | {"csrf_token": token, "idempotency_key": key}
+    data["f_situation"] = "家" * 480
+    accepted = client.post(
+        "/agent/apply/MZ-002", data=data, files=intake_files("MZ-002"), follow_redirects=False
+    )
+    assert accepted.status_code == 303, accepted.text
+    with sqlite3.connect(settings.database_path) as conn:
+        kept = conn.execute("SELECT form_data FROM applications").fetchone()[0]
+    assert json.loads(kept)["situation"] == "家" * 480
+
+
+def test_a_field_longer_than_we_keep_is_refused_when_the_catalog_loads():
+    head, items = read_parts()
+    item = next(i for i in items if i["code"] == "MZ-002")
+    situation = next(f for f in item["fields"] if f["name"] == "situation")
+    situation["max_length"] = 501
+    with pytest.raises(ValueError, match="max_length: must be 1 to 500"):
+        from_parts(head, items)

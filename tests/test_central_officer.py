@@ -163,7 +163,7 @@ def _clone_application(client: TestClient, app: sqlite3.Row, suffix: str) -> Non
             "INSERT INTO edge_applications SELECT node_id, id || ?, "
             "tracking_code, item_code, village_code, agent_id, applicant_id_number, "
             "applicant_name, applicant_phone, form_data, status, stage, submitted_at, "
-            "submitted_on, promised_due_on, paused_on, finished_at, rev "
+            "submitted_on, promised_due_on, paused_on, finished_at, rev, withdrawn_reason "
             "FROM edge_applications WHERE node_id = ? AND id = ?",
             (suffix, app["node_id"], app["id"]),
         )
@@ -367,7 +367,7 @@ def _withdraw_at_the_edge(edge: Settings, application_id: str) -> None:
                     agent = Account.from_row(await cursor.fetchone())
                 days = await load_working_days(conn, START, edge.web.timezone, 1)
                 ctx = lifecycle.Context(agent, START, days, edge.keys_dir)
-                await lifecycle.withdraw(conn, ctx, application_id)
+                await lifecycle.withdraw(conn, ctx, application_id, "not_needed")
         finally:
             await db.close()
 

@@ -15,7 +15,7 @@ from tests.intake_support import intake_data, intake_files, open_form, rows
 
 FACTS = {
     "f_residence_address": "乾江村第三村民小组12号",
-    "f_residence_since": "2015-03-01",
+    "f_residence_since": "2015-03",
     "f_housing_type": "own",
     "f_purpose": "school",
     "f_receiving_body": "合浦县廉州镇中心小学",

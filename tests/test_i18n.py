@@ -145,3 +145,13 @@ def test_dates_and_numbers_follow_the_locale():
     assert i18n.format_date("2026-10-01") == "Oct 1, 2026"
     assert i18n.format_number(12345.5) == "12,345.5"
     i18n.set_locale("zh_Hans")
+
+
+def test_the_tracking_code_has_one_name_everywhere():
+    """Residents, agents and staff call it 查询码 (Tracking code) on every page, script text
+    and sealed label; an older name (受理编号) confused first-time agents."""
+    messages = (ROOT / "edge" / "locale" / "messages.pot").read_text(encoding="utf-8")
+    assert 'msgid "查询码"' in messages
+    assert "受理编号" not in messages
+    scripts = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "static").rglob("*.js"))
+    assert "受理编号" not in scripts

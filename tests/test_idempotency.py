@@ -30,6 +30,7 @@ LATER_COLUMNS = (
     ("sessions", "seen_at"),
     ("heartbeat", "audit_seq"),
     ("heartbeat", "audit_hash"),
+    ("applications", "withdrawn_reason"),
 )
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS)
@@ -128,16 +129,22 @@ def test_a_decision_and_a_withdrawal_record_the_application(client, settings):
         "opinion": "情况属实，同意。",
     }
     decided = client.post(f"/staff/steps/{step['id']}/decide", data=data, follow_redirects=False)
-    assert decided.headers["location"] == f"/staff/applications/{application_id}"
+    assert decided.headers["location"] == f"/staff/applications/{application_id}?done=decided#done"
     login(client, AGENT_QIANJIANG)
-    page = client.get(f"/agent/applications/{application_id}")
+    page = client.get(f"/agent/applications/{application_id}/withdraw")
     withdrawal_key = KEY_FIELD.search(page.text).group(1)
     withdrawn = client.post(
         f"/agent/applications/{application_id}/withdraw",
-        data={"csrf_token": csrf_of(page.text), "idempotency_key": withdrawal_key},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "idempotency_key": withdrawal_key,
+            "reason": "not_needed",
+        },
         follow_redirects=False,
     )
-    assert withdrawn.headers["location"] == f"/agent/applications/{application_id}"
+    assert withdrawn.headers["location"] == (
+        f"/agent/applications/{application_id}?done=withdrawn#done"
+    )
     stored = rows(
         settings,
         "SELECT key, result_kind, result_id FROM idempotency_keys WHERE key IN (?, ?)",

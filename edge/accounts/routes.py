@@ -72,14 +72,16 @@ async def new_account_page(request: Request) -> Response:
 
 
 async def _parse(
-    request: Request, admin: Account, context: dict[str, Any], *, new: bool
+    request: Request, admin: Account, context: dict[str, Any], *, current_role: str = ""
 ) -> tuple[dict, dict]:
     return parse_account(
         await request.form(),
         admin_jurisdiction=admin.jurisdiction_code,
         places={j["code"] for j in context["jurisdictions"]},
         departments={d["code"] for d in context["departments"]},
-        new=new,
+        new=not current_role,
+        officers_here=not edge_node(request).settings.central_url,
+        current_role=current_role,
     )
 
 
@@ -88,7 +90,7 @@ async def create_account(request: Request) -> Response:
     """Save a new account, or show the form again with what was wrong."""
     admin = require(request, "node_admin")
     choices = await _choices(request, admin)
-    values, errors = await _parse(request, admin, choices, new=True)
+    values, errors = await _parse(request, admin, choices)
     if not errors:
         password_hash = await run_in_threadpool(hash_password, values["password"])
         try:
@@ -137,7 +139,7 @@ async def update_account(request: Request) -> Response:
     admin = require(request, "node_admin")
     row = await _owned(request, admin)
     choices = await _choices(request, admin)
-    values, errors = await _parse(request, admin, choices, new=False)
+    values, errors = await _parse(request, admin, choices, current_role=row["role"])
     values["phone"] = row["phone"]
     if row["id"] == admin.id and (values["role"] != "node_admin" or not values["active"]):
         errors["role"] = _("不能取消自己的管理员权限或停用自己的账号。")

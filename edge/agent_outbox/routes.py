@@ -44,7 +44,7 @@ def texts() -> dict[str, str]:
         "photo_waiting": _("等待发送"),
         "photo_refused": _("这张照片没有被接受"),
         "retry_at": _("上次发送没有成功，将在 %(time)s 自动重试。"),
-        "code": _("受理编号"),
+        "code": _("查询码"),
         "receipt": _("查看回执"),
         "edit": _("修改申请"),
         "remove": _("从列表中移除"),

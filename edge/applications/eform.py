@@ -16,8 +16,6 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
 from edge.kernel.text_input import name_problem, normal_name, text_problem
 
-TEXT_MAX = 200
-
 
 def _text(form: FormData, name: str) -> str:
     value = form.get(name, "")
@@ -60,6 +58,21 @@ def _number(field: Field, raw: str) -> str | None:
     return None
 
 
+def _month(field: Field, raw: str, today: date) -> str | None:
+    """A year and month (2020-05): for dates people remember only roughly."""
+    try:
+        first = date.fromisoformat(f"{raw}-01") if len(raw) == 7 else None
+    except ValueError:
+        first = None
+    if first is None:
+        return _("请按 年-月 填写，例如 2020-05。")
+    if field.past_only and first > today.replace(day=1):
+        return _("年月不能晚于本月。")
+    if field.future_only and first < today.replace(day=1):
+        return _("年月不能早于本月。")
+    return None
+
+
 def _date(field: Field, raw: str, today: date) -> str | None:
     try:
         day = date.fromisoformat(raw)
@@ -74,7 +87,7 @@ def _date(field: Field, raw: str, today: date) -> str | None:
 
 def _text_rule(field: Field, raw: str) -> str | None:
     low = 1 if field.min_length is None else field.min_length
-    high = min(TEXT_MAX if field.max_length is None else field.max_length, TEXT_MAX)
+    high = field.longest
     if not low <= len(raw) <= high:
         return _("请填写 %(low)s 至 %(high)s 个字。") % {"low": low, "high": high}
     return None
@@ -88,6 +101,8 @@ def _check(field: Field, raw: str, today: date) -> str | None:
         return _number(field, raw)
     if kind == "date":
         return _date(field, raw, today)
+    if kind == "month":
+        return _month(field, raw, today)
     if kind == "choice":
         allowed = {choice.value for choice in field.choices}
         return None if raw in allowed else _("请从选项中选择。")

@@ -394,10 +394,17 @@ async def resubmit(
     await _audit(db, ctx, "resubmit", application_id)
 
 
-async def withdraw(db: aiosqlite.Connection, ctx: Context, application_id: str) -> None:
-    """The applicant withdraws through the agent; open steps are cancelled."""
+async def withdraw(
+    db: aiosqlite.Connection, ctx: Context, application_id: str, reason: str
+) -> None:
+    """The applicant withdraws through the agent, for one of `states.WITHDRAW_REASONS`; open
+    steps are cancelled."""
+    if reason not in states.WITHDRAW_REASONS:
+        raise ValueError(f"unknown withdrawal reason {reason!r}")
     app = await _application(db, application_id)
-    await _set_status(db, app, "withdrawn", finished_at=ctx.at, paused_on=None)
+    await _set_status(
+        db, app, "withdrawn", finished_at=ctx.at, paused_on=None, withdrawn_reason=reason
+    )
     await db.execute(
         "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "
         "AND status IN ('waiting', 'active', 'returned')",

@@ -60,6 +60,7 @@ class Application:
     promised_due_on: str
     paused_on: str | None
     finished_at: str | None
+    withdrawn_reason: str | None
     item: CatalogItem
     item_name_zh: str
     item_name_en: str

@@ -34,6 +34,20 @@ STATUS_LABELS = {
 }
 
 
+# what the user is told when what they ask for has already happened (a stale form, a retry)
+ALREADY = {
+    "in_review": lazy_gettext("这件申请已经补正过了，正在审核中，不用再次提交。"),
+    "withdrawn": lazy_gettext("这件申请已经撤回了。"),
+}
+# why an applicant withdraws, as the agent records it (a choice, no free text)
+WITHDRAW_REASONS = {
+    "not_needed": lazy_gettext("申请人不再需要办理"),
+    "apply_again": lazy_gettext("信息或材料有误，申请人将重新申请"),
+    "elsewhere": lazy_gettext("申请人已到其他地方办理"),
+    "other": lazy_gettext("其他原因（申请人当面说明）"),
+}
+
+
 class IllegalTransition(Exception):
     """A change the state machine does not allow; its message is shown to the user."""
 
@@ -45,6 +59,8 @@ def label(status: str) -> str:
 
 def check(table: dict[str, set[str]], current: str, wanted: str) -> None:
     """Refuse `current -> wanted` unless the table allows it."""
+    if current == wanted and wanted in ALREADY:
+        raise IllegalTransition(str(ALREADY[wanted]))
     if wanted not in table[current]:
         raise IllegalTransition(
             _("当前状态为“%(current)s”，不能变为“%(wanted)s”。")

@@ -8,6 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# the longest free text an e-form field keeps (a field that declares no max_length: 200); one
+# that takes MULTILINE_FROM characters or more is a box of several lines
+TEXT_MAX = 500
+TEXT_DEFAULT = 200
+MULTILINE_FROM = 100
+
 
 @dataclass(frozen=True)
 class Bilingual:
@@ -100,6 +106,17 @@ class Field:
     past_only: bool | None = None
     future_only: bool | None = None
 
+    @property
+    def longest(self) -> int:
+        """How many characters the field takes (server and form alike): what the item declares,
+        at most TEXT_MAX."""
+        return min(TEXT_DEFAULT if self.max_length is None else self.max_length, TEXT_MAX)
+
+    @property
+    def multiline(self) -> bool:
+        """A text long enough to be written in a box of several lines."""
+        return self.type == "text" and self.longest >= MULTILINE_FROM
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Field:
         """From one `[[fields]]` entry."""
@@ -116,6 +133,29 @@ class Field:
             data.get("max_length"),
             data.get("past_only"),
             data.get("future_only"),
+        )
+
+
+@dataclass(frozen=True)
+class AgeCheck:
+    """A condition intake checks from an ID number: the person's age in whole years, on the
+    day of intake or, with `as_of` ("08-31"), on the next such day (a school year's cut-off)."""
+
+    of: str  # "applicant", or the name of an id_number field (e.g. child_id_number)
+    min: int | None
+    max: int | None
+    as_of: str | None
+    rule: Bilingual  # the condition in the guide's words, quoted when intake refuses
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AgeCheck:
+        """From one `[[age_checks]]` entry."""
+        return cls(
+            data["of"],
+            data.get("min"),
+            data.get("max"),
+            data.get("as_of"),
+            Bilingual.from_dict(data["rule"]),
         )
 
 
@@ -139,6 +179,7 @@ class CatalogItem:
     materials: tuple[Material, ...]
     route: tuple[Stage, ...]
     fields: tuple[Field, ...]
+    age_checks: tuple[AgeCheck, ...] = ()
 
     @classmethod
     def from_body(cls, body: str) -> CatalogItem:
@@ -165,6 +206,7 @@ class CatalogItem:
             materials=tuple(Material.from_dict(m) for m in data["materials"]),
             route=tuple(Stage.from_dict(stage) for stage in data["route"]),
             fields=tuple(Field.from_dict(field) for field in data["fields"]),
+            age_checks=tuple(AgeCheck.from_dict(c) for c in data.get("age_checks", ())),
         )
 
     @property

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from edge.catalog.item import TEXT_MAX
+
 LEVELS = ("village", "township", "county")
 MODES = ("direct", "forwarded")
 MATERIAL_FORMS = ("original", "copy", "original_and_copy")
-FIELD_TYPES = ("text", "number", "date", "choice", "id_number", "phone")
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+FIELD_TYPES = ("text", "number", "date", "month", "choice", "id_number", "phone")
 CODE = re.compile(r"^[A-Z]{2,4}-\d{3}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -98,6 +101,9 @@ def _field(field: dict[str, Any], where: str, errors: list[str]) -> None:
     low, high = field.get("min"), field.get("max")
     if low is not None and high is not None and low > high:
         errors.append(f"{where}: min is greater than max")
+    longest = field.get("max_length")
+    if longest is not None and not (isinstance(longest, int) and 1 <= longest <= TEXT_MAX):
+        errors.append(f"{where}.max_length: must be 1 to {TEXT_MAX}: the longest text we keep")
 
 
 def _fields(item: dict[str, Any], errors: list[str]) -> None:
@@ -112,6 +118,28 @@ def _fields(item: dict[str, Any], errors: list[str]) -> None:
             errors.append(f"{where}.name: must be a unique snake_case name")
         names.add(field.get("name"))
         _field(field, where, errors)
+
+
+def _age_check(check: dict[str, Any], where: str, id_fields: set[str], errors: list[str]) -> None:
+    if check.get("of") != "applicant" and check.get("of") not in id_fields:
+        errors.append(f"{where}.of: must be applicant or an id_number field of this item")
+    bounds = [check.get("min"), check.get("max")]
+    if all(b is None for b in bounds) or not all(
+        b is None or (isinstance(b, int) and 0 <= b <= 130) for b in bounds
+    ):
+        errors.append(f"{where}: needs min and/or max, whole years 0 to 130")
+    as_of = check.get("as_of")
+    if as_of is not None and not (isinstance(as_of, str) and MONTH_DAY.match(as_of)):
+        errors.append(f"{where}.as_of: must be a day of the year like 08-31")
+    _text(check.get("rule"), f"{where}.rule", errors)
+
+
+def _age_checks(item: dict[str, Any], errors: list[str]) -> None:
+    fields = item.get("fields")
+    listed = fields if isinstance(fields, list) else []
+    id_fields = {f.get("name") for f in listed if f.get("type") == "id_number"}
+    for index, check in enumerate(item.get("age_checks", [])):
+        _age_check(check, f"age_checks[{index}]", id_fields, errors)
 
 
 def check_item(item: dict[str, Any], departments: set[str]) -> list[str]:
@@ -140,4 +168,5 @@ def check_item(item: dict[str, Any], departments: set[str]) -> list[str]:
     _materials(item, errors)
     _route(item, departments, errors)
     _fields(item, errors)
+    _age_checks(item, errors)
     return errors

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.accounts.queries import placement
-from edge.applications import lifecycle, queries, states
+from edge.applications import eligibility, lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
 from edge.applications.lifecycle import Applicant
@@ -39,10 +39,11 @@ from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
+from edge.kernel.i18n import pick
 from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
-from edge.kernel.urls import path_for, public_url
+from edge.kernel.urls import done_url, path_for, public_url
 from edge.node import edge_node
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -105,6 +106,30 @@ async def intake_form(request: Request) -> Response:
     return _form_page(request, item, values, {})
 
 
+def _labels(item: CatalogItem) -> dict[str, str]:
+    """What the intake form calls each field a problem may be about."""
+    return {
+        "id_number": _("申请人身份证号码"),
+        "name": _("申请人姓名"),
+        "phone": _("申请人手机号码"),
+        "signature": _("申请人签名"),
+        **{f"f_{f.name}": pick(f.label.zh, f.label.en) for f in item.fields},
+        **{f"m_{m.key}": pick(m.name.zh, m.name.en) for m in item.materials},
+    }
+
+
+def _named(problems: dict[str, str], item: CatalogItem) -> dict[str, str]:
+    """Each problem prefixed with its field's name, for lists shown away from the form (the
+    agent's outbox): "家庭人口：不能小于 1。", not "不能小于 1。"."""
+    labels = _labels(item)
+    return {
+        key: _("%(field)s：%(problem)s") % {"field": labels[key], "problem": message}
+        if key in labels
+        else message
+        for key, message in problems.items()
+    }
+
+
 @allow_body(MAX_FORM_BYTES)
 async def submit_intake(request: Request) -> Response:
     """Check everything; store photos; accept once per key; answer only after commit."""
@@ -124,7 +149,9 @@ async def submit_intake(request: Request) -> Response:
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    birth = resident.birth_date if resident else None
     problems = {
+        **eligibility.problems(item, birth, fields, today),
         **errors,
         **{f"f_{k}": v for k, v in field_errors.items()},
         **{f"m_{k}": v for k, v in photo_errors.items()},
@@ -139,7 +166,8 @@ async def submit_intake(request: Request) -> Response:
                 return await _accepted(request, done.id)
             return _see(_receipt_path(request, done.id))
     if problems and wants_json(request):  # the outbox shows these and keeps the application
-        return JSONResponse({"errors": problems}, status_code=400, headers=NO_STORE)
+        body = {"errors": _named(problems, item)}
+        return JSONResponse(body, status_code=400, headers=NO_STORE)
     if problems:
         shown = [*uploads, signature] if signature else uploads
         async with node.db.write() as db:
@@ -293,6 +321,7 @@ def _application_page(
             "code": format_code(app.tracking_code),
             "applicant": mask_name(app.applicant_name),
             "status_label": states.label,
+            "withdraw_reasons": states.WITHDRAW_REASONS,
             "asked": _asked(supplements),
             "errors": errors,
             "key": key,
@@ -325,7 +354,7 @@ async def supplement(request: Request) -> Response:
         done = await idempotency.earlier_result(db, str(form.get("idempotency_key", "")), agent.id)
     if done:  # a retry after the first post committed: same answer, nothing new
         url = path_for(request, "intake:application", application_id=done.id)
-        return RedirectResponse(url, status_code=303)
+        return RedirectResponse(done_url(url, "resubmitted"), status_code=303)
     # every material asked for must come back, even one the catalog marks optional
     asked = [replace(m, required=True) for m in app.item.materials if m.key in _asked(supplements)]
     async with edge_node(request).db.read() as db:
@@ -339,11 +368,44 @@ async def supplement(request: Request) -> Response:
     return await _change(request, agent, app.id, "resubmit", uploads)
 
 
-async def withdraw(request: Request) -> Response:
-    """The applicant withdraws through the agent."""
+async def confirm_withdrawal(request: Request) -> Response:
+    """Ask before a withdrawal, which cannot be undone, and why the applicant withdraws."""
     agent = _agent(request)
     app, *_rest = await _own(request, agent)
-    return await _change(request, agent, app.id, "withdraw", [])
+    return _withdrawal_page(request, app, "", str(ULID()), {})
+
+
+def _withdrawal_page(
+    request: Request,
+    app: Application,
+    reason: str,
+    key: str,
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    context = {
+        "app": app,
+        "code": format_code(app.tracking_code),
+        "applicant": mask_name(app.applicant_name),
+        "reasons": states.WITHDRAW_REASONS,
+        "reason": reason,
+        "key": key,
+        "errors": errors,
+    }
+    return render(request, "edge/intake/withdraw.html", context, status_code=status)
+
+
+async def withdraw(request: Request) -> Response:
+    """The applicant withdraws through the agent, for a reason chosen on the confirmation page."""
+    agent = _agent(request)
+    app, *_rest = await _own(request, agent)
+    form = await request.form()
+    reason = str(form.get("reason", ""))
+    if reason not in states.WITHDRAW_REASONS:
+        key = str(form.get("idempotency_key", ""))
+        errors = {"reason": _("请选择撤回的原因。")}
+        return _withdrawal_page(request, app, reason, key, errors, 400)
+    return await _change(request, agent, app.id, "withdraw", [], reason)
 
 
 async def _change(
@@ -352,16 +414,25 @@ async def _change(
     application_id: str,
     action: str,
     uploads: list[lifecycle.Upload],
+    reason: str = "",
 ) -> Response:
     form = await request.form()
     key = str(form.get("idempotency_key", ""))
     if not idempotency.valid_key(key):
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
     digest = idempotency.request_hash(
-        {"action": action, "application": application_id, "uploads": [u.sha256 for u in uploads]}
+        {
+            "action": action,
+            "application": application_id,
+            "uploads": [u.sha256 for u in uploads],
+            "reason": reason,
+        }
     )
     node = edge_node(request)
-    url = path_for(request, "intake:application", application_id=application_id)
+    url = done_url(
+        path_for(request, "intake:application", application_id=application_id),
+        "withdrawn" if action == "withdraw" else "resubmitted",
+    )
     try:
         async with node.db.write() as db:
             if await idempotency.replay(db, key, agent.id, digest) is None:
@@ -371,7 +442,7 @@ async def _change(
                 if action == "resubmit":
                     await lifecycle.resubmit(db, ctx, application_id, uploads)
                 else:
-                    await lifecycle.withdraw(db, ctx, application_id)
+                    await lifecycle.withdraw(db, ctx, application_id, reason)
                 result = idempotency.Result("application", application_id)
                 await idempotency.remember(db, key, agent.id, digest, result, ctx.at)
     except idempotency.KeyReused as exc:
@@ -407,6 +478,12 @@ routes = [
         csrf.protected(supplement),
         methods=["POST"],
         name="intake:supplement",
+    ),
+    Route(
+        "/agent/applications/{application_id}/withdraw",
+        confirm_withdrawal,
+        methods=["GET"],
+        name="intake:confirm_withdrawal",
     ),
     Route(
         "/agent/applications/{application_id}/withdraw",

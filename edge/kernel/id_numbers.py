@@ -39,12 +39,14 @@ class ResidentId:
 
     def age_on(self, day: date) -> int:
         """Whole years of age on `day` (a 29 February birthday counts from 1 March)."""
-        return _age(self.birth_date, day)
+        return age_between(self.birth_date, day)
 
 
-def _age(birth: date, day: date) -> int:
+def age_between(birth: date, day: date) -> int:
+    """Whole years from `birth` to `day` (a 29 February birthday counts from 1 March)."""
     not_yet = int((day.month, day.day) < (birth.month, birth.day))
     return day.year - birth.year - not_yet
+
 
 
 def normalize(raw: str) -> str:
@@ -86,7 +88,7 @@ def _verify_birth_date(birth: date | None, today: date) -> date:
         raise InvalidIdNumber(_("身份证号码中的出生日期不存在，请核对。"), "birth_date")
     if birth > today:
         raise InvalidIdNumber(_("身份证号码中的出生日期晚于今天，请核对。"), "future")
-    if _age(birth, today) > MAX_AGE:
+    if age_between(birth, today) > MAX_AGE:
         raise InvalidIdNumber(_("身份证号码中的出生日期距今超过130年，请核对。"), "too_old")
     return birth
 

@@ -30,3 +30,10 @@ def home_path(connection: HTTPConnection, homes: Mapping[str, str], role: str) -
     for a role the node gives no home."""
     name = homes.get(role)
     return path_for(connection, name) if name else SITE_ROOT
+
+
+def done_url(url: str, done: str) -> str:
+    """Where to go after a change succeeded: `url` with `done` (a key the page knows how to
+    confirm, never free text), scrolled to the confirmation (`templates/edge/_done.html`)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}done={done}#done"

@@ -27,7 +27,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
-from edge.kernel.urls import path_for
+from edge.kernel.urls import done_url, path_for
 from edge.node import edge_node
 from edge.review.forms import parse_decision
 from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
@@ -162,7 +162,7 @@ async def decide(request: Request) -> Response:
     materials = app.item.material_keys
     decision, values = parse_decision(form, step.id, account, node.clock(), materials)
     errors = {field: str(message) for field, message in check(decision).items()}
-    url = path_for(request, "review:application", application_id=app.id)
+    url = done_url(path_for(request, "review:application", application_id=app.id), "decided")
     result = idempotency.Result("application", app.id)
     digest = idempotency.request_hash({"step": step.id, **values})
     try:

@@ -27,7 +27,7 @@ CERTIFICATES = (
         Applicant("450521198403120027", "黄秋菊", "13907710231"),
         {
             "residence_address": "第三村民小组18号",
-            "residence_since": "2012-09-01",
+            "residence_since": "2012-09",
             "housing_type": "own",
             "purpose": "school",
             "receiving_body": "合浦县廉州镇第二小学",
