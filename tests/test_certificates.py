@@ -61,6 +61,7 @@ def test_certificate_carries_the_facts_the_seal_and_an_offline_qr(client, settin
     ):
         assert shown in text, shown
     assert "450521" + "19560312" not in text  # never the full ID number
+    assert text.index("乾江村第三村民小组12号") < text.index("合浦县廉州镇中心小学")  # form order
     assert "data-print" in text and "请使用浏览器的打印功能" not in text
     qr = QR_TEXT.search(text).group(1)
     token = qr.rpartition("#")[2]

@@ -59,13 +59,15 @@ def shown(field: Field, value: str) -> str:
 
 
 def readable_facts(item: CatalogItem, sealed: Mapping[str, Any]) -> list[Fact]:
-    """The sealed facts labelled from the catalog item; a field the item no longer has keeps
-    its stored name, so nothing sealed is hidden."""
+    """The sealed facts in the item's order, labelled from it; a field the item no longer has
+    keeps its stored name (after the others), so nothing sealed is hidden."""
     by_name = {field.name: field for field in item.fields}
+    order = [name for name in by_name if name in sealed]
+    order += [name for name in sealed if name not in by_name]
     rows = []
-    for name, value in sealed.items():
+    for name in order:
         field = by_name.get(name)
-        text = str(value)
+        text = str(sealed[name])
         if field is None:
             rows.append(Fact(name, name, text))
         else:
