@@ -30,6 +30,7 @@ from edge.kernel.db import Database
 from edge.market.demo import load_demo_market
 from edge.ratings.demo import load_demo_ratings
 from edge.reference import prepare_database
+from edge.seals.demo import load_demo_certificates
 from edge.settings import Settings
 from edge.supervision.demo import load_supervision_demo
 from edge.workdays.local import local_today
@@ -54,6 +55,7 @@ async def load_demo_node(
                 await load_demo_disclosure(conn, settings, now)
                 await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
                 await load_demo_feedback(conn, settings.township_code, now, settings.web.timezone)
+                await load_demo_certificates(conn, settings, now)
             if history:
                 await load_supervision_demo(
                     conn, settings.township_code, local_today(now, settings.web.timezone)

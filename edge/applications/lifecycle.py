@@ -27,6 +27,7 @@ from edge.kernel.masking import mask_id_number, mask_name, public_text
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
 from edge.ratings.invitations import Invitation, invite, link
+from edge.seals.certificate import certificate_payload
 from edge.seals.signing import seal
 from edge.sms.outbox import enqueue as enqueue_sms
 from edge.workdays.working_days import WorkingDays
@@ -226,7 +227,9 @@ async def _application(db: aiosqlite.Connection, application_id: str) -> Applica
 async def _certify_in_village(db: aiosqlite.Connection, ctx: Context, app: Application) -> None:
     steps = await queries.steps(db, app.id)
     await _set_step(db, ctx, steps[0], "approved", "")
-    await _finish(db, ctx, app, "approved", "village_certificate", steps[0], "")
+    await _finish(
+        db, ctx, app, "approved", "village_certificate", steps[0], "", certificate_payload(app)
+    )
 
 
 async def _set_step(
@@ -258,8 +261,10 @@ async def _finish(
     kind: str,
     step: Step,
     opinion: str,
+    certified: dict[str, Any] | None = None,
 ) -> str:
-    """Close the application, cancel what is left, seal the decision, tell the resident."""
+    """Close the application, cancel what is left, seal the decision (with what a village
+    certificate certifies), tell the resident."""
     await _set_status(db, app, status, finished_at=ctx.at)
     await db.execute(
         "UPDATE steps SET status = 'cancelled' WHERE application_id = ? "
@@ -277,7 +282,7 @@ async def _finish(
         "office_name": step.department_zh,
         "decided_on": ctx.days.today.isoformat(),
         "opinion": public_text(opinion),
-    }
+    } | (certified or {})
     seal_id = await seal(
         db,
         ctx.keys_dir,

@@ -313,11 +313,13 @@ def _application_page(
     errors: dict[str, str],
     key: str,
     status: int = 200,
+    seals: list[Any] | None = None,
 ) -> Response:
     page = render(
         request,
         "edge/intake/application.html",
         {
+            "certificates": [s for s in seals or [] if s["kind"] == "village_certificate"],
             "app": app,
             "item": app.item,
             "steps": steps,
@@ -358,7 +360,8 @@ async def agent_application(request: Request) -> Response:
             result="ok",
             at=stamp(node.clock()),
         )
-    return _application_page(request, app, steps, supplements, {}, str(ULID()))
+        seals = await queries.seals_of(db, app.id)
+    return _application_page(request, app, steps, supplements, {}, str(ULID()), seals=seals)
 
 
 def _asked(supplements: list[Any]) -> list[str]:

@@ -36,11 +36,20 @@ SHELL_ASSETS = (
     "js/intake.js",
     "js/outbox-page.js",
     "js/pwa.js",
+    "js/seal-check.js",
+    "js/print.js",
 )
 OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Background Sync
 # Pages kept from the start (best effort: they need the agent's session), then every form
 # (route names).
-SHELL_PAGES = (START, "agent_outbox:page", "intake:choose", "catalog:list")
+SHELL_PAGES = (
+    START,
+    "agent_outbox:page",
+    "intake:choose",
+    "catalog:list",
+    "seals:check",
+    "seals:offline_keys",
+)
 FORM = "intake:form"
 # The only other pages the worker keeps, once opened online (an allow-list, issue 12 finding 2):
 # public reading, the same for everyone. Anything else (staff pages above all) is network-only.

@@ -121,6 +121,8 @@ class VerifyResult:
     key_id: str
     created_at: str
     payload: dict[str, Any]
+    application_id: str = ""
+    public_key: str = ""
 
 
 def _parsed(text: str) -> Any:
@@ -174,4 +176,6 @@ async def verify(db: aiosqlite.Connection, seal_id: str) -> VerifyResult | None:
         key_id=row["key_id"],
         created_at=row["created_at"],
         payload=payload if isinstance(payload, dict) else {},
+        application_id=row["application_id"],
+        public_key=row["public_key"] or "",
     )

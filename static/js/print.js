@@ -1,6 +1,11 @@
-// The print button of a notice-board sheet: shown only when scripts run; without them the hint stays.
-for (const button of document.querySelectorAll("[data-print]")) {
+// Print buttons (templates/edge/print/_button.html, the notice-board sheet): hidden until this
+// script runs, then they open the browser's print dialog; the no-script hint then goes away.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  if (button.dataset.printReady) return;
+  button.dataset.printReady = "1";
   button.hidden = false;
   button.addEventListener("click", () => window.print());
-  for (const hint of document.querySelectorAll("[data-print-hint]")) hint.hidden = true;
-}
+});
+document.querySelectorAll("[data-print-hint]").forEach((hint) => {
+  hint.hidden = true;
+});
