@@ -287,3 +287,28 @@ def test_landing_page_fits_the_budget_and_its_queries_do_not_grow(client, settin
     assert department == queries  # the officers' table adds no query
     assert queries <= 12
     print(f"\n/supervision/ with 1,200 applications: {size} B gzip, {queries} SQL statements")
+
+
+def test_the_other_duties_page_shows_feedback_disclosure_cards_and_ratings(client, settings):
+    """Beside applications: overdue 我有话说 items, missing village disclosures and 好差评 per
+    office, from the demo of each feature, in a fixed number of queries."""
+    from datetime import UTC, datetime
+
+    from edge.demo import load_demo_node
+
+    asyncio.run(load_demo_node(settings, datetime(2026, 11, 23, 9, tzinfo=UTC)))
+    login(client, SUPERVISOR)
+    landing = client.get("/supervision/").text
+    assert 'href="/supervision/others?' in landing
+    page = client.get("/supervision/others?period=quarter")
+    assert page.status_code == 200
+    feedback = page.text.split('id="feedback"')[1].split("<h2")[0]
+    assert 'class="badge badge-red"' in feedback and "/staff/feedback/" in feedback
+    disclosures = page.text.split('id="disclosures"')[1].split("<h2")[0]
+    assert 'class="badge badge-red"' in disclosures
+    ratings = page.text.split('id="ratings"')[1]
+    assert re.search(r"<td>\d+%</td>", ratings), ratings[:500]
+    size, queries = _measure(client, "/supervision/others?period=quarter")
+    assert size <= FIRST_ROUND_TRIP and queries <= 10, (size, queries)
+    login(client, AGENT_QIANJIANG)
+    assert client.get("/supervision/others").status_code == 403

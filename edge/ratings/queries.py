@@ -177,3 +177,47 @@ async def figures(
         db, FIGURES_SQL, {"since": since, "until": until, "prefix": village_prefix or None}
     )
     return [RatingFigures(**dict(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class OfficeRatings:
+    """One office's ratings over a period: the months of `figures` added up."""
+
+    office_zh: str
+    office_en: str
+    closed_applications: int
+    received: int
+    good: int
+    bad: int
+    follow_ups: int
+    follow_ups_closed_in_time: int
+    unrated: int
+
+    def share(self, part: int, whole: int) -> str:
+        """`part` of `whole` as a whole percentage, or — when there is nothing to divide."""
+        return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+COUNTED = (
+    "closed_applications",
+    "received",
+    "good",
+    "bad",
+    "follow_ups",
+    "follow_ups_closed_in_time",
+    "unrated",
+)
+
+
+def per_office(rows: list[RatingFigures]) -> list[OfficeRatings]:
+    """`figures` rows summed per office, in the order the offices first appear."""
+    totals: dict[str, dict[str, int]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        counts = totals.setdefault(row.office_code, dict.fromkeys(COUNTED, 0))
+        names[row.office_code] = (row.office_zh, row.office_en)
+        for name in COUNTED:
+            counts[name] += getattr(row, name)
+    return [
+        OfficeRatings(names[code][0], names[code][1], **counts) for code, counts in totals.items()
+    ]

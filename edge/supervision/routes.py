@@ -13,8 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
+from edge.affairs.schedule import schedule_cards
 from edge.applications import states
 from edge.applications.tracking_code import format_code
+from edge.feedback.cards import open_cards as feedback_cards
 from edge.jurisdictions.codes import contains, is_code, prefix_of
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
@@ -25,6 +27,8 @@ from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
+from edge.ratings.queries import figures as rating_figures
+from edge.ratings.queries import per_office
 from edge.supervision import dashboard, queries
 from edge.supervision.assessment import WEIGHT_LABELS
 from edge.supervision.cards import CardRule
@@ -100,8 +104,42 @@ async def page(request: Request) -> Response:
             "tables": tables,
             "charts": {t.name: dashboard.on_time_chart(t) for t in tables if t.rows},
             "queue_url": path_for(request, "review:queue"),
+            "others_url": path_for(request, "supervision:others"),
         },
     )
+
+
+async def others(request: Request) -> Response:
+    """What else the township must do on time, beside applications: 我有话说 items and village
+    disclosures with yellow or red cards, and 好差评 per office for the period (six queries)."""
+    account = require(request, *VIEWERS)
+    unit = _unit(request, account)
+    period, errors = parse_period(request.query_params, _today(request))
+    node = edge_node(request)
+    prefix = prefix_of(unit)
+    async with node.db.read() as db:
+        feedback = await feedback_cards(db, _today(request), prefix)
+        disclosures = await schedule_cards(
+            db, _today(request), prefix, node.settings.disclosure_warning_working_days
+        )
+        ratings = await rating_figures(
+            db,
+            since=period.since.isoformat(),
+            until=period.until.isoformat(),
+            village_prefix=prefix,
+        )
+        names = await _names(db, unit)
+    context = {
+        **dashboard.shown(period, errors),
+        "unit": unit,
+        "unit_label": names.place(unit),
+        "feedback": feedback,
+        "disclosures": disclosures,
+        "ratings": per_office(ratings),
+        "card_labels": CARD_LABELS,
+        "place": names.place,
+    }
+    return render(request, "edge/supervision/others.html", context)
 
 
 async def cases(request: Request) -> Response:
@@ -283,6 +321,7 @@ async def assessment(request: Request) -> Response:
 routes = [
     Route("/supervision/", page, methods=["GET"], name="supervision:dashboard"),
     Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
+    Route("/supervision/others", others, methods=["GET"], name="supervision:others"),
     Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
     Route("/supervision/steps/{step_id}", step_page, methods=["GET"], name="supervision:step"),
     Route(
