@@ -378,3 +378,11 @@ def test_demo_results_cover_every_village_with_one_case_withheld_and_load_once(s
     assert {r["village_code"] for r in decided} >= {QIANJIANG, HUANZHU}
     assert all(r["finished_at"] < "2026-12-03T10" for r in decided)  # none in the future
     assert any(r["finished_at"][:10] > r["promised_due_on"] for r in decided)  # one overdue
+
+
+def test_a_power_page_leads_to_我有话说_about_that_power(client):
+    page = client.get("/disclosure/powers/ZJ-01").text
+    link = re.search(r'href="(/feedback/new\?[^"]+)"', page)
+    assert link and "ref=ZJ-01" in link.group(1), page[-800:]
+    form = client.get(link.group(1).replace("&amp;", "&")).text
+    assert 'value="village_affairs" selected' in form

@@ -61,6 +61,7 @@ def power_context(power: Power, rows: list[Any], items: list[Any]) -> dict[str, 
         "cases": public_cases(rows),
         "decisions": DECISIONS,
         "catalog_links": False,  # central has no service guide pages
+        "feedback_links": False,  # nor the 我有话说 form: it is the township's
         "sheets": False,  # notice-board sheets are printed (and sealed) by the township
         "villages": [],
     }

@@ -37,7 +37,8 @@ async def power_page(request: Request) -> Response:
     return render(
         request,
         "edge/powers/power.html",
-        context | {"catalog_links": True, "sheets": True, "villages": villages},
+        context
+        | {"catalog_links": True, "sheets": True, "villages": villages, "feedback_links": True},
     )
 
 
