@@ -1,4 +1,4 @@
-"""Central's pages: the city overview and /healthz."""
+"""Central's pages: the city overview (figures per township) and /healthz."""
 
 from __future__ import annotations
 
@@ -8,15 +8,21 @@ from starlette.routing import Route
 
 from central import nodes
 from central.node import central_node
+from central.overview import TownshipFigures, township_figures
 from edge.kernel.health import health_response
 from edge.kernel.templating import render
+from edge.workdays.local import local_today
 
 
 async def overview(request: Request) -> Response:
-    """The townships this city's central node knows."""
-    async with central_node(request).db.read() as db:
+    """The townships this city's central node knows, each with this month's figures."""
+    node = central_node(request)
+    today = local_today(node.clock(), node.settings.web.timezone)
+    async with node.db.read() as db:
         rows = await nodes.all_nodes(db)
-    return render(request, "central/overview.html", {"nodes": rows})
+        figures = await township_figures(db, today)
+    context = {"nodes": rows, "figures": figures, "blank": TownshipFigures()}
+    return render(request, "central/overview.html", context)
 
 
 async def healthz(request: Request) -> JSONResponse:
