@@ -32,6 +32,7 @@ from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
 from edge.market import desk as market_desk
 from edge.market import routes as market_routes
+from edge.me import routes as me_routes
 from edge.news import routes as news_routes
 from edge.node import EdgeNode
 from edge.policies import routes as policies_routes
@@ -100,6 +101,7 @@ def node_routes(static: StaticAssets) -> list[BaseRoute]:
         *agent_outbox_routes.routes,
         *review_routes.routes,
         *tracking_routes.routes,
+        *me_routes.routes,
         *ratings_routes.routes,
         *seal_routes.routes,
         *accounts_routes.routes,

@@ -39,8 +39,10 @@ LATER_COLUMNS = (
 LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # tables created by the migrations after it (0009 replica health, 0011 login checks (with the
 # source column 0012 adds), 0012 login throttle, 0015 inbound SMS, 0017 ratings, 0018 bulletin,
-# 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders, 0025 feedback)
+# 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders, 0025 feedback,
+# 0026 resident sign-in codes)
 LATER_TABLES = (
+    "resident_codes",
     "replica_health",
     "login_checks",
     "login_sources",

@@ -40,7 +40,7 @@ def test_every_route_has_its_own_feature_page_name(build, tmp_path):
 
 
 EDGE_HOMES = {  # where each role landed when HOME held paths; the names must keep them
-    "resident": "/",
+    "resident": "/me",
     "agent": "/agent/",
     "township_staff": "/staff/",
     "officer": "/staff/",

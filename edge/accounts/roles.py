@@ -20,7 +20,7 @@ ASSIGNABLE_ROLES = ("resident", "agent", "township_staff", "officer", "superviso
 
 # The route each role lands on, by name: resolved at request time (edge.kernel.urls.home_path).
 HOME = {
-    "resident": "home:index",
+    "resident": "me:index",
     "agent": "intake:home",
     "township_staff": "review:queue",
     "officer": "review:queue",

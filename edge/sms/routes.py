@@ -42,6 +42,7 @@ TEMPLATES = {
     "rejected": lazy_gettext("不予批准通知"),
     "deadline": lazy_gettext("到期提醒"),
     "reply": lazy_gettext("回复短信"),
+    "login_code": lazy_gettext("登录验证码"),
     "materials": lazy_gettext("补正材料清单"),
     "rate_fix": lazy_gettext("整改后再评价"),
     "urge": lazy_gettext("催办"),

@@ -38,6 +38,7 @@ CARDS = ("yellow", "red")
 WITH_LINK = ("approved", "rejected", "rate_fix")
 MIN_ITEM_ROOM = 6
 REPLY = "reply"
+LOGIN_CODE = "login_code"  # a resident's sign-in code (param code)
 MATERIALS = "materials"
 SEPARATOR = "、"
 # the market's texts to a seller (params: item, url, phone, message, date); no tracking code
@@ -168,6 +169,10 @@ def render(template: str, params: dict[str, str], locale: str) -> str:
         return _reply(params.get("text", ""))
     if template == MATERIALS:
         return _materials_text(params, locale)
+    if template == LOGIN_CODE:
+        with in_locale(locale):
+            text = _("【村办】登录验证码{code}，10分钟内有效，请勿告诉他人。")
+        return text.format(code=params.get("code", ""))
     params = _with_room(template, params, locale)
     with in_locale(locale):
         text = _text(template, params)
