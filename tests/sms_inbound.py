@@ -10,7 +10,7 @@ import httpx2
 from starlette.testclient import TestClient
 from ulid import ULID
 
-from edge.sms.inbound import SIGNATURE_HEADER, signature
+from edge.sms.gateways import SIGNATURE_HEADER, sign
 
 TEST_INBOUND_SECRET = "test-inbound-secret"
 
@@ -21,7 +21,7 @@ def signed(
     """The body and headers of one delivery."""
     payload = {"id": message_id or str(ULID()), "phone": phone, "text": text}
     body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body)}
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
     return body, headers
 
 

@@ -5,7 +5,6 @@ claiming handler's reply is queued to the sender; unclaimed messages get a short
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Sequence
@@ -21,9 +20,9 @@ from edge.kernel.db import Database
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import in_locale
 from edge.settings import Settings
+from edge.sms.gateways import sign
 from edge.sms.outbox import enqueue
 
-SIGNATURE_HEADER = "X-Cunban-Signature"
 MAX_TEXT = 500
 MAX_ID = 64
 REPLY_LOCALE = "zh_Hans"
@@ -79,14 +78,9 @@ def message(message_id: str, phone: str, text: str, now: datetime) -> InboundSms
     return InboundSms(id=message_id, phone=phone, text=text, received_at=stamp(now))
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The X-Cunban-Signature of a webhook body: sha256=<hex HMAC-SHA256>."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def from_webhook(body: bytes, sent_signature: str, secret: str, now: datetime) -> InboundSms:
     """The SMS a provider posted as signed JSON {"id", "phone", "text"}."""
-    if not hmac.compare_digest(sent_signature.encode(), signature(secret, body).encode()):
+    if not hmac.compare_digest(sent_signature.encode(), sign(secret, body).encode()):
         raise PermissionError("bad signature")
     try:
         data = json.loads(body)

@@ -24,6 +24,7 @@ from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.sms import inbound
+from edge.sms.gateways import SIGNATURE_HEADER
 from edge.sms.inbound_handlers import INBOUND_HANDLERS
 
 RECENT = 100
@@ -147,7 +148,7 @@ async def webhook(request: Request) -> Response:
     if not secret:
         return Response(status_code=404)
     body = await request.body()
-    sent = request.headers.get(inbound.SIGNATURE_HEADER, "")
+    sent = request.headers.get(SIGNATURE_HEADER, "")
     try:
         sms = inbound.from_webhook(body, sent, secret, node.clock())
     except PermissionError:
