@@ -143,6 +143,7 @@ class Database:
         for reader in self._all_readers:
             await reader.close()
         self._all_readers.clear()
+        self._readers = asyncio.Queue()  # so a later open() lends only its own readers
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
