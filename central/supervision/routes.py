@@ -36,7 +36,6 @@ from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.local import local_today
 
 VIEWERS = ("central_admin", "supervisor", "officer")
-WARNING_WORKING_DAYS = 1  # as on the edges (CUNBAN_WARNING_WORKING_DAYS' default)
 
 
 async def _viewer(request: Request) -> tuple[Account, str | None]:
@@ -56,8 +55,9 @@ def _today(request: Request) -> date:
     return local_today(node.clock(), node.settings.web.timezone)
 
 
-def _rule() -> CardRule:
-    return CardRule(WARNING_WORKING_DAYS, load_rules().yellow_share)
+def _rule(request: Request) -> CardRule:
+    days = central_node(request).settings.warning_working_days
+    return CardRule(days, load_rules().yellow_share)
 
 
 def _unit(request: Request, account: Account) -> str:
@@ -68,18 +68,18 @@ def _unit(request: Request, account: Account) -> str:
 
 
 async def _load(
-    request: Request, unit: str, head_of: str | None, period: Period
+    request: Request, unit: str, head_of: str | None, period: Period, people: bool = True
 ) -> tuple[Any, list[Any], dashboard.Names]:
     node = central_node(request)
     async with node.db.read() as db:
-        clock = await clock_for(db, _today(request), period.since, _rule())
+        clock = await clock_for(db, _today(request), period.since, _rule(request))
         facts = await load(
             db, CENTRAL_TABLES, Scope(prefix_of(unit), head_of), period, node.settings.web.timezone
         )
         names = dashboard.Names(
             await names_queries.jurisdiction_names(db, prefix_of(unit)[:4]),
             await names_queries.department_names(db),
-            await queries.people(db),
+            await queries.people(db) if people else {},
         )
     return clock, facts, names
 
@@ -177,7 +177,7 @@ async def step_page(request: Request) -> Response:
         steps = await queries.steps_of(db, node_id, step["application_id"])
         supplements = await queries.supplements_of(db, node_id, step["application_id"])
         reminders = await queries.reminders_of(db, node_id, step["application_id"])
-        clock = await clock_for(db, _today(request), _today(request), _rule())
+        clock = await clock_for(db, _today(request), _today(request), _rule(request))
     card = "green"
     if step["due_on"] and step["status"] == "active" and step["app_status"] == "in_review":
         card = clock.rule.card(
@@ -213,18 +213,20 @@ async def step_page(request: Request) -> Response:
     )
 
 
-async def assessment(request: Request) -> Response:
-    """人机考核 of the last month or quarter: counties/townships and departments (published
-    view); officers for the city admin and county supervisors (internal view)."""
-    account, head_of = await _viewer(request)
-    kind = request.query_params.get("of", "month")
+async def _assessment(request: Request, unit: str, head_of: str | None, internal: bool) -> Response:
+    """人机考核 of the last whole month or quarter, as a page or, with `format=csv`, one of
+    its tables."""
+    kind = "quarter" if request.query_params.get("of") == "quarter" else "month"
     today = _today(request)
     period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
-    unit = account.jurisdiction_code
-    clock, facts, names = await _load(request, unit, head_of, period)
+    clock, facts, names = await _load(request, unit, head_of, period, people=internal)
     rules = load_rules()
-    internal = account.role in ("central_admin", "supervisor")
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
+    if request.query_params.get("format") == "csv":
+        wanted = request.query_params.get("table")
+        view = next((v for v in views if v.name == wanted), views[0])
+        text = dashboard.assessment_csv(view, rules, WEIGHT_LABELS)
+        return dashboard.assessment_csv_response(text, view.name, unit, kind)
     return render(
         request,
         "central/supervision/assessment.html",
@@ -234,14 +236,36 @@ async def assessment(request: Request) -> Response:
             "views": views,
             "rules": rules,
             "weight_labels": WEIGHT_LABELS,
+            "value": dashboard.value,
+            "published": not internal,
+            "here": request.url.path,
         },
     )
+
+
+async def assessment(request: Request) -> Response:
+    """人机考核 (internal view): counties/townships and departments; officers for the city
+    admin and county supervisors."""
+    account, head_of = await _viewer(request)
+    internal = account.role in ("central_admin", "supervisor")
+    return await _assessment(request, account.jurisdiction_code, head_of, internal)
+
+
+async def published(request: Request) -> Response:
+    """人机考核 as published to everyone: the city's counties and townships, and departments,
+    never an officer's name."""
+    async with central_node(request).db.read() as db:
+        unit = await queries.city_code(db)
+    if unit is None:
+        raise HTTPException(status_code=404, detail=_("还没有登记任何乡镇。"))
+    return await _assessment(request, unit, None, internal=False)
 
 
 routes = [
     Route("/supervision/", page, methods=["GET"], name="supervision:dashboard"),
     Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
     Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
+    Route("/disclosure/assessment", published, methods=["GET"], name="supervision:published"),
     Route(
         "/supervision/steps/{node_id}/{step_id}",
         step_page,

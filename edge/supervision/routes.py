@@ -287,24 +287,34 @@ async def urge(request: Request) -> Response:
     return await _step_page(request, account, step_id, values={"note": note}, errors=errors)
 
 
-async def assessment(request: Request) -> Response:
-    """人机考核 of the last whole month or quarter: units and departments (published view),
-    officers (internal view), each with its indicators, the weights and the grade."""
-    account = require(request, *VIEWERS)
-    kind = request.query_params.get("of", "month")
+async def _assessment(request: Request, unit: str, internal: bool) -> Response:
+    """人机考核 of the township (or unit) for the last whole month or quarter, as a page or,
+    with `format=csv`, one of its tables."""
+    kind = "quarter" if request.query_params.get("of") == "quarter" else "month"
     today = _today(request)
     period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
     node = edge_node(request)
-    unit = account.jurisdiction_code
     async with node.db.read() as db:
         clock = await clock_for(db, today, period.since, _rule(request))
         facts = await load(
             db, EDGE_TABLES, Scope(prefix_of(unit)), period, node.settings.web.timezone
         )
-        names = await _names(db, unit)
+        names = (
+            await _names(db, unit)
+            if internal
+            else dashboard.Names(
+                await queries.jurisdiction_names(db, prefix_of(unit)[:6]),
+                await queries.department_names(db),
+                {},
+            )
+        )
     rules = load_rules()
-    internal = account.role == "supervisor"
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
+    if request.query_params.get("format") == "csv":
+        wanted = request.query_params.get("table")
+        view = next((v for v in views if v.name == wanted), views[0])
+        text = dashboard.assessment_csv(view, rules, WEIGHT_LABELS)
+        return dashboard.assessment_csv_response(text, view.name, unit, kind)
     return render(
         request,
         "edge/supervision/assessment.html",
@@ -314,8 +324,25 @@ async def assessment(request: Request) -> Response:
             "views": views,
             "rules": rules,
             "weight_labels": WEIGHT_LABELS,
+            "value": dashboard.value,
+            "published": not internal,
+            "here": request.url.path,
         },
     )
+
+
+async def assessment(request: Request) -> Response:
+    """人机考核 (internal view): units and departments, and for supervisors the officers,
+    each with its indicators, the weights and the grade."""
+    account = require(request, *VIEWERS)
+    return await _assessment(
+        request, account.jurisdiction_code, internal=account.role == "supervisor"
+    )
+
+
+async def published(request: Request) -> Response:
+    """人机考核 as published to everyone: villages and offices, never an officer's name."""
+    return await _assessment(request, edge_node(request).settings.township_code, internal=False)
 
 
 routes = [
@@ -323,6 +350,7 @@ routes = [
     Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
     Route("/supervision/others", others, methods=["GET"], name="supervision:others"),
     Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
+    Route("/disclosure/assessment", published, methods=["GET"], name="supervision:published"),
     Route("/supervision/steps/{step_id}", step_page, methods=["GET"], name="supervision:step"),
     Route(
         "/supervision/steps/{step_id}/urge",
