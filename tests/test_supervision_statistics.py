@@ -257,9 +257,7 @@ def _compare_ratings(found: dict[str, Figures], expected: dict[str, dict[str, in
         row = expected.get(unit, dict.fromkeys(RATED, 0))
         assert {name: getattr(figures, name) for name in RATED} == row, unit
         assert figures.good_rate == (row["good"] / row["rated"] if row["rated"] else None)
-        assert figures.unrated_rate == (
-            row["unrated"] / row["invited"] if row["invited"] else None
-        )
+        assert figures.unrated_rate == (row["unrated"] / row["invited"] if row["invited"] else None)
 
 
 @pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.kind)
