@@ -24,11 +24,10 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
-from edge.supervision import dashboard
+from edge.supervision import assessment_page, dashboard
 from edge.supervision import queries as names_queries
-from edge.supervision.assessment import WEIGHT_LABELS
 from edge.supervision.cards import CardRule
-from edge.supervision.forms import month_of, parse_period, quarter_of
+from edge.supervision.forms import parse_period
 from edge.supervision.rules import load_rules
 from edge.supervision.sources import CENTRAL_TABLES, Scope, clock_for, load
 from edge.supervision.statistics import Period
@@ -216,30 +215,12 @@ async def step_page(request: Request) -> Response:
 async def _assessment(request: Request, unit: str, head_of: str | None, internal: bool) -> Response:
     """人机考核 of the last whole month or quarter, as a page or, with `format=csv`, one of
     its tables."""
-    kind = "quarter" if request.query_params.get("of") == "quarter" else "month"
-    today = _today(request)
-    period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
+    kind, period = assessment_page.period_of(request, _today(request))
     clock, facts, names = await _load(request, unit, head_of, period, people=internal)
     rules = load_rules()
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
-    if request.query_params.get("format") == "csv":
-        wanted = request.query_params.get("table")
-        view = next((v for v in views if v.name == wanted), views[0])
-        text = dashboard.assessment_csv(view, rules, WEIGHT_LABELS)
-        return dashboard.assessment_csv_response(text, view.name, unit, kind)
-    return render(
-        request,
-        "central/supervision/assessment.html",
-        {
-            "period": period,
-            "kind": kind,
-            "views": views,
-            "rules": rules,
-            "weight_labels": WEIGHT_LABELS,
-            "value": dashboard.value,
-            "published": not internal,
-            "here": request.url.path,
-        },
+    return assessment_page.answer(
+        request, "central/supervision/assessment.html", kind, period, views, rules, unit, internal
     )
 
 

@@ -280,14 +280,17 @@ def query_string(period: Period) -> Any:
     return qs
 
 
-def csv_response(table: Table, unit: str) -> Response:
+def download(text: str, filename: str) -> Response:
+    """CSV text as a download, with a BOM so spreadsheet programs (Excel) read it as UTF-8."""
     return Response(
-        "\ufeff" + csv_text(table),
+        "\ufeff" + text,
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="supervision-{table.name}-{unit}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_response(table: Table, unit: str) -> Response:
+    return download(csv_text(table), f"supervision-{table.name}-{unit}.csv")
 
 
 def parent_of(unit: str) -> str:
@@ -407,14 +410,3 @@ def assessment_csv(view: AssessmentView, rules: Rules, weight_labels: Mapping[st
             ]
         )
     return out.getvalue()
-
-
-def assessment_csv_response(text: str, name: str, unit: str, kind: str) -> Response:
-    """The CSV as a download, with a BOM so spreadsheet programs read it as UTF-8."""
-    return Response(
-        "\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="assessment-{kind}-{name}-{unit}.csv"'
-        },
-    )

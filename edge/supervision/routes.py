@@ -29,11 +29,10 @@ from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.ratings.queries import figures as rating_figures
 from edge.ratings.queries import per_office
-from edge.supervision import dashboard, queries
-from edge.supervision.assessment import WEIGHT_LABELS
+from edge.supervision import assessment_page, dashboard, queries
 from edge.supervision.cards import CardRule
 from edge.supervision.deadlines import responsible, reviewers
-from edge.supervision.forms import month_of, parse_period, quarter_of
+from edge.supervision.forms import parse_period
 from edge.supervision.rules import load_rules
 from edge.supervision.sources import EDGE_TABLES, Scope, clock_for, load
 from edge.supervision.statistics import Clock
@@ -62,11 +61,12 @@ def _unit(request: Request, account: Account) -> str:
     return unit
 
 
-async def _names(db: Any, unit: str) -> dashboard.Names:
+async def _names(db: Any, unit: str, people: bool = True) -> dashboard.Names:
+    """Names of places and departments, and of staff unless the page is public."""
     return dashboard.Names(
         await queries.jurisdiction_names(db, prefix_of(unit)[:6]),
         await queries.department_names(db),
-        await queries.account_names(db),
+        await queries.account_names(db) if people else {},
     )
 
 
@@ -290,44 +290,19 @@ async def urge(request: Request) -> Response:
 async def _assessment(request: Request, unit: str, internal: bool) -> Response:
     """人机考核 of the township (or unit) for the last whole month or quarter, as a page or,
     with `format=csv`, one of its tables."""
-    kind = "quarter" if request.query_params.get("of") == "quarter" else "month"
     today = _today(request)
-    period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
+    kind, period = assessment_page.period_of(request, today)
     node = edge_node(request)
     async with node.db.read() as db:
         clock = await clock_for(db, today, period.since, _rule(request))
         facts = await load(
             db, EDGE_TABLES, Scope(prefix_of(unit)), period, node.settings.web.timezone
         )
-        names = (
-            await _names(db, unit)
-            if internal
-            else dashboard.Names(
-                await queries.jurisdiction_names(db, prefix_of(unit)[:6]),
-                await queries.department_names(db),
-                {},
-            )
-        )
+        names = await _names(db, unit, people=internal)
     rules = load_rules()
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
-    if request.query_params.get("format") == "csv":
-        wanted = request.query_params.get("table")
-        view = next((v for v in views if v.name == wanted), views[0])
-        text = dashboard.assessment_csv(view, rules, WEIGHT_LABELS)
-        return dashboard.assessment_csv_response(text, view.name, unit, kind)
-    return render(
-        request,
-        "edge/supervision/assessment.html",
-        {
-            "period": period,
-            "kind": kind,
-            "views": views,
-            "rules": rules,
-            "weight_labels": WEIGHT_LABELS,
-            "value": dashboard.value,
-            "published": not internal,
-            "here": request.url.path,
-        },
+    return assessment_page.answer(
+        request, "edge/supervision/assessment.html", kind, period, views, rules, unit, internal
     )
 
 
