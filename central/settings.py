@@ -28,6 +28,7 @@ class CentralSettings:
     feed_page: int = 100
     tls_cert: str = ""
     tls_key: str = ""
+    warning_working_days: int = 1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CentralSettings:
@@ -45,6 +46,9 @@ class CentralSettings:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")
         if not 1 <= self.feed_page <= 1000:
             raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
+        if not 0 <= self.warning_working_days <= 30:
+            name = env_name("warning_working_days", ENV_PREFIX)
+            raise SettingsError(f"{name} must be 0 to 30 (working days)")
         if bool(self.tls_cert) != bool(self.tls_key):
             cert, key = env_name("tls_cert", ENV_PREFIX), env_name("tls_key", ENV_PREFIX)
             raise SettingsError(f"{cert} and {key} go together")

@@ -33,6 +33,8 @@ PUBLIC_PAGES = [
     "/feedback/new?topic=election&ref=E-2026-01",
     "/feedback/track",
     "/disclosure/ratings",
+    "/disclosure/assessment",
+    "/disclosure/assessment?of=quarter",
     "/disclosure/policies",
     "/disclosure/policies?archive=1",
     "/disclosure/affairs",

@@ -247,3 +247,27 @@ def test_no_feedback_page_or_open311_answer_prints_an_id_or_a_phone(central, edg
         answer = central.get(path)
         assert answer.status_code == 200 and "139****5678" in answer.text
         assert _unmasked(answer.text) == [] and "王秀英" not in answer.text, path
+
+
+# --- issue 13: the published 人机考核 ---------------------------------------------------------
+
+
+def test_the_published_assessment_prints_no_person(client, settings):
+    """Signed out, /disclosure/assessment names villages and offices only: no applicant, no
+    officer, no phone or ID number from the months of rated history behind it."""
+    from datetime import date
+
+    from tests.test_supervision import _history
+
+    _history(settings, date(2026, 11, 23), 200, seed=5)
+    client.cookies.clear()
+    people = rows(settings, "SELECT DISTINCT applicant_name, applicant_phone FROM applications")
+    staff = [r["name"] for r in rows(settings, "SELECT name FROM accounts")]
+    for path in ("/disclosure/assessment", "/disclosure/assessment?of=quarter"):
+        page = client.get(path)
+        assert page.status_code == 200 and "等次" in page.text, path
+        assert _unmasked(page.text) == [], path
+        shown = [n for r in people for n in r if n in page.text] + [
+            n for n in staff if n in page.text
+        ]
+        assert shown == [], (path, shown)

@@ -162,6 +162,17 @@ def test_a_bad_shared_value_names_the_node_s_own_variable(node, name, raw, messa
         node.from_environ(EDGE_REQUIRED | {name: raw})
 
 
+def test_central_reads_its_warning_working_days_and_refuses_a_negative_one():
+    assert CentralSettings.from_environ({}).warning_working_days == 1
+    wider = CentralSettings.from_environ({"CUNBAN_CENTRAL_WARNING_WORKING_DAYS": "3"})
+    assert wider.warning_working_days == 3
+    assert (
+        CentralSettings.from_environ({"CUNBAN_WARNING_WORKING_DAYS": "3"}).warning_working_days == 1
+    )
+    with pytest.raises(SettingsError, match="CUNBAN_CENTRAL_WARNING_WORKING_DAYS must be 0 to 30"):
+        CentralSettings.from_environ({"CUNBAN_CENTRAL_WARNING_WORKING_DAYS": "-1"}).validate()
+
+
 @dataclass(frozen=True)
 class _NoDefaultPart:
     web: WebSettings

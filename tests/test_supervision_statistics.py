@@ -218,3 +218,70 @@ def test_village_figures_inside_one_township_equal_the_recount(data):
     )
     expected.pop(None, None)
     _compare(found, expected, apps=True)
+
+
+RATED = ("invited", "rated", "good", "bad", "follow_ups", "fixed", "unrated")
+
+
+def _expected_ratings(history: History, period: Period, unit_of) -> dict[str, dict[str, int]]:
+    """The 好差评 columns recounted from the raw rating and follow-up rows: `unit_of` maps a
+    rating (with the step it rates) to its unit."""
+    apps = {a["id"]: a for a in history.applications}
+    steps = {s["id"]: s for s in history.steps}
+    cases = {f["rating_id"]: f for f in history.follow_ups if f["status"] != "dismissed"}
+    result: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(RATED, 0))
+    for r in history.ratings:
+        closed = date.fromisoformat(r["closed_on"])
+        app = apps[r["application_id"]]
+        if not period.since <= closed <= period.until or app["status"] == "withdrawn":
+            continue
+        unit = unit_of(app, steps[r["step_id"]])
+        if unit is None:
+            continue
+        row = result[unit]
+        row["invited"] += 1
+        own_phone = r["level"] is not None and r["channel"] != "agent_device"
+        row["unrated"] += r["level"] is None
+        row["rated"] += own_phone
+        row["good"] += own_phone and r["level"] <= 3
+        row["bad"] += own_phone and r["level"] >= 4 and r["malicious_reason"] is None
+        case = cases.get(r["id"])
+        row["follow_ups"] += case is not None
+        row["fixed"] += case is not None and case["closed_in_time"] == 1
+    return result
+
+
+def _compare_ratings(found: dict[str, Figures], expected: dict[str, dict[str, int]]) -> None:
+    assert {k for k, v in expected.items() if any(v.values())} <= set(found)
+    for unit, figures in found.items():
+        row = expected.get(unit, dict.fromkeys(RATED, 0))
+        assert {name: getattr(figures, name) for name in RATED} == row, unit
+        assert figures.good_rate == (row["good"] / row["rated"] if row["rated"] else None)
+        assert figures.unrated_rate == (row["unrated"] / row["invited"] if row["invited"] else None)
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.kind)
+def test_rating_columns_equal_a_brute_force_recount(data, period):
+    """Ratings per township (by the application), department and officer (by the step that
+    decided the application), against the generated rating and follow-up rows."""
+    path, history = data
+    clock, facts = asyncio.run(_facts(path, period))
+    found = by_unit(facts, period, clock, lambda village: village[:9] + "000")
+    expected = _expected_ratings(history, period, lambda app, _s: app["village_code"][:9] + "000")
+    _compare_ratings(found, expected)
+    every = [f for f in found.values()]
+    for name in ("rated", "good", "bad", "follow_ups", "fixed", "unrated"):
+        assert sum(getattr(f, name) for f in every) > 0, name  # every column has something
+    assert sum(f.fixed for f in every) < sum(f.follow_ups for f in every)  # some late or open
+    found = by_step(facts, period, clock, lambda step: step.department)
+    _compare_ratings(found, _expected_ratings(history, period, lambda _a, s: s["department_code"]))
+    found = by_step(facts, period, clock, lambda step: step.decided_by)
+    _compare_ratings(found, _expected_ratings(history, period, lambda _a, s: s["decided_by"]))
+
+
+def test_agent_device_and_malicious_ratings_are_in_the_data_set_and_counted_apart(data):
+    _path, history = data
+    answered = [r for r in history.ratings if r["level"] is not None]
+    assert any(r["channel"] == "agent_device" for r in answered)
+    assert any(r["malicious_reason"] for r in answered)
+    assert len(history.ratings) > 2000 and len(answered) < len(history.ratings)

@@ -30,8 +30,6 @@ from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.working_days import load_working_days
 from replication.feed.commands import FeedbackAnswer
 
-WARNING_WORKING_DAYS = 1
-
 
 def _waiting(row: Any) -> bool:
     """An answer was sent and the township has not taken it yet."""
@@ -41,7 +39,7 @@ def _waiting(row: Any) -> bool:
 async def _days(request: Request, db: aiosqlite.Connection) -> Any:
     node = central_node(request)
     return await load_working_days(
-        db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS
+        db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
     )
 
 

@@ -33,14 +33,13 @@ from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
 from edge.workdays.working_days import WorkingDays, load_working_days
 from replication.objectstore import StoreUnavailable, blob_key, verified
 
-WARNING_WORKING_DAYS = 1  # a yellow card when due within one working day, as on the edges
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 async def _working_days(request: Request, db: aiosqlite.Connection) -> WorkingDays:
     node = central_node(request)
     return await load_working_days(
-        db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS
+        db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
     )
 
 

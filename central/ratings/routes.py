@@ -32,14 +32,13 @@ from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.working_days import WorkingDays, load_working_days
 from replication.feed.commands import FOLLOW_UP_ACTIONS, FollowUpAction, OfficerCard
 
-WARNING_WORKING_DAYS = 1
 CHOICES = {"remedy": tuple(REMEDY_LABELS), "callback": tuple(CALLBACK_LABELS)}
 
 
 async def _days(request: Request, db: aiosqlite.Connection) -> WorkingDays:
     node = central_node(request)
     return await load_working_days(
-        db, node.clock(), node.settings.web.timezone, WARNING_WORKING_DAYS
+        db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
     )
 
 

@@ -98,3 +98,10 @@ async def case_rows(db: aiosqlite.Connection, keys: list[tuple[str, str]]) -> di
         tuple(value for key in keys for value in key),
     )
     return {(row["node_id"], row["id"]): row for row in rows}
+
+
+async def city_code(db: aiosqlite.Connection) -> str | None:
+    """The city central serves: the city of its registered townships (None before any)."""
+    rows = await _all(db, "SELECT substr(min(township_code), 1, 4) AS city FROM nodes")
+    city = rows[0]["city"] if rows else None
+    return city.ljust(12, "0") if city else None

@@ -24,11 +24,10 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
-from edge.supervision import dashboard
+from edge.supervision import assessment_page, dashboard
 from edge.supervision import queries as names_queries
-from edge.supervision.assessment import WEIGHT_LABELS
 from edge.supervision.cards import CardRule
-from edge.supervision.forms import month_of, parse_period, quarter_of
+from edge.supervision.forms import parse_period
 from edge.supervision.rules import load_rules
 from edge.supervision.sources import CENTRAL_TABLES, Scope, clock_for, load
 from edge.supervision.statistics import Period
@@ -36,7 +35,6 @@ from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.local import local_today
 
 VIEWERS = ("central_admin", "supervisor", "officer")
-WARNING_WORKING_DAYS = 1  # as on the edges (CUNBAN_WARNING_WORKING_DAYS' default)
 
 
 async def _viewer(request: Request) -> tuple[Account, str | None]:
@@ -56,8 +54,9 @@ def _today(request: Request) -> date:
     return local_today(node.clock(), node.settings.web.timezone)
 
 
-def _rule() -> CardRule:
-    return CardRule(WARNING_WORKING_DAYS, load_rules().yellow_share)
+def _rule(request: Request) -> CardRule:
+    days = central_node(request).settings.warning_working_days
+    return CardRule(days, load_rules().yellow_share)
 
 
 def _unit(request: Request, account: Account) -> str:
@@ -68,18 +67,18 @@ def _unit(request: Request, account: Account) -> str:
 
 
 async def _load(
-    request: Request, unit: str, head_of: str | None, period: Period
+    request: Request, unit: str, head_of: str | None, period: Period, people: bool = True
 ) -> tuple[Any, list[Any], dashboard.Names]:
     node = central_node(request)
     async with node.db.read() as db:
-        clock = await clock_for(db, _today(request), period.since, _rule())
+        clock = await clock_for(db, _today(request), period.since, _rule(request))
         facts = await load(
             db, CENTRAL_TABLES, Scope(prefix_of(unit), head_of), period, node.settings.web.timezone
         )
         names = dashboard.Names(
             await names_queries.jurisdiction_names(db, prefix_of(unit)[:4]),
             await names_queries.department_names(db),
-            await queries.people(db),
+            await queries.people(db) if people else {},
         )
     return clock, facts, names
 
@@ -177,7 +176,7 @@ async def step_page(request: Request) -> Response:
         steps = await queries.steps_of(db, node_id, step["application_id"])
         supplements = await queries.supplements_of(db, node_id, step["application_id"])
         reminders = await queries.reminders_of(db, node_id, step["application_id"])
-        clock = await clock_for(db, _today(request), _today(request), _rule())
+        clock = await clock_for(db, _today(request), _today(request), _rule(request))
     card = "green"
     if step["due_on"] and step["status"] == "active" and step["app_status"] == "in_review":
         card = clock.rule.card(
@@ -213,35 +212,41 @@ async def step_page(request: Request) -> Response:
     )
 
 
-async def assessment(request: Request) -> Response:
-    """人机考核 of the last month or quarter: counties/townships and departments (published
-    view); officers for the city admin and county supervisors (internal view)."""
-    account, head_of = await _viewer(request)
-    kind = request.query_params.get("of", "month")
-    today = _today(request)
-    period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
-    unit = account.jurisdiction_code
-    clock, facts, names = await _load(request, unit, head_of, period)
+async def _assessment(request: Request, unit: str, head_of: str | None, internal: bool) -> Response:
+    """人机考核 of the last whole month or quarter, as a page or, with `format=csv`, one of
+    its tables."""
+    kind, period = assessment_page.period_of(request, _today(request))
+    clock, facts, names = await _load(request, unit, head_of, period, people=internal)
     rules = load_rules()
-    internal = account.role in ("central_admin", "supervisor")
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
-    return render(
-        request,
-        "central/supervision/assessment.html",
-        {
-            "period": period,
-            "kind": kind,
-            "views": views,
-            "rules": rules,
-            "weight_labels": WEIGHT_LABELS,
-        },
+    return assessment_page.answer(
+        request, "central/supervision/assessment.html", kind, period, views, rules, unit, internal
     )
+
+
+async def assessment(request: Request) -> Response:
+    """人机考核 (internal view): counties/townships and departments; officers for the city
+    admin and county supervisors."""
+    account, head_of = await _viewer(request)
+    internal = account.role in ("central_admin", "supervisor")
+    return await _assessment(request, account.jurisdiction_code, head_of, internal)
+
+
+async def published(request: Request) -> Response:
+    """人机考核 as published to everyone: the city's counties and townships, and departments,
+    never an officer's name."""
+    async with central_node(request).db.read() as db:
+        unit = await queries.city_code(db)
+    if unit is None:
+        raise HTTPException(status_code=404, detail=_("还没有登记任何乡镇。"))
+    return await _assessment(request, unit, None, internal=False)
 
 
 routes = [
     Route("/supervision/", page, methods=["GET"], name="supervision:dashboard"),
     Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
     Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
+    Route("/disclosure/assessment", published, methods=["GET"], name="supervision:published"),
     Route(
         "/supervision/steps/{node_id}/{step_id}",
         step_page,

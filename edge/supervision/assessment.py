@@ -1,7 +1,7 @@
 """人机考核: a score and grade per unit from its figures and the weights in rules.toml.
 
-Indicators are scored 0-100 (see rules.toml); `bad_ratings` and `follow_ups` take the ratings'
-figures when given (`RatingShare` per unit), else score 100: ratings are wired at merge.
+Indicators are scored 0-100 (see rules.toml); `bad_ratings` and `follow_ups` take each unit's
+好差评 figures (`rating_shares`), and score 100 for a unit nobody rated or with no follow-up.
 """
 
 from __future__ import annotations
@@ -40,6 +40,15 @@ class Assessed:
     score: float | None
     grade: str | None
     rank: int | None = None
+
+
+def rating_shares(table: Mapping[str, Figures]) -> dict[str, RatingShare]:
+    """Each unit's 差评 share of the ratings it received and its follow-ups closed in time."""
+    return {
+        unit: RatingShare(figures.bad_rate or 0.0, figures.fixed_rate)
+        for unit, figures in table.items()
+        if figures.rated or figures.follow_ups
+    }
 
 
 def indicators(figures: Figures, ratings: RatingShare | None) -> dict[str, float] | None:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from edge.jurisdictions.codes import level_of
 from edge.kernel.i18n import lazy_gettext, pick
-from edge.supervision.assessment import Assessed, assess
+from edge.supervision.assessment import Assessed, assess, rating_shares
 from edge.supervision.charts import Bar, bar_chart
 from edge.supervision.forms import PERIOD_KINDS
 from edge.supervision.rules import Rules
@@ -49,10 +49,20 @@ COLUMNS: tuple[tuple[str, LazyProxy], ...] = (
     ("applicant_total", lazy_gettext("补正期间（申请人）")),
     ("returns", lazy_gettext("退回补正")),
     ("urged", lazy_gettext("催办")),
+    ("rated", lazy_gettext("收到评价")),
+    ("good_rate", lazy_gettext("好评率")),
+    ("bad", lazy_gettext("差评")),
+    ("bad_rate", lazy_gettext("差评率")),
+    ("fixed_rate", lazy_gettext("差评整改率")),
+    ("unrated", lazy_gettext("未评价")),
+    ("unrated_rate", lazy_gettext("未评价率")),
 )
 COUNTS = frozenset({"received", "finished", "on_time", "late", "open", "yellow", "red"}) | {
     "returns",
     "urged",
+    "rated",
+    "bad",
+    "unrated",
 }
 MEASURE_LABELS = dict(COLUMNS)
 CHILD_LENGTH = {"province": 4, "city": 6, "county": 9, "township": 12}
@@ -229,7 +239,7 @@ def value(figures: Figures, column: str) -> str:
     raw = getattr(figures, column)
     if raw is None:
         return "—"
-    if column == "on_time_rate":
+    if column.endswith("_rate"):
         return f"{100 * raw:.1f}%"
     return str(raw)
 
@@ -270,14 +280,17 @@ def query_string(period: Period) -> Any:
     return qs
 
 
-def csv_response(table: Table, unit: str) -> Response:
+def download(text: str, filename: str) -> Response:
+    """CSV text as a download, with a BOM so spreadsheet programs (Excel) read it as UTF-8."""
     return Response(
-        "\ufeff" + csv_text(table),
+        "\ufeff" + text,
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="supervision-{table.name}-{unit}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_response(table: Table, unit: str) -> Response:
+    return download(csv_text(table), f"supervision-{table.name}-{unit}.csv")
 
 
 def parent_of(unit: str) -> str:
@@ -318,6 +331,20 @@ def tables_for(
     return tables
 
 
+@dataclass(frozen=True)
+class AssessmentView:
+    """One 人机考核 table: units graded and ranked, and how to name them."""
+
+    name: str
+    title: str
+    label: Callable[[str], str]
+    rows: list[Assessed]
+
+
+def _assessed(table: dict[str, Figures], rules: Rules) -> list[Assessed]:
+    return assess(table, rules, rating_shares(table))
+
+
 def assessment_views(
     facts: list[ApplicationFact],
     period: Period,
@@ -326,30 +353,60 @@ def assessment_views(
     names: Names,
     rules: Rules,
     internal: bool,
-) -> list[tuple[str, str, Callable[[str], str], list[Assessed]]]:
+) -> list[AssessmentView]:
     """人机考核 tables: units and departments (published), officers (internal view only)."""
     key = child_key(unit) or (lambda _v: unit)
-    views: list[tuple[str, str, Callable[[str], str], list[Assessed]]] = [
-        (
+    views = [
+        AssessmentView(
             "units",
             str(lazy_gettext("按地区")),
             names.place,
-            assess(by_unit(facts, period, clock, key), rules),
+            _assessed(by_unit(facts, period, clock, key), rules),
         ),
-        (
+        AssessmentView(
             "departments",
             str(lazy_gettext("按部门")),
             names.department,
-            assess(by_step(facts, period, clock, lambda s: s.department), rules),
+            _assessed(by_step(facts, period, clock, lambda s: s.department), rules),
         ),
     ]
     if internal:
         views.append(
-            (
+            AssessmentView(
                 "officers",
                 str(lazy_gettext("按办理人员（内部）")),
                 names.person,
-                assess(by_step(facts, period, clock, lambda s: s.decided_by), rules),
+                _assessed(by_step(facts, period, clock, lambda s: s.decided_by), rules),
             )
         )
     return views
+
+
+def assessment_csv(view: AssessmentView, rules: Rules, weight_labels: Mapping[str, Any]) -> str:
+    """A 人机考核 table as CSV: rank, unit, grade, score, each indicator with its weight, and
+    the figures behind them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    figures = ("finished", "on_time_rate", "late", "red", "rated", "bad_rate", "fixed_rate")
+    writer.writerow(
+        [
+            str(lazy_gettext("名次")),
+            str(lazy_gettext("单位")),
+            str(lazy_gettext("等次")),
+            str(lazy_gettext("得分")),
+            *[f"{weight_labels[w]} ×{weight}" for w, weight in rules.weights.items()],
+            *[str(MEASURE_LABELS[c]) for c in figures],
+        ]
+    )
+    for row in view.rows:
+        writer.writerow(
+            [
+                row.rank or "",
+                view.label(row.unit),
+                row.grade or str(lazy_gettext("无办结，不评")),
+                "" if row.score is None else row.score,
+                *[row.indicators.get(w, "") for w in rules.weights],
+                *[value(row.figures, c) for c in figures],
+            ]
+        )
+    return out.getvalue()

@@ -29,11 +29,10 @@ from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.ratings.queries import figures as rating_figures
 from edge.ratings.queries import per_office
-from edge.supervision import dashboard, queries
-from edge.supervision.assessment import WEIGHT_LABELS
+from edge.supervision import assessment_page, dashboard, queries
 from edge.supervision.cards import CardRule
 from edge.supervision.deadlines import responsible, reviewers
-from edge.supervision.forms import month_of, parse_period, quarter_of
+from edge.supervision.forms import parse_period
 from edge.supervision.rules import load_rules
 from edge.supervision.sources import EDGE_TABLES, Scope, clock_for, load
 from edge.supervision.statistics import Clock
@@ -62,11 +61,12 @@ def _unit(request: Request, account: Account) -> str:
     return unit
 
 
-async def _names(db: Any, unit: str) -> dashboard.Names:
+async def _names(db: Any, unit: str, people: bool = True) -> dashboard.Names:
+    """Names of places and departments, and of staff unless the page is public."""
     return dashboard.Names(
         await queries.jurisdiction_names(db, prefix_of(unit)[:6]),
         await queries.department_names(db),
-        await queries.account_names(db),
+        await queries.account_names(db) if people else {},
     )
 
 
@@ -287,35 +287,37 @@ async def urge(request: Request) -> Response:
     return await _step_page(request, account, step_id, values={"note": note}, errors=errors)
 
 
-async def assessment(request: Request) -> Response:
-    """人机考核 of the last whole month or quarter: units and departments (published view),
-    officers (internal view), each with its indicators, the weights and the grade."""
-    account = require(request, *VIEWERS)
-    kind = request.query_params.get("of", "month")
+async def _assessment(request: Request, unit: str, internal: bool) -> Response:
+    """人机考核 of the township (or unit) for the last whole month or quarter, as a page or,
+    with `format=csv`, one of its tables."""
     today = _today(request)
-    period = quarter_of(today, 1) if kind == "quarter" else month_of(today, 1)
+    kind, period = assessment_page.period_of(request, today)
     node = edge_node(request)
-    unit = account.jurisdiction_code
     async with node.db.read() as db:
         clock = await clock_for(db, today, period.since, _rule(request))
         facts = await load(
             db, EDGE_TABLES, Scope(prefix_of(unit)), period, node.settings.web.timezone
         )
-        names = await _names(db, unit)
+        names = await _names(db, unit, people=internal)
     rules = load_rules()
-    internal = account.role == "supervisor"
     views = dashboard.assessment_views(facts, period, clock, unit, names, rules, internal)
-    return render(
-        request,
-        "edge/supervision/assessment.html",
-        {
-            "period": period,
-            "kind": kind,
-            "views": views,
-            "rules": rules,
-            "weight_labels": WEIGHT_LABELS,
-        },
+    return assessment_page.answer(
+        request, "edge/supervision/assessment.html", kind, period, views, rules, unit, internal
     )
+
+
+async def assessment(request: Request) -> Response:
+    """人机考核 (internal view): units and departments, and for supervisors the officers,
+    each with its indicators, the weights and the grade."""
+    account = require(request, *VIEWERS)
+    return await _assessment(
+        request, account.jurisdiction_code, internal=account.role == "supervisor"
+    )
+
+
+async def published(request: Request) -> Response:
+    """人机考核 as published to everyone: villages and offices, never an officer's name."""
+    return await _assessment(request, edge_node(request).settings.township_code, internal=False)
 
 
 routes = [
@@ -323,6 +325,7 @@ routes = [
     Route("/supervision/cases", cases, methods=["GET"], name="supervision:cases"),
     Route("/supervision/others", others, methods=["GET"], name="supervision:others"),
     Route("/supervision/assessment", assessment, methods=["GET"], name="supervision:assessment"),
+    Route("/disclosure/assessment", published, methods=["GET"], name="supervision:published"),
     Route("/supervision/steps/{step_id}", step_page, methods=["GET"], name="supervision:step"),
     Route(
         "/supervision/steps/{step_id}/urge",

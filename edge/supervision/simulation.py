@@ -4,7 +4,9 @@ tables (`write_edge`) or central's `edge_*` copies (`write_central`).
 
 Each application walks its steps over the real working-day calendar (国庆, 春节, 调休 days from
 chinesecalendar): some late, some returned for supplement (the applicant's time), some
-rejected or withdrawn, some urged; whatever would end after `today` is left open.
+rejected or withdrawn, some urged; whatever would end after `today` is left open. Closed ones
+are then rated (`Rater`, its own random stream): some not at all, some on an agent's device,
+some 差评 with a follow-up closed in time, late or still open, some marked malicious.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class History:
     steps: list[dict[str, Any]] = field(default_factory=list)
     supplements: list[dict[str, Any]] = field(default_factory=list)
     reminders: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
 
 def calendar(years: range = range(2024, 2028)) -> dict[date, bool]:
@@ -261,6 +265,93 @@ class Walk:
         )
 
 
+LEVELS = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5)  # how applicants rate an approval
+REJECTED_LEVELS = (2, 3, 3, 4, 4, 5)
+FOLLOW_UP_DAYS = 5
+
+
+class Rater:
+    """The ratings and follow-ups of a history's closed applications."""
+
+    def __init__(self, rng: random.Random, history: History) -> None:
+        self.rng = rng
+        self.history = history
+
+    def after(self, start: date, days: int) -> date:
+        return add_working_days(start, days, self.history.exceptions)
+
+    def rate_all(self) -> None:
+        steps_of: dict[str, list[dict[str, Any]]] = {}
+        for step in self.history.steps:
+            steps_of.setdefault(step["application_id"], []).append(step)
+        for app in self.history.applications:
+            if app["status"] in ("approved", "rejected"):
+                self.rate(app, steps_of[app["id"]])
+
+    def rate(self, app: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        """Round 1 for one closed application, rating the step that decided it."""
+        rng = self.rng
+        decided = [s for s in steps if s["decided_on"]]
+        if app["status"] == "rejected":
+            decided = [s for s in decided if s["status"] == "rejected"] or decided
+        step = max(decided, key=lambda s: s["decided_on"])
+        closed = date.fromisoformat(app["finished_at"][:10])
+        rated_on = self.after(closed, rng.choice((0, 0, 1, 2)))
+        answered = rng.random() < 0.7 and rated_on <= self.history.today
+        level = rng.choice(REJECTED_LEVELS if app["status"] == "rejected" else LEVELS)
+        channel = rng.choice(("link", "link", "sms", "tracking", "agent_device"))
+        malicious = answered and level >= 4 and rng.random() < 0.1
+        rating = {
+            "node_id": app["node_id"],
+            "id": str(ULID.from_timestamp(rng.random() * 1e9)),
+            "application_id": app["id"],
+            "round": 1,
+            "token_hash": f"{rng.getrandbits(256):064x}",
+            "phone": app["applicant_phone"],
+            "village_code": app["village_code"],
+            "office_code": step["department_code"],
+            "office_level": step["level"],
+            "outcome": app["status"],
+            "invited_at": app["finished_at"],
+            "closed_on": closed.isoformat(),
+            "follow_up_days": FOLLOW_UP_DAYS,
+            "level": level if answered else None,
+            "overall": level if answered else None,
+            "channel": channel if answered else None,
+            "rated_at": stamp(rated_on) if answered else None,
+            "malicious_reason": "同一号码反复恶意差评，与办理事实不符" if malicious else None,
+            "malicious_at": stamp(rated_on) if malicious else None,
+            "step_id": step["id"],  # not a column: what the recount ties the rating to
+        }
+        self.history.ratings.append(rating)
+        if answered and level >= 4 and channel != "agent_device":
+            self.follow_up(rating, rated_on, malicious)
+
+    def follow_up(self, rating: dict[str, Any], opened: date, dismissed: bool) -> None:
+        """Every 差评 opens a case due in 5 working days: closed in time, late, or open."""
+        due = self.after(opened, FOLLOW_UP_DAYS)
+        closed = self.after(opened, self.rng.choice((1, 2, 3, 4, 5, 7)))
+        done = closed <= self.history.today and not dismissed
+        self.history.follow_ups.append(
+            {
+                "node_id": rating["node_id"],
+                "id": str(ULID.from_timestamp(self.rng.random() * 1e9)),
+                "rating_id": rating["id"],
+                "application_id": rating["application_id"],
+                "village_code": rating["village_code"],
+                "office_code": rating["office_code"],
+                "office_level": rating["office_level"],
+                "opened_at": stamp(opened),
+                "opened_on": opened.isoformat(),
+                "due_on": due.isoformat(),
+                "status": "dismissed" if dismissed else ("closed" if done else "open"),
+                "closed_on": closed.isoformat() if done else None,
+                "closed_in_time": int(closed <= due) if done else None,
+                "handled_at": "edge",
+            }
+        )
+
+
 def generate(
     count: int,
     today: date,
@@ -283,6 +374,7 @@ def generate(
         if submitted > today:
             submitted = today
         Walk(rng, history, node, village).run(rng.choice(ITEMS), submitted)
+    Rater(random.Random(seed + 1), history).rate_all()
     return history
 
 
@@ -311,6 +403,8 @@ def write_central(conn: sqlite3.Connection, history: History) -> None:
         _insert("edge_steps", history.steps, skip=("decided_on",)),
         _insert("edge_supplement_requests", history.supplements),
         _insert("edge_reminders", history.reminders),
+        _insert("edge_ratings", history.ratings, skip=("step_id",)),
+        _insert("edge_follow_ups", history.follow_ups),
     ):
         if rows:
             conn.executemany(sql, rows)
@@ -370,9 +464,19 @@ def edge_rows(history: History, people: list[Any]) -> list[Statement]:
         {k: v for k, v in r.items() if k != "node_id"} | {"sent_by": by_role["supervisor"]}
         for r in history.reminders
     ]
+    phones = {app["id"]: app["applicant_phone"] for app in apps}
+    ratings = [
+        {k: v for k, v in r.items() if k not in ("node_id", "step_id")}
+        | {"phone": phones[r["application_id"]]}
+        | {"malicious_by": by_role["supervisor"] if r["malicious_reason"] else None}
+        for r in history.ratings
+    ]
+    follow_ups = [{k: v for k, v in f.items() if k != "node_id"} for f in history.follow_ups]
     return [
         _insert("applications", apps),
         _insert("steps", steps),
         _insert("supplement_requests", supplements),
         _insert("reminders", reminders),
+        _insert("ratings", ratings),
+        _insert("follow_ups", follow_ups),
     ]

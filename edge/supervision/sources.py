@@ -1,20 +1,28 @@
 """The rows behind the figures, from the edge's own tables or central's `edge_*` copies.
 
-Four queries whatever the number of units (applications, steps, returns, 催办) plus one for
-the calendar; `Tables` names the tables, so central runs the same SQL over its copies.
+Five queries whatever the number of units (applications, steps, returns, 催办, ratings with
+their follow-ups) plus one for the calendar; `Tables` names the tables, so central runs the
+same SQL over its copies.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from edge.supervision.cards import CardRule, WorkdayIndex
-from edge.supervision.statistics import ApplicationFact, Clock, Pause, Period, StepFact
+from edge.supervision.statistics import (
+    ApplicationFact,
+    Clock,
+    Pause,
+    Period,
+    RatingFact,
+    StepFact,
+)
 from edge.workdays.queries import exceptions_between
 
 MARGIN = timedelta(days=1)  # stamps are UTC, days are local: filter a day wide, decide in Python
@@ -29,15 +37,25 @@ class Tables:
     supplements: str
     reminders: str
     node: str  # the SQL expression of a row's node
+    ratings: str
+    follow_ups: str
 
     def same_node(self, alias: str) -> str:
         """The join condition that keeps a row with its own node's application."""
         return "" if self.node == "''" else f"AND {alias}.node_id = a.node_id"
 
 
-EDGE_TABLES = Tables("applications", "steps", "supplement_requests", "reminders", "''")
+EDGE_TABLES = Tables(
+    "applications", "steps", "supplement_requests", "reminders", "''", "ratings", "follow_ups"
+)
 CENTRAL_TABLES = Tables(
-    "edge_applications", "edge_steps", "edge_supplement_requests", "edge_reminders", "node_id"
+    "edge_applications",
+    "edge_steps",
+    "edge_supplement_requests",
+    "edge_reminders",
+    "node_id",
+    "edge_ratings",
+    "edge_follow_ups",
 )
 
 
@@ -125,7 +143,51 @@ async def load(
         f"WHERE {where} AND u.kind = 'urge'",
         params,
     )
-    return _assemble(apps, steps, pauses, urges, zone)
+    ratings = await _rows(
+        db,
+        f"SELECT r.application_id, {tables.node.replace('node_id', 'a.node_id')} AS node, "
+        "r.office_code, r.office_level, r.closed_on, r.level, r.channel, "
+        "r.malicious_reason IS NOT NULL AS malicious, f.id IS NOT NULL AS follow_up, "
+        f"coalesce(f.closed_in_time, 0) AS fixed FROM {tables.applications} a "
+        f"JOIN {tables.ratings} r ON r.application_id = a.id {tables.same_node('r')} "
+        f"LEFT JOIN {tables.follow_ups} f ON f.rating_id = r.id {tables.same_node('f')} "
+        f"AND f.status != 'dismissed' WHERE {where} AND r.round = 1",
+        params,
+    )
+    facts = _assemble(apps, steps, pauses, urges, zone)
+    return _with_ratings(facts, ratings)
+
+
+def deciding_step(steps: tuple[StepFact, ...], office: str, level: str) -> str | None:
+    """The step a rating answers for: the last decided step of the rated unit."""
+    decided = [s for s in steps if s.department == office and s.level == level and s.decided_on]
+    return max(decided, key=lambda s: s.decided_on or date.min).id if decided else None
+
+
+def _with_ratings(facts: list[ApplicationFact], rows: list[aiosqlite.Row]) -> list[ApplicationFact]:
+    ratings_of: dict[tuple[str, str], list[aiosqlite.Row]] = defaultdict(list)
+    for r in rows:
+        ratings_of[r["node"], r["application_id"]].append(r)
+    return [
+        replace(
+            app,
+            ratings=tuple(
+                RatingFact(
+                    step_id=deciding_step(app.steps, r["office_code"], r["office_level"]),
+                    closed_on=date.fromisoformat(r["closed_on"][:10]),
+                    level=r["level"],
+                    channel=r["channel"],
+                    malicious=bool(r["malicious"]),
+                    follow_up=bool(r["follow_up"]),
+                    fixed=bool(r["fixed"]),
+                )
+                for r in ratings_of[app.node, app.id]
+            ),
+        )
+        if (app.node, app.id) in ratings_of
+        else app
+        for app in facts
+    ]
 
 
 def _assemble(

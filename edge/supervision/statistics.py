@@ -19,6 +19,8 @@ FINAL = ("approved", "rejected")
 OPEN = ("in_review", "returned")
 # What a count in a table stands for; each is also a list of cases (cases_for).
 MEASURES = ("received", "finished", "on_time", "late", "open", "yellow", "red", "returns", "urged")
+# 好差评 of applications closed in the period (round 1, as the published figures count them)
+RATING_MEASURES = ("invited", "rated", "good", "bad", "follow_ups", "fixed", "unrated")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,20 @@ class StepFact:
 
 
 @dataclass(frozen=True)
+class RatingFact:
+    """An application's round-1 rating (or its unanswered invitation) as the figures read it,
+    tied to the step that decided the application (谁办理、谁负责)."""
+
+    step_id: str | None
+    closed_on: date
+    level: int | None
+    channel: str | None
+    malicious: bool
+    follow_up: bool  # a follow-up case was opened and not dismissed
+    fixed: bool  # ...and closed in time
+
+
+@dataclass(frozen=True)
 class ApplicationFact:
     """An application with its steps, returns and reminders."""
 
@@ -73,6 +89,7 @@ class ApplicationFact:
     steps: tuple[StepFact, ...]
     pauses: tuple[Pause, ...]
     urged_on: tuple[tuple[str, date], ...]  # (step id, day) of each 催办
+    ratings: tuple[RatingFact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,13 @@ class Figures:
     red: int = 0
     returns: int = 0
     urged: int = 0
+    invited: int = 0  # closed applications invited to rate
+    rated: int = 0  # ratings received from the applicant's own phone (agent devices apart)
+    good: int = 0  # 非常满意, 满意, 基本满意
+    bad: int = 0  # 不满意, 非常不满意, not marked malicious
+    follow_ups: int = 0
+    fixed: int = 0  # follow-ups closed in time
+    unrated: int = 0
     step_office_days: list[int] = field(default_factory=list)
     app_office_days: list[int] = field(default_factory=list)
     applicant_days: list[int] = field(default_factory=list)
@@ -148,6 +172,26 @@ class Figures:
     def on_time_rate(self) -> float | None:
         """Finished on time / finished (None when nothing finished)."""
         return self.on_time / self.finished if self.finished else None
+
+    @property
+    def good_rate(self) -> float | None:
+        """好评率: good / rated."""
+        return self.good / self.rated if self.rated else None
+
+    @property
+    def bad_rate(self) -> float | None:
+        """差评率: bad / rated."""
+        return self.bad / self.rated if self.rated else None
+
+    @property
+    def fixed_rate(self) -> float | None:
+        """差评整改率: follow-ups closed in time / follow-ups."""
+        return self.fixed / self.follow_ups if self.follow_ups else None
+
+    @property
+    def unrated_rate(self) -> float | None:
+        """Non-response rate: closed applications nobody rated / invited."""
+        return self.unrated / self.invited if self.invited else None
 
     @property
     def step_median(self) -> int | None:
@@ -175,6 +219,28 @@ class Figures:
             setattr(self, name, getattr(self, name) + counts.get(name, 1))
 
 
+def rating_measures(ratings: Iterable[RatingFact], period: Period) -> dict[str, int]:
+    """What ratings of applications closed in the period add: the published figures' rule
+    (agent-device ratings are neither counted as received nor as unanswered)."""
+    found: dict[str, int] = defaultdict(int)
+    for rating in ratings:
+        if rating.closed_on not in period:
+            continue
+        found["invited"] += 1
+        if rating.level is None:
+            found["unrated"] += 1
+        elif rating.channel != "agent_device":
+            found["rated"] += 1
+            if rating.level <= 3:
+                found["good"] += 1
+            elif not rating.malicious:
+                found["bad"] += 1
+        if rating.follow_up:
+            found["follow_ups"] += 1
+            found["fixed"] += rating.fixed
+    return {name: count for name, count in found.items() if count}
+
+
 def application_measures(app: ApplicationFact, period: Period, clock: Clock) -> dict[str, int]:
     """What one application adds to its unit's counts: measure -> count."""
     found: dict[str, int] = {}
@@ -195,7 +261,7 @@ def application_measures(app: ApplicationFact, period: Period, clock: Clock) -> 
     urged = sum(day in period for _step, day in app.urged_on)
     if urged:
         found["urged"] = urged
-    return found
+    return found | rating_measures(app.ratings, period)
 
 
 def step_measures(
@@ -220,7 +286,7 @@ def step_measures(
     urged = sum(s == step.id and day in period for s, day in app.urged_on)
     if urged:
         found["urged"] = urged
-    return found
+    return found | rating_measures((r for r in app.ratings if r.step_id == step.id), period)
 
 
 def _add_application_times(
@@ -275,7 +341,7 @@ def total(table: dict[str, Figures]) -> Figures:
     """The sum of a table's rows (times pooled, so medians are of all cases)."""
     result = Figures()
     for figures in table.values():
-        for name in MEASURES:
+        for name in MEASURES + RATING_MEASURES:
             setattr(result, name, getattr(result, name) + getattr(figures, name))
         result.step_office_days += figures.step_office_days
         result.app_office_days += figures.app_office_days
