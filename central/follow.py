@@ -16,6 +16,7 @@ from central.schema import migrate_database
 from central.settings import CentralSettings
 from central.sms.delivery import send_due
 from central.supervision import deadlines
+from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database
 from edge.kernel.signals import stop_on_signals
@@ -100,6 +101,8 @@ async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_
     if millis(clock) - last_ms >= deadlines.SCAN_SECONDS * 1000:
         last_ms = millis(clock)
         async with db.write() as conn:
+            if settings.web.demo:
+                await urge_demo_step(conn, settings.keys_dir, clock())
             await deadlines.scan(conn, clock(), settings.web.timezone)
     try:
         await asyncio.to_thread(send_due, settings, clock())

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 from starlette.testclient import TestClient
 
+from central.follow import supervise
 from central.supervision.deadlines import scan
+from central.supervision.demo import DEMO_NOTE
 from edge.app import create_app as create_edge_app
 from edge.supervision.jobs import deadline_scan
 from tests.central_support import central_rows, ingest, take_feed, yb002
@@ -168,3 +170,17 @@ def test_a_connected_township_escalates_township_steps_but_leaves_county_steps_t
     asyncio.run(deadline_scan(settings, clock()))  # a standalone node escalates both itself
     found = rows(settings, "SELECT application_id FROM reminders WHERE kind = 'escalation'")
     assert sorted(r["application_id"] for r in found) == sorted([township, county])
+
+
+def test_a_pass_of_central_follow_sends_each_sms_once_and_the_demo_urges_one_step(central, clock):
+    node = central.app.state.node
+    assert central.portal.call(supervise, node.db, node.settings, clock, 0) > 0
+    urged = central_rows(central, "SELECT kind, note, sent_by FROM step_reminders")
+    assert [(r["kind"], r["note"]) for r in urged] == [("urge", DEMO_NOTE)]
+    sent = central_rows(central, "SELECT id, state, phone FROM sms_outbox")
+    assert sent and {r["state"] for r in sent} == {"sent"}
+    central.portal.call(supervise, node.db, node.settings, clock, 0)  # the next pass
+    assert len(central_rows(central, "SELECT * FROM sms_outbox")) == len(sent)
+    assert len(central_rows(central, "SELECT * FROM step_reminders")) == 1  # the demo urges once
+    logged = (node.settings.data_dir / "sms-log-gateway.ids").read_text().split()
+    assert sorted(logged) == sorted(r["id"] for r in sent)  # each message handed over once
