@@ -102,7 +102,7 @@ async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_
         last_ms = millis(clock)
         async with db.write() as conn:
             if settings.web.demo:
-                await urge_demo_step(conn, settings.keys_dir, clock())
+                await urge_demo_step(conn, settings.keys_dir, clock(), settings.web.timezone)
             await deadlines.scan(conn, clock(), settings.web.timezone)
     try:
         await asyncio.to_thread(send_due, settings, clock())

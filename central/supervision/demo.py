@@ -16,6 +16,7 @@ from edge.accounts.demo_people import DEMO_PASSWORD, DemoAccount
 from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import by_phone
 from edge.kernel.auth.passwords import hash_password
+from edge.workdays.local import local_today
 
 SUPERVISOR_NAMES = ("刘振东", "杨丽琼")
 
@@ -49,12 +50,15 @@ async def load_supervision_demo(
     return people
 
 
-DEMO_NOTE = "已超期，请今天办结，办不了请说明原因。"
+DEMO_NOTE = "快到期了，请按期办结，办不了请说明原因。"
 
 
-async def urge_demo_step(conn: aiosqlite.Connection, keys_dir: Path, now: datetime) -> str | None:
-    """The demo's 催办 at central, once: the first county supervisor urges the most overdue open
-    county step of their county; None when sent before or no such step is ingested yet."""
+async def urge_demo_step(
+    conn: aiosqlite.Connection, keys_dir: Path, now: datetime, timezone: str
+) -> str | None:
+    """The demo's 催办 at central, once: the first county supervisor urges the open county step
+    of their county next to fall due (one not overdue yet: the overdue ones escalate on their
+    own); None when sent before or no such step is ingested yet."""
     async with conn.execute("SELECT 1 FROM step_reminders WHERE kind = 'urge' LIMIT 1") as found:
         if await found.fetchone() is not None:
             return None
@@ -62,10 +66,11 @@ async def urge_demo_step(conn: aiosqlite.Connection, keys_dir: Path, now: dateti
     if not supervisors:
         return None
     by = supervisors[0]
+    today = local_today(now, timezone).isoformat()
     steps = [
         s
         for s in await open_county_steps(conn)
-        if contains(by.jurisdiction_code, s["village_code"])
+        if contains(by.jurisdiction_code, s["village_code"]) and s["due_on"] >= today
     ]
     if not steps:
         return None
