@@ -97,6 +97,8 @@ def test_only_supervisors_and_city_admins_urge_and_a_long_note_loses_nothing(cen
     _data, response = _urge(central, step, "催" * 201)
     assert response.status_code == 400
     assert "附言最多 200 个字" in response.text and "催" * 201 in response.text
+    _data, response = _urge(central, step, "请办\u202e理")  # a bidi override is refused
+    assert response.status_code == 400 and "请办" in response.text
     no_token = central.post(_step_url(step) + "/urge", data={"note": "x"})
     assert no_token.status_code == 403  # CSRF
     assert central_rows(central, "SELECT * FROM step_reminders") == []

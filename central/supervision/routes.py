@@ -27,6 +27,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
+from edge.kernel.text_input import text_problem
 from edge.kernel.urls import path_for
 from edge.supervision import dashboard
 from edge.supervision import queries as names_queries
@@ -262,8 +263,9 @@ async def urge(request: Request) -> Response:
         raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
     note = str(form.get("note", "")).strip()
     url = path_for(request, "supervision:step", node_id=node_id, step_id=step_id)
-    if len(note) > NOTE_LENGTH:
-        errors = {"note": _("附言最多 %(n)d 个字。") % {"n": NOTE_LENGTH}}
+    problem = text_problem(note, multiline=True)
+    if problem is not None or len(note) > NOTE_LENGTH:
+        errors = {"note": problem or _("附言最多 %(n)d 个字。") % {"n": NOTE_LENGTH}}
         return await _step_page(request, account, None, values={"note": note}, errors=errors)
     digest = idempotency.request_hash({"node": node_id, "step": step_id, "note": note})
     try:
