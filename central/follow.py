@@ -1,4 +1,5 @@
-"""`python -m central follow`: supervise a follower per node and ingest their mirrors in a loop."""
+"""`python -m central follow`: supervise a follower per node and ingest their mirrors in a loop;
+every pass also sends central's due SMS, and every minute it escalates county steps red too long."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from central import nodes
 from central.audit import anchor
 from central.schema import migrate_database
 from central.settings import CentralSettings
+from central.sms.delivery import send_due
+from central.supervision import deadlines
+from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database
 from edge.kernel.signals import stop_on_signals
@@ -92,6 +96,21 @@ async def check_chains(db: Database, watched: list[followers.Follower], now_ms: 
             log.warning("audit chain of %s diverges from central's witness", follower.node_id)
 
 
+async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_ms: int) -> int:
+    """Escalate red county steps when the scan is due, then send what is due; when it last ran."""
+    if millis(clock) - last_ms >= deadlines.SCAN_SECONDS * 1000:
+        last_ms = millis(clock)
+        async with db.write() as conn:
+            if settings.web.demo:
+                await urge_demo_step(conn, settings.keys_dir, clock(), settings.web.timezone)
+            await deadlines.scan(conn, clock(), settings.web.timezone)
+    try:
+        await asyncio.to_thread(send_due, settings, clock())
+    except sqlite3.Error as exc:  # central.db busy: the next pass sends them
+        log.warning("sms: %s", exc)
+    return last_ms
+
+
 async def run(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
@@ -112,9 +131,10 @@ async def run(
         ]
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
         tasks = [asyncio.create_task(followers.keep_running(following, f, stop)) for f in watched]
-        checked_ms = 0
+        checked_ms = scanned_ms = 0
         while not stop.is_set():
             more = await ingest_all(db, settings, watched, columns, millis(clock))
+            scanned_ms = await supervise(db, settings, clock, scanned_ms)
             if millis(clock) - checked_ms >= anchor.CHECK_SECONDS * 1000:
                 checked_ms = millis(clock)
                 await check_chains(db, watched, checked_ms)

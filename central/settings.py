@@ -29,6 +29,10 @@ class CentralSettings:
     tls_cert: str = ""
     tls_key: str = ""
     warning_working_days: int = 1
+    sms_gateway: str = "log"
+    sms_http_url: str = ""
+    sms_http_secret: str = ""
+    sms_max_attempts: int = 6
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CentralSettings:
@@ -49,9 +53,30 @@ class CentralSettings:
         if not 0 <= self.warning_working_days <= 30:
             name = env_name("warning_working_days", ENV_PREFIX)
             raise SettingsError(f"{name} must be 0 to 30 (working days)")
+        if problem := self._sms_problem():
+            raise SettingsError(problem)
         if bool(self.tls_cert) != bool(self.tls_key):
             cert, key = env_name("tls_cert", ENV_PREFIX), env_name("tls_key", ENV_PREFIX)
             raise SettingsError(f"{cert} and {key} go together")
+
+    def _sms_problem(self) -> str | None:
+        """Why central's SMS gateway settings cannot work, or None."""
+        gateway, url, secret, attempts = (
+            env_name(field, ENV_PREFIX)
+            for field in ("sms_gateway", "sms_http_url", "sms_http_secret", "sms_max_attempts")
+        )
+        if self.sms_gateway not in ("log", "http"):
+            return f"{gateway} must be log or http"
+        if self.sms_gateway == "http" and not (self.sms_http_url and self.sms_http_secret):
+            return f"{url} and {secret} are required when {gateway} is http"
+        if self.sms_max_attempts < 1:
+            return f"{attempts} must be at least 1"
+        return None
+
+    @property
+    def claimers_dir(self) -> Path:
+        """Lock files of the processes that claimed SMS rows (edge.kernel.claimers)."""
+        return self.data_dir / "claimers"
 
     @property
     def store_config(self) -> StoreConfig:

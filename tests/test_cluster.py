@@ -639,3 +639,55 @@ def test_a_feedback_item_for_a_county_department_is_answered_at_central_and_show
         30,
         "central to ingest the answered item",
     )
+
+
+def test_a_red_county_step_escalates_at_central_and_shows_in_the_township_history(cluster):
+    """Issue 13: the demo history's county steps red for weeks are escalated by central's follow
+    process (not by the connected township), texted from central's outbox, and each reaches the
+    township's step history through the feed and comes back applied."""
+    lianzhou = cluster.edges["lianzhou"]
+    escalated = wait_for(
+        lambda: cluster.central(
+            "SELECT step_id, command_id FROM step_reminders "
+            "WHERE node_id = 'lianzhou' AND kind = 'escalation'"
+        ),
+        150,
+        f"central to escalate a red county step\n{cluster.log('central_follow')}",
+    )
+    step_id = escalated[0]["step_id"]
+    sent = wait_for(
+        lambda: cluster.central(
+            "SELECT phone FROM sms_outbox WHERE template = 'escalation' AND state = 'sent'"
+        ),
+        30,
+        "central to send its escalation SMS",
+    )
+    heads = cluster.central("SELECT phone FROM accounts WHERE is_head = 1 AND role = 'officer'")
+    assert {r["phone"] for r in sent} <= {r["phone"] for r in heads}
+    wait_for(
+        lambda: lianzhou.query(
+            "SELECT 1 FROM reminders WHERE step_id = ? AND kind = 'escalation' "
+            "AND origin = 'central'",
+            step_id,
+        ),
+        60,
+        f"the township to record central's escalation\n{cluster.log('lianzhou_sync')}",
+    )
+    with client(lianzhou.url) as township:
+        assert login(township, "13807710003").status_code == 303  # the township supervisor
+        page = township.get(f"/supervision/steps/{step_id}").text
+        assert "超期督办（系统）" in page and "由中心发出" in page
+    wait_for(
+        lambda: cluster.central(
+            "SELECT 1 FROM edge_applied_commands WHERE node_id = 'lianzhou' AND id = ? "
+            "AND result = 'applied'",
+            escalated[0]["command_id"],
+        ),
+        60,
+        "central to learn the township recorded it",
+    )
+    township_escalations = lianzhou.query(
+        "SELECT count(*) FROM reminders r JOIN steps s ON s.id = r.step_id "
+        "WHERE r.kind = 'escalation' AND s.level = 'county' AND r.origin = 'township'"
+    )[0][0]
+    assert township_escalations == 0

@@ -26,6 +26,7 @@ from replication.feed.commands import (
     FollowUpAction,
     MarketContact,
     OfficerCard,
+    StepReminder,
     UnknownCommandKind,
     command_kind,
     encode,
@@ -102,6 +103,17 @@ CONTACT = MarketContact(
 NEWS = CityNews(
     "01JD0000000000000000000006", "冬季森林防火", "注意用火安全。", "2026-11-23T09:00:00+00:00"
 )
+REMINDER = StepReminder(
+    node_id="lianzhou",
+    reminder_id="01JD0000000000000000000007",
+    step_id="01JD0000000000000000000002",
+    application_id="01JD0000000000000000000001",
+    reminder_kind="urge",
+    sent_at="2026-11-24T09:00:00+00:00",
+    sent_by_name="刘振东",
+    recipients=("何浦",),
+    note="请今天办完",
+)
 SAMPLES: list[Command] = [
     DECISION,
     CALENDAR,
@@ -112,6 +124,7 @@ SAMPLES: list[Command] = [
     CONTACT,
     ANSWER,
     REQUEST,
+    REMINDER,
 ]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
@@ -152,6 +165,7 @@ def test_every_declared_kind_has_a_sample_and_an_edge_handler():
         "feedback_request",
         "follow_up_action",
         "market_contact",
+        "step_reminder",
     ]
 
 
@@ -218,6 +232,8 @@ def _with(payload: dict[str, Any], key: str, value: object) -> dict[str, Any]:
         ("catalog", {"items": []}, "head must be an object"),
         ("catalog", {"head": {}, "items": {}}, "items must be a list"),
         ("catalog", [], "payload must be an object"),
+        ("step_reminder", _with(REMINDER.to_payload(), "reminder_kind", "nag"), "unknown remind"),
+        ("step_reminder", _with(REMINDER.to_payload(), "recipients", "何浦"), "list of text"),
     ],
 )
 def test_a_malformed_payload_is_a_typed_error_naming_the_field(kind, payload, reason):

@@ -34,6 +34,8 @@ LATER_COLUMNS = (
     ("audit_log", "key_id"),
     ("audit_log", "signature"),
     ("accounts", "is_head"),
+    ("reminders", "origin"),  # 0027 reminders sent at central
+    ("reminders", "sent_by_name"),
 )
 # triggers on those columns (0020 audit signatures), dropped before them
 LATER_TRIGGERS = ("audit_log_signature_no_update",)

@@ -1,5 +1,6 @@
 """SQL of central's supervision pages over the `edge_*` copies: a step, its file, reminders,
-names of places, departments and people (central's own accounts and the edges')."""
+names of places, departments and people (central's own accounts and the edges'); the
+reminders central sends on county steps and whom they reach."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from typing import Any
 
 import aiosqlite
+
+from edge.kernel.auth.account import Account
 
 
 async def _all(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -66,7 +69,9 @@ async def reminders_of(
     """催办 and escalations the township recorded, oldest first."""
     rows = await _all(
         db,
-        f"SELECT r.*, p.name AS sent_by_name FROM edge_reminders r "
+        "SELECT r.id, r.node_id, r.step_id, r.application_id, r.kind, r.sent_by, r.sent_at, "
+        "r.recipients, r.note, r.origin, coalesce(p.name, r.sent_by_name) AS sent_by_name "
+        f"FROM edge_reminders r "
         f"LEFT JOIN ({PEOPLE}) p ON p.id = r.sent_by "
         "WHERE r.node_id = ? AND r.application_id = ? ORDER BY r.sent_at",
         (node_id, application_id),
@@ -105,3 +110,89 @@ async def city_code(db: aiosqlite.Connection) -> str | None:
     rows = await _all(db, "SELECT substr(min(township_code), 1, 4) AS city FROM nodes")
     city = rows[0]["city"] if rows else None
     return city.ljust(12, "0") if city else None
+ACCOUNT_COLUMNS = "id, phone, name, role, jurisdiction_code, department_code, active"
+
+
+async def accounts_of(
+    db: aiosqlite.Connection, roles: tuple[str, ...], heads_only: bool = False
+) -> list[Account]:
+    """Central's active accounts of these roles (only heads of departments, if asked)."""
+    marks = ", ".join("?" for _ in roles)
+    head = " AND is_head = 1" if heads_only else ""
+    rows = await _all(
+        db,
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE active = 1 AND role IN ({marks}){head}",
+        roles,
+    )
+    return [Account.from_row(row) for row in rows]
+
+
+async def central_reminders_of(
+    db: aiosqlite.Connection, node_id: str, application_id: str
+) -> list[dict[str, Any]]:
+    """催办 and escalations sent at central, with the sender and whether the township has
+    recorded them yet (`result` NULL while the feed command waits)."""
+    rows = await _all(
+        db,
+        "SELECT r.id, r.node_id, r.step_id, r.application_id, r.kind, r.sent_by, r.sent_at, "
+        "r.recipients, r.note, r.command_id, 'central' AS origin, p.name AS sent_by_name, "
+        "ac.result FROM step_reminders r "
+        "LEFT JOIN accounts p ON p.id = r.sent_by "
+        "LEFT JOIN edge_applied_commands ac ON ac.node_id = r.node_id AND ac.id = r.command_id "
+        "WHERE r.node_id = ? AND r.application_id = ? ORDER BY r.sent_at",
+        (node_id, application_id),
+    )
+    return [{**dict(row), "recipients": json.loads(row["recipients"])} for row in rows]
+
+
+async def insert_reminder(
+    db: aiosqlite.Connection,
+    *,
+    reminder_id: str,
+    step: Any,
+    kind: str,
+    sent_by: str | None,
+    at: str,
+    recipients: list[dict[str, str]],
+    note: str,
+    command_id: str,
+) -> bool:
+    """Record a reminder sent at central; False if the step was escalated here before."""
+    async with db.execute(
+        "INSERT INTO step_reminders (id, node_id, step_id, application_id, kind, sent_by, "
+        "sent_at, recipients, note, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (
+            reminder_id,
+            step["node_id"],
+            step["id"],
+            step["application_id"],
+            kind,
+            sent_by,
+            at,
+            json.dumps(recipients, ensure_ascii=False),
+            note,
+            command_id,
+        ),
+    ) as cursor:
+        return cursor.rowcount == 1
+
+
+async def open_county_steps(db: aiosqlite.Connection) -> list[Any]:
+    """Every township's active county step of an application in review, not yet escalated at
+    central (the escalation scan's rows, the shape of `step`)."""
+    return await _all(
+        db,
+        """
+        SELECT s.id, s.node_id, s.level, s.department_code, s.status, s.due_on, s.days,
+               a.id AS application_id, a.status AS app_status, a.village_code, a.tracking_code,
+               i.name_zh AS item_name_zh
+        FROM edge_steps s
+        JOIN edge_applications a ON a.node_id = s.node_id AND a.id = s.application_id
+        JOIN catalog_items i ON i.code = a.item_code
+        WHERE s.level = 'county' AND s.status = 'active' AND a.status = 'in_review'
+          AND s.due_on IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM step_reminders r WHERE r.node_id = s.node_id
+                          AND r.step_id = s.id AND r.kind = 'escalation')
+        """,
+    )

@@ -10,19 +10,24 @@ from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from ulid import ULID
 
 from central.node import central_node
 from central.supervision import queries
+from central.supervision.urging import urge as send_urge
 from edge.applications import states
 from edge.applications.tracking_code import format_code
 from edge.jurisdictions.codes import contains, is_code, prefix_of
+from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
+from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
+from edge.kernel.text_input import text_problem
 from edge.kernel.urls import path_for
 from edge.supervision import assessment_page, dashboard
 from edge.supervision import queries as names_queries
@@ -35,6 +40,8 @@ from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.local import local_today
 
 VIEWERS = ("central_admin", "supervisor", "officer")
+URGERS = ("central_admin", "supervisor")  # a city admin or a county supervisor sends 催办
+NOTE_LENGTH = 200
 
 
 async def _viewer(request: Request) -> tuple[Account, str | None]:
@@ -67,7 +74,7 @@ def _unit(request: Request, account: Account) -> str:
 
 
 async def _load(
-    request: Request, unit: str, head_of: str | None, period: Period, people: bool = True
+    request: Request, unit: str, head_of: str | None, period: Period
 ) -> tuple[Any, list[Any], dashboard.Names]:
     node = central_node(request)
     async with node.db.read() as db:
@@ -78,7 +85,7 @@ async def _load(
         names = dashboard.Names(
             await names_queries.jurisdiction_names(db, prefix_of(unit)[:4]),
             await names_queries.department_names(db),
-            await queries.people(db) if people else {},
+            await queries.people(db),
         )
     return clock, facts, names
 
@@ -159,9 +166,28 @@ async def cases(request: Request) -> Response:
     )
 
 
-async def step_page(request: Request) -> Response:
-    """A township's step as central sees it: card, the file's steps, returns and reminders."""
-    account, head_of = await _viewer(request)
+def _open(step: Any) -> bool:
+    return bool(step["status"] == "active" and step["app_status"] == "in_review")
+
+
+def _reminders(
+    central: list[dict[str, Any]], township: list[dict[str, Any]], zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Central's reminders and the township's, oldest first; the township's copy of one central
+    sent is shown once (central's, which knows whether it arrived)."""
+    sent_here = {r["id"] for r in central}
+    merged = central + [r for r in township if r["id"] not in sent_here]
+    merged.sort(key=lambda r: r["sent_at"])
+    for reminder in merged:
+        reminder["at"] = (
+            datetime.fromisoformat(reminder["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        )
+    return merged
+
+
+async def _step_page(
+    request: Request, account: Account, head_of: str | None, **extra: Any
+) -> Response:
     node_id, step_id = request.path_params["node_id"], request.path_params["step_id"]
     node = central_node(request)
     zone = ZoneInfo(node.settings.web.timezone)
@@ -175,16 +201,16 @@ async def step_page(request: Request) -> Response:
             raise HTTPException(status_code=404, detail=_("没有找到这个办理环节。"))
         steps = await queries.steps_of(db, node_id, step["application_id"])
         supplements = await queries.supplements_of(db, node_id, step["application_id"])
-        reminders = await queries.reminders_of(db, node_id, step["application_id"])
+        reminders = _reminders(
+            await queries.central_reminders_of(db, node_id, step["application_id"]),
+            await queries.reminders_of(db, node_id, step["application_id"]),
+            zone,
+        )
         clock = await clock_for(db, _today(request), _today(request), _rule(request))
     card = "green"
-    if step["due_on"] and step["status"] == "active" and step["app_status"] == "in_review":
+    if step["due_on"] and _open(step):
         card = clock.rule.card(
             date.fromisoformat(step["due_on"]), step["days"], clock.today, clock.index
-        )
-    for reminder in reminders:
-        reminder["at"] = (
-            datetime.fromisoformat(reminder["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         )
     file_url = None
     if account.role == "officer" and step["level"] == "county":
@@ -205,11 +231,60 @@ async def step_page(request: Request) -> Response:
             "code": format_code(step["tracking_code"]),
             "applicant": mask_name(step["applicant_name"]),
             "file_url": file_url,
-            "may_urge": False,
+            "may_urge": account.role in URGERS and step["level"] == "county" and _open(step),
+            "urge_url": path_for(request, "supervision:urge", node_id=node_id, step_id=step_id),
+            "urge_by_sms_only": True,
+            "key": str(ULID()),
             "values": {},
             "errors": {},
+            **extra,
         },
+        status_code=400 if extra.get("errors") else 200,
     )
+
+
+async def step_page(request: Request) -> Response:
+    """A township's step as central sees it: card, the file's steps, returns and reminders
+    (the township's and central's), and for a county step the 催办 form."""
+    account, head_of = await _viewer(request)
+    return await _step_page(request, account, head_of)
+
+
+async def urge(request: Request) -> Response:
+    """A city admin's or county supervisor's 催办 of a county step: SMS to the central officers
+    who may decide it, recorded, sent to the township, audited; once per idempotency key."""
+    account = require(request, *URGERS)
+    node = central_node(request)
+    node_id, step_id = request.path_params["node_id"], request.path_params["step_id"]
+    form = await request.form()
+    key = str(form.get("idempotency_key", ""))
+    if not idempotency.valid_key(key):
+        raise HTTPException(status_code=400, detail=_("表单缺少提交编号，请重新打开表单。"))
+    note = str(form.get("note", "")).strip()
+    url = path_for(request, "supervision:step", node_id=node_id, step_id=step_id)
+    problem = text_problem(note, multiline=True)
+    if problem is not None or len(note) > NOTE_LENGTH:
+        errors = {"note": problem or _("附言最多 %(n)d 个字。") % {"n": NOTE_LENGTH}}
+        return await _step_page(request, account, None, values={"note": note}, errors=errors)
+    digest = idempotency.request_hash({"node": node_id, "step": step_id, "note": note})
+    try:
+        async with node.db.write() as db:
+            if await idempotency.replay(db, key, account.id, digest) is not None:
+                return RedirectResponse(url, status_code=303)
+            step = await queries.step(db, node_id, step_id)
+            if step is None or not contains(account.jurisdiction_code, step["village_code"]):
+                raise HTTPException(status_code=404, detail=_("没有找到这个办理环节。"))
+            if step["level"] != "county" or not _open(step):
+                errors = {"note": _("这个环节已不在办理中，无需催办。")}
+            else:
+                now = node.clock()
+                reminder = await send_urge(db, node.settings.keys_dir, step, account, note, now)
+                result = idempotency.Result("reminder", reminder)
+                await idempotency.remember(db, key, account.id, digest, result, stamp(now))
+                return RedirectResponse(url, status_code=303)
+    except idempotency.KeyReused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    return await _step_page(request, account, None, values={"note": note}, errors=errors)
 
 
 async def _assessment(request: Request, unit: str, head_of: str | None, internal: bool) -> Response:
@@ -252,5 +327,11 @@ routes = [
         step_page,
         methods=["GET"],
         name="supervision:step",
+    ),
+    Route(
+        "/supervision/steps/{node_id}/{step_id}/urge",
+        csrf.protected(urge),
+        methods=["POST"],
+        name="supervision:urge",
     ),
 ]

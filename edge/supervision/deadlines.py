@@ -1,7 +1,8 @@
 """The deadline scan: a yellow or red card on an active step texts the staff who must act, once.
 
 The same first reminder is also pushed to their devices (SMS stays the channel of record); a
-step red for rules.toml's working days is escalated to its unit's head, once (urging.escalate).
+step red for rules.toml's working days is escalated to its unit's head, once (urging.escalate);
+on a node connected to central, county steps are escalated at central instead.
 """
 
 from __future__ import annotations
@@ -85,8 +86,15 @@ async def _remind(
     return 1
 
 
-async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_days: int) -> int:
-    """Queue one reminder per step, card and person; record the run. Returns SMS queued."""
+async def scan(
+    db: aiosqlite.Connection,
+    now: datetime,
+    timezone: str,
+    warning_days: int,
+    county_at_central: bool = False,
+) -> int:
+    """Queue one reminder per step, card and person; record the run. Returns SMS queued.
+    Where county steps are decided at central (`county_at_central`), central escalates them."""
     days = await load_working_days(db, now, timezone, warning_days)
     rules = load_rules()
     index = WorkdayIndex(days.today - SPAN, days.today + SPAN, days.exceptions)
@@ -100,6 +108,8 @@ async def scan(db: aiosqlite.Connection, now: datetime, timezone: str, warning_d
             continue
         for person in responsible(step, staff):
             queued += await _remind(db, step, card, person, now)
+        if county_at_central and step["level"] == "county":
+            continue
         if red_working_days(due_on, days.today, index) >= rules.escalate_after_red_days:
             queued += await escalate(db, step, now)
     await db.execute(

@@ -1,5 +1,6 @@
 """Demo supervision history for a township: six months of applications (some late, returned,
-urged) so every figure on the dashboards has something, and a township leader for escalations."""
+urged, one county step overdue long enough to escalate) so every figure on the dashboards has
+something, and a township leader for escalations."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from edge.supervision.simulation import HISTORY_PHONES, edge_rows, generate
 
 HISTORY_SIZE = 300
 LEADER_NAME = "蒙振华"
+OVERDUE_BY = "-14 days"  # one open county step moved back: red for about two working weeks
 
 
 async def load_supervision_demo(conn: aiosqlite.Connection, township: str, today: date) -> int:
@@ -45,4 +47,21 @@ async def load_supervision_demo(conn: aiosqlite.Connection, township: str, today
     for sql, rows in edge_rows(history, people):
         if rows:
             await conn.executemany(sql, rows)
+    await _overdue_county_step(conn)
     return HISTORY_SIZE
+
+
+async def _overdue_county_step(conn: aiosqlite.Connection) -> None:
+    """Move the open county step due first two weeks back, so the demo has a county step red long
+    enough to escalate (at central for a connected node, here for a standalone one)."""
+    await conn.execute(
+        """
+        UPDATE steps SET started_on = date(started_on, ?), due_on = date(due_on, ?)
+        WHERE id = (
+            SELECT s.id FROM steps s JOIN applications a ON a.id = s.application_id
+            WHERE s.level = 'county' AND s.status = 'active' AND a.status = 'in_review'
+              AND a.applicant_phone LIKE ?
+            ORDER BY s.due_on, s.id LIMIT 1)
+        """,
+        (OVERDUE_BY, OVERDUE_BY, HISTORY_PHONES),
+    )

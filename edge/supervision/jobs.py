@@ -19,7 +19,13 @@ async def deadline_scan(settings: Settings, now: datetime) -> int:
     await db.open()
     try:
         async with db.write() as conn:
-            return await scan(conn, now, settings.web.timezone, settings.warning_working_days)
+            return await scan(
+                conn,
+                now,
+                settings.web.timezone,
+                settings.warning_working_days,
+                county_at_central=bool(settings.central_url),
+            )
     finally:
         await db.close()
 

@@ -55,7 +55,8 @@ async def reminders_of(db: aiosqlite.Connection, application_id: str) -> list[di
     """催办 and escalations of an application, oldest first, with sender and recipients."""
     rows = await _all(
         db,
-        "SELECT r.*, p.name AS sent_by_name FROM reminders r "
+        "SELECT r.id, r.step_id, r.application_id, r.kind, r.sent_by, r.sent_at, r.recipients, "
+        "r.note, r.origin, coalesce(p.name, r.sent_by_name) AS sent_by_name FROM reminders r "
         "LEFT JOIN accounts p ON p.id = r.sent_by WHERE r.application_id = ? ORDER BY r.sent_at",
         (application_id,),
     )
@@ -82,11 +83,14 @@ async def insert_reminder(
     at: str,
     recipients: list[dict[str, str]],
     note: str,
+    origin: str = "township",
+    sent_by_name: str | None = None,
 ) -> bool:
-    """Record a 催办 or an escalation; False if the step was escalated before."""
+    """Record a 催办 or an escalation (sent here, or at central: `origin`, the sender's
+    `sent_by_name`); False if the step was escalated before or the reminder is recorded."""
     async with db.execute(
         "INSERT INTO reminders (id, step_id, application_id, kind, sent_by, sent_at, recipients, "
-        "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "note, origin, sent_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             reminder_id,
             step["id"],
@@ -96,6 +100,8 @@ async def insert_reminder(
             at,
             json.dumps(recipients, ensure_ascii=False),
             note,
+            origin,
+            sent_by_name,
         ),
     ) as cursor:
         return cursor.rowcount == 1

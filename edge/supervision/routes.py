@@ -234,6 +234,8 @@ async def _step_page(request: Request, account: Account, step_id: str, **extra: 
             "may_urge": account.role == "supervisor"
             and step["status"] == "active"
             and step["app_status"] == "in_review",
+            "urge_url": path_for(request, "supervision:urge", step_id=step["id"]),
+            "urge_by_sms_only": False,
             "key": str(ULID()),
             "values": {},
             "errors": {},

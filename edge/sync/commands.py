@@ -31,6 +31,7 @@ from edge.policies.queries import keep_city_policy
 from edge.ratings import follow_ups
 from edge.ratings import queries as rating_queries
 from edge.settings import Settings
+from edge.supervision.queries import insert_reminder
 from edge.workdays.local import local_today
 from edge.workdays.working_days import load_working_days
 from replication.feed.commands import (
@@ -44,6 +45,7 @@ from replication.feed.commands import (
     FollowUpAction,
     MarketContact,
     OfficerCard,
+    StepReminder,
 )
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
@@ -349,6 +351,34 @@ async def follow_up_action(
     )
 
 
+async def step_reminder(
+    db: aiosqlite.Connection, settings: Settings, command: StepReminder, now: datetime
+) -> None:
+    """A 催办 or escalation central sent on a county step of this node, into the step's history
+    (recorded once: a repeat, or a second escalation of the step, changes nothing)."""
+    async with db.execute(
+        "SELECT id, application_id, level FROM steps WHERE id = ? AND application_id = ?",
+        (command.step_id, command.application_id),
+    ) as found:
+        step = await found.fetchone()
+    if step is None:
+        raise Refused("no such step on this node")
+    if step["level"] != "county":
+        raise Refused("central reminds only of county steps")
+    await insert_reminder(
+        db,
+        reminder_id=command.reminder_id,
+        step=step,
+        kind=command.reminder_kind,
+        sent_by=None,
+        at=command.sent_at,
+        recipients=[{"name": name, "role": "officer"} for name in command.recipients],
+        note=command.note,
+        origin="central",
+        sent_by_name=command.sent_by_name or None,
+    )
+
+
 HANDLERS: dict[type[Any], Handler] = {
     CountyDecision: county_decision,
     Calendar: calendar,
@@ -359,4 +389,5 @@ HANDLERS: dict[type[Any], Handler] = {
     MarketContact: contact_seller,
     FeedbackAnswer: feedback_answer,
     FeedbackRequest: feedback_request,
+    StepReminder: step_reminder,
 }

@@ -481,3 +481,58 @@ class FeedbackRequest:
             read.flag(payload, "private"),
             read.text(payload, "received_at"),
         )
+
+
+REMINDER_KINDS = ("urge", "escalation")
+
+
+@command_kind
+@dataclass(frozen=True)
+class StepReminder:
+    """A 催办 (a supervisor's, named) or an escalation (the deadline scan's) that central sent on
+    a county step of this node: the township records it in the step's history, nothing more
+    (central texted the officers; the township's own scan does not escalate county steps)."""
+
+    kind: ClassVar[str] = "step_reminder"
+
+    node_id: str
+    reminder_id: str
+    step_id: str
+    application_id: str
+    reminder_kind: str
+    sent_at: str
+    sent_by_name: str
+    recipients: tuple[str, ...]
+    note: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """The reminder as a JSON object (recipients by name: they are central's accounts)."""
+        return {
+            "node_id": self.node_id,
+            "reminder_id": self.reminder_id,
+            "step_id": self.step_id,
+            "application_id": self.application_id,
+            "reminder_kind": self.reminder_kind,
+            "sent_at": self.sent_at,
+            "sent_by_name": self.sent_by_name,
+            "recipients": list(self.recipients),
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> StepReminder:
+        """The reminder from its JSON object; an unknown reminder kind is malformed."""
+        reminder_kind = read.text(payload, "reminder_kind")
+        if reminder_kind not in REMINDER_KINDS:
+            raise MalformedCommand(f"unknown reminder kind {reminder_kind!r}")
+        return cls(
+            node_id=read.text(payload, "node_id"),
+            reminder_id=read.text(payload, "reminder_id"),
+            step_id=read.text(payload, "step_id"),
+            application_id=read.text(payload, "application_id"),
+            reminder_kind=reminder_kind,
+            sent_at=read.text(payload, "sent_at"),
+            sent_by_name=read.text(payload, "sent_by_name", ""),
+            recipients=read.texts(payload, "recipients"),
+            note=read.text(payload, "note", ""),
+        )
