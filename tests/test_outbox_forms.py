@@ -47,9 +47,7 @@ def _count(settings: Any, sql: str, *params: Any) -> int:
 # --- 村务公开 ---------------------------------------------------------------------------------
 
 
-def test_a_kept_disclosure_lands_once_and_its_resend_gets_the_same_answer(
-    client, settings, clock
-):
+def test_a_kept_disclosure_lands_once_and_its_resend_gets_the_same_answer(client, settings, clock):
     login(client, AGENT_QIANJIANG)
     key = str(uuid.uuid4())
     first = _send(client, "/agent/affairs/new", FINANCE, key)
@@ -93,9 +91,7 @@ FEEDBACK = {
 }
 
 
-def test_a_kept_feedback_item_lands_once_with_its_photo_even_the_next_day(
-    client, settings, clock
-):
+def test_a_kept_feedback_item_lands_once_with_its_photo_even_the_next_day(client, settings, clock):
     login(client, AGENT_QIANJIANG)
     [token] = _sent_ahead(client, _csrf(client), (30, 90, 160))
     key = str(uuid.uuid4())
@@ -191,6 +187,9 @@ def test_the_three_forms_are_kept_for_offline_use(client):
     for path in ("/agent/affairs/new", "/agent/feedback/new", "/agent/market"):
         assert f'"{path}"' in shell
     assert "/agent/market/sellers/[^/]+/listings/new" in shell
-    for path in ("/agent/affairs/new", "/agent/feedback/new"):
+    seller = register_seller(client)
+    listing_form = f"/agent/market/sellers/{seller}/listings/new"
+    for path in ("/agent/affairs/new", "/agent/feedback/new", listing_form):
         page = client.get(path).text
         assert "data-outbox " in page and "js/outbox-form." in page
+    assert f'href="{listing_form}" data-keep-offline' in client.get("/agent/market").text
