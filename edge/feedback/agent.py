@@ -62,9 +62,7 @@ async def agent_form(request: Request) -> Response:
     return _page(request, villages, values, {})
 
 
-async def _kept_photo(
-    request: Request, account_id: str, form: FormData
-) -> tuple[str, Any, str]:
+async def _kept_photo(request: Request, account_id: str, form: FormData) -> tuple[str, Any, str]:
     """The photo the outbox sent ahead (`kept_photo`, its token) if this agent staged it:
     (sha256, upload, error); a token naming nothing of theirs is an error, not a lost photo."""
     token = str(form.get("kept_photo", ""))
