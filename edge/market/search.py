@@ -7,8 +7,11 @@ followed by '|', so it is an exact substring match too, never a table scan.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+
+import aiosqlite
 
 GRAM_END = "|"
 MAX_TERMS = 5
@@ -94,23 +97,59 @@ def where_clause(filters: Filters, today: date, alias: str = "l") -> tuple[str, 
     return " AND ".join(conditions), params
 
 
+# A tier with fewer live listings than this is read through the place index and sorted (it
+# may be empty); a denser one is walked newest first and stops after a page.
+SPARSE_TIER = 2000
+PLACE_INDEX = "{table}_place"  # (state, village_code, created_at), on the edge and at central
+NEWEST_INDEX = "{table}_created"  # (state, created_at)
+
+
 def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
-    """Nearest first: the same village, the rest of its township, of its county, the rest."""
+    """Nearest first: the same village, the rest of its township, of its county, the rest; each
+    as ranges of village codes (digits: ':' sorts after '9'), so the place index reads only
+    its own listings."""
     code = f"{alias}.village_code"
+    township, county = near[:9], near[:6]
     return [
         (f"{code} = ?", [near]),
-        (f"substr({code}, 1, 9) = ? AND {code} != ?", [near[:9], near]),
-        (f"substr({code}, 1, 6) = ? AND substr({code}, 1, 9) != ?", [near[:6], near[:9]]),
-        (f"substr({code}, 1, 6) != ?", [near[:6]]),
+        (
+            f"(({code} >= ? AND {code} < ?) OR ({code} > ? AND {code} < ?))",
+            [township, near, near, f"{township}:"],
+        ),
+        (
+            f"(({code} >= ? AND {code} < ?) OR ({code} >= ? AND {code} < ?))",
+            [county, township, f"{township}:", f"{county}:"],
+        ),
+        (f"({code} < ? OR {code} >= ?)", [county, f"{county}:"]),
     ]
 
 
+def tier_sizes_query(table: str, near: str) -> tuple[str, list[object]]:
+    """One row: the active listings of each tier around `near`, counted on the place index
+    only as far as SPARSE_TIER (so a big tier costs no more than a small one)."""
+    parts, params = [], []
+    for condition, tier_params in _tiers(near):
+        parts.append(
+            f"(SELECT count(*) FROM (SELECT 1 FROM {table} l "
+            f"INDEXED BY {PLACE_INDEX.format(table=table)} "
+            f"WHERE l.state = 'active' AND {condition} LIMIT ?))"
+        )
+        params += [*tier_params, SPARSE_TIER]
+    return f"SELECT {', '.join(parts)}", params
+
+
 def page_query(
-    table: str, fts_table: str, filters: Filters, today: date
+    table: str,
+    fts_table: str,
+    filters: Filters,
+    today: date,
+    tier_sizes: Sequence[int] = (),
 ) -> tuple[str, list[object]]:
     """One SQL statement for a result page (and one row more, to know if another follows):
-    newest first, or nearest first as one newest-first walk per tier of the administrative
-    tree, each stopping after the rows the page needs, never a sort of every live listing."""
+    newest first, or nearest first as one part per tier of the administrative tree, each
+    stopping after the rows the page needs. With the `tier_sizes` of `tier_sizes_query`, an
+    empty tier is left out and a sparse one is read through the place index (a newest-first
+    walk would cross every listing to find none); never a sort of every live listing."""
     where, params = where_clause(filters, today)
     match = match_expression(filters.query)
     if match:
@@ -122,13 +161,37 @@ def page_query(
         return sql, [*params, PAGE_SIZE + 1, filters.offset]
     parts, values = [], []
     for tier, (condition, tier_params) in enumerate(_tiers(filters.near)):
+        size = tier_sizes[tier] if tier_sizes else SPARSE_TIER
+        if size == 0:
+            continue
+        index = PLACE_INDEX if tier == 0 or size < SPARSE_TIER else NEWEST_INDEX
+        hint = f"INDEXED BY {index.format(table=table)} " if tier_sizes else ""
         parts.append(
-            f"SELECT {tier} AS tier, * FROM (SELECT l.* FROM {table} l "
+            f"SELECT {tier} AS tier, * FROM (SELECT l.* FROM {table} l {hint}"
             f"WHERE {where} AND {condition} {newest} LIMIT ?)"
         )
         values += [*params, *tier_params, filters.offset + PAGE_SIZE + 1]
+    if not parts:
+        return f"SELECT l.* FROM {table} l WHERE 0", []
     sql = (
         f"SELECT * FROM ({' UNION ALL '.join(parts)}) "
         "ORDER BY tier, created_at DESC, id DESC LIMIT ? OFFSET ?"
     )
     return sql, [*values, PAGE_SIZE + 1, filters.offset]
+
+
+async def result_page(
+    db: aiosqlite.Connection, table: str, fts_table: str, filters: Filters, today: date
+) -> tuple[list[aiosqlite.Row], bool]:
+    """One page of live listings and whether another follows: one query, two for nearest
+    first (the tiers' sizes, then the page)."""
+    sizes: list[int] = []
+    if filters.near:
+        probe, probe_params = tier_sizes_query(table, filters.near)
+        async with db.execute(probe, probe_params) as cursor:
+            row = await cursor.fetchone()
+        sizes = [int(size) for size in row] if row else []
+    sql, params = page_query(table, fts_table, filters, today, sizes)
+    async with db.execute(sql, params) as cursor:
+        rows = list(await cursor.fetchall())
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
