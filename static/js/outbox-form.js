@@ -49,41 +49,18 @@
     return fresh;
   }
 
-  // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
-  function masked(name) {
-    const words = name.trim().split(/\s+/).filter(Boolean);
-    if (!words.length) return "";
-    if (!/[\u3400-\u9fff]/.test(name)) return words.map((word) => `${word[0]}***`).join(" ");
-    const han = [...words.join("")];
-    return han.length === 1 ? "*" : han[0] + "*".repeat(han.length - 1);
-  }
-
   function subjectOf(data) {
     const name = form.dataset.subjectField;
     if (!name) return form.dataset.subject || "";
     const value = String(data.get(name) || "").slice(0, 40);
-    return "mask" in form.dataset ? masked(value) : value;
+    return "mask" in form.dataset ? Outbox.masked(value) : value;
   }
 
   async function keep(submitter) {
     const data = new FormData(form, submitter);
     const fields = [...data].filter(([name, value]) => typeof value === "string" && !SKIPPED.has(name));
     const fresh = await photosOf();
-    const corrected = { applicant: subjectOf(data), fields, state: "waiting", errors: {}, error: "", attempts: 0, nextAttemptAt: 0 };
-    if (draft) {
-      // Photos chosen again replace those of their field; the others stay as they were sent.
-      const replaced = new Set(fresh.map((photo) => photo.field));
-      await Outbox.update(draft.key, (entry) => {
-        const kept = entry.photos.filter((photo) => !replaced.has(photo.field));
-        Object.assign(entry, corrected, { photos: [...kept, ...fresh] });
-      });
-    } else {
-      const entry = { key: crypto.randomUUID(), account: form.dataset.account, ...corrected };
-      const action = new URL(form.action).pathname;
-      await Outbox.put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
-    }
-    if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
-    await Outbox.wake().catch(() => undefined);
+    await Outbox.keepForm(form, draft, { applicant: subjectOf(data), fields }, fresh);
   }
 
   form.addEventListener("submit", async (event) => {
