@@ -104,38 +104,51 @@ PLACE_INDEX = "{table}_place"  # (state, village_code, created_at), on the edge 
 NEWEST_INDEX = "{table}_created"  # (state, created_at)
 
 
-def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
+Range = tuple[str, str, str, str]  # (lower bound's operator, lower bound, upper's, upper)
+
+
+def _ranges(near: str) -> list[list[Range]]:
     """Nearest first: the same village, the rest of its township, of its county, the rest; each
     as ranges of village codes (digits: ':' sorts after '9'), so the place index reads only
-    its own listings."""
-    code = f"{alias}.village_code"
+    the tier's own listings."""
     township, county = near[:9], near[:6]
     return [
-        (f"{code} = ?", [near]),
-        (
-            f"(({code} >= ? AND {code} < ?) OR ({code} > ? AND {code} < ?))",
-            [township, near, near, f"{township}:"],
-        ),
-        (
-            f"(({code} >= ? AND {code} < ?) OR ({code} >= ? AND {code} < ?))",
-            [county, township, f"{township}:", f"{county}:"],
-        ),
-        (f"({code} < ? OR {code} >= ?)", [county, f"{county}:"]),
+        [(">=", near, "<=", near)],
+        [(">=", township, "<", near), (">", near, "<", f"{township}:")],
+        [(">=", county, "<", township), (">=", f"{township}:", "<", f"{county}:")],
+        [(">=", "", "<", county), (">=", f"{county}:", "<", "~")],
     ]
 
 
+def _condition(ranges: list[Range], code: str) -> tuple[str, list[object]]:
+    """The SQL of a tier's ranges (a single village as an equality: walked in order)."""
+    if len(ranges) == 1 and ranges[0][1] == ranges[0][3]:
+        return f"{code} = ?", [ranges[0][1]]
+    parts = [f"({code} {low_op} ? AND {code} {high_op} ?)" for low_op, _l, high_op, _h in ranges]
+    return f"({' OR '.join(parts)})", [bound for r in ranges for bound in (r[1], r[3])]
+
+
+def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
+    return [_condition(ranges, f"{alias}.village_code") for ranges in _ranges(near)]
+
+
 def tier_sizes_query(table: str, near: str) -> tuple[str, list[object]]:
-    """One row: the active listings of each tier around `near`, counted on the place index
-    only as far as SPARSE_TIER (so a big tier costs no more than a small one)."""
-    parts, params = [], []
-    for condition, tier_params in _tiers(near):
-        parts.append(
-            f"(SELECT count(*) FROM (SELECT 1 FROM {table} l "
-            f"INDEXED BY {PLACE_INDEX.format(table=table)} "
-            f"WHERE l.state = 'active' AND {condition} LIMIT ?))"
-        )
-        params += [*tier_params, SPARSE_TIER]
-    return f"SELECT {', '.join(parts)}", params
+    """One row: the active listings of each tier around `near`, counted range by range on the
+    place index only, each range only as far as SPARSE_TIER (a big tier costs no more than a
+    small one)."""
+    tiers, params = [], []
+    for ranges in _ranges(near):
+        counts = []
+        for ranged in ranges:
+            condition, bounds = _condition([ranged], "village_code")
+            counts.append(
+                f"(SELECT count(*) FROM (SELECT 1 FROM {table} "
+                f"INDEXED BY {PLACE_INDEX.format(table=table)} "
+                f"WHERE state = 'active' AND {condition} LIMIT ?))"
+            )
+            params += [*bounds, SPARSE_TIER]
+        tiers.append(" + ".join(counts))
+    return f"SELECT {', '.join(tiers)}", params
 
 
 def page_query(
