@@ -29,6 +29,9 @@ SEARCHES = {
     "word + filters": Filters(query="哈密瓜", place="450521", max_fen=150_000, side="supply"),
     "no word, category": Filters(category="livestock"),
     "no word, nearest": Filters(near="450503101202"),
+    "no word, nearest, page 5": Filters(near="450521100201", page=5),
+    "word + nearest (黑山羊)": Filters(query="黑山羊", near="450521100201"),
+    "nearest, village with none": Filters(near="450521100209", category="aquatic"),
     "no word, page 10": Filters(page=10),
 }
 

@@ -2,7 +2,8 @@
 // use, and sends the outbox by Background Sync. Served at /sw.js by edge/pwa/routes.py, which
 // puts `SHELL` above this line: { version, assets (hashed static URLs), outbox (the outbox
 // script's URL), offline (URL), pages (the agent's start pages and every intake form),
-// readable (public sections kept once visited) }.
+// readable (public sections kept once visited), forms (path patterns of agent forms kept once
+// opened, or when a page asks: a seller's listing form) }.
 // Hashed static files: cache first. Pages: network first, then the kept copy, then /offline.
 // Kept is only what is listed (an allow-list): the shell's pages and assets, and pages of the
 // readable sections. Every other response (staff pages above all) is never stored here; nor are
@@ -17,6 +18,8 @@ const FORM_CACHE = `${PREFIX}forms-${SHELL.version}`; // SHELL.pages, never trim
 const HASHED = /^\/static\/.+\.[0-9a-f]{12}\.[a-z0-9]+$/;
 const MAX_PAGES = 60;
 const MATCH = { ignoreVary: true };
+const FORM_PATTERNS = (SHELL.forms || []).map((source) => new RegExp(source));
+const MAX_ASKED = 60;
 
 function keepable(response) {
   const control = response.headers.get("Cache-Control") || "";
@@ -34,11 +37,12 @@ function readable(url) {
   return SHELL.readable.some((section) => path === section || path.startsWith(`${section}/`));
 }
 
-// The address a shell page is kept under, without its query (?outbox=<key> opens a form
-// with a kept application); null for other pages.
+// The address a shell page (or a kept agent form) is kept under, without its query
+// (?outbox=<key> opens a form with a kept entry); null for other pages.
 function shellPage(url) {
   const path = new URL(url, self.location.origin).pathname;
-  return SHELL.pages.includes(path) ? path : null;
+  const kept = SHELL.pages.includes(path) || FORM_PATTERNS.some((form) => form.test(path));
+  return kept ? path : null;
 }
 
 // A filtered view of a shell page (/agent/apply?q=低保) is not kept: under the page's address it
@@ -152,6 +156,27 @@ self.addEventListener("fetch", (event) => {
   }
   if (HASHED.test(url.pathname)) event.respondWith(cacheFirst(event));
   else if (isPage(request)) event.respondWith(networkFirst(event));
+});
+
+// A page of the app names agent forms to keep for offline use ({keep: [paths]}, the links it
+// marks `data-keep-offline`): only those matching SHELL.forms, fetched with the session.
+self.addEventListener("message", (event) => {
+  const asked = event.data && Array.isArray(event.data.keep) ? event.data.keep : [];
+  const paths = asked
+    .map((url) => new URL(url, self.location.origin))
+    .filter((url) => url.origin === self.location.origin)
+    .map((url) => url.pathname)
+    .filter((path) => FORM_PATTERNS.some((form) => form.test(path)))
+    .slice(0, MAX_ASKED);
+  event.waitUntil(
+    Promise.all(
+      paths.map((path) =>
+        fetch(path, { credentials: "same-origin" })
+          .then((response) => keepPage(path, response))
+          .catch(() => undefined),
+      ),
+    ),
+  );
 });
 
 // Background Sync: the link is back (the app may be closed). A failed round, or one that left

@@ -7,18 +7,15 @@ from datetime import date
 
 import aiosqlite
 
-from edge.market.search import PAGE_SIZE, Filters, page_query
+from edge.market.search import Filters, result_page
 
 
 async def search(
     db: aiosqlite.Connection, filters: Filters, today: date
 ) -> tuple[list[aiosqlite.Row], bool]:
-    """One page of live listings of every township, and whether another follows: one query,
-    the words on the trigram index `market_search`."""
-    sql, params = page_query("edge_market_listings", "market_search", filters, today)
-    async with db.execute(sql, params) as cursor:
-        rows = list(await cursor.fetchall())
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    """One page of live listings of every township, and whether another follows: one query
+    (two nearest first), the words on the trigram index `market_search`."""
+    return await result_page(db, "edge_market_listings", "market_search", filters, today)
 
 
 async def listing(db: aiosqlite.Connection, node_id: str, listing_id: str) -> aiosqlite.Row | None:

@@ -110,6 +110,8 @@ async def city_code(db: aiosqlite.Connection) -> str | None:
     rows = await _all(db, "SELECT substr(min(township_code), 1, 4) AS city FROM nodes")
     city = rows[0]["city"] if rows else None
     return city.ljust(12, "0") if city else None
+
+
 ACCOUNT_COLUMNS = "id, phone, name, role, jurisdiction_code, department_code, active"
 
 

@@ -74,7 +74,7 @@ def _unit(request: Request, account: Account) -> str:
 
 
 async def _load(
-    request: Request, unit: str, head_of: str | None, period: Period
+    request: Request, unit: str, head_of: str | None, period: Period, people: bool = True
 ) -> tuple[Any, list[Any], dashboard.Names]:
     node = central_node(request)
     async with node.db.read() as db:
@@ -85,7 +85,7 @@ async def _load(
         names = dashboard.Names(
             await names_queries.jurisdiction_names(db, prefix_of(unit)[:4]),
             await names_queries.department_names(db),
-            await queries.people(db),
+            await queries.people(db) if people else {},
         )
     return clock, facts, names
 

@@ -19,6 +19,7 @@ from edge.affairs.forms import LINE_ROWS, parse_affair, parse_review
 from edge.affairs.money import yuan
 from edge.affairs.records import total
 from edge.affairs.schedule import kinds, legal_source, schedule_cards
+from edge.agent_outbox import replies
 from edge.audit.log import append as audit
 from edge.home.village import chosen_village
 from edge.jurisdictions import queries as places
@@ -27,6 +28,7 @@ from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
+from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
@@ -215,6 +217,8 @@ async def create(request: Request) -> Response:
     async with node.db.read() as db:
         allowed = {v["code"] for v in await _villages_for(db, account, node.settings.township_code)}
     values, lines, errors = parse_affair(form, allowed)
+    if errors and wants_json(request):  # from the agent app's outbox: it keeps the form
+        return await _sent_back(request, key, account, errors)
     if errors:
         return await _form(request, values, errors, 400)
     status = "draft" if form.get("save") == "draft" else "pending"
@@ -234,7 +238,22 @@ async def create(request: Request) -> Response:
                 await idempotency.remember(db, key, account.id, digest, result, now)
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
-    return RedirectResponse(path_for(request, "affairs:detail", affair_id=affair_id), 303)
+    shown = path_for(request, "affairs:detail", affair_id=affair_id)
+    if wants_json(request):
+        return replies.accepted(shown)
+    return RedirectResponse(shown, 303)
+
+
+async def _sent_back(
+    request: Request, key: str, account: Account, errors: dict[str, str]
+) -> Response:
+    """The outbox's answer to a form that does not pass: the first try's disclosure if this
+    key was accepted before (a retry no longer passing, e.g. a new month), else the errors."""
+    async with edge_node(request).db.read() as db:
+        done = await idempotency.earlier_result(db, key, account.id)
+    if done is not None:
+        return replies.accepted(path_for(request, "affairs:detail", affair_id=done.id))
+    return replies.sent_back(errors)
 
 
 async def submit(request: Request) -> Response:

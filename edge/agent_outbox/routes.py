@@ -1,5 +1,6 @@
-"""/agent/outbox: the page listing what the agent app keeps on the device, the session probe
-its sender asks first, and photos sent one request each, keyed by the sha256 of their bytes."""
+"""/agent/outbox: the page listing what the agent app keeps on the device (applications, 村务
+公开, 我有话说 and market listings), the session probe its sender asks first, and photos sent
+one request each, keyed by the sha256 of their bytes."""
 
 from __future__ import annotations
 
@@ -46,12 +47,12 @@ def texts() -> dict[str, str]:
         "retry_at": _("上次发送没有成功，将在 %(time)s 自动重试。"),
         "code": _("查询码"),
         "receipt": _("查看回执"),
-        "edit": _("修改申请"),
+        "edit": _("修改后再发送"),
         "remove": _("从列表中移除"),
-        "discard": _("放弃这件申请"),
-        "discard_confirm": _("确定放弃这件申请吗？它会从这台设备上删除，无法恢复。"),
+        "discard": _("放弃这一件"),
+        "discard_confirm": _("确定放弃吗？它会从这台设备上删除，无法恢复。"),
         "retake": _("重拍这张"),
-        "empty": _("这台设备上没有待发送的申请。"),
+        "empty": _("这台设备上没有待发送的内容。"),
         "other_account": _("还有 %(count)s 件由其他代办员录入，需要他们登录后发送。"),
         "unreadable": _("这张照片无法读取，请重新拍摄。"),
     }

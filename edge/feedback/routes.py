@@ -138,12 +138,13 @@ async def new_form(request: Request) -> Response:
 
 
 def submit_key(form: FormData, values: dict[str, Any], source: str, day: str) -> str:
-    """The submission's key: the client's idempotency key if it sent one (the agent app), else
-    the content with the address and the day, so a resent form gives the first item back."""
+    """The submission's key: the client's idempotency key if it sent one (the agent app, on any
+    later day), else the content with the address and the day, so a resent form gives the first
+    item back."""
     sent = str(form.get("idempotency_key", ""))
-    content = sent or "|".join(
-        str(values[k]) for k in ("village", "kind", "category", "body", "phone")
-    )
+    if sent:  # the app's key stands alone: a form kept offline may be sent days later
+        return hashlib.sha256(f"{source}|key|{sent}".encode()).hexdigest()
+    content = "|".join(str(values[k]) for k in ("village", "kind", "category", "body", "phone"))
     return hashlib.sha256(f"{source}|{day}|{content}".encode()).hexdigest()
 
 

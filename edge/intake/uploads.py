@@ -58,6 +58,14 @@ def _from_token(
     return Upload(kind, key, sha, thumb, int(width), int(height), content_type, thumb_type)
 
 
+def kept_upload(
+    store: BlobStore, owned: Set[tuple[str, str]], kind: str, key: str, token: str
+) -> Upload | None:
+    """The photo a kept token names, if this account staged it (its outbox sent it ahead, or a
+    refused form kept it) and its blobs are here; else None."""
+    return _from_token(store, owned, kind, key, token)
+
+
 async def store_photo(store: BlobStore, raw: bytes, kind: str, key: str) -> Upload:
     """Re-encode a photo (PhotoRejected if it is not one) and keep it and its thumbnail."""
     return await _store(store, await run_in_threadpool(prepare_photo, raw), kind, key)

@@ -14,15 +14,18 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
+from edge.agent_outbox import replies
 from edge.audit.log import append as audit
+from edge.intake.uploads import owned
 from edge.jurisdictions import queries as places
 from edge.jurisdictions.codes import contains, prefix_of
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
+from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
-from edge.kernel.masking import mask_id_number, mask_phone
+from edge.kernel.masking import mask_id_number, mask_name, mask_phone
 from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
@@ -179,6 +182,7 @@ def _listing_form(
         "edge/market/listing_form.html",
         {
             "seller": seller,
+            "seller_masked": mask_name(seller["name"]),  # as the agent app's outbox lists it
             "values": values,
             "errors": errors,
             "categories": categories(),
@@ -208,15 +212,21 @@ async def post_listing(request: Request) -> Response:
     key = _key_or_400(form)
     async with node.db.read() as db:
         done = await idempotency.earlier_result(db, key, account.id)
+        staged = await owned(db, account.id, form)
     if done:
-        return RedirectResponse(path_for(request, "market:posted", listing_id=done.id), 303)
+        return _posted(request, done.id)
     if seller["suspended_at"]:
-        raise HTTPException(status_code=403, detail=_("这位卖家因多次违规已被暂停发布。"))
+        suspended = _("这位卖家因多次违规已被暂停发布。")
+        if wants_json(request):  # the outbox shows why and keeps the listing
+            return replies.sent_back({}, suspended)
+        raise HTTPException(status_code=403, detail=suspended)
     draft, values, errors = parse_listing(form, today_of(node))
     values["key"] = key
-    uploads, problem = await photos.from_form(node.blobs, form)
+    uploads, problem = await photos.from_form(node.blobs, form, staged)
     if problem:
         errors["photos"] = problem
+    if (draft is None or problem) and wants_json(request):
+        return replies.sent_back(errors)
     if draft is None or problem:
         if uploads:
             errors.setdefault("photos", _("请重新选择照片。"))
@@ -263,7 +273,15 @@ async def post_listing(request: Request) -> Response:
     except idempotency.KeyReused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     await run_in_threadpool(node.wake_worker)
-    return RedirectResponse(path_for(request, "market:posted", listing_id=done.id), 303)
+    return _posted(request, done.id)
+
+
+def _posted(request: Request, listing_id: str) -> Response:
+    """After commit: the posted listing's page (for the outbox, where it is)."""
+    shown = path_for(request, "market:posted", listing_id=listing_id)
+    if wants_json(request):
+        return replies.accepted(shown)
+    return RedirectResponse(shown, 303)
 
 
 async def posted(request: Request) -> Response:

@@ -9,7 +9,7 @@ from ulid import ULID
 
 from edge.kernel.masking import mask_name, public_text
 from edge.market.forms import ListingDraft, SellerCheck
-from edge.market.search import PAGE_SIZE, Filters, page_query
+from edge.market.search import Filters, result_page
 from edge.market.search import search_grams as grams_of
 
 LISTING_COLUMNS = "l.*, s.kind AS seller_kind, s.suspended_at AS seller_suspended_at"
@@ -184,10 +184,8 @@ async def search(
     db: aiosqlite.Connection, filters: Filters, today: date
 ) -> tuple[list[aiosqlite.Row], bool]:
     """One page of live listings matching `filters`, and whether another page follows: one
-    query, the words on the trigram index."""
-    sql, params = page_query("market_listings", "market_listings_fts", filters, today)
-    rows = await _all(db, sql, tuple(params))
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    query (two nearest first), the words on the trigram index."""
+    return await result_page(db, "market_listings", "market_listings_fts", filters, today)
 
 
 async def set_state(db: aiosqlite.Connection, listing_id: str, state: str, now: str) -> None:

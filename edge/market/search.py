@@ -7,8 +7,11 @@ followed by '|', so it is an exact substring match too, never a table scan.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+
+import aiosqlite
 
 GRAM_END = "|"
 MAX_TERMS = 5
@@ -94,23 +97,72 @@ def where_clause(filters: Filters, today: date, alias: str = "l") -> tuple[str, 
     return " AND ".join(conditions), params
 
 
-def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
-    """Nearest first: the same village, the rest of its township, of its county, the rest."""
-    code = f"{alias}.village_code"
+# A tier with fewer live listings than this is read through the place index and sorted (it
+# may be empty); a denser one is walked newest first and stops after a page.
+SPARSE_TIER = 2000
+PLACE_INDEX = "{table}_place"  # (state, village_code, created_at), on the edge and at central
+NEWEST_INDEX = "{table}_created"  # (state, created_at)
+
+
+Range = tuple[str, str, str, str]  # (lower bound's operator, lower bound, upper's, upper)
+
+
+def _ranges(near: str) -> list[list[Range]]:
+    """Nearest first: the same village, the rest of its township, of its county, the rest; each
+    as ranges of village codes (digits: ':' sorts after '9'), so the place index reads only
+    the tier's own listings."""
+    township, county = near[:9], near[:6]
     return [
-        (f"{code} = ?", [near]),
-        (f"substr({code}, 1, 9) = ? AND {code} != ?", [near[:9], near]),
-        (f"substr({code}, 1, 6) = ? AND substr({code}, 1, 9) != ?", [near[:6], near[:9]]),
-        (f"substr({code}, 1, 6) != ?", [near[:6]]),
+        [(">=", near, "<=", near)],
+        [(">=", township, "<", near), (">", near, "<", f"{township}:")],
+        [(">=", county, "<", township), (">=", f"{township}:", "<", f"{county}:")],
+        [(">=", "", "<", county), (">=", f"{county}:", "<", "~")],
     ]
 
 
+def _condition(ranges: list[Range], code: str) -> tuple[str, list[object]]:
+    """The SQL of a tier's ranges (a single village as an equality: walked in order)."""
+    if len(ranges) == 1 and ranges[0][1] == ranges[0][3]:
+        return f"{code} = ?", [ranges[0][1]]
+    parts = [f"({code} {low_op} ? AND {code} {high_op} ?)" for low_op, _l, high_op, _h in ranges]
+    return f"({' OR '.join(parts)})", [bound for r in ranges for bound in (r[1], r[3])]
+
+
+def _tiers(near: str, alias: str = "l") -> list[tuple[str, list[object]]]:
+    return [_condition(ranges, f"{alias}.village_code") for ranges in _ranges(near)]
+
+
+def tier_sizes_query(table: str, near: str) -> tuple[str, list[object]]:
+    """One row: the active listings of each tier around `near`, counted range by range on the
+    place index only, each range only as far as SPARSE_TIER (a big tier costs no more than a
+    small one)."""
+    tiers, params = [], []
+    for ranges in _ranges(near):
+        counts = []
+        for ranged in ranges:
+            condition, bounds = _condition([ranged], "village_code")
+            counts.append(
+                f"(SELECT count(*) FROM (SELECT 1 FROM {table} "
+                f"INDEXED BY {PLACE_INDEX.format(table=table)} "
+                f"WHERE state = 'active' AND {condition} LIMIT ?))"
+            )
+            params += [*bounds, SPARSE_TIER]
+        tiers.append(" + ".join(counts))
+    return f"SELECT {', '.join(tiers)}", params
+
+
 def page_query(
-    table: str, fts_table: str, filters: Filters, today: date
+    table: str,
+    fts_table: str,
+    filters: Filters,
+    today: date,
+    tier_sizes: Sequence[int] = (),
 ) -> tuple[str, list[object]]:
     """One SQL statement for a result page (and one row more, to know if another follows):
-    newest first, or nearest first as one newest-first walk per tier of the administrative
-    tree, each stopping after the rows the page needs, never a sort of every live listing."""
+    newest first, or nearest first as one part per tier of the administrative tree, each
+    stopping after the rows the page needs. With the `tier_sizes` of `tier_sizes_query`, an
+    empty tier is left out and a sparse one is read through the place index (a newest-first
+    walk would cross every listing to find none); never a sort of every live listing."""
     where, params = where_clause(filters, today)
     match = match_expression(filters.query)
     if match:
@@ -122,13 +174,37 @@ def page_query(
         return sql, [*params, PAGE_SIZE + 1, filters.offset]
     parts, values = [], []
     for tier, (condition, tier_params) in enumerate(_tiers(filters.near)):
+        size = tier_sizes[tier] if tier_sizes else SPARSE_TIER
+        if size == 0:
+            continue
+        index = PLACE_INDEX if tier == 0 or size < SPARSE_TIER else NEWEST_INDEX
+        hint = f"INDEXED BY {index.format(table=table)} " if tier_sizes else ""
         parts.append(
-            f"SELECT {tier} AS tier, * FROM (SELECT l.* FROM {table} l "
+            f"SELECT {tier} AS tier, * FROM (SELECT l.* FROM {table} l {hint}"
             f"WHERE {where} AND {condition} {newest} LIMIT ?)"
         )
         values += [*params, *tier_params, filters.offset + PAGE_SIZE + 1]
+    if not parts:
+        return f"SELECT l.* FROM {table} l WHERE 0", []
     sql = (
         f"SELECT * FROM ({' UNION ALL '.join(parts)}) "
         "ORDER BY tier, created_at DESC, id DESC LIMIT ? OFFSET ?"
     )
     return sql, [*values, PAGE_SIZE + 1, filters.offset]
+
+
+async def result_page(
+    db: aiosqlite.Connection, table: str, fts_table: str, filters: Filters, today: date
+) -> tuple[list[aiosqlite.Row], bool]:
+    """One page of live listings and whether another follows: one query, two for nearest
+    first (the tiers' sizes, then the page)."""
+    sizes: list[int] = []
+    if filters.near:
+        probe, probe_params = tier_sizes_query(table, filters.near)
+        async with db.execute(probe, probe_params) as cursor:
+            row = await cursor.fetchone()
+        sizes = [int(size) for size in row] if row else []
+    sql, params = page_query(table, fts_table, filters, today, sizes)
+    async with db.execute(sql, params) as cursor:
+        rows = list(await cursor.fetchall())
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -34,6 +34,8 @@ SHELL_ASSETS = (
     "js/photo.js",
     "js/outbox.js",
     "js/intake.js",
+    "js/outbox-form.js",
+    "js/market-photos.js",
     "js/outbox-page.js",
     "js/pwa.js",
     "js/seal-check.js",
@@ -49,11 +51,17 @@ SHELL_PAGES = (
     "catalog:list",
     "seals:check",
     "seals:offline_keys",
+    "affairs:agent_new",
+    "feedback:agent_new",
+    "market:desk",
 )
 FORM = "intake:form"
 # The only other pages the worker keeps, once opened online (an allow-list, issue 12 finding 2):
 # public reading, the same for everyone. Anything else (staff pages above all) is network-only.
 READ_OFFLINE = ("/services", "/disclosure", "/news")
+# Agent forms with a path per record (a seller's listing form): kept once opened online, or when
+# a page linking them with `data-keep-offline` asks the worker (path patterns, anchored).
+KEPT_FORMS = (r"^/agent/market/sellers/[^/]+/listings/new$",)
 # The colours of static/css/site.css: the header bar and the page background.
 THEME_COLOR = "#b3261e"
 BACKGROUND_COLOR = "#f6f7f9"
@@ -105,7 +113,7 @@ def shell_of(
     catalog item), the sections it may keep once visited, and the version of its caches."""
     assets = [static_url(name) for name in SHELL_ASSETS]
     # the worker's code and what it may keep count too
-    named = "\n".join([*assets, static_url("sw.js"), *pages, *READ_OFFLINE])
+    named = "\n".join([*assets, static_url("sw.js"), *pages, *READ_OFFLINE, *KEPT_FORMS])
     version = hashlib.sha256(named.encode()).hexdigest()[:12]
     return {
         "version": version,
@@ -114,6 +122,7 @@ def shell_of(
         "offline": offline_url,
         "pages": pages,
         "readable": list(READ_OFFLINE),
+        "forms": list(KEPT_FORMS),
     }
 
 

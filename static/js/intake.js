@@ -50,14 +50,6 @@
     return fresh;
   }
 
-  // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
-  function masked(name) {
-    const words = name.trim().split(/\s+/).filter(Boolean);
-    if (!/[\u3400-\u9fff]/.test(name)) return words.map((word) => `${word[0]}***`).join(" ");
-    const han = [...words.join("")];
-    return han.length === 1 ? "*" : han[0] + "*".repeat(han.length - 1);
-  }
-
   function fieldsOf() {
     return [...new FormData(form)].filter(
       ([name, value]) => typeof value === "string" && !SKIPPED.has(name),
@@ -66,29 +58,8 @@
 
   async function keep() {
     const fresh = await photosOf();
-    const corrected = {
-      applicant: masked(String(new FormData(form).get("name") || "")),
-      fields: fieldsOf(),
-      state: "waiting",
-      errors: {},
-      error: "",
-      attempts: 0,
-      nextAttemptAt: 0,
-    };
-    if (draft) {
-      // Only the photos chosen again are replaced; the stored entry is changed in place.
-      const replaced = new Set(fresh.map((photo) => photo.field));
-      await Outbox.update(draft.key, (entry) => {
-        const kept = entry.photos.filter((photo) => !replaced.has(photo.field));
-        Object.assign(entry, corrected, { photos: [...kept, ...fresh] });
-      });
-    } else {
-      const entry = { key: crypto.randomUUID(), account: form.dataset.account, ...corrected };
-      const action = new URL(form.action).pathname;
-      await Outbox.put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
-    }
-    if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
-    await Outbox.wake().catch(() => undefined);
+    const applicant = Outbox.masked(String(new FormData(form).get("name") || ""));
+    await Outbox.keepForm(form, draft, { applicant, fields: fieldsOf() }, fresh);
   }
 
   form.addEventListener("submit", async (event) => {

@@ -49,8 +49,13 @@
     const created = new Date(entry.createdAt).toLocaleString();
     card.append(el("h2", {}, `${entry.item} · ${entry.applicant || ""}`), el("p", {}, el("strong", {}, text[entry.state]), ` · ${created}`));
     if (entry.state === "accepted") {
-      const code = el("strong", { "data-code": "" }, entry.trackingCode);
-      card.append(el("p", {}, `${text.code}: `, code, " ", el("a", { href: entry.receipt }, text.receipt)));
+      const link = el("a", { href: entry.receipt }, text.receipt);
+      if (entry.trackingCode) {
+        const code = el("strong", { "data-code": "" }, entry.trackingCode);
+        card.append(el("p", {}, `${text.code}: `, code, " ", link));
+      } else {
+        card.append(el("p", {}, link)); // a disclosure or a listing: its page says where it is
+      }
       const drop = el("button", { type: "button", class: "secondary" }, text.remove);
       drop.addEventListener("click", () => Outbox.remove(entry.key));
       card.append(drop);

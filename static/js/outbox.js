@@ -314,6 +314,36 @@
     if (registration.sync) await registration.sync.register(SYNC_TAG).catch(() => undefined);
   }
 
-  const api = { all, get, put, update, remove, onChange, onProgress, sendAll, wake };
+  // --- forms ------------------------------------------------------------------------------
+
+  // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
+  function masked(name) {
+    const words = name.trim().split(/\s+/).filter(Boolean);
+    if (!/[\u3400-\u9fff]/.test(name)) return words.map((word) => `${word[0]}***`).join(" ");
+    const han = [...words.join("")];
+    return han.length === 1 ? "*" : han[0] + "*".repeat(han.length - 1);
+  }
+
+  // Keep a form's entry ({applicant, fields} and its fresh photos): a new one under a fresh
+  // idempotency key, or the `draft` the node sent back corrected in place, where only the
+  // photos chosen again replace those of their field. Then wake the sender.
+  async function keepForm(form, draft, shown, fresh) {
+    const corrected = { ...shown, state: "waiting", errors: {}, error: "", attempts: 0, nextAttemptAt: 0 };
+    if (draft) {
+      const replaced = new Set(fresh.map((photo) => photo.field));
+      await update(draft.key, (entry) => {
+        const kept = entry.photos.filter((photo) => !replaced.has(photo.field));
+        Object.assign(entry, corrected, { photos: [...kept, ...fresh] });
+      });
+    } else {
+      const entry = { key: crypto.randomUUID(), account: form.dataset.account, ...corrected };
+      const action = new URL(form.action).pathname;
+      await put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
+    }
+    if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
+    await wake().catch(() => undefined);
+  }
+
+  const api = { all, get, put, update, remove, onChange, onProgress, sendAll, wake, masked, keepForm };
   scope.CunbanOutbox = { ...api, SYNC_TAG };
 })(self);

@@ -3,6 +3,16 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker
     .register("/sw.js", { scope: "/" })
     .catch((error) => console.warn("service worker not registered:", error));
+  keepLinkedForms().catch(() => undefined);
+}
+
+// Forms this page links with `data-keep-offline` (a seller's listing form): the worker keeps
+// them, so the agent can fill them in with no signal.
+async function keepLinkedForms() {
+  const links = [...document.querySelectorAll("a[data-keep-offline]")].map((link) => link.href);
+  if (!links.length || !navigator.onLine) return;
+  const registration = await navigator.serviceWorker.ready;
+  if (registration.active) registration.active.postMessage({ keep: links });
 }
 
 // "开启通知": shown only where push works; subscribes with the node's key and tells the server.
