@@ -101,6 +101,7 @@ SHARED = {
     "MIN_FREE_MB": "50",
     "CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
     "BASE_URL": "https://cunban.example",
+    "METRICS_TOKEN": "scrape-token",
 }
 
 
