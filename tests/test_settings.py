@@ -125,6 +125,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         min_free_mb=50,
         client_address_header="X-Forwarded-For",
         base_url="https://cunban.example",
+        metrics_token="scrape-token",
     )
 
 
