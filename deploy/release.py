@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,28 @@ class Release(Step):
         (scratch / MARKER).write_text(f"{self.version}\n", encoding="utf-8")
         shutil.rmtree(dest, ignore_errors=True)
         scratch.rename(dest)
+        return Outcome(self.what, True)
+
+
+@dataclass(frozen=True)
+class BorrowedVenv(Step):
+    """Under --root (tests), the release runs on the installer's own Python environment: a
+    link stands for the venv a real install builds."""
+
+    version: str
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        return f"venv of release {self.version}: the installer's environment ({sys.prefix})"
+
+    def apply(self, target: Target) -> Outcome:
+        if target.real:
+            return Outcome(self.what, False, skipped="a real install builds its own")
+        where = target.path(f"{release_dir(self.version)}/.venv")
+        done = where.is_symlink()
+        if done or target.dry_run:
+            return Outcome(self.what, not done)
+        where.symlink_to(sys.prefix)
         return Outcome(self.what, True)
 
 

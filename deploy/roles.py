@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import caddyfile, envfile, units
-from deploy.release import CURRENT, RELEASES, Release, venv
+from deploy.release import CURRENT, RELEASES, BorrowedVenv, Release, venv
 from deploy.steps import (
     Command,
     Directory,
@@ -131,6 +131,7 @@ def base_steps(plan: Plan) -> list[Step]:
         Directory(RELEASES),
         Release(plan.source, plan.version),
         venv(plan.version),
+        BorrowedVenv(plan.version),
         Link(CURRENT, f"releases/{plan.version}"),
         Directory(ETC, 0o750),
         Directory(DATA, 0o750, units.USER),

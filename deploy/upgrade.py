@@ -14,7 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 from deploy import envfile, units
-from deploy.release import CURRENT, Release, venv
+from deploy.release import CURRENT, BorrowedVenv, Release, venv
 from deploy.roles import ETC
 from deploy.steps import Link, Target, run
 
@@ -44,7 +44,7 @@ def upgrade(
         print(f"{node} already runs release {version}: nothing to change")
         return 0
     print(f"Upgrading {node} from {previous} to releases/{version}")
-    run([Release(source, version), venv(version)], target)
+    run([Release(source, version), venv(version), BorrowedVenv(version)], target)
     if target.dry_run:
         print("  would: backup point, stop, switch, migrate, start, check /healthz")
         return 0

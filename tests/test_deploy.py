@@ -89,7 +89,8 @@ def test_edge_install_writes_every_file_and_a_second_run_changes_nothing(tmp_pat
         assert stat.S_IMODE((tmp_path / path).stat().st_mode) == mode, path
     assert os.readlink(tmp_path / "opt/cunban/current") == "releases/0.1.0"
     release = tmp_path / "opt/cunban/releases/0.1.0"
-    assert (release / "edge/app.py").is_file() and not (release / ".venv").exists()
+    assert (release / "edge/app.py").is_file()
+    assert os.readlink(release / ".venv") == sys.prefix  # a real install builds its own
     assert stat.S_IMODE((tmp_path / "var/lib/cunban/lianzhou").stat().st_mode) == 0o750
 
     env = (tmp_path / "etc/cunban/lianzhou.env").read_text()
@@ -162,8 +163,8 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
         "--identity", "lianzhou=lianzhou:secret-lianzhou-01",
     )  # fmt: skip
     assert store.returncode == 0, store.stderr
-    # the release's venv is built only on a real machine: stand the test's in for it
-    (root / "opt/cunban/releases/0.1.0/.venv").symlink_to(ROOT / ".venv")
+    # the release's venv is built only on a real machine: the test's stands in for it
+    assert (root / "opt/cunban/releases/0.1.0/.venv/bin/python").exists()
     units = tmp_path / "units"
     units.mkdir()
     names = sorted(p.name for p in (root / "etc/systemd/system").iterdir())
