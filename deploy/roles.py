@@ -24,6 +24,7 @@ PACKAGES = ("python3", "python3-venv", "sqlite3", "caddy", "ca-certificates")
 ETC = "/etc/cunban"
 DATA = "/var/lib/cunban"
 SYSTEMD = "/etc/systemd/system"
+SBIN = "/usr/local/sbin"
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,25 @@ def node_steps(plan: Plan, processes: tuple[units.Process, ...]) -> list[Step]:
     return [
         *base_steps(plan),
         File(plan.env_path, envfile.render(plan.role, title, plan.values), 0o600),
+        File(f"{SBIN}/cunban-{plan.node}", command_wrapper(plan), 0o750),
         *unit_files,
         File(f"{SYSTEMD}/{units.target_name(plan.node)}", units.target(plan.node, names)),
         *caddy_steps(plan, f"127.0.0.1:{plan.port}"),
         *service_steps(plan.node),
     ]
+
+
+def command_wrapper(plan: Plan) -> str:
+    """`cunban-<node> status|restore|audit verify|...`: `python -m edge|central` with the node's
+    settings, as the service user, from the current release (root only: it reads the env file)."""
+    return (
+        "#!/bin/sh\n"
+        f"# python -m {plan.role} with the settings of {plan.node}: cunban-{plan.node} status\n"
+        "set -e\n"
+        f"set -a; . {plan.env_path}; set +a\n"
+        f"cd {CURRENT}\n"
+        f'exec runuser -u {units.USER} -- {CURRENT}/.venv/bin/python -m {plan.role} "$@"\n'
+    )
 
 
 def caddy_steps(plan: Plan, upstream: str) -> list[Step]:

@@ -35,6 +35,7 @@ EDGE_ARGS = [
 ]  # fmt: skip
 EDGE_FILES = {
     "etc/cunban/lianzhou.env": 0o600,
+    "usr/local/sbin/cunban-lianzhou": 0o750,
     "etc/systemd/system/cunban-lianzhou-web.service": 0o644,
     "etc/systemd/system/cunban-lianzhou-worker.service": 0o644,
     "etc/systemd/system/cunban-lianzhou-replicate.service": 0o644,
@@ -123,6 +124,9 @@ def test_edge_install_writes_every_file_and_a_second_run_changes_nothing(tmp_pat
         "PartOf=cunban-lianzhou.target",
     ):
         assert line in web.splitlines(), line
+    wrapper = (tmp_path / "usr/local/sbin/cunban-lianzhou").read_text()
+    assert ". /etc/cunban/lianzhou.env" in wrapper
+    assert 'runuser -u cunban -- /opt/cunban/current/.venv/bin/python -m edge "$@"' in wrapper
     target = (tmp_path / "etc/systemd/system/cunban-lianzhou.target").read_text()
     assert "cunban-lianzhou-replicate.service" in target
     assert "cunban-lianzhou-sync.service" in target
