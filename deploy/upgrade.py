@@ -64,7 +64,7 @@ def upgrade(
         print(f"  FAILED   {failure}; rolling back to {previous}")
         _systemctl(systemctl, "stop", service, check=False)
         run([Link(CURRENT, previous)], target)
-        _restore(backup, database)
+        _restore(backup, database, role, environ)
         _systemctl(systemctl, "start", service, check=False)
         try:
             _wait_healthy(url, wait)
@@ -102,13 +102,36 @@ def _backup(database: Path, version: str) -> Path:
     return backup
 
 
-def _restore(backup: Path, database: Path) -> None:
-    """The database as it was before the upgrade (the processes are stopped)."""
+def _restore(backup: Path, database: Path, role: str, environ: dict[str, str]) -> None:
+    """The database as it was before the upgrade (the processes are stopped). An edge's goes
+    back the way `edge restore` installs a copy: Litestream's local state dropped and a new
+    replica generation started (verified by the next drill), so no replica mixes the two."""
+    if role == "edge":
+        from edge.settings import Settings
+        from replication.recovery import describe, install
+
+        chosen = describe(backup, f"backup point {backup}")
+        if chosen is None:
+            raise UpgradeFailed(f"the backup point {backup} fails its integrity check")
+        generation = max(_generation(database), _generation(backup)) + 1
+        install(Settings.from_environ(environ).replicated_node, chosen, generation)
+        print(f"  done     database restored from {backup}; replica generation {generation}")
+        return
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     with closing(sqlite3.connect(backup)) as copy, closing(sqlite3.connect(database)) as live:
         copy.backup(live)
     print(f"  done     database restored from {backup}")
+
+
+def _generation(database: Path) -> int:
+    """The replica generation an edge database says it writes (1 when it cannot tell)."""
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT generation FROM replica_health").fetchone()
+    except sqlite3.Error:
+        return 1
+    return int(row[0]) if row and row[0] else 1
 
 
 def _migrate(target: Target, role: str, environ: dict[str, str]) -> None:

@@ -1,6 +1,7 @@
 """A stand-in for systemctl where systemd cannot run (this test machine has no PID 1 systemd):
-`start|stop cunban-<node>.target` runs or stops the node's web process from the release that
-`<root>/opt/cunban/current` points at, with the node's env file (folders under <root>)."""
+`start|stop cunban-<node>.target` runs or stops the node's web process (and an edge's
+replicate process) from the release `<root>/opt/cunban/current` points at, with the node's
+env file (folders under <root>)."""
 
 from __future__ import annotations
 
@@ -31,16 +32,19 @@ def start(node: str) -> int:
     environ = _environ(node)
     role = "central" if "CUNBAN_CENTRAL_DATA_DIR" in environ else "edge"
     STATE.mkdir(parents=True, exist_ok=True)
-    log = open(STATE / f"{node}.log", "ab")  # noqa: SIM115 (the child keeps it)
-    child = subprocess.Popen(
-        [str(home / ".venv/bin/python"), "-m", role, "serve"],
-        cwd=home,
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    (STATE / f"{node}.pid").write_text(str(child.pid))
+    log = open(STATE / f"{node}.log", "ab")  # noqa: SIM115 (the children keep it)
+    pids = []
+    for process in ("serve", "replicate") if role == "edge" else ("serve",):
+        child = subprocess.Popen(
+            [str(home / ".venv/bin/python"), "-m", role, process],
+            cwd=home,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        pids.append(str(child.pid))
+    (STATE / f"{node}.pid").write_text(" ".join(pids))
     (STATE / "calls").open("a").write(f"start {node} {home.name}\n")
     return 0
 
@@ -48,19 +52,23 @@ def start(node: str) -> int:
 def stop(node: str) -> int:
     pid_file = STATE / f"{node}.pid"
     if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            for _ in range(100):
-                os.killpg(pid, 0)
-                time.sleep(0.1)
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for pid in map(int, pid_file.read_text().split()):
+            _end(pid)
         pid_file.unlink()
     STATE.mkdir(parents=True, exist_ok=True)
     (STATE / "calls").open("a").write(f"stop {node}\n")
     return 0
+
+
+def _end(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(100):
+            os.killpg(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def main(argv: list[str]) -> int:

@@ -93,7 +93,9 @@ def node(tmp_path):
     assert installed.returncode == 0, installed.stderr
     env = root / "etc/cunban/lianzhou.env"
     env.write_text(
-        env.read_text().replace("CUNBAN_COOKIE_SECURE=true", "CUNBAN_COOKIE_SECURE=false")
+        env.read_text()
+        .replace("CUNBAN_COOKIE_SECURE=true", "CUNBAN_COOKIE_SECURE=false")
+        .replace("#CUNBAN_REPLICA_DRILL_SECONDS=60", "CUNBAN_REPLICA_DRILL_SECONDS=2")
     )
     environ = {**os.environ, "FAKE_SYSTEMCTL_ROOT": str(root)}
     subprocess.run([str(fake), "start", "cunban-lianzhou.target"], env=environ, check=True)
@@ -149,6 +151,10 @@ def test_upgrade_migrates_and_switches_and_a_broken_release_is_rolled_back(tmp_p
     with sqlite3.connect(database) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "upgrade_probe_0_1_2" not in tables and "upgrade_probe_0_1_1" in tables
+    # the restored database writes a new replica generation, verified by a drill before the
+    # node answers healthy again
+    assert "replica generation" in broken.stdout
+    assert restored["replica_state"] == "ok" and restored["replica_generation"] >= 2
 
     same = _upgrade(root, second, fake, 60)
     assert same.returncode == 0 and "already runs release 0.1.1" in same.stdout
