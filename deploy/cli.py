@@ -94,51 +94,54 @@ def _plan(
     args: argparse.Namespace, target: Target, version: str, tls: caddyfile.Tls
 ) -> roles.Plan | str:
     told = {name: value for name, value in vars(args).items() if isinstance(value, str) and value}
-    if args.role == "edge":
-        if not (len(args.township) == 12 and args.township.isdigit()):
-            return "--township must be the 12-digit code of the township"
-        node, port = args.node_id, args.port or 8001
-        wanted = roles.edge_values(told, f"{roles.DATA}/{node}", port)
-        told_names = _told_edge(args)
-    elif args.role == "central":
-        node, port = "central", args.port or 8000
-        wanted = roles.central_values(told, f"{roles.DATA}/{node}", port)
-        told_names = {n for n in wanted if not n.endswith(("SECRET_KEY", "METRICS_TOKEN"))}
-    else:
-        node, port = "store", args.port or roles.STORE_PORTS["s3"]
+    if args.role == "store":
         try:
             identities = _identities(args.identity)
         except ValueError as refused:
             return str(refused)
-        wanted, told_names = {"S3_CONFIG": identities}, set()
+        port = args.port or roles.STORE_PORTS["s3"]
+        return roles.Plan(
+            "store", "store", version, args.source.resolve(), args.domain, port, tls, args.email,
+            {"S3_CONFIG": identities},
+        )  # fmt: skip
+    if args.role == "edge":
+        if not (len(args.township) == 12 and args.township.isdigit()):
+            return "--township must be the 12-digit code of the township"
+        node, prefix, default_port = args.node_id, "CUNBAN_", 8001
+        wanted = roles.edge_values(told, f"{roles.DATA}/{node}", args.port or default_port)
+    else:
+        node, prefix, default_port = "central", "CUNBAN_CENTRAL_", 8000
+        wanted = roles.central_values(told, f"{roles.DATA}/{node}", args.port or default_port)
     env_path = f"{roles.ETC}/{node}.env"
-    values = wanted if args.role == "store" else roles.merged(target, env_path, wanted, told_names)
+    values = roles.merged(target, env_path, wanted, _told(args, prefix))
+    port = int(values.get(f"{prefix}PORT") or default_port)
     return roles.Plan(
         args.role, node, version, args.source.resolve(), args.domain, port, tls, args.email, values
     )
 
 
-def _told_edge(args: argparse.Namespace) -> set[str]:
-    """Settings this run's arguments fix (a generated secret is not one of them)."""
-    fixed = {
-        "CUNBAN_NODE_ID",
-        "CUNBAN_TOWNSHIP_CODE",
-        "CUNBAN_DATA_DIR",
-        "CUNBAN_HOST",
-        "CUNBAN_PORT",
-        "CUNBAN_BASE_URL",
-        "CUNBAN_COOKIE_SECURE",
-        "CUNBAN_CLIENT_ADDRESS_HEADER",
-        "CUNBAN_CENTRAL_URL",
-        "CUNBAN_STORE",
-        "CUNBAN_REPLICA_DIR",
-        "CUNBAN_S3_ENDPOINT",
+def _told(args: argparse.Namespace, prefix: str) -> set[str]:
+    """Settings this run's arguments fix: what the command line said, and what follows from
+    the install itself; the rest (a port, central, the store, secrets not given) stays as the
+    env file has it."""
+    told = {
+        "DATA_DIR", "HOST", "BASE_URL", "COOKIE_SECURE", "CLIENT_ADDRESS_HEADER", "REPLICA_DIR",
+    }  # fmt: skip
+    if args.role == "edge":
+        told |= {"NODE_ID", "TOWNSHIP_CODE"}
+        if args.central:
+            told.add("CENTRAL_URL")
+    elif args.nodes:
+        told.add("NODES")
+    given = {
+        "PORT": args.port,
+        "STORE": args.store,
+        "S3_ENDPOINT": args.store,
+        "S3_ACCESS_KEY": args.store_access_key,
+        "S3_SECRET_KEY": args.store_secret_key,
     }
-    if args.store_access_key:
-        fixed.add("CUNBAN_S3_ACCESS_KEY")
-    if args.store_secret_key:
-        fixed.add("CUNBAN_S3_SECRET_KEY")
-    return fixed
+    told |= {name for name, value in given.items() if value}
+    return {prefix + name for name in told}
 
 
 def _identities(entries: list[str]) -> str:

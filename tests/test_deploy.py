@@ -154,6 +154,13 @@ def test_edge_install_writes_every_file_and_a_second_run_changes_nothing(tmp_pat
     assert f"\nCUNBAN_S3_SECRET_KEY={values['CUNBAN_S3_SECRET_KEY']}\n" in env3
     assert "\ttls" not in (tmp_path / "etc/caddy/cunban/lianzhou.caddy").read_text()  # ACME
 
+    # a port given once stays, in the env file and Caddy's site, until another is given
+    assert install(*EDGE_ARGS, "--root", tmp_path, "--port", "9100").returncode == 0
+    assert install(*EDGE_ARGS, "--root", tmp_path).returncode == 0
+    assert "\nCUNBAN_PORT=9100\n" in (tmp_path / "etc/cunban/lianzhou.env").read_text()
+    site = (tmp_path / "etc/caddy/cunban/lianzhou.caddy").read_text()
+    assert "reverse_proxy 127.0.0.1:9100" in site
+
 
 def test_units_pass_systemd_analyze_verify(tmp_path):
     analyze = ensure("systemd-analyze", "systemd")
@@ -255,3 +262,10 @@ def test_central_env_documents_every_central_setting(tmp_path):
     values = dict(line.split("=", 1) for line in env.splitlines() if line[:1] not in ("", "#"))
     assert values["CUNBAN_CENTRAL_BASE_URL"] == "https://central.example.gov.cn"
     CentralSettings.from_environ(values)
+    nodes = "lianzhou=450521100000=https://lianzhou.example.gov.cn"
+    told = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path,
+                   "--nodes", nodes)  # fmt: skip
+    assert told.returncode == 0
+    again = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path)
+    assert "nothing to change" in again.stdout  # the township list is kept
+    assert f"\nCUNBAN_CENTRAL_NODES={nodes}\n" in (tmp_path / "etc/cunban/central.env").read_text()
