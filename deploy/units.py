@@ -64,6 +64,7 @@ def store_service(node: str, name: str, description: str, exec_start: str, data_
         data_dir=data_dir,
         env_file="",
         memory_max="2G",
+        families="AF_UNIX AF_INET AF_INET6 AF_NETLINK",  # Go lists interfaces over netlink
     )
 
 
@@ -76,6 +77,7 @@ def _service(
     data_dir: str,
     env_file: str,
     memory_max: str,
+    families: str = "AF_UNIX AF_INET AF_INET6",
 ) -> str:
     environment = f"EnvironmentFile={env_file}\n" if env_file else ""
     return f"""\
@@ -121,7 +123,7 @@ ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+RestrictAddressFamilies={families}
 RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
