@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 
 MAIN = "/etc/caddy/Caddyfile"
+OURS = "# Written by Cunban's deploy/install."
 SITES = "/etc/caddy/cunban"
 HSTS = "max-age=31536000"
 
@@ -58,7 +59,7 @@ def main_file(email: str = "") -> str:
     """/etc/caddy/Caddyfile: global options and every Cunban site."""
     contact = f"\temail {email}\n" if email else ""
     return (
-        "# Written by Cunban's deploy/install. Sites: cunban/*.caddy, one per node.\n"
+        f"{OURS} Sites: cunban/*.caddy, one per node.\n"
         "{\n"
         f"{contact}"
         "\tservers {\n"

@@ -102,7 +102,7 @@ def _plan(
         port = args.port or roles.STORE_PORTS["s3"]
         return roles.Plan(
             "store", "store", version, args.source.resolve(), args.domain, port, tls, args.email,
-            {"S3_CONFIG": identities},
+            {"S3_CONFIG": identities}, borrow_venv=not target.real,
         )  # fmt: skip
     if args.role == "edge":
         if not (len(args.township) == 12 and args.township.isdigit()):
@@ -116,8 +116,9 @@ def _plan(
     values = roles.merged(target, env_path, wanted, _told(args, prefix))
     port = int(values.get(f"{prefix}PORT") or default_port)
     return roles.Plan(
-        args.role, node, version, args.source.resolve(), args.domain, port, tls, args.email, values
-    )
+        args.role, node, version, args.source.resolve(), args.domain, port, tls, args.email, values,
+        borrow_venv=not target.real,
+    )  # fmt: skip
 
 
 def _told(args: argparse.Namespace, prefix: str) -> set[str]:

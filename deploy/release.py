@@ -76,8 +76,6 @@ class BorrowedVenv(Step):
         return f"venv of release {self.version}: the installer's environment ({sys.prefix})"
 
     def apply(self, target: Target) -> Outcome:
-        if target.real:
-            return Outcome(self.what, False, skipped="a real install builds its own")
         where = target.path(f"{release_dir(self.version)}/.venv")
         done = where.is_symlink()
         if done or target.dry_run:

@@ -13,6 +13,7 @@ from deploy.steps import (
     Command,
     Directory,
     File,
+    KeepCopy,
     Link,
     Step,
     Target,
@@ -40,6 +41,7 @@ class Plan:
     tls: caddyfile.Tls
     email: str = ""
     values: Mapping[str, str] = field(default_factory=dict)
+    borrow_venv: bool = False  # under --root: the release runs on the installer's environment
 
     @property
     def env_path(self) -> str:
@@ -131,8 +133,7 @@ def base_steps(plan: Plan) -> list[Step]:
         ),
         Directory(RELEASES),
         Release(plan.source, plan.version),
-        venv(plan.version),
-        BorrowedVenv(plan.version),
+        BorrowedVenv(plan.version) if plan.borrow_venv else venv(plan.version),
         Link(CURRENT, f"releases/{plan.version}"),
         Directory(ETC, 0o750),
         Directory(DATA, 0o750, units.USER),
@@ -178,6 +179,7 @@ def command_wrapper(plan: Plan) -> str:
 def caddy_steps(plan: Plan, upstream: str) -> list[Step]:
     """The main Caddyfile, this node's site, and a reload when either changed."""
     return [
+        KeepCopy(caddyfile.MAIN, f"{caddyfile.MAIN}.before-cunban", caddyfile.OURS),
         File(caddyfile.MAIN, caddyfile.main_file(plan.email)),
         Directory(caddyfile.SITES),
         File(

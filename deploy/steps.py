@@ -105,6 +105,32 @@ class File(Step):
 
 
 @dataclass(frozen=True)
+class KeepCopy(Step):
+    """A copy of a file someone else wrote (a package's default) before we replace it, made
+    once; nothing to do when the file is already ours (it starts with `ours`) or absent."""
+
+    path: str
+    copy: str
+    ours: str
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        return f"keep {self.path} as {self.copy}"
+
+    def apply(self, target: Target) -> Outcome:
+        source, copy = target.path(self.path), target.path(self.copy)
+        done = (
+            copy.exists()
+            or not source.is_file()
+            or source.read_text(encoding="utf-8").startswith(self.ours)
+        )
+        if done or target.dry_run:
+            return Outcome(self.what, not done)
+        shutil.copy2(source, copy)
+        return Outcome(self.what, True)
+
+
+@dataclass(frozen=True)
 class Link(Step):
     """A symbolic link pointing at `to` (switched atomically)."""
 

@@ -44,7 +44,10 @@ def upgrade(
         print(f"{node} already runs release {version}: nothing to change")
         return 0
     print(f"Upgrading {node} from {previous} to releases/{version}")
-    run([Release(source, version), venv(version), BorrowedVenv(version)], target)
+    run(
+        [Release(source, version), BorrowedVenv(version) if not target.real else venv(version)],
+        target,
+    )
     if target.dry_run:
         print("  would: backup point, stop, switch, migrate, start, check /healthz")
         return 0

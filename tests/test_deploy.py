@@ -70,6 +70,17 @@ def ensure(tool: str, package: str) -> str:
     return found
 
 
+def test_debians_own_caddyfile_is_kept_once(tmp_path):
+    default = tmp_path / "etc/caddy/Caddyfile"
+    default.parent.mkdir(parents=True)
+    default.write_text(":80 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n")
+    assert install(*EDGE_ARGS, "--root", tmp_path).returncode == 0
+    kept = tmp_path / "etc/caddy/Caddyfile.before-cunban"
+    assert kept.read_text().startswith(":80 {") and "import cunban/*.caddy" in default.read_text()
+    again = install(*EDGE_ARGS, "--root", tmp_path)
+    assert "nothing to change" in again.stdout and kept.read_text().startswith(":80 {")
+
+
 def test_dry_run_says_what_it_would_do_and_writes_nothing(tmp_path):
     done = install(*EDGE_ARGS, "--root", tmp_path, "--dry-run")
     assert done.returncode == 0, done.stderr
