@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from central.audit.record import record
@@ -54,9 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         help="verify central's and nodes' chains, or rotate central's identity key",
     )
     audit.add_argument("--node", help="check only this node's chain against the witness")
+    status = commands.add_parser(
+        "status", help="units, followers, lag, feed backlog, disk, certificate (exit 1: trouble)"
+    )
+    status.add_argument("--certificate", type=Path, help="PEM file (default: Caddy's storage)")
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
+        if args.command == "status":
+            from central.monitor.host_status import status as central_status
+
+            text, ok = central_status(settings, system_clock, args.certificate)
+            print(text)
+            return 0 if ok else 1
         parse_registry(settings.nodes)
         version = asyncio.run(_migrate(settings))
         print(f"{settings.database_path}: schema {version}")

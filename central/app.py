@@ -31,6 +31,7 @@ from edge.kernel.application import NodeApplication
 from edge.kernel.auth import routes as auth_routes
 from edge.kernel.clock import Clock, stamp, system_clock
 from edge.kernel.db import Database
+from edge.kernel.metrics import RequestMetrics
 from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
@@ -58,6 +59,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
         finally:
             await db.close()
 
+    metrics = RequestMetrics()
     app = NodeApplication(
         routes=[
             *routes.routes,
@@ -79,11 +81,12 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             static_route(static),
         ],
         middleware=node_middleware(
-            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir
+            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir, metrics=metrics
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.state.node = CentralNode(
         settings=settings,
         clock=clock,

@@ -1,4 +1,4 @@
-"""Central's pages: the city overview (figures per township) and /healthz."""
+"""Central's pages: the city overview (figures per township), /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from central import nodes
+from central.monitor.metrics import metrics
 from central.node import central_node
 from central.overview import TownshipFigures, township_figures
 from edge.kernel.health import health_response
@@ -33,4 +34,5 @@ async def healthz(request: Request) -> JSONResponse:
 routes = [
     Route("/", overview, methods=["GET"], name="central:overview"),
     Route("/healthz", healthz, methods=["GET"], name="central:healthz"),
+    Route("/metrics", metrics, methods=["GET"], name="central:metrics"),
 ]

@@ -1,4 +1,5 @@
-"""Command line of an edge node: migrate, serve, worker, replicate, sync, restore, demo, audit."""
+"""Command line of an edge node: migrate, serve, worker, replicate, sync, restore, demo, audit,
+status."""
 
 from __future__ import annotations
 
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         "replicate", help="run `litestream replicate` for this node, drill and heal its replica"
     )
     commands.add_parser("sync", help="write the heartbeat and pull central's command feed")
+    status = commands.add_parser(
+        "status", help="units, replication, feed, outboxes, disk and certificate (exit 1: trouble)"
+    )
+    status.add_argument("--certificate", type=Path, help="PEM file (default: Caddy's storage)")
     restore = commands.add_parser("restore", help="rebuild edge.db from its replica (DR)")
     restore.add_argument("--force", action="store_true", help="overwrite an existing edge.db")
     restore.add_argument(
@@ -92,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"catalog {catalog.version}: {len(catalog.items)} items OK")
             return 0
         settings = Settings.from_environ()
+        if args.command == "status":
+            from edge.health.status import status as node_status
+
+            text, ok = node_status(settings, system_clock, args.certificate)
+            print(text)
+            return 0 if ok else 1
         if args.command == "demo":
             _demo(settings)
             return 0

@@ -27,6 +27,7 @@ from edge.kernel.auth import routes as auth_routes
 from edge.kernel.blobstore import BlobStore
 from edge.kernel.clock import Clock, system_clock
 from edge.kernel.db import Database
+from edge.kernel.metrics import RequestMetrics
 from edge.kernel.middleware import node_middleware
 from edge.kernel.static_assets import STATIC_DIR, StaticAssets, static_route
 from edge.kernel.templating import build_environment
@@ -66,15 +67,17 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         finally:
             await db.close()
 
+    metrics = RequestMetrics()
     routes = node_routes(static)
     app = NodeApplication(
         routes=routes,
         middleware=node_middleware(
-            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir
+            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir, metrics=metrics
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.state.node = EdgeNode(
         settings=settings,
         clock=clock,

@@ -101,6 +101,7 @@ SHARED = {
     "MIN_FREE_MB": "50",
     "CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
     "BASE_URL": "https://cunban.example",
+    "METRICS_TOKEN": "scrape-token",
 }
 
 
@@ -124,6 +125,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         min_free_mb=50,
         client_address_header="X-Forwarded-For",
         base_url="https://cunban.example",
+        metrics_token="scrape-token",
     )
 
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from edge.health.metrics import metrics
 from edge.kernel.health import health_response
 from edge.node import edge_node
 
@@ -35,4 +36,7 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-routes = [Route("/healthz", healthz, methods=["GET"], name="health:healthz")]
+routes = [
+    Route("/healthz", healthz, methods=["GET"], name="health:healthz"),
+    Route("/metrics", metrics, methods=["GET"], name="health:metrics"),
+]

@@ -45,6 +45,7 @@ class WebSettings:
     timezone: str = "Asia/Shanghai"
     min_free_mb: int = 200  # /healthz is not ok below this much free space in the data folder
     base_url: str = ""  # public links (receipts, QR codes); never taken from a request
+    metrics_token: str = ""  # bearer token of /metrics; empty: /metrics answers 404
 
     @property
     def public_base(self) -> str:

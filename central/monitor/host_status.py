@@ -1,0 +1,70 @@
+"""`python -m central status`: central's units, each township's follower, replication lag and
+feed backlog, disk and certificate, for the city's IT; counts and times only."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from central.settings import CentralSettings
+from edge.kernel.clock import Clock
+from edge.kernel.host_checks import (
+    Check,
+    certificate_check,
+    certificate_file,
+    disk_check,
+    report,
+    unit_checks,
+)
+
+PROCESSES = ("web", "follow")
+LAG_WARN_SECONDS = 300
+
+
+def status(
+    settings: CentralSettings, clock: Clock, certificate: Path | None = None
+) -> tuple[str, bool]:
+    """The report and whether everything is fine."""
+    now = clock()
+    checks = unit_checks("central", PROCESSES)
+    checks += node_checks(settings.database_path, now.timestamp() * 1000)
+    checks.append(disk_check(settings.data_dir, settings.web.min_free_mb))
+    host = urlsplit(settings.web.base_url).hostname or ""
+    given = certificate or (Path(settings.tls_cert) if settings.tls_cert else None)
+    checks.append(certificate_check(certificate_file(host, given), now))
+    return report(f"Cunban central at {now:%Y-%m-%d %H:%M} UTC", checks), all(c.ok for c in checks)
+
+
+def node_checks(path: Path, now_ms: float) -> list[Check]:
+    """Per township: follower state and restarts, newest heartbeat's lag and age, commands not
+    yet reported applied."""
+    if not path.exists():
+        return [Check("database", f"{path} does not exist", False)]
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute(
+            "SELECT n.node_id, f.state, coalesce(f.restarts, 0), "
+            "(SELECT beat_ms FROM lag_samples WHERE node_id = n.node_id "
+            " ORDER BY beat_ms DESC LIMIT 1), "
+            "(SELECT ingested_ms - beat_ms FROM lag_samples WHERE node_id = n.node_id "
+            " ORDER BY beat_ms DESC LIMIT 1), "
+            "(SELECT count(*) FROM commands AS c WHERE c.node_id = n.node_id AND NOT EXISTS "
+            " (SELECT 1 FROM edge_applied_commands AS a WHERE a.node_id = c.node_id "
+            "  AND a.id = c.id)) "
+            "FROM nodes AS n LEFT JOIN followers AS f ON f.node_id = n.node_id ORDER BY n.node_id"
+        ).fetchall()
+    if not rows:
+        return [Check("nodes", "no township registered (CUNBAN_CENTRAL_NODES)", False)]
+    checks = []
+    for node_id, state, restarts, beat_ms, lag_ms, backlog in rows:
+        age = None if beat_ms is None else (now_ms - beat_ms) / 1000
+        lag = "no heartbeat yet" if lag_ms is None else f"lag {lag_ms / 1000:.1f} s"
+        seen = "never" if age is None else f"{age:.0f} s ago"
+        value = (
+            f"follower {state or 'not started'} ({restarts} restarts), {lag}, newest heartbeat "
+            f"{seen}, {backlog} commands not yet applied"
+        )
+        fine = state == "following" and age is not None and age < LAG_WARN_SECONDS
+        checks.append(Check(f"node {node_id}", value, fine))
+    return checks

@@ -1,0 +1,88 @@
+"""Caddy in front of a node: HTTPS (automatic, `tls internal`, or a certificate the city
+issued), HSTS, zstd/gzip compression, HTTP/1.1, HTTP/2 and HTTP/3; http:// redirects."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+MAIN = "/etc/caddy/Caddyfile"
+OURS = "# Written by Cunban's deploy/install."
+SITES = "/etc/caddy/cunban"
+HSTS = "max-age=31536000"
+
+
+class TlsProblem(ValueError):
+    """The TLS choice cannot work for this address."""
+
+
+@dataclass(frozen=True)
+class Tls:
+    """`auto` (ACME: a public domain, ports 80/443 reachable), `internal` (Caddy's own CA,
+    trusted by installing its root on the agents' devices) or `cert` (files the city issued)."""
+
+    mode: str = "auto"
+    cert: str = ""
+    key: str = ""
+
+    def problem(self, domain: str) -> str | None:
+        """Why this TLS choice cannot serve `domain`, or None."""
+        if self.mode not in ("auto", "internal", "cert"):
+            return f"--tls must be auto, internal or cert, not {self.mode!r}"
+        if self.mode == "cert" and not (self.cert and self.key):
+            return "--tls cert needs --tls-cert and --tls-key (PEM files)"
+        if self.mode == "auto" and _is_address(domain):
+            return (
+                f"{domain} is an IP address: no public CA issues for it; "
+                "use --tls internal or --tls cert"
+            )
+        return None
+
+    def directive(self) -> str:
+        """The site's `tls` line, or none for automatic HTTPS."""
+        if self.mode == "internal":
+            return "\ttls internal\n"
+        if self.mode == "cert":
+            return f"\ttls {self.cert} {self.key}\n"
+        return ""
+
+
+def _is_address(domain: str) -> bool:
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return False
+    return True
+
+
+def main_file(email: str = "") -> str:
+    """/etc/caddy/Caddyfile: global options and every Cunban site."""
+    contact = f"\temail {email}\n" if email else ""
+    return (
+        f"{OURS} Sites: cunban/*.caddy, one per node.\n"
+        "{\n"
+        f"{contact}"
+        "\tservers {\n"
+        "\t\tprotocols h1 h2 h3\n"
+        "\t}\n"
+        "}\n"
+        "\n"
+        "import cunban/*.caddy\n"
+    )
+
+
+def site(node: str, domain: str, upstream: str, tls: Tls) -> str:
+    """One node's site: TLS, HSTS, compression, and the proxy to its web process (which then
+    takes X-Forwarded-For for the client's address and serves Secure cookies)."""
+    return (
+        f"# Cunban {node}\n"
+        f"{domain} {{\n"
+        f"{tls.directive()}"
+        "\tencode zstd gzip\n"
+        "\theader {\n"
+        f'\t\tStrict-Transport-Security "{HSTS}"\n'
+        "\t\t-Server\n"
+        "\t}\n"
+        f"\treverse_proxy {upstream}\n"
+        "}\n"
+    )

@@ -1,0 +1,275 @@
+"""The steps that install each role: an edge (township), central (city) or the store."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy import caddyfile, envfile, units
+from deploy.release import CURRENT, RELEASES, BorrowedVenv, Release, venv
+from deploy.steps import (
+    Command,
+    Directory,
+    File,
+    KeepCopy,
+    Link,
+    Step,
+    Target,
+    packages_missing,
+    user_missing,
+)
+
+PACKAGES = ("python3", "python3-venv", "sqlite3", "caddy", "ca-certificates")
+ETC = "/etc/cunban"
+DATA = "/var/lib/cunban"
+SYSTEMD = "/etc/systemd/system"
+SBIN = "/usr/local/sbin"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to install: the role, the node's name, its release and settings, its site."""
+
+    role: str
+    node: str
+    version: str
+    source: Path
+    domain: str
+    port: int
+    tls: caddyfile.Tls
+    email: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+    borrow_venv: bool = False  # under --root: the release runs on the installer's environment
+
+    @property
+    def env_path(self) -> str:
+        return f"{ETC}/{self.node}.env"
+
+    @property
+    def data_dir(self) -> str:
+        return f"{DATA}/{self.node}"
+
+
+def edge_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[str, str]:
+    """The edge settings the installer sets (the rest keep their defaults)."""
+    return {
+        "CUNBAN_NODE_ID": args["node_id"],
+        "CUNBAN_TOWNSHIP_CODE": args["township"],
+        "CUNBAN_DATA_DIR": data_dir,
+        "CUNBAN_HOST": "127.0.0.1",
+        "CUNBAN_PORT": str(port),
+        "CUNBAN_BASE_URL": f"https://{args['domain']}",
+        "CUNBAN_COOKIE_SECURE": "true",
+        "CUNBAN_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+        "CUNBAN_CENTRAL_URL": args.get("central", ""),
+        "CUNBAN_STORE": "s3" if args.get("store") else "file",
+        "CUNBAN_REPLICA_DIR": f"{data_dir}/replica",
+        **(
+            {
+                "CUNBAN_S3_ENDPOINT": args["store"],
+                "CUNBAN_S3_ACCESS_KEY": args.get("store_access_key") or args["node_id"],
+                "CUNBAN_S3_SECRET_KEY": args.get("store_secret_key") or secrets.token_urlsafe(24),
+            }
+            if args.get("store")
+            else {}
+        ),
+        "CUNBAN_METRICS_TOKEN": secrets.token_urlsafe(24),
+    }
+
+
+def central_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[str, str]:
+    """The central settings the installer sets."""
+    p = "CUNBAN_CENTRAL_"
+    return {
+        f"{p}DATA_DIR": data_dir,
+        f"{p}HOST": "127.0.0.1",
+        f"{p}PORT": str(port),
+        f"{p}BASE_URL": f"https://{args['domain']}",
+        f"{p}COOKIE_SECURE": "true",
+        f"{p}CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+        f"{p}NODES": args.get("nodes", ""),
+        f"{p}STORE": "s3" if args.get("store") else "file",
+        f"{p}REPLICA_DIR": f"{data_dir}/replica",
+        **(
+            {
+                f"{p}S3_ENDPOINT": args["store"],
+                f"{p}S3_ACCESS_KEY": args.get("store_access_key") or "central",
+                f"{p}S3_SECRET_KEY": args.get("store_secret_key") or secrets.token_urlsafe(24),
+            }
+            if args.get("store")
+            else {}
+        ),
+        f"{p}METRICS_TOKEN": secrets.token_urlsafe(24),
+    }
+
+
+def merged(target: Target, path: str, wanted: Mapping[str, str], told: set[str]) -> dict[str, str]:
+    """Values for the env file: what the operator said this time wins, then what the file
+    already holds (so generated secrets and hand edits survive a second run), then defaults."""
+    where = target.path(path)
+    existing = envfile.existing_values(where.read_text("utf-8")) if where.is_file() else {}
+    return {
+        name: wanted[name]
+        if name in wanted and (name in told or name not in existing)
+        else existing[name]
+        for name in {**wanted, **existing}
+    }
+
+
+def base_steps(plan: Plan) -> list[Step]:
+    """What every role needs: packages, the user, the release and its venv, folders."""
+    return [
+        Command(
+            ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
+            needed=packages_missing(PACKAGES),
+            label=f"Debian packages {' '.join(PACKAGES)}",
+        ),
+        Command(
+            ["useradd", "--system", "--home-dir", DATA, "--shell", "/usr/sbin/nologin", units.USER],
+            needed=user_missing(units.USER),
+            label=f"system user {units.USER}",
+        ),
+        Directory(RELEASES),
+        Release(plan.source, plan.version),
+        BorrowedVenv(plan.version) if plan.borrow_venv else venv(plan.version),
+        Link(CURRENT, f"releases/{plan.version}"),
+        Directory(ETC, 0o750),
+        Directory(DATA, 0o750, units.USER),
+        Directory(plan.data_dir, 0o750, units.USER),
+    ]
+
+
+def node_steps(plan: Plan, processes: tuple[units.Process, ...]) -> list[Step]:
+    """An edge or central: base, env file, one unit per process and the target, Caddy."""
+    names = [units.unit_name(plan.node, p.name) for p in processes]
+    unit_files: list[Step] = [
+        File(
+            f"{SYSTEMD}/{name}",
+            units.service(plan.node, process, plan.data_dir, plan.env_path),
+        )
+        for name, process in zip(names, processes, strict=True)
+    ]
+    title = f"{plan.role} node {plan.node}"
+    return [
+        *base_steps(plan),
+        File(plan.env_path, envfile.render(plan.role, title, plan.values), 0o600),
+        File(f"{SBIN}/cunban-{plan.node}", command_wrapper(plan), 0o750),
+        *unit_files,
+        File(f"{SYSTEMD}/{units.target_name(plan.node)}", units.target(plan.node, names)),
+        *caddy_steps(plan, f"127.0.0.1:{plan.port}"),
+        *service_steps(plan.node),
+    ]
+
+
+def command_wrapper(plan: Plan) -> str:
+    """`cunban-<node> status|restore|audit verify|...`: `python -m edge|central` with the node's
+    settings, as the service user, from the current release (root only: it reads the env file)."""
+    return (
+        "#!/bin/sh\n"
+        f"# python -m {plan.role} with the settings of {plan.node}: cunban-{plan.node} status\n"
+        "set -e\n"
+        f"set -a; . {plan.env_path}; set +a\n"
+        f"cd {CURRENT}\n"
+        f'exec runuser -u {units.USER} -- {CURRENT}/.venv/bin/python -m {plan.role} "$@"\n'
+    )
+
+
+def caddy_steps(plan: Plan, upstream: str) -> list[Step]:
+    """The main Caddyfile, this node's site, and a reload when either changed."""
+    return [
+        KeepCopy(caddyfile.MAIN, f"{caddyfile.MAIN}.before-cunban", caddyfile.OURS),
+        File(caddyfile.MAIN, caddyfile.main_file(plan.email)),
+        Directory(caddyfile.SITES),
+        File(
+            f"{caddyfile.SITES}/{plan.node}.caddy",
+            caddyfile.site(plan.node, plan.domain, upstream, plan.tls),
+        ),
+        Command(
+            ["systemctl", "reload-or-restart", "caddy.service"],
+            needed=lambda _target: False,
+            when_changed=("/etc/caddy",),
+            label="reload Caddy (its configuration changed)",
+        ),
+    ]
+
+
+def service_steps(node: str) -> list[Step]:
+    """systemd learns the units and starts the node's target (and restarts it when they or the
+    release changed)."""
+    target = units.target_name(node)
+    return [
+        Command(
+            ["systemctl", "daemon-reload"],
+            needed=lambda _target: False,
+            when_changed=(SYSTEMD,),
+            label="systemctl daemon-reload (units changed)",
+        ),
+        Command(
+            ["systemctl", "enable", "--now", target],
+            needed=lambda _target: not _active(target),
+            label=f"enable and start {target}",
+        ),
+        Command(
+            ["systemctl", "restart", target],
+            needed=lambda _target: False,
+            when_changed=(SYSTEMD, ETC, CURRENT),
+            label=f"restart {target} (units, settings or release changed)",
+        ),
+    ]
+
+
+def _active(unit: str) -> bool:
+    import subprocess
+
+    found = subprocess.run(["systemctl", "is-active", unit], capture_output=True, text=True)
+    return found.stdout.strip() == "active"
+
+
+STORE_PORTS = {"master": 9333, "volume": 8080, "filer": 8888, "s3": 8333}
+
+
+def store_steps(
+    plan: Plan, ip: str, peers: list[str], replication: str, s3_config: str
+) -> list[Step]:
+    """One machine of the SeaweedFS store cluster: a master (the peers elect a leader), a
+    volume server and a filer with the S3 gateway, data placed by `replication` (e.g. 001:
+    one more copy on another server of the same rack), and Caddy for the S3 endpoint."""
+    weed = f"{CURRENT}/.venv/bin/weed"
+    masters = ",".join(peers or [f"{ip}:{STORE_PORTS['master']}"])
+    data = plan.data_dir
+    servers = {
+        "master": (
+            "SeaweedFS master",
+            f"{weed} master -ip={ip} -port={STORE_PORTS['master']} -mdir={data}/master "
+            f"-peers={masters} -defaultReplication={replication}",
+        ),
+        "volume": (
+            "SeaweedFS volume server",
+            f"{weed} volume -ip={ip} -port={STORE_PORTS['volume']} -dir={data}/volume "
+            f"-mserver={masters} -max=0",
+        ),
+        "filer": (
+            "SeaweedFS filer and S3 gateway",
+            f"{weed} filer -ip={ip} -port={STORE_PORTS['filer']} -master={masters} "
+            f"-defaultReplicaPlacement={replication} -s3 -s3.port={STORE_PORTS['s3']} "
+            f"-s3.config={s3_config}",
+        ),
+    }
+    names = [units.unit_name(plan.node, name) for name in servers]
+    return [
+        *base_steps(plan),
+        File(s3_config, plan.values["S3_CONFIG"], 0o600, units.USER),
+        *(Directory(f"{data}/{name}", 0o750, units.USER) for name in ("master", "volume")),
+        *(
+            File(
+                f"{SYSTEMD}/{units.unit_name(plan.node, name)}",
+                units.store_service(plan.node, name, description, command, data),
+            )
+            for name, (description, command) in servers.items()
+        ),
+        File(f"{SYSTEMD}/{units.target_name(plan.node)}", units.target(plan.node, names)),
+        *caddy_steps(plan, f"{ip}:{STORE_PORTS['s3']}"),
+        *service_steps(plan.node),
+    ]

@@ -1,0 +1,282 @@
+"""deploy/install under a temporary root: --dry-run writes nothing, a real run writes every
+file (checked here), a second run changes nothing; units pass `systemd-analyze verify` and
+the Caddyfile `caddy validate` (both Debian packages, installed by the test when missing)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from central.settings import ENV_PREFIX as CENTRAL_PREFIX
+from central.settings import CentralSettings
+from edge.kernel.settings import env_names
+from edge.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL = ROOT / "deploy" / "install"
+EDGE_ARGS = [
+    "edge",
+    "--node-id", "lianzhou",
+    "--township", "450521100000",
+    "--domain", "lianzhou.example.gov.cn",
+    "--central", "https://central.example.gov.cn",
+    "--store", "https://store.example.gov.cn",
+]  # fmt: skip
+EDGE_FILES = {
+    "etc/cunban/lianzhou.env": 0o600,
+    "usr/local/sbin/cunban-lianzhou": 0o750,
+    "etc/systemd/system/cunban-lianzhou-web.service": 0o644,
+    "etc/systemd/system/cunban-lianzhou-worker.service": 0o644,
+    "etc/systemd/system/cunban-lianzhou-replicate.service": 0o644,
+    "etc/systemd/system/cunban-lianzhou-sync.service": 0o644,
+    "etc/systemd/system/cunban-lianzhou.target": 0o644,
+    "etc/caddy/Caddyfile": 0o644,
+    "etc/caddy/cunban/lianzhou.caddy": 0o644,
+    "opt/cunban/releases/0.1.0/RELEASE": 0o644,
+}
+
+
+def install(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(INSTALL), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+
+
+def written(root: Path) -> set[str]:
+    return {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and "opt/cunban/releases/0.1.0/" not in str(path)
+    } | {str(p.relative_to(root)) for p in root.glob("opt/cunban/releases/*/RELEASE")}
+
+
+def ensure(tool: str, package: str) -> str:
+    """The Debian tool, installed with apt-get when missing (a test never skips for it)."""
+    if shutil.which(tool) is None:
+        subprocess.run(["apt-get", "install", "-y", package], check=True, capture_output=True)
+    found = shutil.which(tool)
+    assert found, f"{package} did not provide {tool}"
+    return found
+
+
+def test_debians_own_caddyfile_is_kept_once(tmp_path):
+    default = tmp_path / "etc/caddy/Caddyfile"
+    default.parent.mkdir(parents=True)
+    default.write_text(":80 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n")
+    assert install(*EDGE_ARGS, "--root", tmp_path).returncode == 0
+    kept = tmp_path / "etc/caddy/Caddyfile.before-cunban"
+    assert kept.read_text().startswith(":80 {") and "import cunban/*.caddy" in default.read_text()
+    again = install(*EDGE_ARGS, "--root", tmp_path)
+    assert "nothing to change" in again.stdout and kept.read_text().startswith(":80 {")
+
+
+def test_dry_run_says_what_it_would_do_and_writes_nothing(tmp_path):
+    done = install(*EDGE_ARGS, "--root", tmp_path, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []
+    for path in EDGE_FILES:
+        if not path.endswith("RELEASE"):
+            assert f"would    file /{path}" in done.stdout
+    assert "would    release 0.1.0 in /opt/cunban/releases/0.1.0" in done.stdout
+    assert "skip     Debian packages" in done.stdout
+    assert "skip     system user cunban" in done.stdout
+
+
+def test_edge_install_writes_every_file_and_a_second_run_changes_nothing(tmp_path):
+    first = install(*EDGE_ARGS, "--root", tmp_path, "--tls", "internal")
+    assert first.returncode == 0, first.stderr
+    assert written(tmp_path) == set(EDGE_FILES)
+    for path, mode in EDGE_FILES.items():
+        assert stat.S_IMODE((tmp_path / path).stat().st_mode) == mode, path
+    assert os.readlink(tmp_path / "opt/cunban/current") == "releases/0.1.0"
+    release = tmp_path / "opt/cunban/releases/0.1.0"
+    assert (release / "edge/app.py").is_file()
+    assert os.readlink(release / ".venv") == sys.prefix  # a real install builds its own
+    assert stat.S_IMODE((tmp_path / "var/lib/cunban/lianzhou").stat().st_mode) == 0o750
+
+    env = (tmp_path / "etc/cunban/lianzhou.env").read_text()
+    lines = env.splitlines()
+    for name in env_names(Settings):  # every setting, each with its description and default
+        line = next(i for i, text in enumerate(lines) if text.lstrip("#").startswith(f"{name}="))
+        assert lines[line - 1].startswith("# default:"), name
+        assert lines[line - 2].startswith("# ") and lines[line - 2] != "# ", name
+    values = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert values["CUNBAN_BASE_URL"] == "https://lianzhou.example.gov.cn"
+    assert values["CUNBAN_DATA_DIR"] == "/var/lib/cunban/lianzhou"
+    assert values["CUNBAN_CENTRAL_URL"] == "https://central.example.gov.cn"
+    assert values["CUNBAN_STORE"] == "s3" and values["CUNBAN_S3_ACCESS_KEY"] == "lianzhou"
+    assert values["CUNBAN_COOKIE_SECURE"] == "true" and values["CUNBAN_HOST"] == "127.0.0.1"
+    assert values["CUNBAN_CLIENT_ADDRESS_HEADER"] == "X-Forwarded-For"
+    assert len(values["CUNBAN_S3_SECRET_KEY"]) >= 24 and len(values["CUNBAN_METRICS_TOKEN"]) >= 24
+    Settings.from_environ(values)  # the node accepts what was written
+
+    web = (tmp_path / "etc/systemd/system/cunban-lianzhou-web.service").read_text()
+    for line in (
+        "ExecStart=/opt/cunban/current/.venv/bin/python -m edge serve",
+        "EnvironmentFile=/etc/cunban/lianzhou.env",
+        "User=cunban",
+        "Restart=always",
+        "MemoryMax=768M",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/cunban/lianzhou",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "PartOf=cunban-lianzhou.target",
+    ):
+        assert line in web.splitlines(), line
+    wrapper = (tmp_path / "usr/local/sbin/cunban-lianzhou").read_text()
+    assert ". /etc/cunban/lianzhou.env" in wrapper
+    assert 'runuser -u cunban -- /opt/cunban/current/.venv/bin/python -m edge "$@"' in wrapper
+    target = (tmp_path / "etc/systemd/system/cunban-lianzhou.target").read_text()
+    assert "cunban-lianzhou-replicate.service" in target
+    assert "cunban-lianzhou-sync.service" in target
+    site = (tmp_path / "etc/caddy/cunban/lianzhou.caddy").read_text()
+    assert "lianzhou.example.gov.cn {" in site and "\ttls internal" in site
+    assert "encode zstd gzip" in site and "Strict-Transport-Security" in site
+    assert "reverse_proxy 127.0.0.1:8001" in site
+    assert "protocols h1 h2 h3" in (tmp_path / "etc/caddy/Caddyfile").read_text()
+
+    before = {path: (tmp_path / path).stat().st_mtime_ns for path in EDGE_FILES}
+    second = install(*EDGE_ARGS, "--root", tmp_path, "--tls", "internal")
+    assert second.returncode == 0, second.stderr
+    assert "nothing to change" in second.stdout and "done " not in second.stdout
+    assert {path: (tmp_path / path).stat().st_mtime_ns for path in EDGE_FILES} == before
+
+    # an operator's edit survives; what the command line says wins
+    (tmp_path / "etc/cunban/lianzhou.env").write_text(
+        env.replace("#CUNBAN_SESSION_HOURS=12", "CUNBAN_SESSION_HOURS=8")
+    )
+    third = install(*EDGE_ARGS[:-2], "--store", "https://s3.example.gov.cn", "--root", tmp_path)
+    assert third.returncode == 0, third.stderr
+    env3 = (tmp_path / "etc/cunban/lianzhou.env").read_text()
+    assert "\nCUNBAN_SESSION_HOURS=8\n" in env3
+    assert "\nCUNBAN_S3_ENDPOINT=https://s3.example.gov.cn\n" in env3
+    assert f"\nCUNBAN_S3_SECRET_KEY={values['CUNBAN_S3_SECRET_KEY']}\n" in env3
+    assert "\ttls" not in (tmp_path / "etc/caddy/cunban/lianzhou.caddy").read_text()  # ACME
+
+    # a port given once stays, in the env file and Caddy's site, until another is given
+    assert install(*EDGE_ARGS, "--root", tmp_path, "--port", "9100").returncode == 0
+    assert install(*EDGE_ARGS, "--root", tmp_path).returncode == 0
+    assert "\nCUNBAN_PORT=9100\n" in (tmp_path / "etc/cunban/lianzhou.env").read_text()
+    site = (tmp_path / "etc/caddy/cunban/lianzhou.caddy").read_text()
+    assert "reverse_proxy 127.0.0.1:9100" in site
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    analyze = ensure("systemd-analyze", "systemd")
+    root = tmp_path / "root"
+    assert install(*EDGE_ARGS, "--root", root).returncode == 0
+    assert install("central", "--domain", "central.example.gov.cn", "--root", root).returncode == 0
+    store = install(
+        "store", "--domain", "store.example.gov.cn", "--ip", "10.0.0.11", "--root", root,
+        "--peers", "10.0.0.11:9333,10.0.0.12:9333,10.0.0.13:9333",
+        "--identity", "central=central:secret-central-0001",
+        "--identity", "lianzhou=lianzhou:secret-lianzhou-01",
+    )  # fmt: skip
+    assert store.returncode == 0, store.stderr
+    # the release's venv is built only on a real machine: the test's stands in for it
+    assert (root / "opt/cunban/releases/0.1.0/.venv/bin/python").exists()
+    units = tmp_path / "units"
+    units.mkdir()
+    names = sorted(p.name for p in (root / "etc/systemd/system").iterdir())
+    assert len(names) == 4 + 1 + 2 + 1 + 3 + 1
+    for name in names:
+        text = (root / "etc/systemd/system" / name).read_text()
+        (units / name).write_text(text.replace("/opt/cunban/", f"{root}/opt/cunban/"))
+    checked = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(units / name) for name in names)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr.strip() == "", checked.stderr
+    s3 = (root / "var/lib/cunban/store/s3.json").read_text()
+    assert stat.S_IMODE((root / "var/lib/cunban/store/s3.json").stat().st_mode) == 0o600
+    assert '"Write:cunban/nodes/lianzhou/*"' in s3
+    master = (root / "etc/systemd/system/cunban-store-master.service").read_text()
+    assert "-defaultReplication=001" in master and "-peers=10.0.0.11:9333,10.0.0.12" in master
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "10.0.0.5")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "node.crt", folder / "node.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("tls", ["auto", "internal", "cert"])
+def test_caddyfile_passes_caddy_validate(tmp_path, tls):
+    caddy = ensure("caddy", "caddy")
+    root = tmp_path / "root"
+    args = [*EDGE_ARGS, "--root", root, "--tls", tls]
+    if tls == "cert":
+        cert, key = _certificate(tmp_path)
+        args = [*args[:6], "10.0.0.5", *args[7:], "--tls-cert", cert, "--tls-key", key]
+    done = install(*args)
+    assert done.returncode == 0, done.stderr
+    checked = subprocess.run(
+        [caddy, "validate", "--adapter", "caddyfile", "--config", root / "etc/caddy/Caddyfile"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")},
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "Valid configuration" in checked.stdout + checked.stderr
+
+
+def test_refusals_are_clear(tmp_path):
+    ip = install(*EDGE_ARGS[:6], "10.0.0.5", *EDGE_ARGS[7:], "--root", tmp_path)
+    assert ip.returncode == 2 and "use --tls internal or --tls cert" in ip.stderr
+    township = install(*EDGE_ARGS[:4], "4505", *EDGE_ARGS[5:], "--root", tmp_path)
+    assert township.returncode == 2 and "12-digit" in township.stderr
+    cert = install(*EDGE_ARGS, "--root", tmp_path, "--tls", "cert")
+    assert cert.returncode == 2 and "--tls-cert" in cert.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_central_env_documents_every_central_setting(tmp_path):
+    done = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path)
+    assert done.returncode == 0, done.stderr
+    env = (tmp_path / "etc/cunban/central.env").read_text()
+    for name in env_names(CentralSettings, CENTRAL_PREFIX):
+        assert f"\n{name}=" in env or f"\n#{name}=" in env, name
+    values = dict(line.split("=", 1) for line in env.splitlines() if line[:1] not in ("", "#"))
+    assert values["CUNBAN_CENTRAL_BASE_URL"] == "https://central.example.gov.cn"
+    CentralSettings.from_environ(values)
+    nodes = "lianzhou=450521100000=https://lianzhou.example.gov.cn"
+    told = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path,
+                   "--nodes", nodes)  # fmt: skip
+    assert told.returncode == 0
+    again = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path)
+    assert "nothing to change" in again.stdout  # the township list is kept
+    assert f"\nCUNBAN_CENTRAL_NODES={nodes}\n" in (tmp_path / "etc/cunban/central.env").read_text()

@@ -1,0 +1,142 @@
+"""`python -m edge status` and `python -m central status`: units, replication, feed, outboxes,
+disk and certificate expiry, as text for township and city IT; no personal data."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from central.monitor.host_status import status as central_status
+from edge.health.status import status as edge_status
+from edge.kernel.host_checks import certificate_file
+from tests.central_support import START
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _certificate(path: Path, host: str, days: int) -> Path:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(START - datetime.timedelta(days=1))
+        .not_valid_after(START + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _healthy(database: Path, at_ms: int) -> None:
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "UPDATE replica_health SET state = 'ok', good_ms = ?, checked_ms = ?", (at_ms, at_ms)
+        )
+        conn.execute("DELETE FROM heartbeat")
+        conn.execute(
+            "INSERT INTO heartbeat (id, beat_ms, feed_pulled_ms, feed_error) VALUES (1, ?, ?, '')",
+            (at_ms, at_ms),
+        )
+
+
+def test_edge_status_reports_each_part_and_no_person(edges, clock, tmp_path):
+    settings = edges["lianzhou"]
+    now_ms = int(clock().timestamp() * 1000)
+    _healthy(settings.database_path, now_ms - 3000)
+    with sqlite3.connect(settings.database_path) as conn:
+        waiting = conn.execute(
+            "SELECT count(*) FROM sms_outbox WHERE state IN ('queued', 'sending')"
+        ).fetchone()[0]
+        phones = {row[0] for row in conn.execute("SELECT phone FROM sms_outbox")}
+        names = {row[0] for row in conn.execute("SELECT name FROM accounts")}
+    assert phones and names
+    cert = _certificate(tmp_path / "node.crt", "lianzhou.example.gov.cn", 60)
+
+    text, ok = edge_status(settings, clock, cert)
+    assert "Cunban edge lianzhou (450521100000)" in text
+    assert "replication" in text and "drill ok, last clean restore 3 s ago" in text
+    assert "heartbeat" in text and "written 3 s ago" in text
+    assert f"{waiting} waiting, 0 failed" in text
+    assert "no central (CUNBAN_CENTRAL_URL empty)" in text
+    assert "MB free" in text and "minimum 200 MB" in text
+    assert "expires" in text and "in 60 days" in text
+    assert not any(phone in text for phone in phones)
+    assert not any(name in text for name in names)
+    # no systemd in this container: said, and the report is not ok
+    assert "NOT OK  units" in text and "systemd is not running here" in text
+    assert ok is False
+
+    clock.advance(days=50)  # ten days to go: renewal is failing
+    text, _ok = edge_status(settings, clock, cert)
+    assert "NOT OK  certificate" in text and "in 10 days" in text
+    assert "NOT OK  replication" in text and "h ago" in text
+
+
+def test_edge_status_command_reads_the_environment(edges, tmp_path):
+    settings = edges["lianzhou"]
+    done = subprocess.run(
+        [sys.executable, "-m", "edge", "status", "--certificate", str(tmp_path / "missing.crt")],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CUNBAN_NODE_ID": "lianzhou",
+            "CUNBAN_TOWNSHIP_CODE": "450521100000",
+            "CUNBAN_DATA_DIR": str(settings.data_dir),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stderr  # units and the certificate are not ok here
+    assert "Cunban edge lianzhou" in done.stdout
+    assert "missing.crt: cannot be read" in done.stdout
+
+
+def test_certificate_is_found_in_caddys_storage(tmp_path):
+    storage = tmp_path / "certificates"
+    old = _certificate(storage / "local/10.0.0.5/10.0.0.5.crt", "10.0.0.5", 7)
+    os.utime(old, (1, 1))
+    new = _certificate(storage / "acme-v02/10.0.0.5/10.0.0.5.crt", "10.0.0.5", 90)
+    assert certificate_file("10.0.0.5", None, storage) == new
+    assert certificate_file("other.example", None, storage) is None
+    assert certificate_file("10.0.0.5", old, storage) == old
+
+
+def test_central_status_reports_each_township(central, clock, tmp_path):
+    settings = central.app.state.node.settings
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute(
+            "INSERT INTO followers (node_id, state, restarts, updated_ms) "
+            "VALUES ('lianzhou', 'following', 1, 0)"
+        )
+        now_ms = int(clock().timestamp() * 1000)
+        conn.execute(
+            "INSERT INTO lag_samples (node_id, beat_ms, ingested_ms) VALUES ('lianzhou', ?, ?)",
+            (now_ms - 2000, now_ms - 1500),
+        )
+        backlog = conn.execute(
+            "SELECT count(*) FROM commands AS c WHERE node_id = 'fucheng' AND NOT EXISTS "
+            "(SELECT 1 FROM edge_applied_commands AS a WHERE a.node_id = c.node_id "
+            "AND a.id = c.id)"
+        ).fetchone()[0]
+    text, ok = central_status(settings, clock, _certificate(tmp_path / "c.crt", "central", 80))
+    line = next(row for row in text.splitlines() if "node lianzhou" in row)
+    assert line.lstrip().startswith("ok") and "following (1 restarts), lag 0.5 s" in line
+    assert "newest heartbeat 2 s ago" in line
+    fucheng = next(row for row in text.splitlines() if "node fucheng" in row)
+    assert "NOT OK" in fucheng and "follower not started" in fucheng
+    assert f"{backlog} commands not yet applied" in fucheng
+    assert "in 80 days" in text and ok is False
