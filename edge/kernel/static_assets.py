@@ -1,8 +1,10 @@
 """Static files under content-hashed names, cached for a year and never revalidated; a bundle
-serves several scripts as one file, so a page pays one request for all of them."""
+serves several scripts as one file, so a page pays one request for all of them; the stylesheet
+is also inlined in every page (first paint from the HTML alone), allowed by its CSP hash."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +17,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 # the scripts every page loads: htmx and 读给我听 (read aloud), one request on a first visit
 BUNDLES: Mapping[str, tuple[str, ...]] = {"js/site.js": ("js/htmx.min.js", "js/read-aloud.js")}
+# the stylesheet every page carries inline: first paint needs no second request (issue 17)
+INLINE_CSS = "css/site.css"
 MEDIA_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 
 
@@ -47,6 +51,10 @@ class StaticAssets:
         self._hashed[logical] = hashed
         return hashed
 
+    def inline(self, logical: str) -> str:
+        """The text of a static file, to put inside the page (the inline stylesheet)."""
+        return self._files[self._hashed[logical]].read_text(encoding="utf-8").strip()
+
     def url(self, logical: str) -> str:
         """The URL of a static file by its plain name; unknown names fail loudly."""
         return f"{self.mount}/{self._hashed[logical]}"
@@ -69,3 +77,14 @@ def static_route(static: StaticAssets) -> Route:
     return Route(
         "/static/{path:path}", static.endpoint, methods=["GET", "HEAD"], name="static:file"
     )
+
+
+def inline_css() -> str:
+    """The stylesheet every page inlines, exactly as `StaticAssets.inline` gives it."""
+    return (STATIC_DIR / INLINE_CSS).read_text(encoding="utf-8").strip()
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source ('sha256-...') that allows one inline <style> or <script> element."""
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+    return f"'sha256-{digest}'"
