@@ -401,3 +401,22 @@ def test_the_inline_stylesheet_is_allowed_by_its_csp_hash_and_nothing_else_inlin
     policy = page.headers["content-security-policy"]
     assert f"style-src 'self' 'sha256-{digest}';" in policy
     assert "unsafe-inline" not in policy
+
+
+INITIAL_WINDOW = 10 * 1448  # bytes: Linux's initial congestion window, 10 segments
+
+
+def test_the_script_bundle_fits_the_initial_congestion_window(client):
+    """htmx + read-aloud arrive in one round trip even on a new connection (issue 17): the
+    bundle is brotli-compressed once at the highest quality, headers included."""
+    page = client.get("/services/MZ-002").text
+    url = SCRIPT_SRC.findall(page)[0]
+    bundle = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert bundle.headers["content-encoding"] == "br"
+    assert "Accept-Encoding" in bundle.headers["vary"]
+    head = sum(len(k) + len(v) + 4 for k, v in bundle.headers.items()) + len("HTTP/1.1 200 OK\r\n")
+    assert bundle.num_bytes_downloaded + head <= INITIAL_WINDOW
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == bundle.content
+    gzipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == bundle.content
