@@ -11,16 +11,21 @@ from edge.kernel.auth.sessions import SessionMiddleware
 from edge.kernel.cache_policy import CachePolicyMiddleware
 from edge.kernel.etag import ETagMiddleware
 from edge.kernel.locale import LocaleMiddleware
+from edge.kernel.page_cache import PublicPageCache
 from edge.kernel.request_limits import RequestLimitsMiddleware
 from edge.kernel.security_headers import SecurityHeadersMiddleware
 
 
-def node_middleware(*, cookie_secure: bool, keys_dir: Path) -> list[Middleware]:
-    """Compression, ETags, security headers, request limits (before anything that could read
-    the body), the cache policy of staff pages (inside ETags, so a no-store page is never
+def node_middleware(
+    *, cookie_secure: bool, keys_dir: Path, public_paths: tuple[str, ...] = ()
+) -> list[Middleware]:
+    """The public page cache (outermost: a kept page skips everything else but the header
+    limit), compression, ETags, security headers, request limits (before anything that could
+    read the body), the cache policy of staff pages (inside ETags, so a no-store page is never
     tagged), locale, then sessions (innermost; `keys_dir` holds the node's visitor-token
     secret)."""
     return [
+        Middleware(PublicPageCache, paths=public_paths),
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
         Middleware(SecurityHeadersMiddleware, https=cookie_secure),
