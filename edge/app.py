@@ -51,6 +51,9 @@ from edge.supervision import routes as supervision_routes
 from edge.tracking import routes as tracking_routes
 from edge.worker import waker
 
+# Pages every anonymous visitor gets the same, kept in memory per content version (issue 17).
+PUBLIC_PAGES = ("/", "/services", "/disclosure", "/news")
+
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     """Build the edge app; the database is migrated and reference data loaded at start-up."""
@@ -72,7 +75,10 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     app = NodeApplication(
         routes=routes,
         middleware=node_middleware(
-            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir, metrics=metrics
+            cookie_secure=settings.web.cookie_secure,
+            keys_dir=settings.keys_dir,
+            metrics=metrics,
+            public_paths=PUBLIC_PAGES,
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,

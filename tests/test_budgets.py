@@ -72,10 +72,12 @@ def _gz(data: bytes) -> int:
 
 
 def _first_visit_bytes(client, path: str) -> int:
+    """The page's gzip size: its stylesheet is inline, so nothing else is fetched before the
+    first paint (issue 17)."""
     page = client.get(path)
-    css = CSS_LINK.findall(page.text)
-    assert len(css) == 1, "one stylesheet per page"
-    return _gz(page.content) + _gz(client.get(css[0]).content)
+    assert not CSS_LINK.findall(page.text), "no stylesheet request before the first paint"
+    assert "<style>" in page.text and "</style>" in page.text
+    return _gz(page.content)
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -167,8 +169,8 @@ def _measure(client, path: str) -> tuple[int, int]:
     finally:
         db.remove_tracer(count)
     assert page.status_code == 200, path
-    css = CSS_LINK.findall(page.text)[0]
-    return _gz(page.content) + _gz(client.get(css).content), len(statements)
+    assert not CSS_LINK.findall(page.text) and "<style>" in page.text  # CSS inline
+    return _gz(page.content), len(statements)
 
 
 def test_application_pages_fit_the_budgets(client, settings):
@@ -386,3 +388,37 @@ def test_feedback_pages_fit_the_budgets_and_the_list_costs_the_same_for_any_page
     size, queries = _measure(client, "/staff/feedback")
     assert size <= FIRST_ROUND_TRIP and queries <= 12, (size, queries)
     print("\nfeedback page budgets (gzip bytes, SQL statements):", report)
+
+
+def test_the_inline_stylesheet_is_allowed_by_its_csp_hash_and_nothing_else_inline(client):
+    """First paint from the HTML alone (issue 17): the page's one <style> is the site
+    stylesheet, and the CSP names its hash, so no other inline style can run."""
+    import base64
+    import hashlib
+
+    page = client.get("/services/MZ-002")
+    styles = re.findall(r"<style>(.*?)</style>", page.text, re.DOTALL)
+    assert len(styles) == 1 and styles[0] == (ROOT / "static/css/site.css").read_text().strip()
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    assert f"style-src 'self' 'sha256-{digest}';" in policy
+    assert "unsafe-inline" not in policy
+
+
+INITIAL_WINDOW = 10 * 1448  # bytes: Linux's initial congestion window, 10 segments
+
+
+def test_the_script_bundle_fits_the_initial_congestion_window(client):
+    """htmx + read-aloud arrive in one round trip even on a new connection (issue 17): the
+    bundle is brotli-compressed once at the highest quality, headers included."""
+    page = client.get("/services/MZ-002").text
+    url = SCRIPT_SRC.findall(page)[0]
+    bundle = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert bundle.headers["content-encoding"] == "br"
+    assert "Accept-Encoding" in bundle.headers["vary"]
+    head = sum(len(k) + len(v) + 4 for k, v in bundle.headers.items()) + len("HTTP/1.1 200 OK\r\n")
+    assert bundle.num_bytes_downloaded + head <= INITIAL_WINDOW
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == bundle.content
+    gzipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == bundle.content

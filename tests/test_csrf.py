@@ -143,3 +143,50 @@ def test_a_failure_is_logged_by_type_and_path_and_not_handed_to_the_server(clien
         "unhandled RuntimeError on GET /broken"
     ]
     assert not [record for record in caplog.records if record.exc_info]
+
+
+PUBLIC_PAGES = ["/", "/services", "/services/MZ-002", "/disclosure/", "/disclosure/powers", "/news"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_set_no_cookie_and_are_the_same_bytes_for_everyone(client, path):
+    """Issue 17: nothing per visitor, so the node, a proxy and the worker may keep them."""
+    first = client.get(path)
+    second = client.get(path, headers={"Cookie": ""})
+    assert first.status_code == second.status_code == 200
+    for page in (first, second):
+        assert "set-cookie" not in page.headers, path
+        assert page.headers["cache-control"].startswith("public, max-age="), path
+    assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
+
+
+def test_a_browser_that_names_this_site_needs_no_cookie(client, settings):
+    client.cookies.clear()
+    data = {"phone": STAFF, "password": DEMO_PASSWORD, "next": ""}
+    for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": "https://testserver"}):
+        response = client.post("/login", data=data, headers=headers, follow_redirects=False)
+        assert response.status_code == 303, headers
+        client.cookies.clear()
+    assert _sessions(settings) == 2
+
+
+def test_a_browser_that_names_nothing_and_sends_no_cookie_cannot_sign_in(client, settings):
+    client.cookies.clear()
+    data = {"phone": STAFF, "password": DEMO_PASSWORD, "next": ""}
+    response = client.post("/login", data=data, follow_redirects=False)
+    assert response.status_code == 403
+    assert _sessions(settings) == 0
+
+
+def test_the_village_choice_on_the_kept_home_page(client):
+    """The home page sets no cookie; its village form (a choice kept in the visitor's own
+    browser) is refused from another site and taken from a browser that names nothing."""
+    from tests.conftest import HUANZHU
+
+    assert "set-cookie" not in client.get("/").headers
+    for headers in OTHER_SITES:
+        refused = client.post("/village", data={"village": HUANZHU}, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "cb_village" not in client.cookies
+    taken = client.post("/village", data={"village": HUANZHU}, follow_redirects=False)
+    assert taken.status_code == 303 and "cb_village" in taken.headers["set-cookie"]

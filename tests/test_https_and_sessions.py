@@ -33,7 +33,8 @@ def _set_cookies(response) -> dict[str, str]:
 
 
 def test_every_cookie_is_secure_over_https(client):
-    first = _set_cookies(client.get("/?lang=en"))
+    assert set(_set_cookies(client.get("/?lang=en"))) == {"cb_lang"}  # a kept public page
+    first = _set_cookies(client.get("/login?lang=en"))  # a sign-in form: the visitor cookie
     assert set(first) == {"cb_lang", "cb_csrf"}
     client.get("/")
     chosen = _set_cookies(

@@ -351,3 +351,22 @@ def test_staff_pages_on_the_agents_phone_are_never_kept(agent_app: BrowserContex
             assert _h1(page) == OFFLINE_TEXT, path
     finally:
         agent_app.set_offline(False)
+
+
+def test_the_inline_stylesheet_paints_under_the_csp(browser: Browser, edge: EdgeNode):
+    """Issue 17: the page's own <style> (allowed by its hash) styles the first paint, with no
+    stylesheet request and no CSP refusal in the console."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        console: list[str] = []
+        requested: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(edge.url + "/services", wait_until="load")
+        bar = page.evaluate("getComputedStyle(document.querySelector('.bar')).backgroundColor")
+        assert bar == "rgb(179, 38, 30)"  # THEME_COLOR, from the inline stylesheet
+        assert not [text for text in console if "Content Security Policy" in text], console
+        assert not [url for url in requested if url.endswith(".css")], requested
+    finally:
+        context.close()

@@ -51,7 +51,7 @@ async def home(request: Request) -> Response:
     return await _page(request)
 
 
-@csrf.protected
+@csrf.preference
 async def choose_village(request: Request) -> Response:
     """Remember the village picked (it must belong to this node's township)."""
     code = str((await request.form()).get("village", ""))

@@ -12,20 +12,26 @@ from edge.kernel.cache_policy import CachePolicyMiddleware
 from edge.kernel.etag import ETagMiddleware
 from edge.kernel.locale import LocaleMiddleware
 from edge.kernel.metrics import MetricsMiddleware, RequestMetrics
+from edge.kernel.page_cache import PublicPageCache
 from edge.kernel.request_limits import RequestLimitsMiddleware
 from edge.kernel.security_headers import SecurityHeadersMiddleware
 
 
 def node_middleware(
-    *, cookie_secure: bool, keys_dir: Path, metrics: RequestMetrics
+    *,
+    cookie_secure: bool,
+    keys_dir: Path,
+    metrics: RequestMetrics,
+    public_paths: tuple[str, ...] = (),
 ) -> list[Middleware]:
-    """Request metrics (outermost: the whole time, every answer), compression, ETags,
-    security headers, request limits (before anything that could read
-    the body), the cache policy of staff pages (inside ETags, so a no-store page is never
-    tagged), locale, then sessions (innermost; `keys_dir` holds the node's visitor-token
-    secret)."""
+    """Request metrics (outermost: the whole time, every answer, kept pages too), the public
+    page cache (a kept page skips everything else but the header limit), compression, ETags,
+    security headers, request limits (before anything that could read the body), the cache
+    policy of staff pages (inside ETags, so a no-store page is never tagged), locale, then
+    sessions (innermost; `keys_dir` holds the node's visitor-token secret)."""
     return [
         Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(PublicPageCache, paths=public_paths),
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
         Middleware(SecurityHeadersMiddleware, https=cookie_secure),

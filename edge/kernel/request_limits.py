@@ -48,7 +48,8 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-def _head_bytes(scope: Scope) -> int:
+def head_bytes(scope: Scope) -> int:
+    """The bytes of the request line and headers, as the server read them."""
     return (
         len(scope.get("raw_path") or b"")
         + len(scope.get("query_string", b""))
@@ -85,7 +86,7 @@ class RequestLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _head_bytes(scope) > MAX_HEAD_BYTES:
+        if head_bytes(scope) > MAX_HEAD_BYTES:
             refusal = PlainTextResponse(_("请求头太大。"), status_code=431)
             await refusal(scope, receive, send)
             return

@@ -6,12 +6,16 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.kernel.static_assets import csp_hash, inline_css
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
+        + csp_hash(inline_css())
+        + "; "
         "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }

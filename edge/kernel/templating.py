@@ -8,13 +8,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from edge.kernel import i18n
 from edge.kernel.masking import public_text
 from edge.kernel.node import node_of
-from edge.kernel.static_assets import StaticAssets
+from edge.kernel.static_assets import INLINE_CSS, StaticAssets
 from edge.kernel.urls import home_path, path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -37,6 +38,7 @@ def build_environment(
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         static=static.url,
+        inline_css=Markup(static.inline(INLINE_CSS)),  # our own file, hashed into the CSP
         pick=i18n.pick,
         html_lang=i18n.html_lang,
         current_locale=i18n.current_locale,

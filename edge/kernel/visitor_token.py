@@ -1,5 +1,7 @@
-"""The anonymous visitor's CSRF cookie: a random value signed with the node's own secret
-(data_dir/keys/visitor-token.key), so a value planted from elsewhere is refused."""
+"""The anonymous visitor's CSRF cookie: one value for every visitor, signed with the node's own
+secret (data_dir/keys/visitor-token.key), so a value planted from elsewhere is refused; what it
+proves is that a browser that names no origin sent its SameSite=Strict cookie (docs/architecture.md
+"CSRF"), not who the visitor is: no per-visitor state (issue 17)."""
 
 from __future__ import annotations
 
@@ -28,10 +30,12 @@ def _signature(secret: bytes, nonce: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+STATIC_NONCE = "visitor"  # the same token for everyone; tokens of earlier versions stay valid
+
+
 def issue(secret: bytes) -> str:
-    """A new token: `nonce.signature`."""
-    nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_signature(secret, nonce)}"
+    """The node's token: `nonce.signature`, the same for every visitor."""
+    return f"{STATIC_NONCE}.{_signature(secret, STATIC_NONCE)}"
 
 
 def is_valid(secret: bytes, token: str) -> bool:

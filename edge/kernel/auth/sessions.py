@@ -22,6 +22,7 @@ from edge.kernel.node import Node, NodeSettings
 
 SESSION_COOKIE = "cb_session"
 CSRF_COOKIE = "cb_csrf"
+VISITOR_AGE = 365 * 24 * 3600  # seconds: the visitor cookie is the same for all, keep it
 TOUCH_EVERY = timedelta(minutes=1)  # how stale seen_at may get before a request renews it
 
 
@@ -97,8 +98,8 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
 
 class SessionMiddleware:
     """Puts `account` and `csrf_token` in the scope (renewing a session in use); a signed-out
-    visitor gets a node-signed CSRF cookie with a page (GET), and `visitor_signed` says
-    whether a valid one came back."""
+    visitor gets the node-signed CSRF cookie (the same for every visitor) with a page (GET) that
+    is not a kept public page, and `visitor_signed` says whether a valid one came back."""
 
     def __init__(self, app: ASGIApp, *, secure: bool, keys_dir: Path) -> None:
         self.app = app
@@ -126,11 +127,16 @@ class SessionMiddleware:
             return
         sent = cookies.get(CSRF_COOKIE, "")
         scope["visitor_signed"] = bool(sent) and visitor_token.is_valid(self.secret(), sent)
-        if scope["visitor_signed"] or scope["method"] not in ("GET", "HEAD"):
+        if (
+            scope["visitor_signed"]
+            or scope["method"] not in ("GET", "HEAD")
+            or scope.get("public_page")  # kept for everyone: no Set-Cookie (page_cache)
+        ):
             await self.app(scope, receive, send)  # the cookie comes with a page, not a refusal
             return
         cookie = (
-            f"{CSRF_COOKIE}={visitor_token.issue(self.secret())}; Path=/; HttpOnly; SameSite=Lax"
+            f"{CSRF_COOKIE}={visitor_token.issue(self.secret())}; Path=/; Max-Age={VISITOR_AGE}; "
+            "HttpOnly; SameSite=Strict"
         )
         cookie += "; Secure" if self.secure else ""
 
