@@ -34,6 +34,7 @@ LATER_COLUMNS = (
     ("audit_log", "key_id"),
     ("audit_log", "signature"),
     ("accounts", "is_head"),
+    ("feedback", "rating_level"),  # 0027 feedback rating levels
 )
 # triggers on those columns (0020 audit signatures), dropped before them
 LATER_TRIGGERS = ("audit_log_signature_no_update",)

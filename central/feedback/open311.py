@@ -124,7 +124,7 @@ def as_request(row: Any) -> dict[str, Any]:
                 "cunban_author": public.author(row),
                 "cunban_node": row["node_id"],
                 "cunban_reopened": bool(row["reopened"]),
-                "cunban_rating": row["rating"],
+                "cunban_rating": row["rating_level"],
             },
         }
 

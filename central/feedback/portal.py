@@ -14,10 +14,11 @@ from starlette.routing import Route
 from central import nodes
 from central.feedback import queries
 from central.node import central_node
-from edge.feedback import public, ratings, states
+from edge.feedback import public, states
 from edge.feedback.routing import routing
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
+from edge.ratings import levels
 
 FILTERS = ("township", "category", "state")
 
@@ -33,7 +34,7 @@ def _shown(extra: dict[str, Any]) -> dict[str, Any]:
         "categories": routing().categories,
         "states": states.STATES,
         "state_label": states.label,
-        "rating_label": ratings.label,
+        "rating_label": levels.label,
         "author_of": public.author,
         "text_of": public.text,
         "answer_of": public.answer,
