@@ -24,6 +24,7 @@ from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.policies import queries
 from edge.policies.forms import parse_policy
+from edge.policies.reference import shown
 from edge.policies.sheet import policy_sheet, seal_policy
 from edge.workdays.local import local_today
 
@@ -38,7 +39,9 @@ async def policy_list(request: Request) -> Response:
     async with node.db.read() as db:
         rows = await (queries.archived(db, today) if archive else queries.current(db, today))
     return render(
-        request, "edge/policies/list.html", {"policies": rows, "archive": archive, "today": today}
+        request,
+        "edge/policies/list.html",
+        {"policies": rows, "archive": archive, "today": today, "policy_text": shown},
     )
 
 
@@ -58,7 +61,13 @@ async def detail(request: Request) -> Response:
     return render(
         request,
         "edge/policies/detail.html",
-        {"policy": row, "item": item, "expired": expired, "villages": villages},
+        {
+            "policy": row,
+            "item": item,
+            "expired": expired,
+            "villages": villages,
+            "policy_text": shown,
+        },
     )
 
 
