@@ -13,7 +13,7 @@ from central.audit import routes as audit_routes
 from central.disclosure import routes as disclosure_routes
 from central.elections import routes as elections_routes
 from central.feed import routes as feed_routes
-from central.feedback import open311
+from central.feedback import api_keys, open311, portal
 from central.feedback import routes as feedback_routes
 from central.market import routes as market_routes
 from central.monitor import routes as monitor_routes
@@ -78,6 +78,8 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             *supervision_routes.routes,
             *feedback_routes.routes,
             *open311.routes,
+            *portal.routes,
+            *api_keys.routes,
             static_route(static),
         ],
         middleware=node_middleware(

@@ -16,6 +16,7 @@ from edge.applications.lifecycle import Applicant, Context, Upload
 from edge.blobs.images import prepare_photo
 from edge.catalog import queries as catalog
 from edge.catalog.item import CatalogItem, Field
+from edge.disclosure.boards import seal_published
 from edge.disclosure.demo import load_demo_disclosure
 from edge.feedback.demo import load_demo_feedback
 from edge.home.demo import load_demo_bulletin
@@ -52,6 +53,7 @@ async def load_demo_node(
                 await load_demo_applications(conn, settings, now)
                 await load_demo_ratings(conn, settings, now)
                 await load_demo_bulletin(conn, settings, now)
+                await seal_published(conn, settings)
                 await load_demo_disclosure(conn, settings, now)
                 await load_demo_market(conn, settings.township_code, now, settings.keys_dir)
                 await load_demo_feedback(conn, settings.township_code, now, settings.web.timezone)

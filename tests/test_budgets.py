@@ -260,6 +260,7 @@ def test_bulletin_pages_with_demo_content_fit_the_budgets(client, settings):
     village = "450521100202"
     finance = rows(settings, "SELECT id FROM affairs WHERE kind = 'finance' LIMIT 1")[0][0]
     policy = rows(settings, "SELECT id FROM policies LIMIT 1")[0][0]
+    sheet = rows(settings, "SELECT id FROM affairs WHERE status = 'published' LIMIT 1")[0][0]
     election = rows(settings, "SELECT id FROM elections LIMIT 1")[0][0]
     post = rows(settings, "SELECT id FROM news WHERE photo_sha256 IS NOT NULL")[0][0]
     client.get("/")
@@ -274,6 +275,8 @@ def test_bulletin_pages_with_demo_content_fit_the_budgets(client, settings):
         "election": f"/disclosure/elections/{election}",
         "news": "/news",
         "news post": f"/news/{post}?photo=1",
+        "policy sheet": f"/disclosure/policies/{policy}/sheet?village={village}",
+        "affairs sheet": f"/disclosure/affairs/{sheet}/sheet",
     }
     report = {}
     for name, path in pages.items():

@@ -131,7 +131,7 @@ def test_staff_answer_the_resident_is_texted_rates_and_may_reopen_once(client, s
         f"{mine}/rate", data={"rating": "dissatisfied", "last4": "3456"}, follow_redirects=False
     )
     assert rated.status_code == 303
-    assert item_of(settings.database_path, code)["rating"] == "dissatisfied"
+    assert item_of(settings.database_path, code)["rating_level"] == 4  # 不满意 (levels.py)
     again = client.post(
         f"{mine}/reopen",
         data={"reason": "路灯还是不亮。", "last4": "3456"},

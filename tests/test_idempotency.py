@@ -36,6 +36,7 @@ LATER_COLUMNS = (
     ("accounts", "is_head"),
     ("reminders", "origin"),  # 0027 reminders sent at central
     ("reminders", "sent_by_name"),
+    ("feedback", "rating_level"),  # 0029 feedback rating levels
 )
 # triggers on those columns (0020 audit signatures), dropped before them
 LATER_TRIGGERS = ("audit_log_signature_no_update",)

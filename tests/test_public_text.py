@@ -247,6 +247,10 @@ def test_no_feedback_page_or_open311_answer_prints_an_id_or_a_phone(central, edg
         answer = central.get(path)
         assert answer.status_code == 200 and "139****5678" in answer.text
         assert _unmasked(answer.text) == [] and "王秀英" not in answer.text, path
+    city = _crawl_feedback(central, ["/feedback", "/feedback?category=assistance"])
+    assert any(p.startswith("/feedback/lianzhou/") for p in city)  # the county item's own page
+    for path, text in city.items():
+        assert _unmasked(text) == [] and "王秀英" not in text, path
 
 
 # --- issue 13: the published 人机考核 ---------------------------------------------------------

@@ -56,6 +56,13 @@ def _error(request: Request, status: int, description: str) -> Response:
     return _answer(request, [{"code": status, "description": description}], "error", status)
 
 
+def _limited(request: Request, per_hour: int, wait: int) -> Response:
+    """429 with Retry-After: the key has sent its `per_hour` requests in the last hour."""
+    response = _error(request, 429, f"this api_key may POST {per_hour} requests an hour")
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _format_ok(request: Request) -> bool:
     return request.path_params.get("format") in FORMATS
 
@@ -117,7 +124,7 @@ def as_request(row: Any) -> dict[str, Any]:
                 "cunban_author": public.author(row),
                 "cunban_node": row["node_id"],
                 "cunban_reopened": bool(row["reopened"]),
-                "cunban_rating": row["rating"],
+                "cunban_rating": row["rating_level"],
             },
         }
 
@@ -217,10 +224,10 @@ async def create_request(request: Request) -> Response:
     node = central_node(request)
     form = await request.form()
     async with node.db.read() as db:
-        client = await keys.client_of(db, str(form.get("api_key", "")))
+        key = await keys.active_key(db, str(form.get("api_key", "")))
         values, problem = _submitted(form)
         node_id = await _node_of(db, values["village"])
-    if client is None:
+    if key is None:
         return _error(request, 403, "api_key is missing or not valid")
     if problem:
         return _error(request, 400, problem)
@@ -241,6 +248,9 @@ async def create_request(request: Request) -> Response:
         received_at=stamp(now),
     )
     async with node.db.write() as db:
+        wait = await keys.take_turn(db, key["id"], key["per_hour"], now)
+        if wait is not None:
+            return _limited(request, key["per_hour"], wait)
         await append(db, node_id, command, stamp(now))
         await record(
             db,
@@ -250,7 +260,7 @@ async def create_request(request: Request) -> Response:
             "feedback",
             f"{node_id}:{item_id}",
             stamp(now),
-            client,
+            key["name"],
         )
     notice = f"sent to the township; due within {routing().kind(values['kind']).days} working days"  # type: ignore[union-attr]
     return _answer(

@@ -129,3 +129,42 @@ async def requested(db: aiosqlite.Connection, item_id: str) -> aiosqlite.Row | N
         (item_id,),
     ) as cursor:
         return await cursor.fetchone()
+
+
+PAGE_SIZE = 20
+# what the city-wide public list shows of an item (never the phone, never the original text
+# when staff published an edited one: public.text picks)
+LIST_COLUMNS = """
+    f.node_id, f.id, f.village_code, f.kind, f.category, f.body, f.public_body, f.author_name,
+    f.name_hidden, f.level, f.state, f.received_on, f.created_at, f.answer,
+    v.name_zh AS village_zh, v.name_en AS village_en, tw.name_zh AS township_zh,
+    tw.name_en AS township_en
+"""
+
+
+def city_filter(node_id: str, category: str, state: str) -> tuple[str, dict[str, str]]:
+    """The WHERE clause of the city-wide public list: never a private item."""
+    where = ["f.private = 0"]
+    if node_id:
+        where.append("f.node_id = :node")
+    if category:
+        where.append("f.category = :category")
+    if state:
+        where.append("f.state = :state")
+    return " AND ".join(where), {"node": node_id, "category": category, "state": state}
+
+
+async def city_page(
+    db: aiosqlite.Connection, node_id: str, category: str, state: str, page: int
+) -> tuple[list[aiosqlite.Row], int]:
+    """One page of every township's public items, newest first, and how many match (two
+    queries, whatever the page)."""
+    where, params = city_filter(node_id, category, state)
+    rows = await _all(
+        db,
+        f"""SELECT {LIST_COLUMNS} FROM edge_feedback f {PLACE} WHERE {where}
+        ORDER BY f.created_at DESC, f.id DESC LIMIT :limit OFFSET :offset""",
+        {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
+    )
+    counted = await _all(db, f"SELECT count(*) FROM edge_feedback f WHERE {where}", params)
+    return rows, int(counted[0][0])

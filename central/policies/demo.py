@@ -12,54 +12,8 @@ from central.feed.queries import append
 from central.news import queries as news
 from central.nodes import parse_registry, register
 from central.policies import queries
+from edge.policies.reference import city_policies
 from replication.feed.commands import CityNews, CityPolicy, Command
-
-CITY_POLICIES = (
-    {
-        "title": "耕地地力保护补贴",
-        "issuer": "北海市农业农村局、北海市财政局",
-        "eligibility": "拥有耕地承包权、实际种植粮食或保持耕地地力的农户；"
-        "已改变用途、长期抛荒或占补平衡中“补”的劣质耕地不在补贴范围内。",
-        "amount": "按核实面积每亩每年约 105 元（以当年县级公示标准为准）",
-        "how_to_apply": "不需个人申请：村委会核实种植面积并张榜公示 7 天，乡镇复核后"
-        "由财政部门通过社会保障卡（一卡通）直接发放。面积有误的请在公示期内向村委会反映。",
-        "item_code": "NY-001",
-        "valid_from": "2026-01-01",
-        "valid_to": "2026-12-31",
-    },
-    {
-        "title": "高龄津贴",
-        "issuer": "北海市民政局",
-        "eligibility": "具有本市户籍、年满 80 周岁的老年人（百岁老人另有长寿保健补助）。",
-        "amount": "80–89 周岁每人每月 50 元；90–99 周岁每月 100 元；100 周岁以上每月 300 元",
-        "how_to_apply": "本人或家属持身份证、户口簿到村代办点申请，年满 80 周岁次月起发放；"
-        "每年进行一次生存认证，可由代办员上门协助。",
-        "item_code": "MZ-004",
-        "valid_from": "2025-01-01",
-        "valid_to": None,
-    },
-    {
-        "title": "城乡居民医保参保资助",
-        "issuer": "北海市医疗保障局",
-        "eligibility": "特困人员、低保对象、防止返贫监测对象等困难群众。",
-        "amount": "特困人员个人缴费部分全额资助；低保对象、监测对象按定额资助",
-        "how_to_apply": "身份由民政、乡村振兴部门认定后自动资助，无需个人申请；"
-        "身份有变化的请到村代办点更新。",
-        "item_code": None,
-        "valid_from": "2026-01-01",
-        "valid_to": "2026-12-31",
-    },
-    {
-        "title": "农机购置与应用补贴",
-        "issuer": "北海市农业农村局",
-        "eligibility": "购置列入补贴范围机具的农户和农业生产经营组织。",
-        "amount": "按机具类别定额补贴，一般不超过机具价格的 30%",
-        "how_to_apply": "购机后凭发票、机具铭牌照片在补贴系统申请，县农机部门核验后发放。",
-        "item_code": None,
-        "valid_from": "2026-01-01",
-        "valid_to": "2026-12-31",
-    },
-)
 
 CITY_NEWS = (
     (
@@ -86,7 +40,7 @@ async def load_demo_city_content(
     async with db.execute("SELECT id FROM accounts WHERE phone = ?", (admin_phone,)) as cursor:
         admin = await cursor.fetchone()
     if empty and admin is not None:
-        for values in CITY_POLICIES:
+        for values in city_policies():  # edge/policies/reference/city.toml
             await queries.create(db, str(ULID()), dict(values), admin["id"], now)
         for title, body in CITY_NEWS:
             await news.create(db, str(ULID()), title, body, admin["id"], now)

@@ -23,6 +23,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.policies.forms import parse_day, parse_policy
+from edge.policies.reference import shown
 from edge.workdays.local import local_today
 from replication.feed.commands import CityPolicy
 
@@ -35,7 +36,7 @@ async def policy_list(request: Request) -> Response:
     today = local_today(node.clock(), node.settings.web.timezone)
     async with node.db.read() as db:
         rows = await queries.in_force(db, today)
-    return render(request, "central/policies/list.html", {"policies": rows})
+    return render(request, "central/policies/list.html", {"policies": rows, "policy_text": shown})
 
 
 def _form(

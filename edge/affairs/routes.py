@@ -19,8 +19,10 @@ from edge.affairs.forms import LINE_ROWS, parse_affair, parse_review
 from edge.affairs.money import yuan
 from edge.affairs.records import total
 from edge.affairs.schedule import kinds, legal_source, schedule_cards
+from edge.affairs.sheet import affair_sheet, seal_affair
 from edge.agent_outbox import replies
 from edge.audit.log import append as audit
+from edge.disclosure.routes import print_sheet
 from edge.home.village import chosen_village
 from edge.jurisdictions import queries as places
 from edge.jurisdictions.codes import contains
@@ -115,6 +117,19 @@ async def detail(request: Request) -> Response:
             "reason": "",
         },
     )
+
+
+async def sheet(request: Request) -> Response:
+    """A published disclosure as its village's sealed notice-board sheet; sealed when the
+    reviewer published it, so printing writes nothing."""
+    node = edge_node(request)
+    async with node.db.read() as db:
+        row = await queries.get(db, request.path_params["affair_id"])
+        lines = await queries.lines(db, row["id"]) if row else []
+    if row is None or row["status"] != "published":
+        raise HTTPException(status_code=404, detail=_("没有找到这条公开信息。"))
+    back = path_for(request, "affairs:detail", affair_id=row["id"])
+    return await print_sheet(request, affair_sheet(row, lines, node.settings.web.public_base), back)
 
 
 async def _villages_for(db: aiosqlite.Connection, account: Account, township: str) -> list[Any]:
@@ -321,6 +336,8 @@ async def review(request: Request) -> Response:
                 approve = action == "approve"
                 if not await queries.review(db, affair_id, approve, reason, account.id, now):
                     raise HTTPException(status_code=409, detail=_("这条公开信息已经审核过了。"))
+                if approve:
+                    await seal_affair(db, node.settings, affair_id, now)
                 verb = "affair_published" if approve else "affair_returned"
                 await _record(db, node.settings.keys_dir, account, verb, affair_id, now)
                 result = idempotency.Result("affair", affair_id)
@@ -361,6 +378,7 @@ async def mine(request: Request) -> Response:
 routes = [
     Route("/disclosure/affairs", affair_list, methods=["GET"], name="affairs:list"),
     Route("/disclosure/affairs/{affair_id}", detail, methods=["GET"], name="affairs:detail"),
+    Route("/disclosure/affairs/{affair_id}/sheet", sheet, methods=["GET"], name="affairs:sheet"),
     Route("/agent/affairs", mine, methods=["GET"], name="affairs:mine"),
     Route("/agent/affairs/new", new, methods=["GET"], name="affairs:agent_new"),
     Route(

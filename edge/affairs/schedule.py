@@ -13,6 +13,7 @@ import aiosqlite
 
 from edge.affairs import periods
 from edge.jurisdictions.codes import is_code, prefix_of
+from edge.kernel.i18n import pick
 from edge.workdays import arithmetic
 from edge.workdays.queries import exceptions_between
 
@@ -60,9 +61,21 @@ def kinds() -> dict[str, Kind]:
 
 
 @cache
-def legal_source() -> str:
+@dataclass(frozen=True)
+class Source:
+    """The legal source in both languages; a template prints it in the page's language."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return pick(self.zh, self.en)
+
+
+def legal_source() -> Source:
     """The legal source the schedule follows."""
-    return str(tomllib.loads(SCHEDULE_FILE.read_text(encoding="utf-8"))["source"])
+    data = tomllib.loads(SCHEDULE_FILE.read_text(encoding="utf-8"))
+    return Source(str(data["source"]), str(data.get("source_en", "")))
 
 
 def due_on(kind: Kind, period: str, exceptions: dict[date, bool]) -> date:

@@ -28,9 +28,11 @@ from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for, public_url
 from edge.node import edge_node
+from edge.workdays.local import local_today
 
 WITHHOLD_ROLES = ("township_staff",)
 SHEET_OFFICE = "township"  # sheets carry the township's seal, the key its decisions use
+SHEET_YEARS = 5  # how far back a month's results sheet may be printed
 
 
 async def index(request: Request) -> Response:
@@ -96,11 +98,23 @@ def _sheet_page(request: Request, found: SealedSheet, back: str) -> Response:
     )
 
 
+def _printable(request: Request, month: str) -> bool:
+    """A month whose sheet may be printed (and so sealed on its first print): begun, and
+    within SHEET_YEARS; this bounds what a crawler's public GETs can make the node seal."""
+    node = edge_node(request)
+    today = local_today(node.clock(), node.settings.web.timezone)
+    first = f"{today.year - SHEET_YEARS:04d}-{today.month:02d}"
+    return first <= month <= today.isoformat()[:7]
+
+
 async def results_sheet(request: Request) -> Response:
     """A month's results for one village, as the notice-board sheet."""
     villages, _items, wanted = await _filters(request)
     if not (wanted.village and wanted.month):
         raise HTTPException(status_code=400, detail=_("请先选择村和月份，再打印公开栏。"))
+    if not _printable(request, wanted.month):
+        detail = _("只能打印近%(years)s年内已经开始的月份。") % {"years": SHEET_YEARS}
+        raise HTTPException(status_code=400, detail=detail)
     village = next(v for v in villages if v["code"] == wanted.village)
     month = ResultFilter(village=wanted.village, month=wanted.month, page=1)
     async with edge_node(request).db.read() as db:

@@ -90,7 +90,7 @@ STORIES = (
         steps=(
             ("handling", ""),
             ("answered", "已用水泥填补，并设置了提示牌。"),
-            ("rated", "very_satisfied"),
+            ("rated", "1"),
         ),
     ),
     Story(
@@ -104,7 +104,7 @@ STORIES = (
         steps=(
             ("handling", ""),
             ("answered", "已联系供电所调整变压器档位。"),
-            ("rated", "dissatisfied"),
+            ("rated", "4"),
             ("reopened", "调了以后还是一样，傍晚照样电压低。"),
         ),
     ),
@@ -158,7 +158,7 @@ async def _step(
     days: WorkingDays,
 ) -> None:
     if action == "rated":
-        await lifecycle.rate(conn, item_id, note, at)
+        await lifecycle.rate(conn, item_id, int(note), at)
     elif action == "reopened":
         await lifecycle.reopen(conn, item_id, note, at, days)
     elif action == "county_answered":

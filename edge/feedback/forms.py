@@ -9,10 +9,10 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from edge.feedback import ratings
 from edge.feedback.routing import routing
 from edge.kernel.i18n import gettext as _
 from edge.kernel.text_input import name_problem, normal_name, text_problem
+from edge.ratings.levels import LEVELS
 
 BODY_MIN = 5
 BODY_MAX = 1000
@@ -106,10 +106,21 @@ def parse_public(form: FormData) -> tuple[dict[str, Any], str]:
     return values, str(problem) if problem else ""
 
 
-def parse_rating(form: FormData) -> tuple[str, str]:
-    """(level, error) of the resident's rating."""
-    level = _text(form, "rating", 20)
-    return level, "" if level in ratings.LEVELS else _("请选择一个评价。")
+# the text codes a page rendered before the levels were unified (edge migration 0027) posts
+LEGACY_LEVELS = {
+    "very_satisfied": 1,
+    "satisfied": 2,
+    "neutral": 3,
+    "dissatisfied": 4,
+    "very_dissatisfied": 5,
+}
+
+
+def parse_rating(form: FormData) -> tuple[int, str]:
+    """(level, error) of the resident's rating: one of the five levels of 好差评."""
+    raw = _text(form, "rating", 20)
+    level = int(raw) if raw.isdecimal() and len(raw) == 1 else LEGACY_LEVELS.get(raw, 0)
+    return level, "" if level in LEVELS else _("请选择一个评价。")
 
 
 def parse_reopen(form: FormData) -> tuple[str, str]:

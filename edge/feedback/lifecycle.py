@@ -13,13 +13,14 @@ import aiosqlite
 from ulid import ULID
 
 from edge.applications.tracking_code import format_code, new_code
-from edge.feedback import queries, ratings
+from edge.feedback import queries
 from edge.feedback.routing import TOWNSHIP, routing
 from edge.feedback.states import OPEN, check_move
 from edge.jurisdictions.codes import contains
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import in_locale
+from edge.ratings.levels import LEVELS
 from edge.sms.outbox import enqueue
 from edge.workdays.working_days import WorkingDays
 
@@ -179,16 +180,16 @@ async def answer_from_county(
     await move(db, item_id, "answered", by, now, note=answer)
 
 
-async def rate(db: aiosqlite.Connection, item_id: str, level: str, now: datetime) -> None:
+async def rate(db: aiosqlite.Connection, item_id: str, level: int, now: datetime) -> None:
     """评价: the resident's rating of the answer, once."""
     item = await _load(db, item_id)
-    if level not in ratings.LEVELS:
+    if level not in LEVELS:
         raise Refused(_("请选择一个评价。"))
-    if item["state"] not in ("answered", "visited") or item["rating"]:
+    if item["state"] not in ("answered", "visited") or item["rating_level"]:
         raise Refused(_("这条留言现在不能评价。"))
     at = stamp(now)
-    await queries.update(db, item_id, {"rating": level, "rated_at": at, "state": "rated"})
-    await queries.add_event(db, item_id, at, "rated", "rated", level, "")
+    await queries.update(db, item_id, {"rating_level": level, "rated_at": at, "state": "rated"})
+    await queries.add_event(db, item_id, at, "rated", "rated", str(level), "")
 
 
 async def reopen(

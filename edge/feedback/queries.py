@@ -14,7 +14,7 @@ PUBLIC_COLUMNS = """
     f.id, f.village_code, f.kind, f.category, f.channel, f.body, f.public_body, f.author_name,
     f.name_hidden, f.private, f.photo_sha256, f.photo_hidden, f.department_code, f.level,
     f.state, f.received_on, f.due_on, f.created_at, f.answer, f.answered_by, f.answered_at,
-    f.rating, f.reopened, v.name_zh AS village_zh, v.name_en AS village_en,
+    f.rating_level, f.reopened, v.name_zh AS village_zh, v.name_en AS village_en,
     d.name_zh AS department_zh, d.name_en AS department_en
 """
 JOINS = """

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
 from edge.blobs.images import PhotoRejected
-from edge.feedback import forms, lifecycle, public, queries, ratings, staff, states
+from edge.feedback import forms, lifecycle, public, queries, staff, states
 from edge.feedback.routing import routing
 from edge.intake.uploads import MAX_UPLOAD, record_blobs, store_photo
 from edge.jurisdictions import queries as places
@@ -30,6 +30,7 @@ from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import EdgeNode, edge_node
+from edge.ratings import levels
 from edge.workdays.working_days import WorkingDays, load_working_days
 
 MAX_FORM_BYTES = MAX_UPLOAD + 64_000
@@ -58,8 +59,8 @@ def shared(extra: dict[str, Any]) -> dict[str, Any]:
         "category_of": routing().category,
         "state_label": states.label,
         "states": states.STATES,
-        "rating_label": ratings.label,
-        "ratings": ratings.LEVELS,
+        "rating_label": levels.label,
+        "ratings": levels.LEVELS,
         "author_of": public.author,
         "text_of": public.text,
         "answer_of": public.answer,

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.audit.log import append as audit
-from edge.feedback import cards, forms, lifecycle, public, queries, ratings, states
+from edge.feedback import cards, forms, lifecycle, public, queries, states
 from edge.feedback.routing import TOWNSHIP, routing
 from edge.jurisdictions.codes import contains, prefix_of
 from edge.kernel import csrf, idempotency
@@ -25,6 +25,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
+from edge.ratings import levels
 from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.working_days import load_working_days
 
@@ -72,7 +73,7 @@ def _context(extra: dict[str, Any]) -> dict[str, Any]:
         "kind_of": routing().kind,
         "category_of": routing().category,
         "card_labels": CARD_LABELS,
-        "rating_label": ratings.label,
+        "rating_label": levels.label,
         "author_of": public.author,
         "text_of": public.text,
         "states": states.STATES,

@@ -22,31 +22,9 @@ from edge.jurisdictions import queries as places
 from edge.kernel.blobstore import BlobStore
 from edge.news import queries as news
 from edge.policies import queries as policies
+from edge.policies.reference import township_policies
 from edge.settings import Settings
 from edge.workdays.local import local_today
-
-# each township policy and its validity in days from today (the second one has expired)
-POLICY_DAYS = ((-120, 240), (-400, -60))
-TOWNSHIP_POLICIES: tuple[dict[str, str | None], ...] = (
-    {
-        "title": "{town}农村危房改造补助",
-        "issuer": "{town}人民政府",
-        "eligibility": "本镇农村低保户、分散供养特困人员、低保边缘家庭和未享受过农村住房保障政策"
-        "支持且依靠自身力量无法解决住房安全问题的其他脱贫不稳定户，住房经鉴定为 C 级或 D 级危房。",
-        "amount": "D 级拆除重建每户不超过 3.5 万元；C 级修缮加固每户不超过 1.5 万元",
-        "how_to_apply": "户主向村委会提出书面申请，村民代表评议并公示 7 天后报镇政府审核，"
-        "县住建局组织鉴定和验收后按进度拨付。",
-        "item_code": None,
-    },
-    {
-        "title": "{town}秋冬种植农资补贴（2025 年度）",
-        "issuer": "{town}农业农村服务中心",
-        "eligibility": "2025 年秋冬种植蔬菜面积 5 亩以上的本镇农户和合作社。",
-        "amount": "每亩一次性补助 60 元",
-        "how_to_apply": "已于 2025 年 12 月底截止，现仅供查阅。",
-        "item_code": None,
-    },
-)
 
 ELECTION_CANDIDATES = (
     ("黄建国", "村民委员会主任"),
@@ -115,10 +93,8 @@ async def load_demo_bulletin(conn: aiosqlite.Connection, settings: Settings, now
     villages = await places.villages_of(conn, township)
     staff, agents = await _staff(conn, township)
     today = local_today(now, settings.web.timezone)
-    for policy, (start, end) in zip(TOWNSHIP_POLICIES, POLICY_DAYS, strict=True):
+    for policy, (start, end) in township_policies(town_name):  # edge/policies/reference/
         values: dict[str, object] = dict(policy)
-        values["title"] = str(values["title"]).format(town=town_name)
-        values["issuer"] = str(values["issuer"]).format(town=town_name)
         values["valid_from"] = (today + timedelta(days=start)).isoformat()
         values["valid_to"] = (today + timedelta(days=end)).isoformat()
         await policies.create(conn, values, township, staff, _at(today, 30))

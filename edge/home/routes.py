@@ -14,6 +14,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
+from edge.policies.reference import shown as shown_policy
 from edge.workdays.local import local_today
 
 ONE_YEAR = 365 * 24 * 3600
@@ -41,6 +42,7 @@ async def _page(request: Request, error: str = "", status: int = 200) -> Respons
             "others": others,
             "error": error,
             "new": new,
+            "policy_text": shown_policy,
         },
         status_code=status,
     )

@@ -13,6 +13,8 @@ from ulid import ULID
 
 from edge.audit.log import append as audit
 from edge.catalog import queries as catalog
+from edge.disclosure.routes import print_sheet
+from edge.jurisdictions import queries as places
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.clock import stamp
@@ -22,6 +24,8 @@ from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.policies import queries
 from edge.policies.forms import parse_policy
+from edge.policies.reference import shown
+from edge.policies.sheet import policy_sheet, seal_policy
 from edge.workdays.local import local_today
 
 WRITERS = ("township_staff",)
@@ -35,7 +39,9 @@ async def policy_list(request: Request) -> Response:
     async with node.db.read() as db:
         rows = await (queries.archived(db, today) if archive else queries.current(db, today))
     return render(
-        request, "edge/policies/list.html", {"policies": rows, "archive": archive, "today": today}
+        request,
+        "edge/policies/list.html",
+        {"policies": rows, "archive": archive, "today": today, "policy_text": shown},
     )
 
 
@@ -47,13 +53,40 @@ async def detail(request: Request) -> Response:
         item = None
         if row is not None and row["item_code"]:
             item = await catalog.item(db, row["item_code"])
+        villages = await places.villages_of(db, node.settings.township_code)
     if row is None:
         raise HTTPException(status_code=404, detail=_("没有找到这项政策。"))
     today = local_today(node.clock(), node.settings.web.timezone)
     expired = row["valid_to"] is not None and row["valid_to"] < today.isoformat()
     return render(
-        request, "edge/policies/detail.html", {"policy": row, "item": item, "expired": expired}
+        request,
+        "edge/policies/detail.html",
+        {
+            "policy": row,
+            "item": item,
+            "expired": expired,
+            "villages": villages,
+            "policy_text": shown,
+        },
     )
+
+
+async def policy_sheet_page(request: Request) -> Response:
+    """The policy as the sealed notice-board sheet of one village's board (or the
+    township's); sealed when it was published, so printing writes nothing."""
+    node = edge_node(request)
+    policy_id = request.path_params["policy_id"]
+    async with node.db.read() as db:
+        row = await queries.get(db, policy_id)
+        villages = await places.villages_of(db, node.settings.township_code)
+        township = await places.get(db, node.settings.township_code)
+    if row is None:
+        raise HTTPException(status_code=404, detail=_("没有找到这项政策。"))
+    chosen = request.query_params.get("village", "")
+    place = next((v for v in villages if v["code"] == chosen), township)
+    sheet = policy_sheet(row, place["name_zh"] if place else "", node.settings.web.public_base)
+    back = path_for(request, "policies:detail", policy_id=policy_id)
+    return await print_sheet(request, sheet, back)
 
 
 def _form(
@@ -98,6 +131,7 @@ async def create(request: Request) -> Response:
             else:
                 scope = node.settings.township_code
                 policy_id = await queries.create(db, values, scope, account.id, now)
+                await seal_policy(db, node.settings, policy_id, now)
                 await audit(
                     db,
                     node.settings.keys_dir,
@@ -121,6 +155,12 @@ async def create(request: Request) -> Response:
 routes = [
     Route("/disclosure/policies", policy_list, methods=["GET"], name="policies:list"),
     Route("/disclosure/policies/{policy_id}", detail, methods=["GET"], name="policies:detail"),
+    Route(
+        "/disclosure/policies/{policy_id}/sheet",
+        policy_sheet_page,
+        methods=["GET"],
+        name="policies:sheet",
+    ),
     Route("/staff/policies/new", new, methods=["GET"], name="policies:new"),
     Route("/staff/policies/new", csrf.protected(create), methods=["POST"], name="policies:create"),
 ]

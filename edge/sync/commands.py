@@ -28,6 +28,7 @@ from edge.market import contact as market_contact
 from edge.market import queries as market_queries
 from edge.news.queries import keep_city_news
 from edge.policies.queries import keep_city_policy
+from edge.policies.sheet import seal_policy
 from edge.ratings import follow_ups
 from edge.ratings import queries as rating_queries
 from edge.settings import Settings
@@ -210,8 +211,10 @@ async def catalog(
 async def city_policy(
     db: aiosqlite.Connection, settings: Settings, command: CityPolicy, now: datetime
 ) -> None:
-    """A city-wide benefit policy: kept here as central wrote it (central owns the row)."""
+    """A city-wide benefit policy: kept here as central wrote it (central owns the row), its
+    notice-board sheets sealed as it is published here."""
     await keep_city_policy(db, command, settings.township_code[:4] + "00000000", stamp(now))
+    await seal_policy(db, settings, command.id, stamp(now))
 
 
 async def city_news(
