@@ -34,8 +34,11 @@ class Header:
     timestamp_ms: int
 
 
-def level_prefix(replica_prefix: str, level: int) -> str:
-    """Where Litestream keeps one level's LTX files of a replica."""
+def level_prefix(store_kind: str, replica_prefix: str, level: int) -> str:
+    """Where Litestream keeps one level's LTX files of a replica: `<replica>/0000/` in S3 (the
+    level in 4 hex digits), `<replica>/ltx/0/` in a folder."""
+    if store_kind == "s3":
+        return f"{replica_prefix}/{level:04x}"
     return f"{replica_prefix}/ltx/{level}"
 
 
@@ -45,10 +48,10 @@ def txids(key: str) -> tuple[int, int] | None:
     return (int(match.group(1), 16), int(match.group(2), 16)) if match else None
 
 
-def after(replica_prefix: str, txid: int) -> str:
-    """A key that sorts after every level-0 file starting at or below `txid`, before the rest
-    ('-' < '.' in the names `<min>-<max>.ltx`)."""
-    return f"{level_prefix(replica_prefix, 0)}/{txid:016x}."
+def after(level0: str, txid: int) -> str:
+    """A key under `level0` that sorts after every file starting at or below `txid`, before
+    the rest ('-' < '.' in the names `<min>-<max>.ltx`)."""
+    return f"{level0}/{txid:016x}."
 
 
 def header(data: bytes) -> Header:

@@ -9,7 +9,6 @@ import asyncio
 import fcntl
 import logging
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,12 +46,14 @@ class Polled:
     changed: bool = False  # applied something since the last ingest pass
 
 
-def highest_txid(store: ObjectStore, prefix: str) -> int:
+def highest_txid(store: ObjectStore, kind: str, prefix: str) -> int:
     """The newest transaction id any level of the replica holds (0: no replica yet)."""
     found = [0]
     for level in range(ltx.SNAPSHOT_LEVEL + 1):
         found += [
-            ids[1] for key in store.keys(ltx.level_prefix(prefix, level)) if (ids := ltx.txids(key))
+            ids[1]
+            for key in store.keys(ltx.level_prefix(kind, prefix, level))
+            if (ids := ltx.txids(key))
         ]
     return max(found)
 
@@ -80,17 +81,19 @@ def apply(mirror: Path, data: bytes) -> int:
     return head.max_txid
 
 
-def page_size(mirror: Path) -> int:
-    """The mirror's page size, from its SQLite header."""
-    with mirror.open("rb") as file:
-        file.seek(16)
-        (size,) = struct.unpack(">H", file.read(2))
-    return 65536 if size == 1 else size
+def rollback_journal(mirror: Path) -> None:
+    """Mark a freshly restored mirror as a rollback-journal database (its header says WAL), so
+    readers never make a -wal beside it: what `apply` does to page 1 each time."""
+    with mirror.open("r+b") as file:
+        file.seek(18)
+        file.write(b"\x01\x01")
+        os.fsync(file.fileno())
 
 
-def bring_forward(store: ObjectStore, prefix: str, mirror: Path, txid: int) -> int:
+def bring_forward(store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int) -> int:
     """Apply every level-0 file after `txid` in order; the txid the mirror reached."""
-    for key in store.keys_after(ltx.level_prefix(prefix, 0), ltx.after(prefix, txid)):
+    level0 = ltx.level_prefix(kind, prefix, 0)
+    for key in store.keys_after(level0, ltx.after(level0, txid)):
         ids = ltx.txids(key)
         if ids is None or ids[1] <= txid:
             continue
@@ -116,11 +119,12 @@ async def restore(
             generations.current, store, follower.node_id
         )
         prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
-        txid = await asyncio.to_thread(highest_txid, store, prefix)
+        txid = await asyncio.to_thread(highest_txid, store, following.store.kind, prefix)
         if txid == 0:
             raise NeedsRestore("no replica in the store yet")
         async with pool:
             target = await _run_restore(following, follower, txid)
+        rollback_journal(target)
     except (StoreUnavailable, NeedsRestore, OSError) as exc:
         _failed(polled, str(exc))
         return
@@ -198,7 +202,9 @@ async def poll(
             return
     prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
     try:
-        txid = await asyncio.to_thread(bring_forward, store, prefix, follower.mirror, polled.txid)
+        txid = await asyncio.to_thread(
+            bring_forward, store, following.store.kind, prefix, follower.mirror, polled.txid
+        )
     except StoreUnavailable as exc:
         follower.last_error = str(exc)[-300:]
         return

@@ -88,7 +88,7 @@ def test_one_restore_then_each_new_transaction_is_applied_from_its_ltx_file(tmp_
     asyncio.run(scenario())
     assert polled.follower.generation == 1  # restored once; beats 2-4 came as LTX files
     assert polled.follower.restarts == 0 and polled.follower.state == "following"
-    level0 = ltx.level_prefix(generations.replica_prefix("lianzhou", 1), 0)
+    level0 = ltx.level_prefix("file", generations.replica_prefix("lianzhou", 1), 0)
     assert polled.txid == max(ids[1] for key in store.keys(level0) if (ids := ltx.txids(key)))
 
 
