@@ -22,6 +22,7 @@ from replication.ingest import central_columns, ingest_node
 from replication.objectstore import open_store
 
 log = logging.getLogger(__name__)
+RECORD_SECONDS = 2.0  # how often the polling design writes each follower's row (for /nodes)
 
 
 async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
@@ -124,17 +125,14 @@ async def passes(
     columns: dict[str, list[str]],
     clock: Clock,
     checked_ms: int,
-    everyone: list[followers.Follower] | None = None,
 ) -> tuple[bool, int]:
-    """Ingest `watched`, the audit check when due and the followers' rows of `everyone` (by
-    default `watched`); (more to copy, checked_ms)."""
-    everyone = watched if everyone is None else everyone
+    """Ingest, the audit check when due, the followers' rows; (more to copy, checked_ms)."""
     more = await ingest_all(db, settings, watched, columns, millis(clock))
     if millis(clock) - checked_ms >= anchor.CHECK_SECONDS * 1000:
         checked_ms = millis(clock)
-        await check_chains(db, everyone, checked_ms)
+        await check_chains(db, watched, checked_ms)
     async with db.write() as conn:
-        for follower in everyone:
+        for follower in watched:
             await record(conn, follower, millis(clock))
     return more, checked_ms
 
@@ -165,6 +163,15 @@ async def run(
         await db.close()
 
 
+def turn_slice(
+    polled: list[polled_followers.Polled], turn: int, interval_ms: int, period: float
+) -> list[polled_followers.Polled]:
+    """The nodes a turn handles for a periodic chore: each node once in about `period`
+    seconds, a slice a turn, so no turn stalls on doing them all."""
+    turns = max(1, int(period * 1000 / interval_ms))
+    return [p for index, p in enumerate(polled) if index % turns == turn % turns]
+
+
 async def run_polling(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
@@ -179,7 +186,7 @@ async def run_polling(
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
         store = open_store(settings.store_config)
         pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
-        checked_ms, more = 0, False
+        turn, more = 0, False
         while not stop.is_set():
             started = asyncio.get_running_loop().time()
             await asyncio.gather(
@@ -188,9 +195,13 @@ async def run_polling(
             due = [p.follower for p in polled if p.changed or more]
             for p in polled:
                 p.changed = False
-            more, checked_ms = await passes(
-                db, settings, due, columns, clock, checked_ms, [p.follower for p in polled]
-            )
+            more = await ingest_all(db, settings, due, columns, millis(clock))
+            checked = turn_slice(polled, turn, settings.follow_interval_ms, anchor.CHECK_SECONDS)
+            await check_chains(db, [p.follower for p in checked], millis(clock))
+            async with db.write() as conn:
+                for p in turn_slice(polled, turn, settings.follow_interval_ms, RECORD_SECONDS):
+                    await record(conn, p.follower, millis(clock))
+            turn += 1
             left = settings.follow_interval_ms / 1000 - (
                 asyncio.get_running_loop().time() - started
             )
@@ -199,5 +210,8 @@ async def run_polling(
                     await asyncio.wait_for(stop.wait(), left)
         for task in list(polled_followers.RUNNING):
             task.cancel()
+        async with db.write() as conn:  # every follower's last state, for /nodes
+            for p in polled:
+                await record(conn, p.follower, millis(clock))
     finally:
         await db.close()

@@ -22,7 +22,7 @@ class CentralSettings:
     web: WebSettings = WebSettings(port=8000)
     nodes: str = ""
     replica: StoreSettings = StoreSettings()
-    follow_interval_ms: int = 1000
+    follow_interval_ms: int = 500
     follow_mode: str = "poll"
     follow_shard: str = "0/1"
     ingest_ms: int = 1000

@@ -9,6 +9,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,9 +195,11 @@ async def poll(
         RUNNING.add(task)
         task.add_done_callback(RUNNING.discard)
         return
+    if not polled.checked_at:  # spread the checks over the period, not all in one turn
+        polled.checked_at = loop.time() - random.uniform(0, following.check_seconds)
     if loop.time() - polled.checked_at >= following.check_seconds:
         polled.checked_at = loop.time()
-        if await needs_new_follower(following, follower):
+        if await needs_new_follower(following, follower, store):
             follower.state = "backoff"  # restored at the next turn
             follower.restarts += 1
             return
