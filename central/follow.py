@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import aiosqlite
 
@@ -22,6 +23,7 @@ from replication.ingest import central_columns, ingest_node
 from replication.objectstore import open_store
 
 log = logging.getLogger(__name__)
+STORE_THREADS = 32  # the polling design's LISTs, GETs and mirror writes in flight at once
 RECORD_SECONDS = 2.0  # how often the polling design writes each follower's row (for /nodes)
 
 
@@ -186,6 +188,8 @@ async def run_polling(
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
         store = open_store(settings.store_config)
         pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
+        # store calls wait on the network far more than they compute: more threads than cores
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(STORE_THREADS))
         turn, more = 0, False
         while not stop.is_set():
             started = asyncio.get_running_loop().time()

@@ -26,6 +26,7 @@ from replication.objectstore import ObjectStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind cannot hold up the rest
 RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
 SQLITE_LOCK_SPAN = 512
@@ -91,9 +92,10 @@ def rollback_journal(mirror: Path) -> None:
 
 
 def bring_forward(store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int) -> int:
-    """Apply every level-0 file after `txid` in order; the txid the mirror reached."""
+    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most); the txid the
+    mirror reached."""
     level0 = ltx.level_prefix(kind, prefix, 0)
-    for key in store.keys_after(level0, ltx.after(level0, txid)):
+    for key in store.keys_after(level0, ltx.after(level0, txid))[:FILES_A_TURN]:
         ids = ltx.txids(key)
         if ids is None or ids[1] <= txid:
             continue
