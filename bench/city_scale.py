@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.edge_rows import copy_application, load_template
+from bench.edge_rows import Template, copy_application, load_template
 from bench.performance_doc import replace_section
 from edge.kernel.db import connect_sync
 from edge.settings import Settings
@@ -204,19 +204,31 @@ def write_loop(root: Path, nodes: list[str], beat: float, app_every: float) -> N
     while True:
         now = time.monotonic()
         for n, conn in conns.items():
+            try:
+                write_due(conn, template, now >= next_app[n], now >= next_beat[n])
+            except sqlite3.OperationalError:  # locked past the busy timeout: next tick
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                continue
             if now >= next_app[n]:
                 next_app[n] += app_every
-                conn.execute("BEGIN IMMEDIATE")
-                copy_application(conn, template)
-                conn.execute("COMMIT")
             if now >= next_beat[n]:
                 next_beat[n] += beat
-                conn.execute(
-                    "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) ON CONFLICT (id) "
-                    "DO UPDATE SET beat_ms = excluded.beat_ms",
-                    (int(time.time() * 1000),),
-                )
         time.sleep(0.02)
+
+
+def write_due(conn: sqlite3.Connection, template: Template, app: bool, beat: bool) -> None:
+    """One node's due writes: an application (own transaction), then its heartbeat."""
+    if app:
+        conn.execute("BEGIN IMMEDIATE")
+        copy_application(conn, template)
+        conn.execute("COMMIT")
+    if beat:
+        conn.execute(
+            "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) ON CONFLICT (id) "
+            "DO UPDATE SET beat_ms = excluded.beat_ms",
+            (int(time.time() * 1000),),
+        )
 
 
 def tree(pid: int) -> list[int]:
