@@ -23,13 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.edge_rows import Template, copy_application, load_template
+from bench.edge_rows import copy_application, load_template
 from bench.performance_doc import replace_section
 from edge.kernel.db import connect_sync
 from edge.settings import Settings
@@ -204,31 +204,34 @@ def write_loop(root: Path, nodes: list[str], beat: float, app_every: float) -> N
     while True:
         now = time.monotonic()
         for n, conn in conns.items():
-            try:
-                write_due(conn, template, now >= next_app[n], now >= next_beat[n])
-            except sqlite3.OperationalError:  # locked past the busy timeout: next tick
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                continue
-            if now >= next_app[n]:
-                next_app[n] += app_every
-            if now >= next_beat[n]:
+            if now >= next_beat[n] and write_due(conn, lambda c: beat_now(c)):
                 next_beat[n] += beat
+            if now >= next_app[n] and write_due(conn, lambda c: copy_application(c, template)):
+                next_app[n] += app_every
         time.sleep(0.02)
 
 
-def write_due(conn: sqlite3.Connection, template: Template, app: bool, beat: bool) -> None:
-    """One node's due writes: an application (own transaction), then its heartbeat."""
-    if app:
+def beat_now(conn: sqlite3.Connection) -> None:
+    """The node's heartbeat, stamped now (as the edge's sync loop writes it)."""
+    conn.execute(
+        "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) ON CONFLICT (id) "
+        "DO UPDATE SET beat_ms = excluded.beat_ms",
+        (int(time.time() * 1000),),
+    )
+
+
+def write_due(conn: sqlite3.Connection, write: Callable[[sqlite3.Connection], None]) -> bool:
+    """One write in its own transaction; False when the database stayed locked past the busy
+    timeout (the edge's Litestream checkpointing on a loaded machine): tried again next tick."""
+    try:
         conn.execute("BEGIN IMMEDIATE")
-        copy_application(conn, template)
+        write(conn)
         conn.execute("COMMIT")
-    if beat:
-        conn.execute(
-            "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) ON CONFLICT (id) "
-            "DO UPDATE SET beat_ms = excluded.beat_ms",
-            (int(time.time() * 1000),),
-        )
+    except sqlite3.OperationalError:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return False
+    return True
 
 
 def tree(pid: int) -> list[int]:
