@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create or upgrade central.db")
     commands.add_parser("serve", help="migrate, then serve the web app")
-    commands.add_parser("follow", help="follow every node's replica and ingest it into central.db")
+    follow_command = commands.add_parser(
+        "follow", help="follow every node's replica and ingest it into central.db"
+    )
+    follow_command.add_argument(
+        "--shard", help="follow only shard i of n (by node-id hash), e.g. 0/2; see README"
+    )
     commands.add_parser("demo", help="load the demo accounts (idempotent) and list them")
     publish = commands.add_parser(
         "publish-calendar", help="send the holiday calendar to every node"
@@ -62,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = CentralSettings.from_environ()
+        if getattr(args, "shard", None):
+            settings = replace(settings, follow_shard=args.shard)
+            settings.validate()
         if args.command == "status":
             from central.monitor.host_status import status as central_status
 

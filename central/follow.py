@@ -1,5 +1,6 @@
-"""`python -m central follow`: supervise a follower per node and ingest their mirrors in a loop;
-every pass also sends central's due SMS, and every minute it escalates county steps red too long."""
+"""`python -m central follow [--shard i/n]`: keep a mirror of every node of the shard (by polling
+the store, or one `litestream restore -f` per node) and ingest the mirrors in a loop; the first
+shard's passes also send central's due SMS and, every minute, escalate county steps red too long."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import aiosqlite
 
@@ -20,10 +22,13 @@ from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database
 from edge.kernel.signals import stop_on_signals
-from replication import followers
+from replication import followers, polled_followers, shards
 from replication.ingest import central_columns, ingest_node
+from replication.objectstore import open_store
 
 log = logging.getLogger(__name__)
+STORE_THREADS = 32  # the polling design's LISTs, GETs and mirror writes in flight at once
+RECORD_SECONDS = 2.0  # how often the polling design writes each follower's row (for /nodes)
 
 
 async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
@@ -96,6 +101,48 @@ async def check_chains(db: Database, watched: list[followers.Follower], now_ms: 
             log.warning("audit chain of %s diverges from central's witness", follower.node_id)
 
 
+def shard_of(settings: CentralSettings, node_ids: list[str]) -> list[followers.Follower]:
+    """A follower for each registered node this process's shard takes."""
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    return [
+        followers.Follower(node_id, settings.mirrors_dir / node_id)
+        for node_id in node_ids
+        if shards.owns(shard, node_id)
+    ]
+
+
+async def prepare(
+    db: Database, settings: CentralSettings, clock: Clock
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Migrate, register the nodes; central's columns per ingested table, every node's id."""
+    await migrate_database(db)
+    async with db.write() as conn:
+        for node_id, township, url in nodes.parse_registry(settings.nodes):
+            await nodes.register(conn, node_id, township, url, stamp(clock()))
+    async with db.read() as conn:
+        registered = [row["node_id"] for row in await nodes.all_nodes(conn)]
+        return await central_columns(conn), registered  # fixed until the next migration
+
+
+async def passes(
+    db: Database,
+    settings: CentralSettings,
+    watched: list[followers.Follower],
+    columns: dict[str, list[str]],
+    clock: Clock,
+    checked_ms: int,
+) -> tuple[bool, int]:
+    """Ingest, the audit check when due, the followers' rows; (more to copy, checked_ms)."""
+    more = await ingest_all(db, settings, watched, columns, millis(clock))
+    if millis(clock) - checked_ms >= anchor.CHECK_SECONDS * 1000:
+        checked_ms = millis(clock)
+        await check_chains(db, watched, checked_ms)
+    async with db.write() as conn:
+        for follower in watched:
+            await record(conn, follower, millis(clock))
+    return more, checked_ms
+
+
 async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_ms: int) -> int:
     """Escalate red county steps when the scan is due, then send what is due; when it last ran."""
     if millis(clock) - last_ms >= deadlines.SCAN_SECONDS * 1000:
@@ -111,39 +158,93 @@ async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_
     return last_ms
 
 
+def supervises(settings: CentralSettings) -> bool:
+    """Whether this process sends central's SMS and escalates: the first shard's (or the only)."""
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    return shard[0] == 0
+
+
 async def run(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
-    """Follow every registered node and ingest until `stop` (or SIGTERM/SIGINT)."""
+    """Follow every registered node of this shard and ingest until `stop` (or SIGTERM/SIGINT)."""
+    if settings.follow_mode == "poll":
+        await run_polling(settings, clock, stop)
+        return
     stop = stop or stop_on_signals()
     db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
-        await migrate_database(db)
-        async with db.write() as conn:
-            for node_id, township, url in nodes.parse_registry(settings.nodes):
-                await nodes.register(conn, node_id, township, url, stamp(clock()))
-        async with db.read() as conn:
-            columns = await central_columns(conn)  # fixed until the next migration
-        watched = [
-            followers.Follower(node_id, settings.mirrors_dir / node_id)
-            for node_id, _, _ in nodes.parse_registry(settings.nodes)
-        ]
+        columns, registered = await prepare(db, settings, clock)
+        watched = shard_of(settings, registered)
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
         tasks = [asyncio.create_task(followers.keep_running(following, f, stop)) for f in watched]
         checked_ms = scanned_ms = 0
         while not stop.is_set():
-            more = await ingest_all(db, settings, watched, columns, millis(clock))
-            scanned_ms = await supervise(db, settings, clock, scanned_ms)
-            if millis(clock) - checked_ms >= anchor.CHECK_SECONDS * 1000:
-                checked_ms = millis(clock)
-                await check_chains(db, watched, checked_ms)
-            async with db.write() as conn:
-                for follower in watched:
-                    await record(conn, follower, millis(clock))
+            more, checked_ms = await passes(db, settings, watched, columns, clock, checked_ms)
+            if supervises(settings):
+                scanned_ms = await supervise(db, settings, clock, scanned_ms)
             if not more:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.ingest_ms / 1000)
         await asyncio.gather(*tasks)
+    finally:
+        await db.close()
+
+
+def turn_slice(
+    polled: list[polled_followers.Polled], turn: int, interval_ms: int, period: float
+) -> list[polled_followers.Polled]:
+    """The nodes a turn handles for a periodic chore: each node once in about `period`
+    seconds, a slice a turn, so no turn stalls on doing them all."""
+    turns = max(1, int(period * 1000 / interval_ms))
+    return [p for index, p in enumerate(polled) if index % turns == turn % turns]
+
+
+async def run_polling(
+    settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
+) -> None:
+    """One process follows every node of its shard (`replication.polled_followers`): each turn
+    applies the new LTX files of every node, then ingests the nodes that changed."""
+    stop = stop or stop_on_signals()
+    db = Database(settings.database_path, replicated=False)
+    await db.open()
+    try:
+        columns, registered = await prepare(db, settings, clock)
+        polled = [polled_followers.Polled(f) for f in shard_of(settings, registered)]
+        following = followers.Following(settings.store_config, settings.follow_interval_ms)
+        store = open_store(settings.store_config)
+        pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
+        # store calls wait on the network far more than they compute: more threads than cores
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(STORE_THREADS))
+        turn, more, scanned_ms = 0, False, 0
+        while not stop.is_set():
+            started = asyncio.get_running_loop().time()
+            await asyncio.gather(
+                *(polled_followers.poll(following, store, p, pool) for p in polled)
+            )
+            due = [p.follower for p in polled if p.changed or more]
+            for p in polled:
+                p.changed = False
+            more = await ingest_all(db, settings, due, columns, millis(clock))
+            if supervises(settings):
+                scanned_ms = await supervise(db, settings, clock, scanned_ms)
+            checked = turn_slice(polled, turn, settings.follow_interval_ms, anchor.CHECK_SECONDS)
+            await check_chains(db, [p.follower for p in checked], millis(clock))
+            async with db.write() as conn:
+                for p in turn_slice(polled, turn, settings.follow_interval_ms, RECORD_SECONDS):
+                    await record(conn, p.follower, millis(clock))
+            turn += 1
+            left = settings.follow_interval_ms / 1000 - (
+                asyncio.get_running_loop().time() - started
+            )
+            if not more and left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), left)
+        for task in list(polled_followers.RUNNING):
+            task.cancel()
+        async with db.write() as conn:  # every follower's last state, for /nodes
+            for p in polled:
+                await record(conn, p.follower, millis(clock))
     finally:
         await db.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.kernel.settings import SettingsError, WebSettings, env_name, from_environ
+from replication import shards
 from replication.store_config import StoreConfig, StoreSettings
 
 ENV_PREFIX = "CUNBAN_CENTRAL_"
@@ -21,7 +22,9 @@ class CentralSettings:
     web: WebSettings = WebSettings(port=8000)
     nodes: str = ""
     replica: StoreSettings = StoreSettings()
-    follow_interval_ms: int = 1000
+    follow_interval_ms: int = 500
+    follow_mode: str = "poll"
+    follow_shard: str = "0/1"
     ingest_ms: int = 1000
     ingest_batch: int = 500
     silent_after_seconds: int = 60
@@ -48,6 +51,12 @@ class CentralSettings:
         for name in ("follow_interval_ms", "ingest_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")
+        if self.follow_mode not in ("poll", "litestream"):
+            raise SettingsError(f"{env_name('follow_mode', ENV_PREFIX)} must be poll or litestream")
+        if shards.parse(self.follow_shard) is None:
+            raise SettingsError(
+                f"{env_name('follow_shard', ENV_PREFIX)} must be i/n with 0 <= i < n, e.g. 0/2"
+            )
         if not 1 <= self.feed_page <= 1000:
             raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
         if not 0 <= self.warning_working_days <= 30:

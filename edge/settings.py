@@ -33,8 +33,8 @@ class Settings:
     push_contact: str = "push@cunban.example.org"
     push_allow_http: bool = False
     replica: StoreSettings = StoreSettings()
-    sync_interval_ms: int = 1000
-    monitor_interval_ms: int = 1000
+    sync_interval_ms: int = 250
+    monitor_interval_ms: int = 250
     replica_drill_seconds: int = 60
     central_url: str = ""
     allow_plain_http: bool = False

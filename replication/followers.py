@@ -21,7 +21,7 @@ from pathlib import Path
 
 from replication import generations
 from replication.litestream import die_with_parent, litestream_binary, litestream_environ, replica
-from replication.objectstore import StoreUnavailable, open_store
+from replication.objectstore import ObjectStore, StoreUnavailable, open_store
 from replication.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,9 @@ def quick_check(mirror: Path) -> str:
         return f"{type(exc).__name__}: {exc}"
 
 
-async def needs_new_follower(following: Following, follower: Follower) -> bool:
+async def needs_new_follower(
+    following: Following, follower: Follower, store: ObjectStore | None = None
+) -> bool:
     """Check a following mirror and the node's generation: whether to start a new follower."""
     loop = asyncio.get_running_loop()
     if follower.state == "following" and follower.mirror is not None:
@@ -206,7 +208,7 @@ async def needs_new_follower(following: Following, follower: Follower) -> bool:
                 return True
     try:
         current = await asyncio.to_thread(
-            generations.current, open_store(following.store), follower.node_id
+            generations.current, store or open_store(following.store), follower.node_id
         )
     except StoreUnavailable:
         return False

@@ -27,6 +27,8 @@ class ObjectStore(Protocol):
 
     def keys(self, prefix: str) -> list[str]: ...
 
+    def keys_after(self, prefix: str, start_after: str) -> list[str]: ...
+
 
 def blob_key(node_id: str, sha256: str) -> str:
     """Where a node's blob lives in the store."""
@@ -74,6 +76,14 @@ class DirectoryStore:
             for path in folder.rglob("*")
             if path.is_file() and not path.name.startswith(".")
         )
+
+    def keys_after(self, prefix: str, start_after: str) -> list[str]:
+        """The keys directly under `prefix` that sort after `start_after`."""
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        found = (f"{prefix}/{path.name}" for path in folder.iterdir() if path.is_file())
+        return sorted(key for key in found if key > start_after)
 
 
 class S3Store:
@@ -134,6 +144,16 @@ class S3Store:
         """Every key under `prefix`."""
         try:
             found = self.client.list_objects(self.bucket, prefix=prefix + "/", recursive=True)
+            return sorted(item.object_name for item in found if item.object_name)
+        except _unreachable() as exc:
+            raise StoreUnavailable(f"list {prefix}: {type(exc).__name__}") from exc
+
+    def keys_after(self, prefix: str, start_after: str) -> list[str]:
+        """The keys directly under `prefix` that sort after `start_after` (one cheap LIST)."""
+        try:
+            found = self.client.list_objects(
+                self.bucket, prefix=prefix + "/", start_after=start_after
+            )
             return sorted(item.object_name for item in found if item.object_name)
         except _unreachable() as exc:
             raise StoreUnavailable(f"list {prefix}: {type(exc).__name__}") from exc

@@ -21,8 +21,8 @@ class ReplicatedNode:
     database_path: Path
     blobs_dir: Path
     store: StoreConfig
-    sync_interval_ms: int = 1000
-    monitor_interval_ms: int = 1000
+    sync_interval_ms: int = 250
+    monitor_interval_ms: int = 250
     drill_seconds: int = 60
 
     @property

@@ -1,0 +1,219 @@
+"""Many nodes followed by one process: each mirror is restored once by `litestream restore`
+(a few at a time), then kept current by listing the store for new level-0 LTX files and
+applying their pages here. A gap in level 0, an unreadable file, a mirror failing its checks
+or a new replica generation restores the mirror anew (see `replication.followers`)."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from replication import generations, ltx
+from replication.followers import (
+    MAX_BACKOFF_SECONDS,
+    Follower,
+    Following,
+    needs_new_follower,
+    write_config,
+)
+from replication.litestream import die_with_parent, litestream_binary, litestream_environ
+from replication.objectstore import ObjectStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind cannot hold up the rest
+RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
+SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
+SQLITE_LOCK_SPAN = 512
+
+
+class NeedsRestore(RuntimeError):
+    """The mirror cannot be brought forward from level 0: restore it anew."""
+
+
+@dataclass
+class Polled:
+    """One node followed by polling: the supervisor's `Follower` and how far its mirror is."""
+
+    follower: Follower
+    txid: int = 0
+    restoring: bool = False
+    retry_at: float = 0.0
+    checked_at: float = 0.0
+    changed: bool = False  # applied something since the last ingest pass
+
+
+def highest_txid(store: ObjectStore, kind: str, prefix: str) -> int:
+    """The newest transaction id any level of the replica holds (0: no replica yet)."""
+    found = [0]
+    for level in range(ltx.SNAPSHOT_LEVEL + 1):
+        found += [
+            ids[1]
+            for key in store.keys(ltx.level_prefix(kind, prefix, level))
+            if (ids := ltx.txids(key))
+        ]
+    return max(found)
+
+
+def apply(mirror: Path, data: bytes) -> int:
+    """Write an LTX file's pages into the mirror under SQLite's exclusive lock; its last txid.
+
+    As `litestream restore -f` does: page 1 says rollback journal (not WAL) and gets a new
+    change counter so readers drop their cache; the file is cut to the transaction's size.
+    """
+    head = ltx.header(data)
+    written = list(ltx.pages(data))  # decoded before the lock: a bad file changes nothing
+    fd = os.open(mirror, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, SQLITE_LOCK_SPAN, SQLITE_LOCK_BYTE, os.SEEK_SET)
+        for pgno, page in written:
+            if pgno == 1:
+                page = page[:18] + b"\x01\x01" + page[20:24] + os.urandom(4) + page[28:]
+            os.pwrite(fd, page, (pgno - 1) * head.page_size)
+        if head.commit:
+            os.ftruncate(fd, head.commit * head.page_size)
+        # no fsync: a mirror is restored anew after a crash (its txid lives only in memory)
+    finally:
+        os.close(fd)  # releases the lock
+    return head.max_txid
+
+
+def rollback_journal(mirror: Path) -> None:
+    """Mark a freshly restored mirror as a rollback-journal database (its header says WAL), so
+    readers never make a -wal beside it: what `apply` does to page 1 each time."""
+    with mirror.open("r+b") as file:
+        file.seek(18)
+        file.write(b"\x01\x01")
+
+
+def bring_forward(store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int) -> int:
+    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most); the txid the
+    mirror reached."""
+    level0 = ltx.level_prefix(kind, prefix, 0)
+    for key in store.keys_after(level0, ltx.after(level0, txid))[:FILES_A_TURN]:
+        ids = ltx.txids(key)
+        if ids is None or ids[1] <= txid:
+            continue
+        if ids[0] > txid + 1:
+            raise NeedsRestore(f"level 0 jumps from txid {txid} to {ids[0]}")
+        data = store.get(key)
+        if data is None:
+            raise NeedsRestore(f"{key} vanished (compacted)")
+        try:
+            txid = apply(mirror, data)
+        except ltx.LtxError as exc:
+            raise NeedsRestore(f"{key}: {exc}") from exc
+    return txid
+
+
+async def restore(
+    following: Following, store: ObjectStore, polled: Polled, pool: asyncio.Semaphore
+) -> None:
+    """A new mirror of the node's current generation at the newest txid in the store."""
+    follower = polled.follower
+    try:
+        follower.replica_generation = await asyncio.to_thread(
+            generations.current, store, follower.node_id
+        )
+        prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
+        txid = await asyncio.to_thread(highest_txid, store, following.store.kind, prefix)
+        if txid == 0:
+            raise NeedsRestore("no replica in the store yet")
+        async with pool:
+            target = await _run_restore(following, follower, txid)
+        rollback_journal(target)
+    except (StoreUnavailable, NeedsRestore, OSError) as exc:
+        _failed(polled, str(exc))
+        return
+    finally:
+        polled.restoring = False
+    old, follower.mirror = follower.mirror, target
+    polled.txid, polled.changed = txid, True
+    follower.state, follower.last_error, follower.mirror_failures = "following", "", 0
+    follower.backoff = 1.0
+    if old is not None and old != target:
+        old.unlink(missing_ok=True)
+
+
+async def _run_restore(following: Following, follower: Follower, txid: int) -> Path:
+    config = write_config(following, follower)
+    follower.generation += 1
+    target = follower.folder / f"mirror-{follower.generation}.db"
+    for stale in follower.folder.glob(f"{target.name}*"):
+        stale.unlink()
+    process = await asyncio.create_subprocess_exec(
+        litestream_binary(),
+        "restore",
+        "-config",
+        str(config),
+        "-txid",
+        f"{txid:016x}",
+        "-o",
+        str(target),
+        str((follower.folder / "edge.db").resolve()),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=litestream_environ(following.store),
+        preexec_fn=die_with_parent,
+    )
+    follower.pid, follower.state = process.pid, "starting"
+    follower.started_at = asyncio.get_running_loop().time()
+    output, _ = await process.communicate()
+    follower.pid = None
+    if process.returncode != 0:
+        raise NeedsRestore(f"litestream restore: {output.decode('utf-8', 'replace')[-300:]}")
+    return target
+
+
+def _failed(polled: Polled, error: str) -> None:
+    follower = polled.follower
+    follower.state, follower.last_error = "backoff", error[-300:]
+    follower.restarts += 1
+    polled.retry_at = asyncio.get_running_loop().time() + follower.backoff
+    follower.backoff = min(follower.backoff * 2, MAX_BACKOFF_SECONDS)
+    log.warning("follower %s: %s", follower.node_id, follower.last_error)
+
+
+RUNNING: set[asyncio.Future[None]] = set()  # restores under way (a reference keeps each)
+
+
+async def poll(
+    following: Following, store: ObjectStore, polled: Polled, pool: asyncio.Semaphore
+) -> None:
+    """One turn for one node: restore when due, else check it when due and apply new files."""
+    loop = asyncio.get_running_loop()
+    follower = polled.follower
+    if polled.restoring or loop.time() < polled.retry_at:
+        return
+    if follower.mirror is None or follower.state != "following":
+        polled.restoring = True
+        task = asyncio.ensure_future(restore(following, store, polled, pool))
+        RUNNING.add(task)
+        task.add_done_callback(RUNNING.discard)
+        return
+    if not polled.checked_at:  # spread the checks over the period, not all in one turn
+        polled.checked_at = loop.time() - random.uniform(0, following.check_seconds)
+    if loop.time() - polled.checked_at >= following.check_seconds:
+        polled.checked_at = loop.time()
+        if await needs_new_follower(following, follower, store):
+            follower.state = "backoff"  # restored at the next turn
+            follower.restarts += 1
+            return
+    prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
+    try:
+        txid = await asyncio.to_thread(
+            bring_forward, store, following.store.kind, prefix, follower.mirror, polled.txid
+        )
+    except StoreUnavailable as exc:
+        follower.last_error = str(exc)[-300:]
+        return
+    except (NeedsRestore, OSError) as exc:
+        _failed(polled, f"{type(exc).__name__}: {exc}")
+        return
+    if txid != polled.txid:
+        polled.txid, polled.changed = txid, True

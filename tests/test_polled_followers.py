@@ -1,0 +1,186 @@
+"""One follow process keeps many mirrors current by applying LTX files itself (issue 17, goal 4):
+real Litestream replicas on the embedded file store, one `litestream restore` per mirror,
+then only the new level-0 files; a gap or a new generation restores anew; shards by node id."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+
+from central.follow import run
+from central.settings import CentralSettings
+from edge.settings import Settings
+from replication import followers, generations, ltx, polled_followers, shards
+from replication.litestream import replicate_once
+from replication.objectstore import open_store
+from replication.store_config import StoreSettings
+from tests.conftest import prepare
+
+
+def _edge(tmp_path: Path, node_id: str = "lianzhou") -> Settings:
+    settings = Settings(
+        node_id=node_id,
+        township_code="450521100000",
+        data_dir=tmp_path / node_id,
+        replica=StoreSettings(replica_dir=tmp_path / "store"),
+    )
+    asyncio.run(prepare(settings))
+    return settings
+
+
+def _beat(settings: Settings, beat_ms: int) -> None:
+    with closing(sqlite3.connect(settings.database_path, isolation_level=None)) as conn:
+        conn.execute(
+            "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET beat_ms = excluded.beat_ms",
+            (beat_ms,),
+        )
+
+
+def _mirror_beat(mirror: Path | None) -> int | None:
+    if mirror is None:
+        return None
+    with closing(sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)) as conn:
+        row = conn.execute("SELECT beat_ms FROM heartbeat").fetchone()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return int(row[0]) if row else None
+
+
+async def _turns(following, store, polled, until, what: str) -> None:  # type: ignore[no-untyped-def]
+    pool = asyncio.Semaphore(1)
+    for _ in range(300):
+        await polled_followers.poll(following, store, polled, pool)
+        if until():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}: {polled.follower.last_error}")
+
+
+def _following(settings: Settings) -> followers.Following:
+    return followers.Following(settings.store_config, 100, check_seconds=0.5)
+
+
+def test_one_restore_then_each_new_transaction_is_applied_from_its_ltx_file(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        assert _mirror_beat(polled.follower.mirror) == 1
+        for beat in (2, 3, 4):
+            _beat(settings, beat)
+            replicate_once(settings.replicated_node)
+            await _turns(
+                following,
+                store,
+                polled,
+                lambda b=beat: _mirror_beat(polled.follower.mirror) == b,  # type: ignore[misc]
+                f"beat {beat} applied",
+            )
+
+    asyncio.run(scenario())
+    assert polled.follower.generation == 1  # restored once; beats 2-4 came as LTX files
+    assert polled.follower.restarts == 0 and polled.follower.state == "following"
+    level0 = ltx.level_prefix("file", generations.replica_prefix("lianzhou", 1), 0)
+    assert polled.txid == max(ids[1] for key in store.keys(level0) if (ids := ltx.txids(key)))
+
+
+def test_a_gap_in_level_0_or_a_new_generation_restores_the_mirror_anew(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    replica = settings.store_config.root / generations.replica_prefix("lianzhou", 1)
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        _beat(settings, 2)
+        replicate_once(settings.replicated_node)
+        _beat(settings, 3)
+        replicate_once(settings.replicated_node)
+        newest = sorted((replica / "ltx" / "0").iterdir())[-2]  # beat 2's file: now a gap
+        newest.rename(replica / "ltx" / "0" / ("x" + newest.name))
+        await _turns(
+            following, store, polled, lambda: polled.follower.restarts == 1, "the gap seen"
+        )
+        assert "jumps from txid" in polled.follower.last_error
+        newest.parent.joinpath("x" + newest.name).rename(newest)
+        await _turns(
+            following, store, polled, lambda: _mirror_beat(polled.follower.mirror) == 3, "beat 3"
+        )
+        assert polled.follower.generation == 2
+        # the node moves to generation 2 (a healed replica): its pointer names it
+        _beat(settings, 9)
+        replicate_once(settings.replicated_node, generation=2)
+        generations.publish(store, "lianzhou", 2, 0)
+        await _turns(
+            following, store, polled, lambda: _mirror_beat(polled.follower.mirror) == 9, "gen 2"
+        )
+        assert polled.follower.replica_generation == 2
+
+    asyncio.run(scenario())
+
+
+def test_shards_split_the_nodes_and_two_shards_on_one_machine_ingest_every_node(tmp_path):
+    names = ["lianzhou", "fucheng", "shankou", "baisha", "shatian", "changle"]
+    owners = {name: [i for i in range(2) if shards.owns((i, 2), name)] for name in names}
+    assert all(len(found) == 1 for found in owners.values())  # each node in exactly one shard
+    assert {found[0] for found in owners.values()} == {0, 1}
+    assert shards.parse("1/2") == (1, 2) and shards.parse("2/2") is None
+    chosen = [next(name for name in names if owners[name] == [i]) for i in range(2)]
+    edges = [_edge(tmp_path, name) for name in chosen]
+    for number, edge in enumerate(edges, start=1):
+        _beat(edge, 1000 + number)
+        replicate_once(edge.replicated_node)
+    codes = ["450521100000", "450503101000"]  # the jurisdiction tree's two townships
+    registry = ",".join(
+        f"{name}={codes[n % 2]}=http://127.0.0.1:{9000 + n}" for n, name in enumerate(chosen)
+    )
+    base = CentralSettings(
+        data_dir=tmp_path / "central",
+        nodes=registry,
+        replica=StoreSettings(replica_dir=tmp_path / "store"),
+        follow_interval_ms=100,
+    )
+
+    async def both() -> None:
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(run(replace(base, follow_shard=f"{i}/2"), stop=stop))
+            for i in range(2)
+        ]
+        try:
+            for _ in range(300):
+                if _ingested(base) == {name: 1001 + n for n, name in enumerate(chosen)}:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    asyncio.run(both())
+    assert _ingested(base) == {name: 1001 + n for n, name in enumerate(chosen)}
+    with closing(sqlite3.connect(base.database_path)) as conn:
+        rows = dict(conn.execute("SELECT node_id, mirror_path FROM followers").fetchall())
+    assert set(rows) == set(chosen)
+    for name in chosen:  # each mirror lives under the node's own folder
+        assert rows[name] and f"/mirrors/{name}/" in rows[name]
+
+
+def _ingested(settings: CentralSettings) -> dict[str, int]:
+    if not settings.database_path.exists():
+        return {}
+    try:
+        with closing(sqlite3.connect(settings.database_path)) as conn:
+            return dict(conn.execute("SELECT node_id, beat_ms FROM edge_heartbeat").fetchall())
+    except sqlite3.Error:
+        return {}
