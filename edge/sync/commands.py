@@ -27,6 +27,7 @@ from edge.kernel.i18n import in_locale
 from edge.market import contact as market_contact
 from edge.market import queries as market_queries
 from edge.news.queries import keep_city_news
+from edge.peers import queries as peers
 from edge.policies.queries import keep_city_policy
 from edge.ratings import follow_ups
 from edge.ratings import queries as rating_queries
@@ -44,6 +45,7 @@ from replication.feed.commands import (
     FollowUpAction,
     MarketContact,
     OfficerCard,
+    Townships,
 )
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
@@ -219,6 +221,13 @@ async def city_news(
     await keep_city_news(db, command, settings.township_code[:4] + "00000000")
 
 
+async def townships(
+    db: aiosqlite.Connection, settings: Settings, command: Townships, now: datetime
+) -> None:
+    """Every township node central knows, with its address: the home page links to them."""
+    await peers.keep(db, command, stamp(now))
+
+
 async def contact_seller(
     db: aiosqlite.Connection, settings: Settings, command: MarketContact, now: datetime
 ) -> None:
@@ -359,4 +368,5 @@ HANDLERS: dict[type[Any], Handler] = {
     MarketContact: contact_seller,
     FeedbackAnswer: feedback_answer,
     FeedbackRequest: feedback_request,
+    Townships: townships,
 }
