@@ -380,9 +380,8 @@ def test_background_sync_sends_the_outbox_with_no_page_open(
     wait_for(lambda: _applications_of(edge, "覃八线"), 60, "the worker's round")
 
     carried = [line.split("?")[0] for line in relay.lines[carried_before:]]
-    assert carried == [
+    assert carried == [  # which photos arrived is asked with the session: one request
         "GET /agent/outbox/session",
-        "GET /agent/outbox/photos",
         *(f"PUT /agent/outbox/photos/{sha}" for sha in relay.photo_puts()),
         f"POST /agent/apply/{CODE}",
     ]
