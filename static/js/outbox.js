@@ -12,6 +12,7 @@
   const LOCK = "cunban-outbox";
   const SYNC_TAG = "cunban-outbox";
   const FIRST_DELAY = 5000;
+  const NO_ANSWER_DELAY = 1000;
   const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
@@ -20,10 +21,12 @@
   const progressListeners = [];
 
   // No usable answer: try again later, not before `retryAfter` ms when the node said so.
+  // `noAnswer`: no HTTP answer at all (no link yet, a reset connection), retried soonest.
   class Unreachable extends Error {
-    constructor(message, retryAfter = 0) {
+    constructor(message, retryAfter = 0, noAnswer = false) {
       super(message);
       this.retryAfter = retryAfter;
+      this.noAnswer = noAnswer;
     }
   }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
@@ -135,7 +138,7 @@
       const headers = { Accept: "application/json", ...(init.headers || {}) };
       response = await fetch(url, { ...init, headers, credentials: "same-origin" });
     } catch (error) {
-      throw new Unreachable(String(error));
+      throw new Unreachable(String(error), 0, true);
     }
     const text = await response.text().catch(() => "");
     return answer(response.status, text, response.headers.get("Retry-After"));
@@ -155,7 +158,7 @@
       );
       xhr.timeout = UPLOAD_TIMEOUT;
       xhr.upload.onprogress = (event) => progress(event.loaded);
-      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off"));
+      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off", 0, true));
       xhr.onload = () => {
         try {
           done(answer(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After")));
@@ -265,8 +268,10 @@
   }
 
   // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
-  // 5 min); the entry stays. A signed-out agent is asked to sign in again. A device that is
-  // offline has not found the node failing: it tries again at the next round, no backoff.
+  // 5 min; 1 s doubling when no answer came at all: a link just back, or a connection a
+  // mobile network reset, is usually there again a moment later); the entry stays. A
+  // signed-out agent is asked to sign in again. A device that is offline has not found the
+  // node failing: it tries again at the next round, no backoff.
   function later(key, error) {
     const offline = scope.navigator && scope.navigator.onLine === false;
     return update(key, (entry) => {
@@ -277,7 +282,8 @@
         return;
       }
       entry.attempts = (entry.attempts || 0) + 1;
-      const backoff = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
+      const first = error.noAnswer ? NO_ANSWER_DELAY : FIRST_DELAY;
+      const backoff = Math.min(first * 2 ** (entry.attempts - 1), MAX_DELAY);
       const delay = error.retryAfter || backoff;
       const state = error instanceof SignedOut ? "login" : "waiting";
       Object.assign(entry, { state, lastError: String(error.message || error) });
