@@ -13,7 +13,6 @@ from central.audit import routes as audit_routes
 from central.disclosure import routes as disclosure_routes
 from central.elections import routes as elections_routes
 from central.feed import routes as feed_routes
-from central.feed.publish import publish_townships
 from central.feedback import open311
 from central.feedback import routes as feedback_routes
 from central.market import routes as market_routes
@@ -53,7 +52,6 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             async with db.write() as conn:
                 for node_id, township, url in nodes.parse_registry(settings.nodes):
                     await nodes.register(conn, node_id, township, url, stamp(clock()))
-                await publish_townships(conn, stamp(clock()))
                 if settings.web.demo:
                     await demo.load_demo(conn, settings.nodes, stamp(clock()))
             yield

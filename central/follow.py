@@ -11,6 +11,7 @@ import aiosqlite
 
 from central import nodes
 from central.audit import anchor
+from central.feed.publish import publish_townships
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.kernel.clock import Clock, millis, stamp, system_clock
@@ -104,6 +105,7 @@ async def run(
         async with db.write() as conn:
             for node_id, township, url in nodes.parse_registry(settings.nodes):
                 await nodes.register(conn, node_id, township, url, stamp(clock()))
+            await publish_townships(conn, stamp(clock()))  # when the registry changed
         async with db.read() as conn:
             columns = await central_columns(conn)  # fixed until the next migration
         watched = [
