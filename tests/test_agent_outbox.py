@@ -77,6 +77,23 @@ def test_a_photo_arrives_once_and_is_found_again_by_its_hash(client, settings):
     assert _held(client, sha) == {}
 
 
+def test_the_session_probe_says_which_photos_arrived_in_the_same_request(client):
+    """One round trip before a round's first photo: the probe answers `have` too."""
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    data = photo((200, 10, 30), (1200, 900))
+    sha = hashlib.sha256(data).hexdigest()
+    token = _put(client, data, csrf).json()["token"]
+    probe = client.get(f"/agent/outbox/session?sha256={sha}&sha256={'0' * 64}", headers=JSON)
+    assert probe.status_code == 200 and probe.headers["cache-control"] == "no-store"
+    assert probe.json()["have"] == {sha: token} and probe.json()["csrf"] == csrf
+    assert "have" not in client.get("/agent/outbox/session", headers=JSON).json()
+    bad = client.get("/agent/outbox/session?sha256=../../etc", headers=JSON)
+    assert bad.status_code == 400
+    login(client, AGENT_HUANZHU)  # another agent's device learns nothing from the hash
+    assert client.get(f"/agent/outbox/session?sha256={sha}", headers=JSON).json()["have"] == {}
+
+
 def test_photos_that_cannot_be_kept_are_refused_with_a_reason(client, settings):
     login(client, AGENT_QIANJIANG)
     csrf = _csrf(client)

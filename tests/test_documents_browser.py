@@ -230,6 +230,64 @@ def test_agent_app_checks_a_certificate_offline(
         context.close()
 
 
+NO_WEBCRYPTO_ED25519 = """(() => {
+  const subtle = crypto.subtle;
+  const importKey = subtle.importKey.bind(subtle);
+  const verify = subtle.verify.bind(subtle);
+  const ed25519 = (algorithm) => [algorithm, algorithm && algorithm.name].includes("Ed25519");
+  const refuse = () => Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError"));
+  subtle.importKey = (format, data, algorithm, ...rest) =>
+    ed25519(algorithm) ? refuse() : importKey(format, data, algorithm, ...rest);
+  subtle.verify = (algorithm, ...rest) =>
+    ed25519(algorithm) ? refuse() : verify(algorithm, ...rest);
+})();"""
+
+
+def _offline_verdicts(page: Page, qr: str) -> dict[str, str]:
+    address, _hash, token = qr.rpartition("#")
+    tampered = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
+    verdicts = {}
+    for expected, text in {"valid": qr, "invalid": f"{address}#{tampered}"}.items():
+        page.fill("#seal-text", text)
+        page.click("#seal-verify")
+        verdict = page.locator(f"#seal-result [data-verdict]:not([data-seen='{expected}'])")
+        verdict.wait_for()
+        verdicts[expected] = str(verdict.get_attribute("data-verdict"))
+        verdict.evaluate("(node, seen) => (node.dataset.seen = seen)", expected)
+    return verdicts
+
+
+@pytest.mark.parametrize("webcrypto", ["with Ed25519", "without Ed25519"])
+def test_the_offline_check_falls_back_to_the_vendored_verifier_only_without_webcrypto_ed25519(
+    playwright: Playwright, edge: EdgeNode, demo, tmp_path: Path, webcrypto: str
+):
+    context = agent_phone(playwright, tmp_path / "profile", edge.url)
+    try:
+        if webcrypto == "without Ed25519":
+            context.add_init_script(NO_WEBCRYPTO_ED25519)
+        page = context.new_page()
+        sign_in(page)
+        controlled_by_the_worker(page)
+        page.goto(_pages(demo)["certificate"])
+        qr = str(page.locator("[data-qr]").get_attribute("data-qr"))
+        page.goto("/agent/check")
+        page.wait_for_timeout(300)
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        context.set_offline(True)
+        page.goto("/agent/check")
+        supported = page.evaluate(
+            "crypto.subtle.importKey('raw', new Uint8Array(32), {name: 'Ed25519'}, false, "
+            "['verify']).then(() => true, () => false)"
+        )
+        assert supported is (webcrypto == "with Ed25519")
+        assert _offline_verdicts(page, qr) == {"valid": "valid", "invalid": "invalid"}
+        loaded = [url for url in fetched if "noble-ed25519" in url]
+        assert len(loaded) == (0 if supported else 1), fetched  # once, from the worker's cache
+    finally:
+        context.close()
+
+
 def test_the_certificates_qr_reads_back_at_its_printed_3_cm(browser: Browser, edge: EdgeNode, demo):
     """The QR as Chromium prints it (30 mm wide, quiet zone included), captured at about 3
     pixels per module (a 3 cm code in a third of a phone camera's frame), decodes to the whole

@@ -27,6 +27,8 @@ from replication.feed.commands import (
     MarketContact,
     OfficerCard,
     StepReminder,
+    Township,
+    Townships,
     UnknownCommandKind,
     command_kind,
     encode,
@@ -114,6 +116,12 @@ REMINDER = StepReminder(
     recipients=("何浦",),
     note="请今天办完",
 )
+TOWNSHIPS = Townships(
+    (
+        Township("lianzhou", "450521100000", "廉州镇", "Lianzhou", "https://lianzhou.example.cn"),
+        Township("fucheng", "450521104000", "福成镇", "Fucheng", "http://10.0.0.2:8000"),
+    )
+)
 SAMPLES: list[Command] = [
     DECISION,
     CALENDAR,
@@ -125,6 +133,7 @@ SAMPLES: list[Command] = [
     ANSWER,
     REQUEST,
     REMINDER,
+    TOWNSHIPS,
 ]
 
 # payloads exactly as central stored them before commands were typed (sorted keys, UTF-8 kept)
@@ -166,6 +175,7 @@ def test_every_declared_kind_has_a_sample_and_an_edge_handler():
         "follow_up_action",
         "market_contact",
         "step_reminder",
+        "townships",
     ]
 
 
@@ -174,6 +184,19 @@ def test_a_market_contact_with_a_bad_number_or_id_is_malformed():
     for bad in ({"buyer_phone": "1361234567x"}, {"listing_id": "short"}, {"message": 5}):
         with pytest.raises(MalformedCommand):
             parse_command("market_contact", payload | bad)
+
+
+def test_a_township_without_a_web_address_or_a_12_digit_code_is_malformed():
+    good = TOWNSHIPS.to_payload()["townships"][0]
+    for bad in (
+        {"base_url": "javascript:alert(1)"},
+        {"base_url": 'https://x.cn/"><script>'},
+        {"township_code": "4505211"},
+        {"base_url": None},
+    ):
+        with pytest.raises(MalformedCommand):
+            parse_command("townships", {"townships": [good | bad]})
+    assert parse_command("townships", {"townships": []}) == Townships(())
 
 
 @pytest.mark.parametrize("kind", sorted(STORED))

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from edge.settings import Settings
 from tests.conftest import STAFF, MovableClock, login
 from tests.intake_support import rows, submit
+from tests.test_certificates import certify
 
 APPLICANT = "13800138000"  # the phone tests/intake_support.py fills in
 OTHER = "13912340000"
@@ -103,3 +104,40 @@ def test_staff_never_sign_in_by_code(client: TestClient, settings: Settings):
     assert refused.status_code == 400 and "工作人员请用密码登录" in refused.text
     assert rows(settings, "SELECT id FROM sms_outbox WHERE template = 'login_code'") == []
     assert client.post("/me/login", data={"phone": "123"}).status_code == 400
+
+
+def test_a_resident_opens_and_prints_their_own_receipt_and_certificate_only(
+    client: TestClient, settings: Settings
+):
+    application_id, seal_id = certify(client, settings)  # CW-001 for APPLICANT, sealed at intake
+    other = submit(client, "CW-001", phone=OTHER).headers["location"].split("/")[3]
+    client.cookies.clear()
+    receipt = f"/me/applications/{application_id}/receipt"
+    certificate = f"/me/certificates/{seal_id}"
+    assert client.get(receipt, follow_redirects=False).headers["location"] == "/me/login"
+    assert client.get(certificate, follow_redirects=False).headers["location"] == "/me/login"
+
+    _sign_in(client, settings, APPLICANT)
+    mine = client.get("/me").text
+    assert f'href="{receipt}"' in mine and f'href="{certificate}"' in mine
+    page = client.get(receipt)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "受理回执" in page.text and "data-print" in page.text and 'href="/me"' in page.text
+    assert "潘*" in page.text and "138****8000" in page.text  # masked as on the agent's sheet
+    assert "潘桂兰" not in page.text and "450521" + "19560312" not in page.text
+    assert f'href="{certificate}"' in page.text  # the resident's own address, not the agent's
+    sheet = client.get(certificate)
+    assert sheet.status_code == 200 and sheet.headers["cache-control"] == "no-store"
+    assert "潘桂兰" in sheet.text and "乾江村第三村民小组12号" in sheet.text
+    assert "data-print" in sheet.text and 'data-qr="' in sheet.text
+    assert "450521" + "19560312" not in sheet.text
+    assert client.get(f"/me/applications/{other}/receipt").status_code == 404
+    audited = rows(settings, "SELECT count(*) AS n FROM audit_log WHERE object_id = ?", seal_id)
+    assert audited[0]["n"] == 0  # the resident's own document: no staff read to account for
+
+    client.cookies.clear()
+    _sign_in(client, settings, OTHER)  # another resident: neither document exists for them
+    assert client.get(receipt).status_code == 404
+    assert client.get(certificate).status_code == 404
+    assert client.get(f"/me/applications/{other}/receipt").status_code == 200
+    assert f'href="{receipt}"' not in client.get("/me").text

@@ -142,6 +142,7 @@ def send_one(
     seen.watching = True
     started = time.monotonic()
     context.set_offline(False)
+    lifted = time.monotonic() - started  # Playwright lifts the emulation target by target
     card = page.locator(f"[data-entry='{entry['key']}'][data-state=accepted]")
     card.wait_for(timeout=ACCEPTED_MS)
     accepted_ms = (time.monotonic() - started) * 1000
@@ -149,6 +150,7 @@ def send_one(
     seen.watching = False
     context.remove_listener("request", seen.sent)
     page.evaluate("(key) => CunbanOutbox.remove(key)", entry["key"])
+    print(f"    {lifted:6.2f} s set_offline(False) returned", file=sys.stderr, flush=True)
     print(timeline(seen, started), file=sys.stderr, flush=True)
     return Upload(
         mode,

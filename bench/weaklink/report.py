@@ -222,8 +222,8 @@ def _outbox_notes() -> list[str]:
         "`context.set_offline(False)` starts the clock, which stops when the entry's card on "
         "/agent/outbox shows `data-state=accepted`; the entry is then removed from the device. "
         "Every intake has new photos (the node keeps photos by sha256 and would not take them "
-        "again). Sending is the app's own round: who is signed in, which photos the node has, "
-        "one PUT per photo, the form POST with the photos' tokens.",
+        "again). Sending is the app's own round: who is signed in and which photos the node "
+        "has (one request), one PUT per photo, the form POST with the photos' tokens.",
         "- *Up frames / up rate*: the frames sent over the profile's up rate, the least time "
         "the link allows for them. *Up: frames* and *Down: frames*: the client's veth end's "
         "`tx_bytes` / `tx_packets` and `rx_bytes` from going online to accepted: Ethernet "
@@ -242,14 +242,12 @@ def _outbox_notes() -> list[str]:
         "see their connection reset, as when a mobile network drops a flow. The rules go after "
         "the server side has rejected a segment and then twice the round trip (at least 1 s). "
         "*cut after* is the client's bytes sent when the rules went in, *next request* the time "
-        "from then to the app's next request. The round fails, the entry waits its backoff (5 "
-        "s, doubling with each failed try, offline ones included) and the page's next round "
-        "(every 5 s) or a Background Sync sends it again: the node says it has the first photo, "
-        "so only the second one goes again (the extra PUT), then the form.",
-        "- Clean intakes fall in two groups some 10 s apart with the same bytes and requests "
-        "(a wait before the app's first round after going online, not the link), so a median "
-        "of three may land in either group; each intake's requests and their start times go "
-        "to stderr.",
+        "from then to the app's next request. The round fails, the entry waits its backoff (1 "
+        "s when no answer came at all, as here, else 5 s, doubling with each failed try while "
+        "the device is online; a try that failed offline does not count) and the page's next "
+        "round (every second) or a Background Sync sends it again: the node says it has the "
+        "first photo, so only the second one goes again (the extra PUT), then the form.",
+        "- Each intake's requests and their start times go to stderr.",
     ]
 
 

@@ -1,4 +1,5 @@
-"""Publish central's reference data down the feed to every node: holidays and the catalog."""
+"""Publish central's reference data down the feed to every node: holidays, the catalog, city
+policies and news, and the list of townships with their addresses."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import aiosqlite
 from central.feed.queries import append
 from edge.catalog.loader import from_parts, read_parts
 from edge.workdays.queries import package_exceptions
-from replication.feed.commands import Calendar, CalendarDay, Catalog, CityNews, CityPolicy, Command
+from replication.feed.commands import (
+    Calendar,
+    CalendarDay,
+    Catalog,
+    CityNews,
+    CityPolicy,
+    Command,
+    Township,
+    Townships,
+    encode,
+)
 
 
 def calendar_days(years: range) -> tuple[CalendarDay, ...]:
@@ -44,3 +55,29 @@ async def publish_city_policy(db: aiosqlite.Connection, policy: CityPolicy, now:
 async def publish_city_news(db: aiosqlite.Connection, post: CityNews, now: str) -> list[str]:
     """Send a city-wide news post to every node (caller's transaction); the command ids."""
     return await _to_every_node(db, post, now)
+
+
+async def _last_townships(db: aiosqlite.Connection) -> dict[str, str]:
+    """The payload of the newest `townships` command each node was sent, by node."""
+    async with db.execute(
+        "SELECT node_id, payload FROM commands WHERE seq IN (SELECT max(seq) FROM commands "
+        "WHERE kind = 'townships' GROUP BY node_id)"
+    ) as cursor:
+        return {row["node_id"]: row["payload"] for row in await cursor.fetchall()}
+
+
+async def publish_townships(db: aiosqlite.Connection, now: str) -> list[str]:
+    """Send every registered township with its public address to each node whose last list
+    differs (caller's transaction; at start-up, after the registry is applied); the ids."""
+    async with db.execute(
+        "SELECT node_id, township_code, township_zh, township_en, base_url FROM nodes "
+        "ORDER BY township_code"
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    command = Townships(tuple(Township(*row) for row in rows))
+    sent, wanted = await _last_townships(db), encode(command)
+    return [
+        await append(db, row["node_id"], command, now)
+        for row in rows
+        if sent.get(row["node_id"]) != wanted
+    ]

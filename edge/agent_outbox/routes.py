@@ -1,6 +1,6 @@
 """/agent/outbox: the page listing what the agent app keeps on the device (applications, 村务
-公开, 我有话说 and market listings), the session probe its sender asks first, and photos sent
-one request each, keyed by the sha256 of their bytes."""
+公开, 我有话说 and market listings), the session probe its sender asks first (which also says
+which photos arrived), and photos sent one request each, keyed by the sha256 of their bytes."""
 
 from __future__ import annotations
 
@@ -67,9 +67,16 @@ async def outbox_page(request: Request) -> Response:
 
 async def session(request: Request) -> Response:
     """Who is signed in and the session's CSRF token, asked before each sending round; a
-    401 (from the error handler) tells the app to have the agent sign in again."""
+    401 (from the error handler) tells the app to have the agent sign in again. Photos named
+    by `?sha256=` are answered in the same request (`have`, as /agent/outbox/photos does), so
+    a round costs one round trip before its first photo."""
     agent = _agent(request)
-    body = {"account": agent.id, "csrf": request.scope.get("csrf_token", "")}
+    body: dict[str, object] = {"account": agent.id, "csrf": request.scope.get("csrf_token", "")}
+    asked = _hashes(request)
+    if asked:
+        async with edge_node(request).db.read() as db:
+            held = await queries.staged(db, agent.id, asked)
+        body["have"] = {sent: token_of(upload) for sent, upload in held.items()}
     return JSONResponse(body, headers=NO_STORE)
 
 

@@ -14,6 +14,7 @@ from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.node import edge_node
+from edge.peers import queries as peers
 from edge.policies.reference import shown as shown_policy
 from edge.workdays.local import local_today
 
@@ -27,11 +28,16 @@ async def _page(request: Request, error: str = "", status: int = 200) -> Respons
     async with node.db.read() as db:
         villages = await places.villages_of(db, township)
         townships = await places.townships(db)
+        addresses = await peers.addresses(db)
         chosen = request.cookies.get(VILLAGE_COOKIE, "")
         village = next((v for v in villages if v["code"] == chosen), None)
         new = await whats_new(db, village["code"], today) if village else None
     here = next((t for t in townships if t["code"] == township), None)
-    others = [t for t in townships if t["code"] != township]
+    others = [
+        {"place": t, "url": addresses.get(t["code"], "")}
+        for t in townships
+        if t["code"] != township
+    ]
     return render(
         request,
         "edge/home/index.html",

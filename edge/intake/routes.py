@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import segno
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,6 +25,7 @@ from edge.catalog.filters import catalog_filter
 from edge.catalog.item import CatalogItem
 from edge.catalog.labels import LABELS
 from edge.catalog.routes import item_or_404
+from edge.intake.receipt import receipt_page
 from edge.intake.uploads import (
     MAX_FORM_BYTES,
     keep_for_retry,
@@ -42,10 +42,10 @@ from edge.kernel.clock import stamp
 from edge.kernel.errors import wants_json
 from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
-from edge.kernel.masking import mask_id_number, mask_name, mask_phone
+from edge.kernel.masking import mask_name
 from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
-from edge.kernel.urls import done_url, path_for, public_url
+from edge.kernel.urls import done_url, path_for
 from edge.node import edge_node
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -279,29 +279,8 @@ async def receipt(request: Request) -> Response:
     """The printable receipt: tracking code, QR, masked applicant, materials, promised date."""
     agent = _agent(request)
     app, steps, attachments, _supplements = await _own(request, agent)
-    async with edge_node(request).db.read() as db:
-        seals = await queries.seals_of(db, app.id)
-    track_url = public_url(request, "tracking:status", code=app.tracking_code)
-    qr = segno.make(track_url, error="m").svg_inline(scale=3, omitsize=False)
-    item = app.item
-    received = {a["material_key"] for a in attachments if a["kind"] == "material"}
-    return render(
-        request,
-        "edge/intake/receipt.html",
-        {
-            "app": app,
-            "item": item,
-            "steps": steps,
-            "code": format_code(app.tracking_code),
-            "qr": qr,
-            "track_url": track_url,
-            "received": received,
-            "seals": seals,
-            "applicant": mask_name(app.applicant_name),
-            "id_number": mask_id_number(app.applicant_id_number),
-            "phone": mask_phone(app.applicant_phone),
-            "status_label": states.label,
-        },
+    return await receipt_page(
+        request, app, steps, attachments, back=path_for(request, "intake:home"), mine=False
     )
 
 

@@ -1,22 +1,26 @@
 """/me: 我的办事. A resident signs in with their phone and an SMS code (no password to
-remember; code checks limited like the tracking details) and sees their applications and
-我有话说 items. Staff accounts sign in with their password, never by code."""
+remember; code checks limited like the tracking details) and sees their applications (with
+their own receipts and certificates, printable) and 我有话说 items. Staff accounts sign in
+with their password, never by code."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from edge.accounts import queries as accounts
+from edge.applications import queries as applications
 from edge.applications import states
 from edge.applications.tracking_code import format_code
 from edge.feedback import states as feedback_states
+from edge.intake.receipt import receipt_page
 from edge.kernel import csrf
 from edge.kernel.auth import sessions, throttle
-from edge.kernel.auth.account import by_phone
+from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.forms import is_mobile
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
@@ -25,6 +29,7 @@ from edge.kernel.templating import render
 from edge.kernel.urls import path_for
 from edge.me import codes, queries
 from edge.node import edge_node
+from edge.seals.certificate_page import certificate_page, not_found, sealed_certificate
 from edge.sms.outbox import enqueue
 
 RESIDENT = "resident"
@@ -121,10 +126,19 @@ async def check_code(request: Request) -> Response:
     return throttle.keep_device(response, attempt, secure=web.cookie_secure)
 
 
+def _resident(request: Request) -> Account | None:
+    account = request.scope.get("account")
+    return account if account is not None and account.role == RESIDENT else None
+
+
+def _not_mine() -> HTTPException:
+    return HTTPException(status_code=404, detail=_("没有找到这件申请。"))
+
+
 async def index(request: Request) -> Response:
     """My applications and items; signed out, the sign-in page."""
-    account = request.scope.get("account")
-    if account is None or account.role != RESIDENT:
+    account = _resident(request)
+    if account is None:
         return RedirectResponse(path_for(request, "me:login"), status_code=303)
     async with edge_node(request).db.read() as db:
         mine = await queries.applications(db, account.phone)
@@ -140,9 +154,40 @@ async def index(request: Request) -> Response:
     return render(request, "edge/me/index.html", context)
 
 
+async def receipt(request: Request) -> Response:
+    """The resident's own receipt, printable; anyone else's is not found."""
+    account = _resident(request)
+    if account is None:
+        return RedirectResponse(path_for(request, "me:login"), status_code=303)
+    async with edge_node(request).db.read() as db:
+        app = await applications.application(db, request.path_params["application_id"])
+        if app is None or app.applicant_phone != account.phone:
+            raise _not_mine()
+        steps = await applications.steps(db, app.id)
+        attachments = await applications.attachments(db, app.id)
+    back = path_for(request, "me:index")
+    return await receipt_page(request, app, steps, attachments, back=back, mine=True)
+
+
+async def certificate(request: Request) -> Response:
+    """The resident's own village certificate, printable; anyone else's is not found."""
+    account = _resident(request)
+    if account is None:
+        return RedirectResponse(path_for(request, "me:login"), status_code=303)
+    seal_id = request.path_params["seal_id"]
+    async with edge_node(request).db.read() as db:
+        found = await sealed_certificate(db, seal_id)
+    if found is None or found[1].applicant_phone != account.phone:
+        raise not_found()
+    result, app = found
+    return await certificate_page(request, seal_id, result, app, back=path_for(request, "me:index"))
+
+
 routes = [
     Route("/me", index, methods=["GET"], name="me:index"),
     Route("/me/login", login_page, methods=["GET"], name="me:login"),
     Route("/me/login", csrf.protected(send_code), methods=["POST"], name="me:send_code"),
     Route("/me/code", csrf.protected(check_code), methods=["POST"], name="me:check_code"),
+    Route("/me/applications/{application_id}/receipt", receipt, methods=["GET"], name="me:receipt"),
+    Route("/me/certificates/{seal_id}", certificate, methods=["GET"], name="me:certificate"),
 ]

@@ -39,6 +39,7 @@ SHELL_ASSETS = (
     "js/outbox-page.js",
     "js/pwa.js",
     "js/seal-check.js",
+    "js/noble-ed25519.js",  # imported by seal-check.js only where WebCrypto lacks Ed25519
     "js/print.js",
 )
 OUTBOX_SCRIPT = "js/outbox.js"  # the worker imports it to send the outbox by Background Sync

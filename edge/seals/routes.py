@@ -7,50 +7,43 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge.applications import queries as applications
 from edge.applications.access import REVIEW_ROLES, can_view
-from edge.applications.records import Application
 from edge.audit.log import append as audit
 from edge.catalog import queries as catalog
 from edge.kernel.auth.access import require
 from edge.kernel.clock import stamp
-from edge.kernel.i18n import gettext as _
 from edge.kernel.i18n import pick
-from edge.kernel.masking import mask_id_number
 from edge.kernel.templating import render
-from edge.kernel.urls import public_url
+from edge.kernel.urls import path_for
 from edge.node import edge_node
 from edge.seals import compact, labels, queries
-from edge.seals.certificate import KIND, readable_facts
+from edge.seals.certificate_page import (
+    SEAL_ID_LENGTH,
+    certificate_page,
+    not_found,
+    sealed_certificate,
+)
 from edge.seals.keys import public_keys
 from edge.seals.offices import office_name
-from edge.seals.signing import VerifyResult, verify
+from edge.seals.signing import verify
 
-SEAL_ID_LENGTH = 26
 CERTIFICATE_ROLES = ("agent", *REVIEW_ROLES)
 CHECK_ROLES = ("agent", "township_staff", "supervisor")
-
-
-def _not_found() -> HTTPException:
-    return HTTPException(
-        status_code=404, detail=_("没有找到这个签章，请核对编号或重新扫描二维码。")
-    )
 
 
 async def verify_page(request: Request) -> Response:
     """Say plainly whether a seal is genuine and unaltered, and what it certifies."""
     seal_id = request.path_params["seal_id"]
     if len(seal_id) != SEAL_ID_LENGTH:
-        raise _not_found()
+        raise not_found()
     async with edge_node(request).db.read() as db:
         result = await verify(db, seal_id)
         if result is None:
-            raise _not_found()
+            raise not_found()
         office = await office_name(db, result.office)
         item = await catalog.item(db, str(result.payload.get("item_code", "")))
     return render(
@@ -66,23 +59,6 @@ async def verify_page(request: Request) -> Response:
     )
 
 
-def _certified(seal_id: str, result: VerifyResult, app: Application) -> compact.Certified:
-    """What the certificate states; a seal made before certificates carried the full name
-    (edge before issue 16) takes it from the application."""
-    payload = result.payload
-    facts = payload.get("facts")
-    return compact.Certified(
-        seal_id=seal_id,
-        item_code=str(payload.get("item_code", "")),
-        office=result.office,
-        issued_on=str(payload.get("decided_on", result.created_at[:10])),
-        applicant_name=str(payload.get("applicant_name") or app.applicant_name),
-        id_number=str(payload.get("id_number", "")),
-        facts={str(k): str(v) for k, v in facts.items()} if isinstance(facts, dict) else {},
-        fields=tuple(field.name for field in app.item.fields),
-    )
-
-
 async def certificate(request: Request) -> Response:
     """The village certificate, A4 on paper and one column on a phone, for the agent of the
     applicant's village and the staff who may see the file; each view is audited."""
@@ -90,12 +66,12 @@ async def certificate(request: Request) -> Response:
     seal_id = request.path_params["seal_id"]
     node = edge_node(request)
     async with node.db.write() as db:
-        result = await verify(db, seal_id) if len(seal_id) == SEAL_ID_LENGTH else None
-        app = await applications.application(db, result.application_id) if result else None
-        if result is None or result.kind != KIND or app is None:
-            raise _not_found()
+        found = await sealed_certificate(db, seal_id)
+        if found is None:
+            raise not_found()
+        result, app = found
         if not can_view(account, app.village_code, app.item.route_departments):
-            raise _not_found()
+            raise not_found()
         await audit(
             db,
             node.settings.keys_dir,
@@ -108,30 +84,11 @@ async def certificate(request: Request) -> Response:
             result="ok",
             at=stamp(node.clock()),
         )
-        office = await office_name(db, result.office)
-    certified = _certified(seal_id, result, app)
-    signed = (
-        compact.token(node.settings.keys_dir, result.key_id, result.public_key, certified)
-        if result.valid
-        else None
-    )
-    verify_url = public_url(request, "seals:verify", seal_id=seal_id)
-    facts = result.payload.get("facts")
-    return render(
-        request,
-        "edge/seals/certificate.html",
-        {
-            "seal_id": seal_id,
-            "result": result,
-            "app": app,
-            "certified": certified,
-            "id_number": mask_id_number(certified.id_number) if certified.id_number else "",
-            "facts": readable_facts(app.item, facts if isinstance(facts, dict) else {}),
-            "office": office,
-            "qr": compact.qr_code(verify_url, signed),
-            "verify_url": verify_url,
-        },
-    )
+    if account.role == "agent":
+        back = path_for(request, "intake:home")
+    else:
+        back = path_for(request, "review:application", application_id=app.id)
+    return await certificate_page(request, seal_id, result, app, back=back)
 
 
 async def _key_rows(request: Request) -> list[dict[str, Any]]:

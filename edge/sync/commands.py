@@ -27,6 +27,7 @@ from edge.kernel.i18n import in_locale
 from edge.market import contact as market_contact
 from edge.market import queries as market_queries
 from edge.news.queries import keep_city_news
+from edge.peers import queries as peers
 from edge.policies.queries import keep_city_policy
 from edge.policies.sheet import seal_policy
 from edge.ratings import follow_ups
@@ -47,6 +48,7 @@ from replication.feed.commands import (
     MarketContact,
     OfficerCard,
     StepReminder,
+    Townships,
 )
 from replication.feed.payload import MalformedCommand
 from replication.feed.pull import FeedEntry
@@ -224,6 +226,13 @@ async def city_news(
     await keep_city_news(db, command, settings.township_code[:4] + "00000000")
 
 
+async def townships(
+    db: aiosqlite.Connection, settings: Settings, command: Townships, now: datetime
+) -> None:
+    """Every township node central knows, with its address: the home page links to them."""
+    await peers.keep(db, command, stamp(now))
+
+
 async def contact_seller(
     db: aiosqlite.Connection, settings: Settings, command: MarketContact, now: datetime
 ) -> None:
@@ -393,4 +402,5 @@ HANDLERS: dict[type[Any], Handler] = {
     FeedbackAnswer: feedback_answer,
     FeedbackRequest: feedback_request,
     StepReminder: step_reminder,
+    Townships: townships,
 }

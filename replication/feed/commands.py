@@ -536,3 +536,62 @@ class StepReminder:
             recipients=read.texts(payload, "recipients"),
             note=read.text(payload, "note", ""),
         )
+
+
+@dataclass(frozen=True)
+class Township:
+    """One township node as residents reach it: its code, names and public web address."""
+
+    node_id: str
+    township_code: str
+    name_zh: str
+    name_en: str
+    base_url: str
+
+    def to_payload(self) -> dict[str, Any]:
+        """The township as a JSON object."""
+        return {
+            "node_id": self.node_id,
+            "township_code": self.township_code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "base_url": self.base_url,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Township:
+        """The township from its JSON object; a 12-digit code and an http(s) address."""
+        township = cls(
+            read.text(payload, "node_id"),
+            read.text(payload, "township_code"),
+            read.text(payload, "name_zh"),
+            read.text(payload, "name_en", ""),
+            read.text(payload, "base_url"),
+        )
+        code, url = township.township_code, township.base_url
+        if not (len(code) == 12 and code.isdigit()):
+            raise MalformedCommand(f"township code {code!r} is not 12 digits")
+        if not url.startswith(("https://", "http://")) or any(c in url for c in " \"'<>"):
+            raise MalformedCommand(f"base_url {url!r} is not an http(s) address")
+        return township
+
+
+@command_kind
+@dataclass(frozen=True)
+class Townships:
+    """Every township node central knows, with its public address, so each edge's home page
+    links residents to the others (an edge does not know its peers); the whole list each
+    time, and the edge keeps only the newest."""
+
+    kind: ClassVar[str] = "townships"
+
+    townships: tuple[Township, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The list as a JSON object."""
+        return {"townships": [township.to_payload() for township in self.townships]}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Townships:
+        """The list from its JSON object."""
+        return cls(tuple(Township.from_payload(one) for one in read.objects(payload, "townships")))

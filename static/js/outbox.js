@@ -1,14 +1,19 @@
 // The outbox: applications taken in on this device, kept in IndexedDB with their idempotency
 // key until the node has accepted them. Shared by the agent's pages and the service worker
-// (Background Sync). One sending round: ask who is signed in (and the CSRF token), ask which
-// photos the node already holds, PUT each missing photo by the sha256 of its bytes, then post
-// the form with the photos' tokens. A retry of any step repeats nothing on the node.
+// (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
+// request, which photos the node already holds; PUT each missing photo by the sha256 of its
+// bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
+// the node. A try that failed because the device is offline does not back off: the next round
+// (every second while something waits, and at once on `online`) tries again, so sending starts
+// as soon as the link is back, whether or not the browser says so.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
   const LOCK = "cunban-outbox";
   const SYNC_TAG = "cunban-outbox";
   const FIRST_DELAY = 5000;
+  const NO_ANSWER_DELAY = 1000;
+  const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
   const channel = "BroadcastChannel" in scope ? new BroadcastChannel("cunban-outbox") : null;
@@ -16,10 +21,12 @@
   const progressListeners = [];
 
   // No usable answer: try again later, not before `retryAfter` ms when the node said so.
+  // `noAnswer`: no HTTP answer at all (no link yet, a reset connection), retried soonest.
   class Unreachable extends Error {
-    constructor(message, retryAfter = 0) {
+    constructor(message, retryAfter = 0, noAnswer = false) {
       super(message);
       this.retryAfter = retryAfter;
+      this.noAnswer = noAnswer;
     }
   }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
@@ -131,7 +138,7 @@
       const headers = { Accept: "application/json", ...(init.headers || {}) };
       response = await fetch(url, { ...init, headers, credentials: "same-origin" });
     } catch (error) {
-      throw new Unreachable(String(error));
+      throw new Unreachable(String(error), 0, true);
     }
     const text = await response.text().catch(() => "");
     return answer(response.status, text, response.headers.get("Retry-After"));
@@ -151,7 +158,7 @@
       );
       xhr.timeout = UPLOAD_TIMEOUT;
       xhr.upload.onprogress = (event) => progress(event.loaded);
-      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off"));
+      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off", 0, true));
       xhr.onload = () => {
         try {
           done(answer(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After")));
@@ -163,10 +170,12 @@
     });
   }
 
-  async function signedIn() {
-    const { status, body } = await call("/agent/outbox/session");
+  // Who is signed in, the CSRF token and which of `hashes` the node already holds.
+  async function signedIn(hashes) {
+    const query = hashes.map((sha256) => `sha256=${sha256}`).join("&");
+    const { status, body } = await call(`/agent/outbox/session${query ? `?${query}` : ""}`);
     if (status !== 200) throw new SignedOut();
-    return body;
+    return { ...body, asked: new Set(hashes) };
   }
 
   // --- one application ---------------------------------------------------------------------
@@ -227,11 +236,22 @@
     }));
   }
 
+  // The photos' tokens from the session probe's answer, or asked for when it did not cover
+  // them all (more than MAX_ASKED photos due, or a photo retaken since).
+  function photosArrived(entry, session) {
+    if (!session.have || !entry.photos.every((photo) => session.asked.has(photo.sha256))) {
+      return askWhichPhotosArrived(entry);
+    }
+    return update(entry.key, (stored) => {
+      stored.photos.forEach((photo) => (photo.token = session.have[photo.sha256] || null));
+    });
+  }
+
   async function send(key, session) {
     const starting = { state: "sending", error: "", lastError: "" };
     let entry = await update(key, (stored) => sendable(stored) && Object.assign(stored, starting));
     if (!entry) return; // accepted, sent back or removed meanwhile
-    entry = await askWhichPhotosArrived(entry);
+    entry = await photosArrived(entry, session);
     if (!entry) return;
     for (const photo of entry.photos) {
       if (!photo.token && !photo.error) await sendPhoto(key, photo, session);
@@ -248,12 +268,22 @@
   }
 
   // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
-  // 5 min); the entry stays. A signed-out agent is asked to sign in again.
+  // 5 min; 1 s doubling when no answer came at all: a link just back, or a connection a
+  // mobile network reset, is usually there again a moment later); the entry stays. A
+  // signed-out agent is asked to sign in again. A device that is offline has not found the
+  // node failing: it tries again at the next round, no backoff.
   function later(key, error) {
+    const offline = scope.navigator && scope.navigator.onLine === false;
     return update(key, (entry) => {
       if (!sendable(entry)) return false;
+      if (offline && !error.retryAfter && !(error instanceof SignedOut)) {
+        Object.assign(entry, { state: "waiting", lastError: String(error.message || error) });
+        entry.nextAttemptAt = 0;
+        return;
+      }
       entry.attempts = (entry.attempts || 0) + 1;
-      const backoff = Math.min(FIRST_DELAY * 2 ** (entry.attempts - 1), MAX_DELAY);
+      const first = error.noAnswer ? NO_ANSWER_DELAY : FIRST_DELAY;
+      const backoff = Math.min(first * 2 ** (entry.attempts - 1), MAX_DELAY);
       const delay = error.retryAfter || backoff;
       const state = error instanceof SignedOut ? "login" : "waiting";
       Object.assign(entry, { state, lastError: String(error.message || error) });
@@ -278,7 +308,8 @@
     if (!due.length) return allowed.length < sendableNow.length ? "later" : "idle";
     let session;
     try {
-      session = await signedIn();
+      const hashes = due.flatMap((entry) => entry.photos.map((photo) => photo.sha256));
+      session = await signedIn(hashes.length <= MAX_ASKED ? hashes : []);
     } catch (error) {
       for (const entry of due) await later(entry.key, error);
       return error instanceof SignedOut ? "signed-out" : "unreachable";

@@ -3,7 +3,9 @@
 // key id (4 bytes) + Ed25519 signature (64) + compact JSON, signed as
 // "cunban-qr-1\n<seal id>\n<JSON>" (the seal id is the URL's last path segment).
 // Keys: those the page was served with, updated from /seals/keys.json when it answers (the service
-// worker keeps both for offline use). WebCrypto Ed25519 does the check.
+// worker keeps both for offline use). WebCrypto Ed25519 does the check; a browser without it
+// (older Android WebViews, Safari before 17) imports the vendored @noble/ed25519 verifier
+// (static/js/noble-ed25519.js, kept by the worker) and checks with it instead.
 (() => {
   const box = document.getElementById("seal-check");
   if (!box) return;
@@ -55,13 +57,36 @@
     }
   }
 
+  const notSupported = (error) => error && error.name === "NotSupportedError";
+
+  // WebCrypto's Ed25519, or null when this browser has none.
+  async function webCryptoVerify(publicKey, signature, message) {
+    try {
+      const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+      return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+    } catch (error) {
+      if (notSupported(error) || error instanceof TypeError) return null;
+      throw error;
+    }
+  }
+
+  // The pure-JS verifier, loaded only the first time WebCrypto lacks Ed25519; strict RFC 8032
+  // as WebCrypto (not ZIP-215).
+  let fallback = null;
+  async function pureVerify(publicKey, signature, message) {
+    fallback = fallback || import(box.dataset.ed25519);
+    const ed = await fallback;
+    return ed.verifyAsync(signature, message, publicKey, { zip215: false });
+  }
+
   async function holds(parsed) {
-    const key = await crypto.subtle.importKey("raw", fromHex(keys.get(parsed.kid)), { name: "Ed25519" }, false, ["verify"]);
+    const publicKey = fromHex(keys.get(parsed.kid));
     const head = new TextEncoder().encode(`cunban-qr-1\n${parsed.sealId}\n`);
     const message = new Uint8Array(head.length + parsed.body.length);
     message.set(head);
     message.set(parsed.body, head.length);
-    return crypto.subtle.verify({ name: "Ed25519" }, key, parsed.signature, message);
+    const checked = await webCryptoVerify(publicKey, parsed.signature, message);
+    return checked === null ? pureVerify(publicKey, parsed.signature, message) : checked;
   }
 
   function line(list, label, value) {
