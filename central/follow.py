@@ -152,7 +152,9 @@ async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_
         async with db.write() as conn:
             if settings.web.demo:
                 await urge_demo_step(conn, settings.keys_dir, clock(), settings.web.timezone)
-            await deadlines.scan(conn, clock(), settings.web.timezone)
+            await deadlines.scan(
+                conn, clock(), settings.web.timezone, settings.warning_working_days
+            )
     try:
         await asyncio.to_thread(send_due, settings, clock())
     except sqlite3.Error as exc:  # central.db busy: the next pass sends them

@@ -115,6 +115,14 @@ def _scan(central: TestClient, day: str) -> int:
     return central.portal.call(run, central.app.state.node.db)
 
 
+def _texts(central: TestClient, template: str) -> list[str]:
+    """The phones central texted with this template, oldest first."""
+    sent = central_rows(
+        central, "SELECT phone FROM sms_outbox WHERE template = ? ORDER BY rowid", template
+    )
+    return [r["phone"] for r in sent]
+
+
 def _set_due(central: TestClient, step, due_on: str) -> None:
     with sqlite3.connect(central.app.state.node.settings.database_path) as conn:
         conn.execute(
@@ -127,9 +135,12 @@ def test_a_county_step_red_three_working_days_escalates_once_across_national_day
     step = yb002(central)
     _set_due(central, step, "2026-09-30")  # due the day before 国庆 (1-7 Oct 2026)
     for day in ("2026-10-07", "2026-10-09"):  # red 0, then 2 working days (8, 9 Oct)
-        assert _scan(central, day) == 0, day
-    assert _scan(central, "2026-10-10") == 1  # the 调休 Saturday is the third working day
-    assert _scan(central, "2026-10-12") == 0  # once
+        _scan(central, day)
+        assert _texts(central, "escalation") == [], day
+    _scan(central, "2026-10-10")  # the 调休 Saturday is the third working day
+    assert len(_texts(central, "escalation")) == 1
+    _scan(central, "2026-10-12")
+    assert len(_texts(central, "escalation")) == 1  # once
     sent = central_rows(central, "SELECT phone, body FROM sms_outbox WHERE template = 'escalation'")
     assert [r["phone"] for r in sent] == [CIVIL_HEPU]  # the civil department's head
     assert "督办" in sent[0]["body"] and len(sent[0]["body"]) <= 70
@@ -152,7 +163,7 @@ def test_without_a_department_head_the_county_supervisor_is_reached(central):
     with sqlite3.connect(central.app.state.node.settings.database_path) as conn:
         conn.execute("UPDATE accounts SET is_head = 0 WHERE department_code = 'civil'")
     _set_due(central, step, "2026-09-30")
-    assert _scan(central, "2026-10-12") == 1
+    _scan(central, "2026-10-12")
     sent = central_rows(central, "SELECT phone FROM sms_outbox WHERE template = 'escalation'")
     assert [r["phone"] for r in sent] == [SUPERVISOR_HEPU]
 
@@ -186,3 +197,49 @@ def test_a_pass_of_central_follow_sends_each_sms_once_and_the_demo_urges_one_ste
     assert len(central_rows(central, "SELECT * FROM step_reminders")) == 1  # the demo urges once
     logged = (node.settings.data_dir / "sms-log-gateway.ids").read_text().split()
     assert sorted(logged) == sorted(r["id"] for r in sent)  # each message handed over once
+
+
+def test_central_texts_the_deciders_of_a_yellow_then_red_county_step_once_per_card(central):
+    """The deadline reminders of county steps come from central, to the officers who may decide
+    them: yellow on the last working day before the due date (after 国庆), red after it."""
+    step = yb002(central)
+    _set_due(central, step, "2026-10-09")  # Friday after 国庆 (1-7 Oct), 8-9 Oct working days
+    assert _scan(central, "2026-10-07") == 0  # a holiday: 8 and 9 Oct still ahead, green
+    assert _scan(central, "2026-10-08") == 1  # one working day left: yellow, to the decider
+    assert _scan(central, "2026-10-09") == 0  # the same card is not sent again
+    assert _scan(central, "2026-10-10") == 1  # the 调休 Saturday is a working day: red
+    assert _scan(central, "2026-10-12") == 0
+    assert _texts(central, "deadline") == [CIVIL_HEPU, CIVIL_HEPU]
+    bodies = central_rows(central, "SELECT body FROM sms_outbox WHERE template = 'deadline'")
+    assert all(len(r["body"]) <= 70 for r in bodies)
+    assert "黄牌" in bodies[0]["body"] and "红牌" in bodies[1]["body"]
+
+
+def test_a_connected_township_leaves_county_steps_reminders_and_urges_to_central(
+    client, settings, clock
+):
+    """On a node whose county steps are decided at central, its local officer rows get no
+    deadline SMS for them and its supervisor is pointed to central instead of a 催办 form."""
+    _at(clock, "2026-09-29")
+    county = _accept(client)
+    _approve_township(client, settings, county)  # the county step is due 2026-10-15
+    _at(clock, "2026-10-22")
+    connected = dataclasses.replace(settings, central_url="https://central.example.org")
+    asyncio.run(deadline_scan(connected, clock()))
+    texted = rows(settings, "SELECT template FROM sms_outbox WHERE application_id = ?", county)
+    assert [r["template"] for r in texted if r["template"] == "deadline"] == []
+    asyncio.run(deadline_scan(settings, clock()))  # standalone: its own officers are texted
+    texted = rows(settings, "SELECT template FROM sms_outbox WHERE application_id = ?", county)
+    assert "deadline" in [r["template"] for r in texted]
+
+    step_id = rows(
+        settings,
+        "SELECT id FROM steps WHERE application_id = ? AND level = 'county'",
+        county,
+    )[0]["id"]
+    app = create_edge_app(connected, clock)
+    with TestClient(app, base_url="https://testserver") as edge:
+        login(edge, SUPERVISOR)
+        page = edge.get(f"/supervision/steps/{step_id}")
+        assert page.status_code == 200 and "由中心办理" in page.text
+        assert "发送催办" not in page.text

@@ -181,20 +181,20 @@ async def insert_reminder(
 
 
 async def open_county_steps(db: aiosqlite.Connection) -> list[Any]:
-    """Every township's active county step of an application in review, not yet escalated at
-    central (the escalation scan's rows, the shape of `step`)."""
+    """Every township's active county step of an application in review, and whether central
+    escalated it already (the deadline scan's rows, the shape of `step`)."""
     return await _all(
         db,
         """
         SELECT s.id, s.node_id, s.level, s.department_code, s.status, s.due_on, s.days,
                a.id AS application_id, a.status AS app_status, a.village_code, a.tracking_code,
-               i.name_zh AS item_name_zh
+               i.name_zh AS item_name_zh,
+               EXISTS (SELECT 1 FROM step_reminders r WHERE r.node_id = s.node_id
+                       AND r.step_id = s.id AND r.kind = 'escalation') AS escalated
         FROM edge_steps s
         JOIN edge_applications a ON a.node_id = s.node_id AND a.id = s.application_id
         JOIN catalog_items i ON i.code = a.item_code
         WHERE s.level = 'county' AND s.status = 'active' AND a.status = 'in_review'
           AND s.due_on IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM step_reminders r WHERE r.node_id = s.node_id
-                          AND r.step_id = s.id AND r.kind = 'escalation')
         """,
     )

@@ -234,6 +234,7 @@ async def _step_page(
             "may_urge": account.role in URGERS and step["level"] == "county" and _open(step),
             "urge_url": path_for(request, "supervision:urge", node_id=node_id, step_id=step_id),
             "urge_by_sms_only": True,
+            "urged_at_central": False,  # this is central
             "key": str(ULID()),
             "values": {},
             "errors": {},

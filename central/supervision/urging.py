@@ -30,10 +30,15 @@ STAFF_LOCALE = "zh_Hans"
 
 async def deciders(db: aiosqlite.Connection, step: Any) -> list[Account]:
     """Central's officers who may decide this county step now (decision.may_decide)."""
+    return deciders_among(await queries.accounts_of(db, ("officer",)), step)
+
+
+def deciders_among(officers: list[Account], step: Any) -> list[Account]:
+    """Those of `officers` who may decide this county step now."""
     state = StepState.from_row(step)
     return [
         person
-        for person in await queries.accounts_of(db, ("officer",))
+        for person in officers
         if may_decide(person, state, step["village_code"], step["app_status"])
     ]
 
@@ -138,6 +143,32 @@ async def urge(
     )
     await record(db, keys_dir, by, "urge", "step", f"{step['node_id']}:{step['id']}", at)
     return reminder_id
+
+
+async def remind(
+    db: aiosqlite.Connection, step: Any, card: str, officers: list[Account], now: datetime
+) -> int:
+    """A yellow or red card of a county step: one SMS to each of `officers` who may decide it,
+    once per card and officer (as the edges remind their own staff); the SMS queued."""
+    queued = 0
+    for person in deciders_among(officers, step):
+        message = await enqueue(
+            db,
+            phone=person.phone,
+            template="deadline",
+            params={
+                "item": step["item_name_zh"],
+                "code": format_code(step["tracking_code"]),
+                "date": step["due_on"],
+                "card": card,
+            },
+            locale=STAFF_LOCALE,
+            now=now,
+            application_id=step["application_id"],
+            dedupe_key=f"deadline:{step['node_id']}:{step['id']}:{card}:{person.id}",
+        )
+        queued += message is not None
+    return queued
 
 
 async def escalate(db: aiosqlite.Connection, step: Any, now: datetime) -> int:

@@ -52,7 +52,7 @@ async def reviewers(db: aiosqlite.Connection) -> list[Account]:
 
 def responsible(step: Any, reviewers: list[Account]) -> list[Account]:
     """The staff who may decide this step (decision.may_decide): township staff, or the
-    department's officers (here too when county steps are decided at central, as before)."""
+    department's officers (on a node without central)."""
     state = StepState.from_row(step)
     return [
         person
@@ -94,7 +94,8 @@ async def scan(
     county_at_central: bool = False,
 ) -> int:
     """Queue one reminder per step, card and person; record the run. Returns SMS queued.
-    Where county steps are decided at central (`county_at_central`), central escalates them."""
+    Where county steps are decided at central (`county_at_central`), central reminds their
+    officers and escalates them; this node's local officer rows cannot decide them."""
     days = await load_working_days(db, now, timezone, warning_days)
     rules = load_rules()
     index = WorkdayIndex(days.today - SPAN, days.today + SPAN, days.exceptions)
@@ -104,12 +105,10 @@ async def scan(
     for step in await _active_steps(db):
         due_on = date.fromisoformat(step["due_on"])
         card = rule.card(due_on, step["days"], days.today, index)
-        if card == "green":
-            continue
+        if card == "green" or (county_at_central and step["level"] == "county"):
+            continue  # a county step decided at central is reminded and escalated there
         for person in responsible(step, staff):
             queued += await _remind(db, step, card, person, now)
-        if county_at_central and step["level"] == "county":
-            continue
         if red_working_days(due_on, days.today, index) >= rules.escalate_after_red_days:
             queued += await escalate(db, step, now)
     await db.execute(

@@ -196,6 +196,12 @@ def _card_of(case: dashboard.Case, clock: Clock) -> str:
     return clock.application_card(case.app)
 
 
+def _urged_at_central(request: Request, step: Any) -> bool:
+    """A county step of a node connected to central: decided, reminded and urged there (this
+    node's officer rows cannot decide it)."""
+    return step["level"] == "county" and bool(edge_node(request).settings.central_url)
+
+
 async def _step_page(request: Request, account: Account, step_id: str, **extra: Any) -> Response:
     node = edge_node(request)
     async with node.db.read() as db:
@@ -233,7 +239,9 @@ async def _step_page(request: Request, account: Account, step_id: str, **extra: 
             else None,
             "may_urge": account.role == "supervisor"
             and step["status"] == "active"
-            and step["app_status"] == "in_review",
+            and step["app_status"] == "in_review"
+            and not _urged_at_central(request, step),
+            "urged_at_central": _urged_at_central(request, step),
             "urge_url": path_for(request, "supervision:urge", step_id=step["id"]),
             "urge_by_sms_only": False,
             "key": str(ULID()),
@@ -275,6 +283,8 @@ async def urge(request: Request) -> Response:
                 raise HTTPException(status_code=404, detail=_("没有找到这个办理环节。"))
             if step["status"] != "active" or step["app_status"] != "in_review":
                 errors = {"note": _("这个环节已不在办理中，无需催办。")}
+            elif _urged_at_central(request, step):
+                errors = {"note": _("县级部门的环节由中心办理，请在中心的电子监察页面催办。")}
             else:
                 people = responsible(step, await reviewers(db))
                 now = node.clock()
