@@ -21,7 +21,7 @@ from central.sms.delivery import send_due
 from central.supervision import deadlines
 from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
-from edge.kernel.db import Database
+from edge.kernel.db import Database, is_busy
 from edge.kernel.signals import stop_on_signals
 from replication import followers, polled_followers, shards
 from replication.ingest import central_columns, ingest_node
@@ -146,15 +146,21 @@ async def passes(
 
 
 async def supervise(db: Database, settings: CentralSettings, clock: Clock, last_ms: int) -> int:
-    """Escalate red county steps when the scan is due, then send what is due; when it last ran."""
+    """Remind and escalate county steps when the scan is due, then send what is due; when the
+    scan last ran (a busy central.db leaves the scan to the next pass)."""
     if millis(clock) - last_ms >= deadlines.SCAN_SECONDS * 1000:
-        last_ms = millis(clock)
-        async with db.write() as conn:
-            if settings.web.demo:
-                await urge_demo_step(conn, settings.keys_dir, clock(), settings.web.timezone)
-            await deadlines.scan(
-                conn, clock(), settings.web.timezone, settings.warning_working_days
-            )
+        try:
+            async with db.write() as conn:
+                if settings.web.demo:
+                    await urge_demo_step(conn, settings.keys_dir, clock(), settings.web.timezone)
+                await deadlines.scan(
+                    conn, clock(), settings.web.timezone, settings.warning_working_days
+                )
+            last_ms = millis(clock)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            log.warning("deadline scan waits: %s", exc)
     try:
         await asyncio.to_thread(send_due, settings, clock())
     except sqlite3.Error as exc:  # central.db busy: the next pass sends them

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from edge.kernel.clock import Clock, millis, stamp, system_clock
-from edge.kernel.db import Database
+from edge.kernel.db import Database, is_busy
 from edge.kernel.signals import stop_on_signals
 from edge.settings import Settings
 from edge.sync import commands, heartbeat
@@ -50,9 +51,41 @@ async def _pull(db: Database, settings: Settings, key_id: str, clock: Clock) -> 
     except (feed.FeedUnavailable, ValueError, KeyError) as exc:
         log.warning("feed pull failed: %s", exc)
         return str(exc) or type(exc).__name__, False
+    except sqlite3.OperationalError as exc:  # the write lock held too long: the next pull
+        if not is_busy(exc):
+            raise
+        log.warning("feed pull waits: %s", exc)
+        return "database busy", False
     if result.applied or result.refused:
         log.info("feed: %d applied, %d refused", result.applied, result.refused)
     return "", result.more
+
+
+async def _node_key(db: Database, settings: Settings, clock: Clock, stop: asyncio.Event) -> str:
+    """The node's signing key id (made on first start); waits out a busy write lock."""
+    while True:
+        try:
+            async with db.write() as conn:
+                return await identity.ensure_key(conn, settings.keys_dir, stamp(clock()))
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or stop.is_set():
+                raise
+            log.warning("node key waits: %s", exc)
+
+
+async def _beat(db: Database, clock: Clock, pull_error: str | None) -> None:
+    """The heartbeat, and the last pull's outcome when there was one; a write lock held by
+    another process past the budget skips this beat, it never stops the loop."""
+    try:
+        async with db.write() as conn:
+            now_ms = millis(clock)
+            await heartbeat.beat(conn, now_ms)
+            if pull_error is not None:
+                await heartbeat.feed_pulled(conn, now_ms, pull_error)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        log.warning("heartbeat skipped: %s", exc)
 
 
 async def run(
@@ -63,8 +96,7 @@ async def run(
     db = Database(settings.database_path)
     await db.open()
     try:
-        async with db.write() as conn:
-            key_id = await identity.ensure_key(conn, settings.keys_dir, stamp(clock()))
+        key_id = await _node_key(db, settings, clock, stop)
         next_pull = 0
         while not stop.is_set():
             error, more, pulled = "", False, False
@@ -72,11 +104,7 @@ async def run(
                 error, more = await _pull(db, settings, key_id, clock)
                 pulled = True
                 next_pull = millis(clock) + (0 if more else settings.feed_ms)
-            async with db.write() as conn:
-                now_ms = millis(clock)
-                await heartbeat.beat(conn, now_ms)
-                if pulled:
-                    await heartbeat.feed_pulled(conn, now_ms, error)
+            await _beat(db, clock, error if pulled else None)
             if not more:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.heartbeat_ms / 1000)
