@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -83,6 +84,74 @@ def command(folder: Path, base_port: int, config: Path) -> list[str]:
         f"-s3.config={config.resolve()}",
         f"-bucket={BUCKET}",
     ]
+
+
+GRPC_OFFSET = 10000  # a cluster server's gRPC port: its HTTP port + this, as SeaweedFS assumes
+
+
+def master_command(folder: Path, port: int, replication: str, volume_mb: int) -> list[str]:
+    """A store cluster's master on 127.0.0.1:`port`, placing volumes by `replication` (e.g.
+    `001`: a second copy on another server of the same rack), volumes of `volume_mb` MB."""
+    return [
+        weed_binary(),
+        "master",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-port={port}",
+        f"-mdir={folder.resolve()}",
+        f"-defaultReplication={replication}",
+        f"-volumeSizeLimitMB={volume_mb}",
+    ]
+
+
+def volume_command(folder: Path, port: int, master_port: int) -> list[str]:
+    """One volume server of the cluster on 127.0.0.1:`port`, its data in `folder`."""
+    return [
+        weed_binary(),
+        "volume",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-port={port}",
+        f"-dir={folder.resolve()}",
+        f"-mserver=127.0.0.1:{master_port}",
+        "-max=0",
+    ]
+
+
+def filer_command(
+    folder: Path, port: int, s3_port: int, master_port: int, config: Path
+) -> list[str]:
+    """The cluster's filer on 127.0.0.1:`port`, its metadata in `folder`, with the S3 gateway
+    on `s3_port` and the identities of `config` (see `identities`)."""
+    return [
+        weed_binary(),
+        "filer",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-port={port}",
+        f"-master=127.0.0.1:{master_port}",
+        f"-defaultStoreDir={folder.resolve()}",
+        "-s3",
+        f"-s3.port={s3_port}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-s3.config={config.resolve()}",
+    ]
+
+
+def create_bucket(master_port: int, filer_port: int) -> None:
+    """Create the bucket through `weed shell` (once per cluster; `weed mini` does it itself)."""
+    shell = [weed_binary(), "shell", f"-master=127.0.0.1:{master_port}"]
+    shell.append(f"-filer=127.0.0.1:{filer_port}")
+    done = subprocess.run(
+        shell,
+        input=f"s3.bucket.create -name {BUCKET}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0 or "error" in done.stdout.lower():
+        raise RuntimeError(f"bucket {BUCKET} not created: {done.stdout}{done.stderr}")
 
 
 def ports(base_port: int) -> list[int]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from replication.store import ADMIN_GRPC_OFFSET
+from replication.store import ADMIN_GRPC_OFFSET, GRPC_OFFSET
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -55,6 +55,15 @@ def store_port_block() -> int:
         if admin_grpc < 65000 and _free(admin_grpc):
             return base
     raise RuntimeError("no free ports for a store")
+
+
+def free_port_with_grpc() -> int:
+    """A free port whose SeaweedFS gRPC companion (port + 10000) is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port + GRPC_OFFSET < 65000 and _free(port + GRPC_OFFSET):
+            return port
+    raise RuntimeError("no free port with its gRPC port")
 
 
 def _free(port: int) -> bool:
