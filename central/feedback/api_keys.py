@@ -118,16 +118,18 @@ async def revoke(request: Request) -> Response:
                 key_id,
                 now,
             )
-    return RedirectResponse(path_for(request, "open311:keys"), status_code=303)
+    return RedirectResponse(path_for(request, "feedback:api_keys"), status_code=303)
 
 
 routes = [
-    Route("/open311/keys", key_list, methods=["GET"], name="open311:keys"),
-    Route("/open311/keys", csrf.protected(create), methods=["POST"], name="open311:create_key"),
+    Route("/open311/keys", key_list, methods=["GET"], name="feedback:api_keys"),
+    Route(
+        "/open311/keys", csrf.protected(create), methods=["POST"], name="feedback:create_api_key"
+    ),
     Route(
         "/open311/keys/{key_id}/revoke",
         csrf.protected(revoke),
         methods=["POST"],
-        name="open311:revoke_key",
+        name="feedback:revoke_api_key",
     ),
 ]

@@ -4,6 +4,7 @@ has its public page here, the others link to their township's page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -75,12 +76,24 @@ async def listing(request: Request) -> Response:
                 "page": page,
                 "pages": pages,
                 "townships": townships,
-                "urls": {n["node_id"]: n["base_url"] for n in townships},
+                "township_item": _township_items(townships),
                 "filters": filters,
             }
         ),
         fragment="central/feedback/_results.html",
     )
+
+
+def _township_items(townships: list[Any]) -> Callable[[str, str], str]:
+    """The address of an item's page on its own township's site ('' for a node with no public
+    address): that node's page, which central cannot name by route."""
+    bases = {n["node_id"]: n["base_url"] for n in townships if n["base_url"]}
+
+    def township_item(node_id: str, item_id: str) -> str:
+        base = bases.get(node_id)
+        return f"{base.rstrip('/')}/feedback/{item_id}" if base else ""
+
+    return township_item
 
 
 async def item(request: Request) -> Response:
@@ -92,11 +105,16 @@ async def item(request: Request) -> Response:
             raise HTTPException(status_code=404, detail=_("没有找到这条留言。"))
         history = await queries.events(db, node_id, item_id)
         townships = await nodes.all_nodes(db)
-    urls = {n["node_id"]: n["base_url"] for n in townships}
     return render(
         request,
         "central/feedback/public_item.html",
-        _shown({"row": row, "history": history, "township_url": urls.get(node_id, "")}),
+        _shown(
+            {
+                "row": row,
+                "history": history,
+                "township_item_url": _township_items(townships)(node_id, item_id),
+            }
+        ),
     )
 
 
