@@ -23,6 +23,7 @@ from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.sms.outbox import enqueue
+from edge.supervision.deadlines import text_card
 from replication.feed.commands import StepReminder
 
 STAFF_LOCALE = "zh_Hans"
@@ -152,22 +153,8 @@ async def remind(
     once per card and officer (as the edges remind their own staff); the SMS queued."""
     queued = 0
     for person in deciders_among(officers, step):
-        message = await enqueue(
-            db,
-            phone=person.phone,
-            template="deadline",
-            params={
-                "item": step["item_name_zh"],
-                "code": format_code(step["tracking_code"]),
-                "date": step["due_on"],
-                "card": card,
-            },
-            locale=STAFF_LOCALE,
-            now=now,
-            application_id=step["application_id"],
-            dedupe_key=f"deadline:{step['node_id']}:{step['id']}:{card}:{person.id}",
-        )
-        queued += message is not None
+        key = f"deadline:{step['node_id']}:{step['id']}:{card}:{person.id}"
+        queued += await text_card(db, step, card, person, now, key) is not None
     return queued
 
 

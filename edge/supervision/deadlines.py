@@ -61,11 +61,12 @@ def responsible(step: Any, reviewers: list[Account]) -> list[Account]:
     ]
 
 
-async def _remind(
-    db: aiosqlite.Connection, step: Any, card: str, person: Account, now: datetime
-) -> int:
-    """Text one person about one card of one step, once; push it too the first time. 1 if new."""
-    message_id = await enqueue(
+async def text_card(
+    db: aiosqlite.Connection, step: Any, card: str, person: Account, now: datetime, key: str
+) -> str | None:
+    """The deadline SMS of one card of one step to one person, once per `key` (this node's, or
+    central's for the county steps it watches); the message id, None if sent before."""
+    return await enqueue(
         db,
         phone=person.phone,
         template="deadline",
@@ -78,8 +79,16 @@ async def _remind(
         locale=STAFF_LOCALE,
         now=now,
         application_id=step["application_id"],
-        dedupe_key=f"deadline:{step['id']}:{card}:{person.id}",
+        dedupe_key=key,
     )
+
+
+async def _remind(
+    db: aiosqlite.Connection, step: Any, card: str, person: Account, now: datetime
+) -> int:
+    """Text one person about one card of one step, once; push it too the first time. 1 if new."""
+    key = f"deadline:{step['id']}:{card}:{person.id}"
+    message_id = await text_card(db, step, card, person, now, key)
     if message_id is None:
         return 0
     await enqueue_push(db, person.id, push_messages.deadline(step, card), now)
