@@ -304,5 +304,15 @@ def test_the_certificates_qr_reads_back_at_its_printed_3_cm(browser: Browser, ed
     context.close()
     image = cv2.imdecode(numpy.frombuffer(shot, numpy.uint8), cv2.IMREAD_GRAYSCALE)
     assert image.shape[1] <= 240  # pixels across the whole code
-    decoded, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    assert decoded == expected
+    assert _decoded(image) == expected
+
+
+def _decoded(image: numpy.ndarray) -> str:
+    """The QR's text as a phone's scanner would read it: OpenCV's classic detector, and its
+    ArUco-based one when the classic misses a code it cannot locate (its finder-pattern search
+    fails on some valid codes of this size, about 1 run in 17 here: a scanner tries again)."""
+    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+        decoded, _points, _straight = detector.detectAndDecode(image)
+        if decoded:
+            return str(decoded)
+    return ""
