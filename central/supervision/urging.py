@@ -18,15 +18,13 @@ from central.audit.record import record
 from central.feed.queries import append as append_command
 from central.supervision import queries
 from edge.applications.decision import StepState, may_decide
-from edge.applications.tracking_code import format_code
 from edge.jurisdictions.codes import contains
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
-from edge.sms.outbox import enqueue
 from edge.supervision.deadlines import text_card
+from edge.supervision.urging import text_step
 from replication.feed.commands import StepReminder
 
-STAFF_LOCALE = "zh_Hans"
 
 
 async def deciders(db: aiosqlite.Connection, step: Any) -> list[Account]:
@@ -68,21 +66,9 @@ async def _text(
     """One SMS per person, once per `key` and person; how many were queued."""
     queued = 0
     for person in people:
-        message = await enqueue(
-            db,
-            phone=person.phone,
-            template=kind,
-            params={
-                "item": step["item_name_zh"],
-                "code": format_code(step["tracking_code"]),
-                "date": step["due_on"],
-            },
-            locale=STAFF_LOCALE,
-            now=now,
-            application_id=step["application_id"],
-            dedupe_key=f"{kind}:{key}:{person.id}",
+        queued += (
+            await text_step(db, step, person, kind, f"{kind}:{key}:{person.id}", now) is not None
         )
-        queued += message is not None
     return queued
 
 

@@ -13,18 +13,15 @@ from typing import Any
 import aiosqlite
 
 from edge.applications.decision import StepState, may_decide
-from edge.applications.tracking_code import format_code
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.push import messages as push_messages
 from edge.push.queries import enqueue as enqueue_push
-from edge.sms.outbox import enqueue
 from edge.supervision.cards import CardRule, WorkdayIndex, red_working_days
 from edge.supervision.rules import load_rules
-from edge.supervision.urging import escalate
+from edge.supervision.urging import escalate, text_step
 from edge.workdays.working_days import SPAN, load_working_days
 
-STAFF_LOCALE = "zh_Hans"
 
 
 async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
@@ -66,21 +63,7 @@ async def text_card(
 ) -> str | None:
     """The deadline SMS of one card of one step to one person, once per `key` (this node's, or
     central's for the county steps it watches); the message id, None if sent before."""
-    return await enqueue(
-        db,
-        phone=person.phone,
-        template="deadline",
-        params={
-            "item": step["item_name_zh"],
-            "code": format_code(step["tracking_code"]),
-            "date": step["due_on"],
-            "card": card,
-        },
-        locale=STAFF_LOCALE,
-        now=now,
-        application_id=step["application_id"],
-        dedupe_key=key,
-    )
+    return await text_step(db, step, person, "deadline", key, now, card=card)
 
 
 async def _remind(

@@ -47,26 +47,41 @@ async def _supervisors(db: aiosqlite.Connection) -> list[Account]:
         return [Account.from_row(row) for row in await cursor.fetchall()]
 
 
+async def text_step(
+    db: aiosqlite.Connection,
+    step: Any,
+    person: Account,
+    template: str,
+    dedupe_key: str,
+    now: datetime,
+    **extra: str,
+) -> str | None:
+    """One staff SMS about a step (催办, escalation, a deadline card: `extra` card=...), once
+    per `dedupe_key`; the message id, None if sent before. Edge and central send through it."""
+    return await enqueue(
+        db,
+        phone=person.phone,
+        template=template,
+        params={
+            "item": step["item_name_zh"],
+            "code": format_code(step["tracking_code"]),
+            "date": step["due_on"],
+            **extra,
+        },
+        locale=STAFF_LOCALE,
+        now=now,
+        application_id=step["application_id"],
+        dedupe_key=dedupe_key,
+    )
+
+
 async def _text(
     db: aiosqlite.Connection, step: Any, people: list[Account], kind: str, key: str, now: datetime
 ) -> list[dict[str, str]]:
     """One SMS (and push) per person; returns who was reached, for the record."""
     reached = []
     for person in people:
-        await enqueue(
-            db,
-            phone=person.phone,
-            template=kind,
-            params={
-                "item": step["item_name_zh"],
-                "code": format_code(step["tracking_code"]),
-                "date": step["due_on"],
-            },
-            locale=STAFF_LOCALE,
-            now=now,
-            application_id=step["application_id"],
-            dedupe_key=f"{kind}:{key}:{person.id}",
-        )
+        await text_step(db, step, person, kind, f"{kind}:{key}:{person.id}", now)
         await enqueue_push(db, person.id, push_messages.deadline(step, kind), now)
         reached.append({"id": person.id, "name": person.name, "role": person.role})
     return reached
