@@ -26,7 +26,6 @@ from edge.supervision.urging import text_step
 from replication.feed.commands import StepReminder
 
 
-
 async def deciders(db: aiosqlite.Connection, step: Any) -> list[Account]:
     """Central's officers who may decide this county step now (decision.may_decide)."""
     return deciders_among(await queries.accounts_of(db, ("officer",)), step)

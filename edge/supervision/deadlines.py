@@ -23,7 +23,6 @@ from edge.supervision.urging import escalate, text_step
 from edge.workdays.working_days import SPAN, load_working_days
 
 
-
 async def _active_steps(db: aiosqlite.Connection) -> list[Any]:
     async with db.execute(
         """
