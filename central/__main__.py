@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from central.audit.record import record
 from central.demo import load_demo_central
-from central.nodes import parse_registry, register
+from central.nodes import parse_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from edge.accounts.demo_people import DEMO_PASSWORD, masked_listing
@@ -117,13 +117,14 @@ async def _publish(
 ) -> T:
     """Register the nodes, then append what `publish` makes and its audit row, in one
     transaction."""
+    from central.feed.publish import apply_registry
+
     db = Database(settings.database_path, replicated=False)
     await db.open()
     try:
         now = stamp(system_clock())
         async with db.write() as conn:
-            for node_id, township, url in parse_registry(settings.nodes):
-                await register(conn, node_id, township, url, now)
+            await apply_registry(conn, settings.nodes, now)
             published = await publish(conn, now)
             await record(conn, settings.keys_dir, None, action, "feed", "all_nodes", now)
             return published

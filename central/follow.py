@@ -14,7 +14,7 @@ import aiosqlite
 
 from central import nodes
 from central.audit import anchor
-from central.feed.publish import publish_townships
+from central.feed.publish import apply_registry
 from central.schema import migrate_database
 from central.settings import CentralSettings
 from central.sms.delivery import send_due
@@ -118,9 +118,7 @@ async def prepare(
     """Migrate, register the nodes; central's columns per ingested table, every node's id."""
     await migrate_database(db)
     async with db.write() as conn:
-        for node_id, township, url in nodes.parse_registry(settings.nodes):
-            await nodes.register(conn, node_id, township, url, stamp(clock()))
-        await publish_townships(conn, stamp(clock()))  # when the registry changed
+        await apply_registry(conn, settings.nodes, stamp(clock()))
     async with db.read() as conn:
         registered = [row["node_id"] for row in await nodes.all_nodes(conn)]
         return await central_columns(conn), registered  # fixed until the next migration

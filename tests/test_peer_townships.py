@@ -4,9 +4,12 @@ registering the nodes) sends every township it knows with its public address dow
 
 from __future__ import annotations
 
+import sqlite3
+
 from starlette.testclient import TestClient
 
 from central import nodes
+from central.__main__ import main as central_main
 from central.feed.publish import publish_townships
 from edge.app import create_app as create_edge
 from tests.central_support import central_rows, take_feed
@@ -56,3 +59,20 @@ def test_the_list_is_sent_again_only_when_the_registry_changes(central):
     _start_follower(central, ("fucheng", "https://fucheng.example.cn"))  # its address changed
     rows = central_rows(central, sent)
     assert len(rows) == 4 and '"base_url": "https://fucheng.example.cn"' in rows[-1][1]
+
+
+def test_an_operators_publication_also_sends_a_changed_registry(tmp_path, monkeypatch):
+    """`python -m central publish-catalog` registers the nodes it is given; a township added
+    that way reaches every node's list without waiting for the follower's restart."""
+    monkeypatch.setenv("CUNBAN_CENTRAL_DATA_DIR", str(tmp_path / "central"))
+    registry = "lianzhou=450521100000=http://127.0.0.2:8101"
+    monkeypatch.setenv("CUNBAN_CENTRAL_NODES", registry)
+    assert central_main(["publish-catalog"]) == 0
+    monkeypatch.setenv("CUNBAN_CENTRAL_NODES", f"{registry},fucheng=450503101000=http://f.cn")
+    assert central_main(["publish-catalog"]) == 0
+    with sqlite3.connect(tmp_path / "central" / "central.db") as conn:
+        rows = conn.execute(
+            "SELECT node_id, payload FROM commands WHERE kind = 'townships' ORDER BY seq"
+        ).fetchall()
+    assert [node for node, _ in rows] == ["lianzhou", "fucheng", "lianzhou"]
+    assert '"base_url": "http://f.cn"' in rows[-1][1]

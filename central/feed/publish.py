@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from central import nodes
 from central.feed.queries import append
 from edge.catalog.loader import from_parts, read_parts
 from edge.workdays.queries import package_exceptions
@@ -81,3 +82,11 @@ async def publish_townships(db: aiosqlite.Connection, now: str) -> list[str]:
         for row in rows
         if sent.get(row["node_id"]) != wanted
     ]
+
+
+async def apply_registry(db: aiosqlite.Connection, registry: str, now: str) -> list[str]:
+    """Register every node of `registry` (CUNBAN_CENTRAL_NODES) and send the townships list
+    to each node whose list changed (caller's transaction); the ids sent to."""
+    for node_id, township, url in nodes.parse_registry(registry):
+        await nodes.register(db, node_id, township, url, now)
+    return await publish_townships(db, now)
