@@ -89,13 +89,13 @@ class DirectoryStore:
 class S3Store:
     """An S3-compatible bucket (SeaweedFS, MinIO, Ceph, OSS) through the MinIO client."""
 
-    def __init__(self, config: StoreConfig) -> None:
+    def __init__(self, config: StoreConfig, connections: int = CONNECTIONS) -> None:
         import urllib3
         from minio import Minio
 
         url = urlsplit(config.endpoint)
         http = urllib3.PoolManager(
-            maxsize=CONNECTIONS,
+            maxsize=connections,  # one per thread that calls the store, or each extra reconnects
             timeout=urllib3.Timeout(connect=3, read=30),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503)),
         )
@@ -169,8 +169,8 @@ def _unreachable() -> tuple[type[Exception], ...]:
     return (MinioException, OSError, HTTPError, SyntaxError, ValueError)
 
 
-def open_store(config: StoreConfig) -> ObjectStore:
-    """The store a node's settings describe."""
+def open_store(config: StoreConfig, connections: int = CONNECTIONS) -> ObjectStore:
+    """The store a node's settings describe (`connections`: kept open to an S3 store)."""
     if config.kind == "s3":
-        return S3Store(config)
+        return S3Store(config, connections)
     return DirectoryStore(config.root)

@@ -23,6 +23,7 @@ from replication.followers import (
 )
 from replication.litestream import die_with_parent, litestream_binary, litestream_environ
 from replication.objectstore import ObjectStore, StoreUnavailable
+from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,23 @@ def highest_txid(store: ObjectStore, kind: str, prefix: str) -> int:
     return max(found)
 
 
-def apply(mirror: Path, data: bytes) -> int:
+def apply(mirror: Path, data: bytes, phases: TurnPhases | None = None) -> int:
     """Write an LTX file's pages into the mirror under SQLite's exclusive lock; its last txid.
 
     As `litestream restore -f` does: page 1 says rollback journal (not WAL) and gets a new
     change counter so readers drop their cache; the file is cut to the transaction's size.
     """
-    head = ltx.header(data)
-    written = list(ltx.pages(data))  # decoded before the lock: a bad file changes nothing
+    phases = phases or TurnPhases()
+    with phases.timed("decode"):
+        head = ltx.header(data)
+        written = list(ltx.pages(data))  # decoded before the lock: a bad file changes nothing
+    with phases.timed("mirror write"):
+        _write_pages(mirror, head, written)
+    phases.file_age(head.timestamp_ms)
+    return head.max_txid
+
+
+def _write_pages(mirror: Path, head: ltx.Header, written: list[tuple[int, bytes]]) -> None:
     fd = os.open(mirror, os.O_RDWR)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX, SQLITE_LOCK_SPAN, SQLITE_LOCK_BYTE, os.SEEK_SET)
@@ -80,7 +90,6 @@ def apply(mirror: Path, data: bytes) -> int:
         # no fsync: a mirror is restored anew after a crash (its txid lives only in memory)
     finally:
         os.close(fd)  # releases the lock
-    return head.max_txid
 
 
 def rollback_journal(mirror: Path) -> None:
@@ -91,21 +100,26 @@ def rollback_journal(mirror: Path) -> None:
         file.write(b"\x01\x01")
 
 
-def bring_forward(store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int) -> int:
+def bring_forward(
+    store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int, phases: TurnPhases
+) -> int:
     """Apply the level-0 files after `txid` in order (FILES_A_TURN at most); the txid the
     mirror reached."""
     level0 = ltx.level_prefix(kind, prefix, 0)
-    for key in store.keys_after(level0, ltx.after(level0, txid))[:FILES_A_TURN]:
+    with phases.timed("list"):
+        found = store.keys_after(level0, ltx.after(level0, txid))
+    for key in found[:FILES_A_TURN]:
         ids = ltx.txids(key)
         if ids is None or ids[1] <= txid:
             continue
         if ids[0] > txid + 1:
             raise NeedsRestore(f"level 0 jumps from txid {txid} to {ids[0]}")
-        data = store.get(key)
+        with phases.timed("get"):
+            data = store.get(key)
         if data is None:
             raise NeedsRestore(f"{key} vanished (compacted)")
         try:
-            txid = apply(mirror, data)
+            txid = apply(mirror, data, phases)
         except ltx.LtxError as exc:
             raise NeedsRestore(f"{key}: {exc}") from exc
     return txid
@@ -183,9 +197,14 @@ RUNNING: set[asyncio.Future[None]] = set()  # restores under way (a reference ke
 
 
 async def poll(
-    following: Following, store: ObjectStore, polled: Polled, pool: asyncio.Semaphore
+    following: Following,
+    store: ObjectStore,
+    polled: Polled,
+    pool: asyncio.Semaphore,
+    phases: TurnPhases | None = None,
 ) -> None:
-    """One turn for one node: restore when due, else check it when due and apply new files."""
+    """One turn for one node: restore when due, else check it when due and apply new files
+    (timed into `phases`)."""
     loop = asyncio.get_running_loop()
     follower = polled.follower
     if polled.restoring or loop.time() < polled.retry_at:
@@ -207,7 +226,13 @@ async def poll(
     prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
     try:
         txid = await asyncio.to_thread(
-            bring_forward, store, following.store.kind, prefix, follower.mirror, polled.txid
+            bring_forward,
+            store,
+            following.store.kind,
+            prefix,
+            follower.mirror,
+            polled.txid,
+            phases or TurnPhases(),
         )
     except StoreUnavailable as exc:
         follower.last_error = str(exc)[-300:]
