@@ -337,7 +337,7 @@ def measure(city: City, profile: Profile, args: argparse.Namespace) -> Result:
         "applications": "SELECT count(*) FROM edge_applications",
         "audit rows": "SELECT count(*) FROM edge_audit_log",
     }
-    logged = {s: len(city.log(f"follow{s}").splitlines()) for s in range(profile.shards)}
+    logged = {s: len(follow_log(city, s)) for s in range(profile.shards)}
     before_cpu = {name: cpu_seconds(pids) for name, pids in groups.items()}
     before_rows = {name: central_count(city, sql) for name, sql in counted.items()}
     start_ms, t0 = int(time.time() * 1000), time.monotonic()
@@ -365,9 +365,15 @@ def measure(city: City, profile: Profile, args: argparse.Namespace) -> Result:
     phases = [
         report
         for shard, skip in logged.items()
-        for report in phase_reports(city.log(f"follow{shard}").splitlines()[skip:])
+        for report in phase_reports(follow_log(city, shard)[skip:])
     ]
     return Result(profile, len(city.nodes), lags, rss, cpu, rows, ready, spent, phases)
+
+
+def follow_log(city: City, shard: int) -> list[str]:
+    """Every line a follow process logged so far."""
+    path = city.root / "logs" / f"follow{shard}.log"
+    return path.read_text(errors="replace").splitlines() if path.exists() else []
 
 
 def phase_reports(lines: list[str]) -> list[dict[str, object]]:

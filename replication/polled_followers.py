@@ -31,6 +31,7 @@ FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind canno
 RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
 SQLITE_LOCK_SPAN = 512
+CHANGE_COUNTER_OFFSET = 24  # in the database header (page 1)
 
 
 class NeedsRestore(RuntimeError):
@@ -65,7 +66,8 @@ def apply(mirror: Path, data: bytes, phases: TurnPhases | None = None) -> int:
     """Write an LTX file's pages into the mirror under SQLite's exclusive lock; its last txid.
 
     As `litestream restore -f` does: page 1 says rollback journal (not WAL) and gets a new
-    change counter so readers drop their cache; the file is cut to the transaction's size.
+    change counter so readers drop their cache (also when the file has no page 1, as most WAL
+    commits have not: kept readers would read stale pages); the file is cut to its size.
     """
     phases = phases or TurnPhases()
     with phases.timed("decode"):
@@ -85,6 +87,8 @@ def _write_pages(mirror: Path, head: ltx.Header, written: list[tuple[int, bytes]
             if pgno == 1:
                 page = page[:18] + b"\x01\x01" + page[20:24] + os.urandom(4) + page[28:]
             os.pwrite(fd, page, (pgno - 1) * head.page_size)
+        if all(pgno != 1 for pgno, _ in written):  # a WAL commit leaves page 1 as it was
+            os.pwrite(fd, os.urandom(4), CHANGE_COUNTER_OFFSET)
         if head.commit:
             os.ftruncate(fd, head.commit * head.page_size)
         # no fsync: a mirror is restored anew after a crash (its txid lives only in memory)

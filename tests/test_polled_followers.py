@@ -12,9 +12,11 @@ from pathlib import Path
 
 from central.follow import run
 from central.settings import CentralSettings
+from edge.kernel.db import connect_sync
 from edge.settings import Settings
 from replication import followers, generations, ltx, polled_followers, shards
 from replication.litestream import replicate_once
+from replication.mirror_readers import MirrorReaders
 from replication.objectstore import open_store
 from replication.store_config import StoreSettings
 from tests.conftest import prepare
@@ -90,6 +92,40 @@ def test_one_restore_then_each_new_transaction_is_applied_from_its_ltx_file(tmp_
     assert polled.follower.restarts == 0 and polled.follower.state == "following"
     level0 = ltx.level_prefix("file", generations.replica_prefix("lianzhou", 1), 0)
     assert polled.txid == max(ids[1] for key in store.keys(level0) if (ids := ltx.txids(key)))
+
+
+def test_a_reader_kept_open_sees_each_commit_even_one_that_leaves_page_1_alone(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    readers = MirrorReaders()
+    edge = connect_sync(settings.database_path)  # kept open, as the edge's app keeps its own
+
+    def kept_beat() -> int:
+        assert polled.follower.mirror is not None
+        conn = readers.connection("lianzhou", polled.follower.mirror)
+        return int(conn.execute("SELECT beat_ms FROM heartbeat").fetchone()[0])
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        assert kept_beat() == 1
+        for beat in (2, 3):  # an UPDATE in WAL mode, no checkpoint: its LTX has no page 1
+            edge.execute("UPDATE heartbeat SET beat_ms = ?", (beat,))
+            replicate_once(settings.replicated_node)
+            before = polled.txid
+            await _turns(following, store, polled, lambda b=before: polled.txid > b, "a file")
+            assert _mirror_beat(polled.follower.mirror) == beat  # a fresh connection
+            assert kept_beat() == beat  # and the one kept open since the restore
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        readers.close()
+        edge.close()
+    assert polled.follower.generation == 1
 
 
 def test_a_gap_in_level_0_or_a_new_generation_restores_the_mirror_anew(tmp_path):
