@@ -107,17 +107,49 @@ def rollback_journal(mirror: Path) -> None:
 def bring_forward(
     store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int, phases: TurnPhases
 ) -> int:
-    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most); the txid the
-    mirror reached."""
+    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most; a node further
+    behind first catches up from level 1); the txid the mirror reached."""
     level0 = ltx.level_prefix(kind, prefix, 0)
     with phases.timed("list"):
         found = store.keys_after(level0, ltx.after(level0, txid))
-    for key in found[:FILES_A_TURN]:
+    if len(found) > FILES_A_TURN:
+        txid = catch_up(store, kind, prefix, mirror, txid, phases)
+    return apply_chain(store, found, mirror, txid, FILES_A_TURN, phases)
+
+
+def catch_up(
+    store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int, phases: TurnPhases
+) -> int:
+    """Apply level 1's compacted files that go past `txid`: each holds every page its span of
+    transactions changed, as of its last one, so one that starts at or before `txid + 1`
+    brings the mirror to its end (pages it lacks did not change in the span)."""
+    with phases.timed("list level 1"):
+        keys = store.keys(ltx.level_prefix(kind, prefix, 1))
+    chain, reach = [], txid
+    for (low, high), key in sorted((ids, key) for key in keys if (ids := ltx.txids(key))):
+        if high <= reach:
+            continue
+        if low > reach + 1:
+            break  # level 1 does not reach back to the mirror (or has a hole): level 0 goes on
+        chain.append(key)
+        reach = high
+    return apply_chain(store, chain, mirror, txid, len(chain), phases)
+
+
+def apply_chain(
+    store: ObjectStore, keys: list[str], mirror: Path, txid: int, most: int, phases: TurnPhases
+) -> int:
+    """Apply the files of `keys` (sorted by first txid) that go past `txid`, `most` at most,
+    stopping at a gap; the txid the mirror reached."""
+    applied = 0
+    for key in keys:
         ids = ltx.txids(key)
         if ids is None or ids[1] <= txid:
             continue
+        if applied == most:
+            break
         if ids[0] > txid + 1:
-            raise NeedsRestore(f"level 0 jumps from txid {txid} to {ids[0]}")
+            raise NeedsRestore(f"{key}: jumps from txid {txid} to {ids[0]}")
         with phases.timed("get"):
             data = store.get(key)
         if data is None:
@@ -126,6 +158,7 @@ def bring_forward(
             txid = apply(mirror, data, phases)
         except ltx.LtxError as exc:
             raise NeedsRestore(f"{key}: {exc}") from exc
+        applied += 1
     return txid
 
 

@@ -5,7 +5,10 @@ then only the new level-0 files; a gap or a new generation restores anew; shards
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import time
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -15,10 +18,16 @@ from central.settings import CentralSettings
 from edge.kernel.db import connect_sync
 from edge.settings import Settings
 from replication import followers, generations, ltx, polled_followers, shards
-from replication.litestream import replicate_once
+from replication.litestream import (
+    litestream_binary,
+    litestream_environ,
+    replicate_once,
+    write_config,
+)
 from replication.mirror_readers import MirrorReaders
 from replication.objectstore import open_store
 from replication.store_config import StoreSettings
+from replication.turn_phases import TurnPhases
 from tests.conftest import prepare
 
 
@@ -126,6 +135,63 @@ def test_a_reader_kept_open_sees_each_commit_even_one_that_leaves_page_1_alone(t
         readers.close()
         edge.close()
     assert polled.follower.generation == 1
+
+
+def _compact_level_1(settings: Settings, level1: Path) -> None:
+    """Run Litestream with a 1 s level-1 compaction until level 1 holds a file."""
+    config = json.loads(write_config(settings.replicated_node).read_text(encoding="utf-8"))
+    config["levels"] = [{"interval": "1s"}]
+    path = settings.data_dir / "compact.yml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [litestream_binary(), "replicate", "-config", str(path)],
+        env=litestream_environ(settings.replicated_node.store),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if level1.is_dir() and any(level1.iterdir()):
+                return
+            time.sleep(0.1)
+        raise AssertionError("Litestream compacted nothing into level 1")
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def test_a_node_far_behind_catches_up_from_level_1_in_one_turn(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    replica = settings.store_config.root / generations.replica_prefix("lianzhou", 1)
+    behind = polled_followers.FILES_A_TURN + 4
+    phases = TurnPhases()
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        edge = connect_sync(settings.database_path)
+        try:
+            for beat in range(2, 2 + behind):  # one level-0 file each
+                edge.execute("UPDATE heartbeat SET beat_ms = ?", (beat,))
+                replicate_once(settings.replicated_node)
+        finally:
+            edge.close()
+        _compact_level_1(settings, replica / "ltx" / "1")
+        polled.checked_at = asyncio.get_running_loop().time()  # no mirror check this turn
+        await polled_followers.poll(following, store, polled, asyncio.Semaphore(1), phases)
+
+    asyncio.run(scenario())
+    assert polled.follower.state == "following", polled.follower.last_error
+    assert _mirror_beat(polled.follower.mirror) == 1 + behind  # all of it in one turn
+    newest = max(ids[1] for key in store.keys(str(replica)) if (ids := ltx.txids(key)))
+    assert polled.txid == newest
+    got = json.loads(phases.report())["phases"]["get"]["count"]
+    assert got < behind  # the level-1 file instead of one GET per transaction
+    assert polled.follower.generation == 1  # caught up without a restore
 
 
 def test_a_gap_in_level_0_or_a_new_generation_restores_the_mirror_anew(tmp_path):
