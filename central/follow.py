@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import aiosqlite
@@ -24,10 +26,11 @@ from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database, is_busy
 from edge.kernel.signals import stop_on_signals
-from replication import followers, polled_followers, shards
-from replication.ingest import central_columns, ingest_nodes
+from replication import followers, polled_followers, shards, shipped_batches
+from replication.ingest import central_columns, ingest_nodes, ingest_shipped
 from replication.mirror_readers import MirrorReaders
-from replication.objectstore import ObjectStore, open_store
+from replication.objectstore import ObjectStore, StoreUnavailable, open_store
+from replication.tables import Changes
 from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
@@ -77,9 +80,10 @@ async def ingest_all(
     now_ms: int,
     readers: MirrorReaders | None = None,
     phases: TurnPhases | None = None,
+    ship: Callable[[dict[str, Changes]], None] | None = None,
 ) -> bool:
-    """One ingest pass over every following mirror, in one central.db transaction; whether
-    some node has more to copy."""
+    """One ingest pass over every following mirror, in one central.db transaction (`ship`:
+    the changes go to central through the store first); whether some node has more to copy."""
     mirrors = [
         (f.node_id, f.mirror) for f in watched if f.state == "following" and f.mirror is not None
     ]
@@ -87,14 +91,14 @@ async def ingest_all(
         return False
     try:
         results = await ingest_nodes(
-            db, mirrors, now_ms, settings.ingest_batch, columns, readers, phases
+            db, mirrors, now_ms, settings.ingest_batch, columns, readers, phases, ship
         )
     except sqlite3.Error as exc:
         if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
             log.warning("ingest waits: %s", exc)  # central.db busy: the next pass copies it
             return True
         log.warning("ingest of %d nodes together failed (%s): one by one", len(mirrors), exc)
-        return await ingest_each(db, settings, mirrors, columns, now_ms, readers)
+        return await ingest_each(db, settings, mirrors, columns, now_ms, readers, ship)
     return any(result.more for result in results.values())
 
 
@@ -105,13 +109,14 @@ async def ingest_each(
     columns: dict[str, list[str]],
     now_ms: int,
     readers: MirrorReaders | None,
+    ship: Callable[[dict[str, Changes]], None] | None,
 ) -> bool:
     """Each node in its own transaction, so one node's bad rows hold up only that node."""
     more = False
     for node_id, mirror in mirrors:
         try:
             results = await ingest_nodes(
-                db, [(node_id, mirror)], now_ms, settings.ingest_batch, columns, readers
+                db, [(node_id, mirror)], now_ms, settings.ingest_batch, columns, readers, None, ship
             )
         except sqlite3.Error as exc:
             log.warning("ingest %s: %s", node_id, exc)
@@ -234,6 +239,18 @@ async def run(
         await db.close()
 
 
+async def receive(db: Database, settings: CentralSettings, store: ObjectStore, now_ms: int) -> None:
+    """Apply what shards on other machines shipped (a store or central.db busy: next turn)."""
+    try:
+        await ingest_shipped(db, store, now_ms, settings.ingest_batch)
+    except StoreUnavailable as exc:
+        log.warning("shipped batches: %s", exc)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        log.warning("shipped batches wait: %s", exc)
+
+
 def turn_slice(
     polled: list[polled_followers.Polled], turn: int, interval_ms: int, period: float
 ) -> list[polled_followers.Polled]:
@@ -281,6 +298,8 @@ async def polling_turns(
     loop = asyncio.get_running_loop()
     pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
     readers, phases = MirrorReaders(), TurnPhases()
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    ship = partial(shipped_batches.ship, store, shard) if settings.follow_ship else None
     turn, more, scanned_ms, reported = 0, False, 0, loop.time()
     try:
         while not stop.is_set():
@@ -292,9 +311,12 @@ async def polling_turns(
             due = [p.follower for p in polled if p.changed or more]
             for p in polled:
                 p.changed = False
-            more = await ingest_all(db, settings, due, columns, millis(clock), readers, phases)
+            more = await ingest_all(
+                db, settings, due, columns, millis(clock), readers, phases, ship
+            )
             with phases.timed("chores"):
                 if supervises(settings):
+                    await receive(db, settings, store, millis(clock))
                     scanned_ms = await supervise(db, settings, clock, scanned_ms)
                 interval = settings.follow_interval_ms
                 checked = turn_slice(polled, turn, interval, anchor.CHECK_SECONDS)

@@ -12,14 +12,17 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
 
 from edge.kernel.db import Database
+from replication import shipped_batches
 from replication.mirror_readers import MirrorReaders
-from replication.tables import TABLES, ReplicatedTable
+from replication.objectstore import ObjectStore
+from replication.tables import TABLES, Changes, ReplicatedTable
 from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
@@ -42,9 +45,6 @@ class IngestPass:
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-
-
-Changes = dict[ReplicatedTable, tuple[list[str], list[tuple[object, ...]]]]
 
 
 def read_changes(
@@ -189,12 +189,14 @@ async def ingest_nodes(
     columns: dict[str, list[str]] | None = None,
     readers: MirrorReaders | None = None,
     phases: TurnPhases | None = None,
+    ship: Callable[[dict[str, Changes]], None] | None = None,
 ) -> dict[str, IngestPass]:
     """Copy one batch per table of each (node, mirror) into central.db, every node in one
     transaction (one commit, one fsync a pass); what each node's pass copied.
 
     A loop passes `columns` (central_columns, read once) and keeps `readers` open across
-    passes; otherwise they are made here.
+    passes; otherwise they are made here. `ship` (a shard on another machine) is given the
+    changes before they are written here (`replication.shipped_batches`).
     """
     phases = phases or TurnPhases()
     own = readers is None
@@ -210,6 +212,9 @@ async def ingest_nodes(
     finally:
         if own:
             readers.close()
+    if ship is not None:
+        with phases.timed("ship"):
+            await asyncio.to_thread(ship, changes)
     results = {node_id: IngestPass() for node_id in changes}
     started = time.monotonic()
     async with db.write() as conn:
@@ -219,6 +224,30 @@ async def ingest_nodes(
         committing = time.monotonic()
     phases.add("commit", time.monotonic() - committing)
     return results
+
+
+async def ingest_shipped(db: Database, store: ObjectStore, now_ms: int, batch: int) -> int:
+    """Apply the batches other machines' shards shipped (in one transaction), then delete
+    them from the store; how many were applied."""
+    async with db.read() as conn:
+        done = await shipped_batches.last_keys(conn)
+    keys = await asyncio.to_thread(shipped_batches.waiting, store)
+    todo = list(shipped_batches.due(keys, done))
+    loaded = []
+    for shard, key in todo:
+        data = await asyncio.to_thread(store.get, key)
+        loaded.append((shard, key, shipped_batches.unpack(data) if data is not None else {}))
+    if loaded:
+        async with db.write() as conn:
+            for shard, key, changes in loaded:
+                for node_id, node_changes in changes.items():
+                    await _copy(conn, node_id, node_changes, IngestPass(), now_ms, batch)
+                await shipped_batches.applied(conn, shard, key)
+            done = await shipped_batches.last_keys(conn)
+    for key in keys:  # applied now or before (a deletion that failed is tried again)
+        if key <= done.get(shipped_batches.shard_of_key(key), ""):
+            await asyncio.to_thread(store.delete, key)
+    return len(loaded)
 
 
 async def _copy(

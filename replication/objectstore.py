@@ -29,6 +29,8 @@ class ObjectStore(Protocol):
 
     def keys_after(self, prefix: str, start_after: str) -> list[str]: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 def blob_key(node_id: str, sha256: str) -> str:
     """Where a node's blob lives in the store."""
@@ -84,6 +86,10 @@ class DirectoryStore:
             return []
         found = (f"{prefix}/{path.name}" for path in folder.iterdir() if path.is_file())
         return sorted(key for key in found if key > start_after)
+
+    def delete(self, key: str) -> None:
+        """Remove the object (nothing when absent)."""
+        self._path(key).unlink(missing_ok=True)
 
 
 class S3Store:
@@ -157,6 +163,13 @@ class S3Store:
             return sorted(item.object_name for item in found if item.object_name)
         except _unreachable() as exc:
             raise StoreUnavailable(f"list {prefix}: {type(exc).__name__}") from exc
+
+    def delete(self, key: str) -> None:
+        """Remove the object (S3 answers the same when it was absent)."""
+        try:
+            self.client.remove_object(self.bucket, key)
+        except _unreachable() as exc:
+            raise StoreUnavailable(f"delete {key}: {type(exc).__name__}") from exc
 
 
 def _unreachable() -> tuple[type[Exception], ...]:

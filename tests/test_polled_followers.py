@@ -13,11 +13,14 @@ from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from central.follow import run
 from central.settings import CentralSettings
 from edge.kernel.db import connect_sync
+from edge.kernel.settings import SettingsError
 from edge.settings import Settings
-from replication import followers, generations, ltx, polled_followers, shards
+from replication import followers, generations, ltx, polled_followers, shards, shipped_batches
 from replication.litestream import (
     litestream_binary,
     litestream_environ,
@@ -276,6 +279,57 @@ def test_shards_split_the_nodes_and_two_shards_on_one_machine_ingest_every_node(
     assert set(rows) == set(chosen)
     for name in chosen:  # each mirror lives under the node's own folder
         assert rows[name] and f"/mirrors/{name}/" in rows[name]
+
+
+def test_a_shard_on_a_second_machine_ships_its_rows_and_central_db_keeps_one_writer(tmp_path):
+    names = ["lianzhou", "fucheng", "shankou", "baisha", "shatian", "changle"]
+    chosen = [next(n for n in names if shards.owns((i, 2), n)) for i in range(2)]
+    edges = [_edge(tmp_path, name) for name in chosen]
+    codes = ["450521100000", "450503101000"]
+    registry = ",".join(
+        f"{name}={codes[n]}=http://127.0.0.1:{9000 + n}" for n, name in enumerate(chosen)
+    )
+    store_settings = StoreSettings(replica_dir=tmp_path / "store")
+    machine_a = CentralSettings(  # central's machine: central.db and shard 0
+        data_dir=tmp_path / "a",
+        nodes=registry,
+        replica=store_settings,
+        follow_interval_ms=100,
+        follow_shard="0/2",
+    )
+    machine_b = replace(machine_a, data_dir=tmp_path / "b", follow_shard="1/2", follow_ship=True)
+    machine_b.validate()
+    with pytest.raises(SettingsError, match="FOLLOW_SHIP"):
+        replace(machine_a, follow_ship=True).validate()
+    expected = {chosen[0]: 2001, chosen[1]: 2002}
+
+    async def both() -> None:
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(run(m, stop=stop)) for m in (machine_a, machine_b)]
+        try:
+            for round_ in range(2):  # the first restore, then a second beat as LTX files
+                for number, edge in enumerate(edges, start=1):
+                    _beat(edge, 1000 * (round_ + 1) + number)
+                    replicate_once(edge.replicated_node)
+                wanted = {n: 1000 * (round_ + 1) + i for i, n in enumerate(chosen, start=1)}
+                for _ in range(300):
+                    if _ingested(machine_a) == wanted:
+                        break
+                    await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    asyncio.run(both())
+    assert _ingested(machine_a) == expected  # both shards' nodes in central's one database
+    assert _ingested(machine_b) == {chosen[1]: 2002}  # B's own state: only its shard
+    with closing(sqlite3.connect(machine_a.database_path)) as conn:
+        lagged = {row[0] for row in conn.execute("SELECT node_id FROM lag_samples")}
+        applied = conn.execute("SELECT shard, last_key FROM shipped_batches").fetchall()
+    assert lagged == set(chosen)
+    assert [shard for shard, _ in applied] == ["1-of-2"]
+    store = open_store(machine_a.store_config)
+    assert store.keys(shipped_batches.PREFIX) == []  # applied batches are deleted
 
 
 def _ingested(settings: CentralSettings) -> dict[str, int]:
