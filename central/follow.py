@@ -272,7 +272,8 @@ async def run_polling(
         columns, registered = await prepare(db, settings, clock)
         polled = [polled_followers.Polled(f) for f in shard_of(settings, registered)]
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
-        store = open_store(settings.store_config, connections=STORE_THREADS)
+        connections = STORE_THREADS + polled_followers.GET_THREADS
+        store = open_store(settings.store_config, connections=connections)
         # store calls wait on the network far more than they compute: more threads than cores
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(STORE_THREADS))
         await polling_turns(db, settings, clock, stop, columns, polled, following, store)

@@ -10,7 +10,9 @@ import fcntl
 import logging
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 from replication import generations, ltx
@@ -28,6 +30,7 @@ from replication.turn_phases import TurnPhases
 log = logging.getLogger(__name__)
 
 FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind cannot hold up the rest
+GET_THREADS = 32  # LTX files fetched at once, across nodes (each waits on the store, not a core)
 RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
 SQLITE_LOCK_SPAN = 512
@@ -139,27 +142,39 @@ def catch_up(
 def apply_chain(
     store: ObjectStore, keys: list[str], mirror: Path, txid: int, most: int, phases: TurnPhases
 ) -> int:
-    """Apply the files of `keys` (sorted by first txid) that go past `txid`, `most` at most,
-    stopping at a gap; the txid the mirror reached."""
-    applied = 0
+    """Apply the files of `keys` (sorted by first txid) that go past `txid`, `most` at most and
+    only up to a gap, fetched together (GET_THREADS); the txid the mirror reached."""
+    chain: list[str] = []
+    reach = txid
     for key in keys:
         ids = ltx.txids(key)
-        if ids is None or ids[1] <= txid:
+        if ids is None or ids[1] <= reach:
             continue
-        if applied == most:
+        if len(chain) == most or ids[0] > reach + 1:
             break
-        if ids[0] > txid + 1:
-            raise NeedsRestore(f"{key}: jumps from txid {txid} to {ids[0]}")
-        with phases.timed("get"):
-            data = store.get(key)
+        chain.append(key)
+        reach = ids[1]
+    if not chain and reach < max((ids[1] for k in keys if (ids := ltx.txids(k))), default=0):
+        first = next(ids for k in keys if (ids := ltx.txids(k)) and ids[1] > txid)
+        raise NeedsRestore(f"level 0 jumps from txid {txid} to {first[0]}")
+    for key, data in zip(chain, _getter().map(partial(_get, store, phases), chain), strict=True):
         if data is None:
             raise NeedsRestore(f"{key} vanished (compacted)")
         try:
             txid = apply(mirror, data, phases)
         except ltx.LtxError as exc:
             raise NeedsRestore(f"{key}: {exc}") from exc
-        applied += 1
     return txid
+
+
+@cache
+def _getter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(GET_THREADS, thread_name_prefix="ltx-get")
+
+
+def _get(store: ObjectStore, phases: TurnPhases, key: str) -> bytes | None:
+    with phases.timed("get"):
+        return store.get(key)
 
 
 async def restore(
