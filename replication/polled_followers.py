@@ -29,7 +29,7 @@ from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
 
-FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind cannot hold up the rest
+FILES_A_TURN = 32  # LTX files applied per node per turn (fetched together); further behind: level 1
 GET_THREADS = 32  # LTX files fetched at once, across nodes (each waits on the store, not a core)
 RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
