@@ -63,6 +63,9 @@ class CentralSettings:
                 f"{env_name('follow_ship', ENV_PREFIX)} is for a shard other than 0 (shard 0 "
                 "runs beside central.db and applies what the others ship)"
             )
+        if self.follow_ship and self.follow_mode != "poll":
+            name = env_name("follow_ship", ENV_PREFIX)
+            raise SettingsError(f"{name} needs {env_name('follow_mode', ENV_PREFIX)}=poll")
         if not 1 <= self.feed_page <= 1000:
             raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
         if not 0 <= self.warning_working_days <= 30:

@@ -301,6 +301,8 @@ def test_a_shard_on_a_second_machine_ships_its_rows_and_central_db_keeps_one_wri
     machine_b.validate()
     with pytest.raises(SettingsError, match="FOLLOW_SHIP"):
         replace(machine_a, follow_ship=True).validate()
+    with pytest.raises(SettingsError, match="FOLLOW_MODE=poll"):
+        replace(machine_b, follow_mode="litestream").validate()
     expected = {chosen[0]: 2001, chosen[1]: 2002}
 
     async def both() -> None:
