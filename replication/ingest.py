@@ -236,7 +236,7 @@ async def ingest_shipped(db: Database, store: ObjectStore, now_ms: int, batch: i
     loaded = []
     for shard, key in todo:
         data = await asyncio.to_thread(store.get, key)
-        loaded.append((shard, key, shipped_batches.unpack(data) if data is not None else {}))
+        loaded.append((shard, key, read_batch(key, data)))
     if loaded:
         async with db.write() as conn:
             for shard, key, changes in loaded:
@@ -248,6 +248,18 @@ async def ingest_shipped(db: Database, store: ObjectStore, now_ms: int, batch: i
         if key <= done.get(shipped_batches.shard_of_key(key), ""):
             await asyncio.to_thread(store.delete, key)
     return len(loaded)
+
+
+def read_batch(key: str, data: bytes | None) -> dict[str, Changes]:
+    """A batch's changes; none for a batch gone or unreadable (logged: it is passed over, so
+    one damaged object cannot stop its shard; its rows come again when they next change)."""
+    if data is None:
+        return {}
+    try:
+        return shipped_batches.unpack(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.error("shipped batch %s cannot be read, passed over: %r", key, exc)
+        return {}
 
 
 async def _copy(

@@ -21,6 +21,7 @@ from edge.kernel.db import connect_sync
 from edge.kernel.settings import SettingsError
 from edge.settings import Settings
 from replication import followers, generations, ltx, polled_followers, shards, shipped_batches
+from replication.ingest import read_batch
 from replication.litestream import (
     litestream_binary,
     litestream_environ,
@@ -30,6 +31,7 @@ from replication.litestream import (
 from replication.mirror_readers import MirrorReaders
 from replication.objectstore import open_store
 from replication.store_config import StoreSettings
+from replication.tables import TABLES
 from replication.turn_phases import TurnPhases
 from tests.conftest import prepare
 
@@ -342,3 +344,11 @@ def _ingested(settings: CentralSettings) -> dict[str, int]:
             return dict(conn.execute("SELECT node_id, beat_ms FROM edge_heartbeat").fetchall())
     except sqlite3.Error:
         return {}
+
+
+def test_a_shipped_batch_keeps_blobs_and_a_damaged_one_is_passed_over():
+    blobs = next(t for t in TABLES if t.name == "blobs")
+    changes = {"lianzhou": {blobs: (["sha256", "data", "rev"], [("ab", b"\x00\xff", 7)])}}
+    assert shipped_batches.unpack(shipped_batches.pack(changes)) == changes
+    assert read_batch("central/batches/1-of-2/x.json", b"{not json") == {}
+    assert read_batch("central/batches/1-of-2/x.json", None) == {}
