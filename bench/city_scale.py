@@ -123,7 +123,7 @@ class City(Cluster):
         return {
             "CUNBAN_CENTRAL_DATA_DIR": str(self.root / "central"),
             "CUNBAN_CENTRAL_NODES": "",
-            "CUNBAN_CENTRAL_LOG_LEVEL": "warning",
+            "CUNBAN_CENTRAL_LOG_LEVEL": "info",  # the turn phases, once a minute
             "CUNBAN_CENTRAL_FOLLOW_MODE": profile.mode,
             "CUNBAN_CENTRAL_FOLLOW_INTERVAL_MS": str(profile.follow_ms),
             "CUNBAN_CENTRAL_INGEST_MS": str(profile.follow_ms),
@@ -289,6 +289,7 @@ class Result:
     ingested: dict[str, float]  # per second
     ready_seconds: float
     seconds: float
+    phases: list[dict[str, object]] = field(default_factory=list)  # reports in the window
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -336,6 +337,7 @@ def measure(city: City, profile: Profile, args: argparse.Namespace) -> Result:
         "applications": "SELECT count(*) FROM edge_applications",
         "audit rows": "SELECT count(*) FROM edge_audit_log",
     }
+    logged = {s: len(follow_log(city, s)) for s in range(profile.shards)}
     before_cpu = {name: cpu_seconds(pids) for name, pids in groups.items()}
     before_rows = {name: central_count(city, sql) for name, sql in counted.items()}
     start_ms, t0 = int(time.time() * 1000), time.monotonic()
@@ -360,7 +362,52 @@ def measure(city: City, profile: Profile, args: argparse.Namespace) -> Result:
             )
         )
     rows["heartbeats"] = len(lags) / spent
-    return Result(profile, len(city.nodes), lags, rss, cpu, rows, ready, spent)
+    phases = [
+        report
+        for shard, skip in logged.items()
+        for report in phase_reports(follow_log(city, shard)[skip:])
+    ]
+    return Result(profile, len(city.nodes), lags, rss, cpu, rows, ready, spent, phases)
+
+
+def follow_log(city: City, shard: int) -> list[str]:
+    """Every line a follow process logged so far."""
+    path = city.root / "logs" / f"follow{shard}.log"
+    return path.read_text(errors="replace").splitlines() if path.exists() else []
+
+
+def phase_reports(lines: list[str]) -> list[dict[str, object]]:
+    """The `turn phases {...}` reports a follow process logged (replication.turn_phases)."""
+    marker = "turn phases "
+    return [json.loads(line.split(marker, 1)[1]) for line in lines if marker in line]
+
+
+def phase_rows(result: Result) -> list[str]:
+    """Where the follow turns went, summed over the reports (and shards) of the window."""
+    spent: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for report in result.phases:
+        for name, figures in report["phases"].items():  # type: ignore[attr-defined]
+            spent[name] = spent.get(name, 0.0) + figures["seconds"]
+            counts[name] = counts.get(name, 0) + figures["count"]
+    turns = counts.get("turn", 0)
+    if not turns:
+        return []
+    ages = [r["file_age_ms"] for r in result.phases]
+    lines = [
+        f"Turn phases, {result.nodes} townships, {result.profile.label}: {turns} turns in "
+        f"{len(result.phases)} report(s); LTX file age when applied (now - Litestream's stamp) "
+        + ", ".join(f"p50 {a['p50']} ms / p95 {a['p95']} ms (n {a['n']})" for a in ages),  # type: ignore[index]
+        "",
+        "| Phase | Seconds per turn | Count per turn | ms each |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in sorted(spent, key=lambda n: -spent[n]):
+        each = spent[name] / counts[name] * 1000 if counts[name] else 0.0
+        lines.append(
+            f"| {name} | {spent[name] / turns:.3f} | {counts[name] / turns:.1f} | {each:.1f} |"
+        )
+    return lines
 
 
 def run_profile(profile: Profile, args: argparse.Namespace, template: Path) -> Result:
@@ -444,10 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for text in args.profile or ["poll:1:1000:1000:1000"]:
             results.append(run_profile(profile_of(text), args, template))
             note(row(results[-1]))
+            note("\n".join(phase_rows(results[-1])))
     finally:
         shutil.rmtree(template, ignore_errors=True)
     lines = [*HEAD, *(row(r) for r in results)]
     print("\n".join(lines))
+    for result in results:
+        print("\n" + "\n".join(phase_rows(result)))
     if args.doc:
         add_rows(lines[len(HEAD) :])
     return 0

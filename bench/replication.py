@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.edge_rows import WRITTEN_TABLES, Written, write_rows
 from bench.performance_doc import replace_section
 from central.settings import CentralSettings
+from edge.settings import Settings
 from replication.tables import TABLES
 from tests.cluster import NODES, PYTHON, ROOT, Cluster, wait_for
 
@@ -63,10 +64,33 @@ def _profile(name: str, label: str, interval_ms: int, heartbeat_ms: int) -> Prof
     )
 
 
+def _defaults() -> Profile:
+    """The intervals a node gets when nothing is set, read from the settings classes (only the
+    heartbeat is shortened, as in every profile, for more samples)."""
+    edge = {f.name: f.default for f in fields(Settings)}
+    central = {f.name: f.default for f in fields(CentralSettings)}
+    label = (
+        f"defaults: edge monitor {edge['monitor_interval_ms']} / sync "
+        f"{edge['sync_interval_ms']} ms, central follow {central['follow_interval_ms']} / "
+        f"ingest {central['ingest_ms']} ms, heartbeat 1000 ms"
+    )
+    return Profile(
+        "defaults",
+        label,
+        {
+            "sync_interval_ms": str(edge["sync_interval_ms"]),
+            "monitor_interval_ms": str(edge["monitor_interval_ms"]),
+            "heartbeat_ms": "1000",
+        },
+        {
+            "follow_interval_ms": str(central["follow_interval_ms"]),
+            "ingest_ms": str(central["ingest_ms"]),
+        },
+    )
+
+
 PROFILES = {
-    "defaults": _profile(
-        "defaults", "defaults: all intervals 1000 ms, heartbeat 1000 ms", 1000, 1000
-    ),
+    "defaults": _defaults(),
     "fast": _profile("fast", "fast: all intervals 100 ms, heartbeat 300 ms", 100, 300),
 }
 

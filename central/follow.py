@@ -8,7 +8,10 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 
 import aiosqlite
 
@@ -23,13 +26,17 @@ from central.supervision.demo import urge_demo_step
 from edge.kernel.clock import Clock, millis, stamp, system_clock
 from edge.kernel.db import Database, is_busy
 from edge.kernel.signals import stop_on_signals
-from replication import followers, polled_followers, shards
-from replication.ingest import central_columns, ingest_node
-from replication.objectstore import open_store
+from replication import followers, polled_followers, shards, shipped_batches
+from replication.ingest import central_columns, ingest_nodes, ingest_shipped
+from replication.mirror_readers import MirrorReaders
+from replication.objectstore import ObjectStore, StoreUnavailable, open_store
+from replication.tables import Changes
+from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
 STORE_THREADS = 32  # the polling design's LISTs, GETs and mirror writes in flight at once
 RECORD_SECONDS = 2.0  # how often the polling design writes each follower's row (for /nodes)
+PHASES_SECONDS = 30.0  # how often the polling design logs where its turns went
 
 
 async def record(db: aiosqlite.Connection, follower: followers.Follower, now_ms: int) -> None:
@@ -71,20 +78,50 @@ async def ingest_all(
     watched: list[followers.Follower],
     columns: dict[str, list[str]],
     now_ms: int,
+    readers: MirrorReaders | None = None,
+    phases: TurnPhases | None = None,
+    ship: Callable[[dict[str, Changes]], None] | None = None,
 ) -> bool:
-    """One ingest pass over every following mirror; whether some node has more to copy."""
+    """One ingest pass over every following mirror, in one central.db transaction (`ship`:
+    the changes go to central through the store first); whether some node has more to copy."""
+    mirrors = [
+        (f.node_id, f.mirror) for f in watched if f.state == "following" and f.mirror is not None
+    ]
+    if not mirrors:
+        return False
+    try:
+        results = await ingest_nodes(
+            db, mirrors, now_ms, settings.ingest_batch, columns, readers, phases, ship
+        )
+    except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
+            log.warning("ingest waits: %s", exc)  # central.db busy: the next pass copies it
+            return True
+        log.warning("ingest of %d nodes together failed (%s): one by one", len(mirrors), exc)
+        return await ingest_each(db, settings, mirrors, columns, now_ms, readers, ship)
+    return any(result.more for result in results.values())
+
+
+async def ingest_each(
+    db: Database,
+    settings: CentralSettings,
+    mirrors: list[tuple[str, Path]],
+    columns: dict[str, list[str]],
+    now_ms: int,
+    readers: MirrorReaders | None,
+    ship: Callable[[dict[str, Changes]], None] | None,
+) -> bool:
+    """Each node in its own transaction, so one node's bad rows hold up only that node."""
     more = False
-    for follower in watched:
-        if follower.state != "following" or follower.mirror is None:
-            continue
+    for node_id, mirror in mirrors:
         try:
-            result = await ingest_node(
-                db, follower.node_id, follower.mirror, now_ms, settings.ingest_batch, columns
+            results = await ingest_nodes(
+                db, [(node_id, mirror)], now_ms, settings.ingest_batch, columns, readers, None, ship
             )
-        except sqlite3.Error as exc:  # a mirror being replaced, or not yet complete
-            log.warning("ingest %s: %s", follower.node_id, exc)
+        except sqlite3.Error as exc:
+            log.warning("ingest %s: %s", node_id, exc)
             continue
-        more = more or result.more
+        more = more or any(result.more for result in results.values())
     return more
 
 
@@ -200,6 +237,18 @@ async def run(
         await db.close()
 
 
+async def receive(db: Database, settings: CentralSettings, store: ObjectStore, now_ms: int) -> None:
+    """Apply what shards on other machines shipped (a store or central.db busy: next turn)."""
+    try:
+        await ingest_shipped(db, store, now_ms, settings.ingest_batch)
+    except StoreUnavailable as exc:
+        log.warning("shipped batches: %s", exc)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        log.warning("shipped batches wait: %s", exc)
+
+
 def turn_slice(
     polled: list[polled_followers.Polled], turn: int, interval_ms: int, period: float
 ) -> list[polled_followers.Polled]:
@@ -221,38 +270,69 @@ async def run_polling(
         columns, registered = await prepare(db, settings, clock)
         polled = [polled_followers.Polled(f) for f in shard_of(settings, registered)]
         following = followers.Following(settings.store_config, settings.follow_interval_ms)
-        store = open_store(settings.store_config)
-        pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
+        connections = STORE_THREADS + polled_followers.GET_THREADS
+        store = open_store(settings.store_config, connections=connections)
         # store calls wait on the network far more than they compute: more threads than cores
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(STORE_THREADS))
-        turn, more, scanned_ms = 0, False, 0
-        while not stop.is_set():
-            started = asyncio.get_running_loop().time()
-            await asyncio.gather(
-                *(polled_followers.poll(following, store, p, pool) for p in polled)
-            )
-            due = [p.follower for p in polled if p.changed or more]
-            for p in polled:
-                p.changed = False
-            more = await ingest_all(db, settings, due, columns, millis(clock))
-            if supervises(settings):
-                scanned_ms = await supervise(db, settings, clock, scanned_ms)
-            checked = turn_slice(polled, turn, settings.follow_interval_ms, anchor.CHECK_SECONDS)
-            await check_chains(db, [p.follower for p in checked], millis(clock))
-            async with db.write() as conn:
-                for p in turn_slice(polled, turn, settings.follow_interval_ms, RECORD_SECONDS):
-                    await record(conn, p.follower, millis(clock))
-            turn += 1
-            left = settings.follow_interval_ms / 1000 - (
-                asyncio.get_running_loop().time() - started
-            )
-            if not more and left > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), left)
-        for task in list(polled_followers.RUNNING):
-            task.cancel()
+        await polling_turns(db, settings, clock, stop, columns, polled, following, store)
         async with db.write() as conn:  # every follower's last state, for /nodes
             for p in polled:
                 await record(conn, p.follower, millis(clock))
     finally:
         await db.close()
+
+
+async def polling_turns(
+    db: Database,
+    settings: CentralSettings,
+    clock: Clock,
+    stop: asyncio.Event,
+    columns: dict[str, list[str]],
+    polled: list[polled_followers.Polled],
+    following: followers.Following,
+    store: ObjectStore,
+) -> None:
+    """Turn after turn until `stop`: new LTX files of every node, one ingest of the nodes
+    that changed, the chores of a slice; where the time went is logged every 30 s."""
+    loop = asyncio.get_running_loop()
+    pool = asyncio.Semaphore(polled_followers.RESTORES_AT_ONCE)
+    readers, phases = MirrorReaders(), TurnPhases()
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    ship = partial(shipped_batches.ship, store, shard) if settings.follow_ship else None
+    turn, more, scanned_ms, reported = 0, False, 0, loop.time()
+    try:
+        while not stop.is_set():
+            started = loop.time()
+            with phases.timed("poll"):
+                await asyncio.gather(
+                    *(polled_followers.poll(following, store, p, pool, phases) for p in polled)
+                )
+            due = [p.follower for p in polled if p.changed or more]
+            for p in polled:
+                p.changed = False
+            more = await ingest_all(
+                db, settings, due, columns, millis(clock), readers, phases, ship
+            )
+            with phases.timed("chores"):
+                if supervises(settings):
+                    await receive(db, settings, store, millis(clock))
+                    scanned_ms = await supervise(db, settings, clock, scanned_ms)
+                interval = settings.follow_interval_ms
+                checked = turn_slice(polled, turn, interval, anchor.CHECK_SECONDS)
+                await check_chains(db, [p.follower for p in checked], millis(clock))
+                async with db.write() as conn:
+                    for p in turn_slice(polled, turn, interval, RECORD_SECONDS):
+                        await record(conn, p.follower, millis(clock))
+            phases.add("turn", loop.time() - started)
+            turn += 1
+            if loop.time() - reported >= PHASES_SECONDS:
+                reported = loop.time()
+                log.info("turn phases %s", phases.report())
+            left = settings.follow_interval_ms / 1000 - (loop.time() - started)
+            if not more and left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), left)
+    finally:
+        readers.close()
+        for task in list(polled_followers.RUNNING):
+            task.cancel()

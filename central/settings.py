@@ -25,6 +25,7 @@ class CentralSettings:
     follow_interval_ms: int = 500
     follow_mode: str = "poll"
     follow_shard: str = "0/1"
+    follow_ship: bool = False
     ingest_ms: int = 1000
     ingest_batch: int = 500
     silent_after_seconds: int = 60
@@ -57,6 +58,14 @@ class CentralSettings:
             raise SettingsError(
                 f"{env_name('follow_shard', ENV_PREFIX)} must be i/n with 0 <= i < n, e.g. 0/2"
             )
+        if self.follow_ship and (shards.parse(self.follow_shard) or (0, 1))[0] == 0:
+            raise SettingsError(
+                f"{env_name('follow_ship', ENV_PREFIX)} is for a shard other than 0 (shard 0 "
+                "runs beside central.db and applies what the others ship)"
+            )
+        if self.follow_ship and self.follow_mode != "poll":
+            name = env_name("follow_ship", ENV_PREFIX)
+            raise SettingsError(f"{name} needs {env_name('follow_mode', ENV_PREFIX)}=poll")
         if not 1 <= self.feed_page <= 1000:
             raise SettingsError(f"{env_name('feed_page', ENV_PREFIX)} must be 1 to 1000")
         if not 0 <= self.warning_working_days <= 30:

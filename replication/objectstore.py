@@ -29,6 +29,8 @@ class ObjectStore(Protocol):
 
     def keys_after(self, prefix: str, start_after: str) -> list[str]: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 def blob_key(node_id: str, sha256: str) -> str:
     """Where a node's blob lives in the store."""
@@ -85,17 +87,21 @@ class DirectoryStore:
         found = (f"{prefix}/{path.name}" for path in folder.iterdir() if path.is_file())
         return sorted(key for key in found if key > start_after)
 
+    def delete(self, key: str) -> None:
+        """Remove the object (nothing when absent)."""
+        self._path(key).unlink(missing_ok=True)
+
 
 class S3Store:
     """An S3-compatible bucket (SeaweedFS, MinIO, Ceph, OSS) through the MinIO client."""
 
-    def __init__(self, config: StoreConfig) -> None:
+    def __init__(self, config: StoreConfig, connections: int = CONNECTIONS) -> None:
         import urllib3
         from minio import Minio
 
         url = urlsplit(config.endpoint)
         http = urllib3.PoolManager(
-            maxsize=CONNECTIONS,
+            maxsize=connections,  # one per thread that calls the store, or each extra reconnects
             timeout=urllib3.Timeout(connect=3, read=30),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503)),
         )
@@ -158,6 +164,13 @@ class S3Store:
         except _unreachable() as exc:
             raise StoreUnavailable(f"list {prefix}: {type(exc).__name__}") from exc
 
+    def delete(self, key: str) -> None:
+        """Remove the object (S3 answers the same when it was absent)."""
+        try:
+            self.client.remove_object(self.bucket, key)
+        except _unreachable() as exc:
+            raise StoreUnavailable(f"delete {key}: {type(exc).__name__}") from exc
+
 
 def _unreachable() -> tuple[type[Exception], ...]:
     """What the S3 client raises when the store is down, refuses or answers nonsense: MinIO's
@@ -169,8 +182,8 @@ def _unreachable() -> tuple[type[Exception], ...]:
     return (MinioException, OSError, HTTPError, SyntaxError, ValueError)
 
 
-def open_store(config: StoreConfig) -> ObjectStore:
-    """The store a node's settings describe."""
+def open_store(config: StoreConfig, connections: int = CONNECTIONS) -> ObjectStore:
+    """The store a node's settings describe (`connections`: kept open to an S3 store)."""
     if config.kind == "s3":
-        return S3Store(config)
+        return S3Store(config, connections)
     return DirectoryStore(config.root)

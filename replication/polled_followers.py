@@ -10,7 +10,9 @@ import fcntl
 import logging
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 from replication import generations, ltx
@@ -23,13 +25,16 @@ from replication.followers import (
 )
 from replication.litestream import die_with_parent, litestream_binary, litestream_environ
 from replication.objectstore import ObjectStore, StoreUnavailable
+from replication.turn_phases import TurnPhases
 
 log = logging.getLogger(__name__)
 
-FILES_A_TURN = 8  # LTX files applied per node per turn: a node far behind cannot hold up the rest
+FILES_A_TURN = 32  # LTX files applied per node per turn (fetched together); further behind: level 1
+GET_THREADS = 32  # LTX files fetched at once, across nodes (each waits on the store, not a core)
 RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
 SQLITE_LOCK_SPAN = 512
+CHANGE_COUNTER_OFFSET = 24  # in the database header (page 1)
 
 
 class NeedsRestore(RuntimeError):
@@ -60,14 +65,24 @@ def highest_txid(store: ObjectStore, kind: str, prefix: str) -> int:
     return max(found)
 
 
-def apply(mirror: Path, data: bytes) -> int:
+def apply(mirror: Path, data: bytes, phases: TurnPhases | None = None) -> int:
     """Write an LTX file's pages into the mirror under SQLite's exclusive lock; its last txid.
 
     As `litestream restore -f` does: page 1 says rollback journal (not WAL) and gets a new
-    change counter so readers drop their cache; the file is cut to the transaction's size.
+    change counter so readers drop their cache (also when the file has no page 1, as most WAL
+    commits have not: kept readers would read stale pages); the file is cut to its size.
     """
-    head = ltx.header(data)
-    written = list(ltx.pages(data))  # decoded before the lock: a bad file changes nothing
+    phases = phases or TurnPhases()
+    with phases.timed("decode"):
+        head = ltx.header(data)
+        written = list(ltx.pages(data))  # decoded before the lock: a bad file changes nothing
+    with phases.timed("mirror write"):
+        _write_pages(mirror, head, written)
+    phases.file_age(head.timestamp_ms)
+    return head.max_txid
+
+
+def _write_pages(mirror: Path, head: ltx.Header, written: list[tuple[int, bytes]]) -> None:
     fd = os.open(mirror, os.O_RDWR)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX, SQLITE_LOCK_SPAN, SQLITE_LOCK_BYTE, os.SEEK_SET)
@@ -75,12 +90,13 @@ def apply(mirror: Path, data: bytes) -> int:
             if pgno == 1:
                 page = page[:18] + b"\x01\x01" + page[20:24] + os.urandom(4) + page[28:]
             os.pwrite(fd, page, (pgno - 1) * head.page_size)
+        if all(pgno != 1 for pgno, _ in written):  # a WAL commit leaves page 1 as it was
+            os.pwrite(fd, os.urandom(4), CHANGE_COUNTER_OFFSET)
         if head.commit:
             os.ftruncate(fd, head.commit * head.page_size)
         # no fsync: a mirror is restored anew after a crash (its txid lives only in memory)
     finally:
         os.close(fd)  # releases the lock
-    return head.max_txid
 
 
 def rollback_journal(mirror: Path) -> None:
@@ -91,24 +107,74 @@ def rollback_journal(mirror: Path) -> None:
         file.write(b"\x01\x01")
 
 
-def bring_forward(store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int) -> int:
-    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most); the txid the
-    mirror reached."""
+def bring_forward(
+    store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int, phases: TurnPhases
+) -> int:
+    """Apply the level-0 files after `txid` in order (FILES_A_TURN at most; a node further
+    behind first catches up from level 1); the txid the mirror reached."""
     level0 = ltx.level_prefix(kind, prefix, 0)
-    for key in store.keys_after(level0, ltx.after(level0, txid))[:FILES_A_TURN]:
-        ids = ltx.txids(key)
-        if ids is None or ids[1] <= txid:
+    with phases.timed("list"):
+        found = store.keys_after(level0, ltx.after(level0, txid))
+    if len(found) > FILES_A_TURN:
+        txid = catch_up(store, kind, prefix, mirror, txid, phases)
+    return apply_chain(store, found, mirror, txid, FILES_A_TURN, phases)
+
+
+def catch_up(
+    store: ObjectStore, kind: str, prefix: str, mirror: Path, txid: int, phases: TurnPhases
+) -> int:
+    """Apply level 1's compacted files that go past `txid`: each holds every page its span of
+    transactions changed, as of its last one, so one that starts at or before `txid + 1`
+    brings the mirror to its end (pages it lacks did not change in the span)."""
+    with phases.timed("list level 1"):
+        keys = store.keys(ltx.level_prefix(kind, prefix, 1))
+    chain, reach = [], txid
+    for (low, high), key in sorted((ids, key) for key in keys if (ids := ltx.txids(key))):
+        if high <= reach:
             continue
-        if ids[0] > txid + 1:
-            raise NeedsRestore(f"level 0 jumps from txid {txid} to {ids[0]}")
-        data = store.get(key)
+        if low > reach + 1:
+            break  # level 1 does not reach back to the mirror (or has a hole): level 0 goes on
+        chain.append(key)
+        reach = high
+    return apply_chain(store, chain, mirror, txid, len(chain), phases)
+
+
+def apply_chain(
+    store: ObjectStore, keys: list[str], mirror: Path, txid: int, most: int, phases: TurnPhases
+) -> int:
+    """Apply the files of `keys` (sorted by first txid) that go past `txid`, `most` at most and
+    only up to a gap, fetched together (GET_THREADS); the txid the mirror reached."""
+    chain: list[str] = []
+    reach = txid
+    for key in keys:
+        ids = ltx.txids(key)
+        if ids is None or ids[1] <= reach:
+            continue
+        if len(chain) == most or ids[0] > reach + 1:
+            break
+        chain.append(key)
+        reach = ids[1]
+    if not chain and reach < max((ids[1] for k in keys if (ids := ltx.txids(k))), default=0):
+        first = next(ids for k in keys if (ids := ltx.txids(k)) and ids[1] > txid)
+        raise NeedsRestore(f"level 0 jumps from txid {txid} to {first[0]}")
+    for key, data in zip(chain, _getter().map(partial(_get, store, phases), chain), strict=True):
         if data is None:
             raise NeedsRestore(f"{key} vanished (compacted)")
         try:
-            txid = apply(mirror, data)
+            txid = apply(mirror, data, phases)
         except ltx.LtxError as exc:
             raise NeedsRestore(f"{key}: {exc}") from exc
     return txid
+
+
+@cache
+def _getter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(GET_THREADS, thread_name_prefix="ltx-get")
+
+
+def _get(store: ObjectStore, phases: TurnPhases, key: str) -> bytes | None:
+    with phases.timed("get"):
+        return store.get(key)
 
 
 async def restore(
@@ -183,9 +249,14 @@ RUNNING: set[asyncio.Future[None]] = set()  # restores under way (a reference ke
 
 
 async def poll(
-    following: Following, store: ObjectStore, polled: Polled, pool: asyncio.Semaphore
+    following: Following,
+    store: ObjectStore,
+    polled: Polled,
+    pool: asyncio.Semaphore,
+    phases: TurnPhases | None = None,
 ) -> None:
-    """One turn for one node: restore when due, else check it when due and apply new files."""
+    """One turn for one node: restore when due, else check it when due and apply new files
+    (timed into `phases`)."""
     loop = asyncio.get_running_loop()
     follower = polled.follower
     if polled.restoring or loop.time() < polled.retry_at:
@@ -207,7 +278,13 @@ async def poll(
     prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
     try:
         txid = await asyncio.to_thread(
-            bring_forward, store, following.store.kind, prefix, follower.mirror, polled.txid
+            bring_forward,
+            store,
+            following.store.kind,
+            prefix,
+            follower.mirror,
+            polled.txid,
+            phases or TurnPhases(),
         )
     except StoreUnavailable as exc:
         follower.last_error = str(exc)[-300:]

@@ -58,3 +58,6 @@ TABLES: tuple[ReplicatedTable, ...] = (
     ReplicatedTable("reminders", "id"),
     ReplicatedTable("heartbeat", "id"),
 )
+
+# what one pass reads of one node: each table's column names and changed rows
+Changes = dict[ReplicatedTable, tuple[list[str], list[tuple[object, ...]]]]

@@ -5,18 +5,34 @@ then only the new level-0 files; a gap or a new generation restores anew; shards
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import time
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from central.follow import run
 from central.settings import CentralSettings
+from edge.kernel.db import connect_sync
+from edge.kernel.settings import SettingsError
 from edge.settings import Settings
-from replication import followers, generations, ltx, polled_followers, shards
-from replication.litestream import replicate_once
+from replication import followers, generations, ltx, polled_followers, shards, shipped_batches
+from replication.ingest import read_batch
+from replication.litestream import (
+    litestream_binary,
+    litestream_environ,
+    replicate_once,
+    write_config,
+)
+from replication.mirror_readers import MirrorReaders
 from replication.objectstore import open_store
 from replication.store_config import StoreSettings
+from replication.tables import TABLES
+from replication.turn_phases import TurnPhases
 from tests.conftest import prepare
 
 
@@ -90,6 +106,97 @@ def test_one_restore_then_each_new_transaction_is_applied_from_its_ltx_file(tmp_
     assert polled.follower.restarts == 0 and polled.follower.state == "following"
     level0 = ltx.level_prefix("file", generations.replica_prefix("lianzhou", 1), 0)
     assert polled.txid == max(ids[1] for key in store.keys(level0) if (ids := ltx.txids(key)))
+
+
+def test_a_reader_kept_open_sees_each_commit_even_one_that_leaves_page_1_alone(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    readers = MirrorReaders()
+    edge = connect_sync(settings.database_path)  # kept open, as the edge's app keeps its own
+
+    def kept_beat() -> int:
+        assert polled.follower.mirror is not None
+        conn = readers.connection("lianzhou", polled.follower.mirror)
+        return int(conn.execute("SELECT beat_ms FROM heartbeat").fetchone()[0])
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        assert kept_beat() == 1
+        for beat in (2, 3):  # an UPDATE in WAL mode, no checkpoint: its LTX has no page 1
+            edge.execute("UPDATE heartbeat SET beat_ms = ?", (beat,))
+            replicate_once(settings.replicated_node)
+            before = polled.txid
+            await _turns(following, store, polled, lambda b=before: polled.txid > b, "a file")
+            assert _mirror_beat(polled.follower.mirror) == beat  # a fresh connection
+            assert kept_beat() == beat  # and the one kept open since the restore
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        readers.close()
+        edge.close()
+    assert polled.follower.generation == 1
+
+
+def _compact_level_1(settings: Settings, level1: Path) -> None:
+    """Run Litestream with a 1 s level-1 compaction until level 1 holds a file."""
+    config = json.loads(write_config(settings.replicated_node).read_text(encoding="utf-8"))
+    config["levels"] = [{"interval": "1s"}]
+    path = settings.data_dir / "compact.yml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [litestream_binary(), "replicate", "-config", str(path)],
+        env=litestream_environ(settings.replicated_node.store),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if level1.is_dir() and any(level1.iterdir()):
+                return
+            time.sleep(0.1)
+        raise AssertionError("Litestream compacted nothing into level 1")
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def test_a_node_far_behind_catches_up_from_level_1_in_one_turn(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 1)
+    replicate_once(settings.replicated_node)
+    following = _following(settings)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    replica = settings.store_config.root / generations.replica_prefix("lianzhou", 1)
+    behind = polled_followers.FILES_A_TURN + 4
+    phases = TurnPhases()
+
+    async def scenario() -> None:
+        await _turns(following, store, polled, lambda: polled.txid > 0, "the first restore")
+        edge = connect_sync(settings.database_path)
+        try:
+            for beat in range(2, 2 + behind):  # one level-0 file each
+                edge.execute("UPDATE heartbeat SET beat_ms = ?", (beat,))
+                replicate_once(settings.replicated_node)
+        finally:
+            edge.close()
+        _compact_level_1(settings, replica / "ltx" / "1")
+        polled.checked_at = asyncio.get_running_loop().time()  # no mirror check this turn
+        await polled_followers.poll(following, store, polled, asyncio.Semaphore(1), phases)
+
+    asyncio.run(scenario())
+    assert polled.follower.state == "following", polled.follower.last_error
+    assert _mirror_beat(polled.follower.mirror) == 1 + behind  # all of it in one turn
+    newest = max(ids[1] for key in store.keys(str(replica)) if (ids := ltx.txids(key)))
+    assert polled.txid == newest
+    got = json.loads(phases.report())["phases"]["get"]["count"]
+    assert got < behind  # the level-1 file instead of one GET per transaction
+    assert polled.follower.generation == 1  # caught up without a restore
 
 
 def test_a_gap_in_level_0_or_a_new_generation_restores_the_mirror_anew(tmp_path):
@@ -176,6 +283,59 @@ def test_shards_split_the_nodes_and_two_shards_on_one_machine_ingest_every_node(
         assert rows[name] and f"/mirrors/{name}/" in rows[name]
 
 
+def test_a_shard_on_a_second_machine_ships_its_rows_and_central_db_keeps_one_writer(tmp_path):
+    names = ["lianzhou", "fucheng", "shankou", "baisha", "shatian", "changle"]
+    chosen = [next(n for n in names if shards.owns((i, 2), n)) for i in range(2)]
+    edges = [_edge(tmp_path, name) for name in chosen]
+    codes = ["450521100000", "450503101000"]
+    registry = ",".join(
+        f"{name}={codes[n]}=http://127.0.0.1:{9000 + n}" for n, name in enumerate(chosen)
+    )
+    store_settings = StoreSettings(replica_dir=tmp_path / "store")
+    machine_a = CentralSettings(  # central's machine: central.db and shard 0
+        data_dir=tmp_path / "a",
+        nodes=registry,
+        replica=store_settings,
+        follow_interval_ms=100,
+        follow_shard="0/2",
+    )
+    machine_b = replace(machine_a, data_dir=tmp_path / "b", follow_shard="1/2", follow_ship=True)
+    machine_b.validate()
+    with pytest.raises(SettingsError, match="FOLLOW_SHIP"):
+        replace(machine_a, follow_ship=True).validate()
+    with pytest.raises(SettingsError, match="FOLLOW_MODE=poll"):
+        replace(machine_b, follow_mode="litestream").validate()
+    expected = {chosen[0]: 2001, chosen[1]: 2002}
+
+    async def both() -> None:
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(run(m, stop=stop)) for m in (machine_a, machine_b)]
+        try:
+            for round_ in range(2):  # the first restore, then a second beat as LTX files
+                for number, edge in enumerate(edges, start=1):
+                    _beat(edge, 1000 * (round_ + 1) + number)
+                    replicate_once(edge.replicated_node)
+                wanted = {n: 1000 * (round_ + 1) + i for i, n in enumerate(chosen, start=1)}
+                for _ in range(300):
+                    if _ingested(machine_a) == wanted:
+                        break
+                    await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    asyncio.run(both())
+    assert _ingested(machine_a) == expected  # both shards' nodes in central's one database
+    assert _ingested(machine_b) == {chosen[1]: 2002}  # B's own state: only its shard
+    with closing(sqlite3.connect(machine_a.database_path)) as conn:
+        lagged = {row[0] for row in conn.execute("SELECT node_id FROM lag_samples")}
+        applied = conn.execute("SELECT shard, last_key FROM shipped_batches").fetchall()
+    assert lagged == set(chosen)
+    assert [shard for shard, _ in applied] == ["1-of-2"]
+    store = open_store(machine_a.store_config)
+    assert store.keys(shipped_batches.PREFIX) == []  # applied batches are deleted
+
+
 def _ingested(settings: CentralSettings) -> dict[str, int]:
     if not settings.database_path.exists():
         return {}
@@ -184,3 +344,11 @@ def _ingested(settings: CentralSettings) -> dict[str, int]:
             return dict(conn.execute("SELECT node_id, beat_ms FROM edge_heartbeat").fetchall())
     except sqlite3.Error:
         return {}
+
+
+def test_a_shipped_batch_keeps_blobs_and_a_damaged_one_is_passed_over():
+    blobs = next(t for t in TABLES if t.name == "blobs")
+    changes = {"lianzhou": {blobs: (["sha256", "data", "rev"], [("ab", b"\x00\xff", 7)])}}
+    assert shipped_batches.unpack(shipped_batches.pack(changes)) == changes
+    assert read_batch("central/batches/1-of-2/x.json", b"{not json") == {}
+    assert read_batch("central/batches/1-of-2/x.json", None) == {}
