@@ -61,7 +61,8 @@ def edge_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[str, 
         "CUNBAN_HOST": "127.0.0.1",
         "CUNBAN_PORT": str(port),
         "CUNBAN_BASE_URL": f"https://{args['domain']}",
-        "CUNBAN_COOKIE_SECURE": "true",
+        "CUNBAN_COOKIE_SECURE": "true",  # only Caddy's HTTPS reaches it: Secure even so
+        "CUNBAN_TRUSTED_PROXIES": caddyfile.PROXY_PEERS,  # Caddy's X-Forwarded-Proto/-For
         "CUNBAN_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
         "CUNBAN_CENTRAL_URL": args.get("central", ""),
         "CUNBAN_STORE": "s3" if args.get("store") else "file",
@@ -88,6 +89,7 @@ def central_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[st
         f"{p}PORT": str(port),
         f"{p}BASE_URL": f"https://{args['domain']}",
         f"{p}COOKIE_SECURE": "true",
+        f"{p}TRUSTED_PROXIES": caddyfile.PROXY_PEERS,
         f"{p}CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
         f"{p}NODES": args.get("nodes", ""),
         f"{p}STORE": "s3" if args.get("store") else "file",
