@@ -2,13 +2,15 @@
 loopback: 3 masters electing a leader, 3 volume servers (`001`), a filer with S3 that knows
 every master, the bucket made by `python -m replication.bucket`'s ensure_bucket. An edge
 replicates to it; the leader master and the volume server holding the most data are killed;
-the two masters left elect a new leader and the edge is restored through S3. Nothing mocked."""
+the two masters left elect a new leader, the edge writes once more and is restored
+through S3. Nothing mocked."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
+import sqlite3
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +124,10 @@ def test_the_store_survives_its_leader_master_and_a_volume_server(store: Masters
     left = [port for port in store.masters if port != store.master]
     new_leader = wait_for(lambda: store.leader(left), 60, "a new leader of the two masters left")
     assert new_leader in left
+    with sqlite3.connect(edge.database_path) as db:  # a write after the leader died
+        db.execute("CREATE TABLE after_the_leader (said TEXT)")
+        db.execute("INSERT INTO after_the_leader VALUES ('still here')")
+    replicate_once(edge.replicated_node)  # through S3 and the new leader
 
     fresh = _settings(tmp_path / "restored", store)
     restored = _restore(fresh)
@@ -131,3 +137,5 @@ def test_the_store_survives_its_leader_master_and_a_volume_server(store: Masters
         restored.stdout
     )
     assert _rows(fresh.database_path) == before
+    with sqlite3.connect(fresh.database_path) as db:
+        assert db.execute("SELECT said FROM after_the_leader").fetchall() == [("still here",)]
