@@ -59,8 +59,8 @@ class TransportMiddleware:
 
 
 def secure(scope: Mapping[str, Any]) -> bool:
-    """Whether the request (its scope) came over HTTPS, as far as we can trust: its cookies
-    are Secure and its response carries HSTS."""
+    """Whether the request (its scope) came over HTTPS as far as we can trust, or
+    CUNBAN_COOKIE_SECURE forces it: then its cookies are Secure and it carries HSTS."""
     return bool(scope.get(SECURE, False))
 
 
