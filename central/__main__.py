@@ -176,6 +176,7 @@ def _serve(settings: CentralSettings) -> None:
     import uvicorn
 
     from central.app import create_app
+    from edge.kernel.access_log import serving_config
     from edge.kernel.header_limit import BoundedHeadProtocol
 
     uvicorn.run(
@@ -186,6 +187,9 @@ def _serve(settings: CentralSettings) -> None:
         http=BoundedHeadProtocol,  # 431 past the head's bound, before the rest is read
         ssl_certfile=settings.tls_cert or None,  # HTTPS itself, when no proxy terminates it
         ssl_keyfile=settings.tls_key or None,
+        proxy_headers=False,  # the app's own TransportMiddleware (CUNBAN_TRUSTED_PROXIES)
+        access_log=False,  # paths carry tracking codes: edge.kernel.access_log instead
+        log_config=serving_config(settings.web.log_level),
     )
 
 

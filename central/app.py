@@ -83,7 +83,10 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             static_route(static),
         ],
         middleware=node_middleware(
-            cookie_secure=settings.web.cookie_secure, keys_dir=settings.keys_dir, metrics=metrics
+            cookie_secure=settings.web.cookie_secure,
+            keys_dir=settings.keys_dir,
+            metrics=metrics,
+            trusted_proxies=settings.web.trusted_proxies,
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,

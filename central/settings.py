@@ -49,6 +49,8 @@ class CentralSettings:
             raise SettingsError(problem)
         if problem := self.web.base_url_problem(lambda field: env_name(field, ENV_PREFIX)):
             raise SettingsError(problem)
+        if problem := self.web.proxies_problem(lambda field: env_name(field, ENV_PREFIX)):
+            raise SettingsError(problem)
         for name in ("follow_interval_ms", "ingest_ms"):
             if getattr(self, name) < 10:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")

@@ -10,6 +10,7 @@ MAIN = "/etc/caddy/Caddyfile"
 OURS = "# Written by Cunban's deploy/install."
 SITES = "/etc/caddy/cunban"
 HSTS = "max-age=31536000"
+PROXY_PEERS = "127.0.0.1,::1"  # where Caddy reaches the web process from: loopback
 
 
 class TlsProblem(ValueError):
@@ -72,8 +73,10 @@ def main_file(email: str = "") -> str:
 
 
 def site(node: str, domain: str, upstream: str, tls: Tls) -> str:
-    """One node's site: TLS, HSTS, compression, and the proxy to its web process (which then
-    takes X-Forwarded-For for the client's address and serves Secure cookies)."""
+    """One node's site: TLS, HSTS, compression, and the proxy to its web process on loopback.
+    Caddy's reverse_proxy replaces X-Forwarded-For with the client's address and sets
+    X-Forwarded-Proto; the node believes both from PROXY_PEERS (CUNBAN_TRUSTED_PROXIES), so
+    its cookies are Secure and its sign-in limit counts the real client."""
     return (
         f"# Cunban {node}\n"
         f"{domain} {{\n"

@@ -127,6 +127,7 @@ def _told(args: argparse.Namespace, prefix: str) -> set[str]:
     env file has it."""
     told = {
         "DATA_DIR", "HOST", "BASE_URL", "COOKIE_SECURE", "CLIENT_ADDRESS_HEADER", "REPLICA_DIR",
+        "TRUSTED_PROXIES",
     }  # fmt: skip
     if args.role == "edge":
         told |= {"NODE_ID", "TOWNSHIP_CODE"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from deploy.steps import (
     packages_missing,
     user_missing,
 )
+from replication import store
 
 PACKAGES = ("python3", "python3-venv", "sqlite3", "caddy", "ca-certificates")
 ETC = "/etc/cunban"
@@ -61,7 +63,8 @@ def edge_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[str, 
         "CUNBAN_HOST": "127.0.0.1",
         "CUNBAN_PORT": str(port),
         "CUNBAN_BASE_URL": f"https://{args['domain']}",
-        "CUNBAN_COOKIE_SECURE": "true",
+        "CUNBAN_COOKIE_SECURE": "true",  # only Caddy's HTTPS reaches it: Secure even so
+        "CUNBAN_TRUSTED_PROXIES": caddyfile.PROXY_PEERS,  # Caddy's X-Forwarded-Proto/-For
         "CUNBAN_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
         "CUNBAN_CENTRAL_URL": args.get("central", ""),
         "CUNBAN_STORE": "s3" if args.get("store") else "file",
@@ -88,6 +91,7 @@ def central_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[st
         f"{p}PORT": str(port),
         f"{p}BASE_URL": f"https://{args['domain']}",
         f"{p}COOKIE_SECURE": "true",
+        f"{p}TRUSTED_PROXIES": caddyfile.PROXY_PEERS,
         f"{p}CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
         f"{p}NODES": args.get("nodes", ""),
         f"{p}STORE": "s3" if args.get("store") else "file",
@@ -228,6 +232,7 @@ def _active(unit: str) -> bool:
 
 
 STORE_PORTS = {"master": 9333, "volume": 8080, "filer": 8888, "s3": 8333}
+VOLUME_MB = 30000  # SeaweedFS's own default size of a volume
 
 
 def store_steps(
@@ -237,37 +242,53 @@ def store_steps(
     volume server and a filer with the S3 gateway, data placed by `replication` (e.g. 001:
     one more copy on another server of the same rack), and Caddy for the S3 endpoint."""
     weed = f"{CURRENT}/.venv/bin/weed"
-    masters = ",".join(peers or [f"{ip}:{STORE_PORTS['master']}"])
-    data = plan.data_dir
-    servers = {
+    own = {name: f"{ip}:{port}" for name, port in STORE_PORTS.items()}
+    masters = peers or [own["master"]]
+    data = Path(plan.data_dir)
+    config = Path(s3_config)
+    servers = {  # replication/store.py's command lines, as the loopback test cluster runs them
         "master": (
             "SeaweedFS master",
-            f"{weed} master -ip={ip} -port={STORE_PORTS['master']} -mdir={data}/master "
-            f"-peers={masters} -defaultReplication={replication}",
+            store.master_command(
+                data / "master", STORE_PORTS["master"], replication, VOLUME_MB,
+                ip=ip, peers=masters, weed=weed,
+            ),
         ),
         "volume": (
             "SeaweedFS volume server",
-            f"{weed} volume -ip={ip} -port={STORE_PORTS['volume']} -dir={data}/volume "
-            f"-mserver={masters} -max=0",
+            store.volume_command(
+                data / "volume", STORE_PORTS["volume"], 0, ip=ip, masters=masters, weed=weed
+            ),
         ),
         "filer": (
             "SeaweedFS filer and S3 gateway",
-            f"{weed} filer -ip={ip} -port={STORE_PORTS['filer']} -master={masters} "
-            f"-defaultReplicaPlacement={replication} -s3 -s3.port={STORE_PORTS['s3']} "
-            f"-s3.config={s3_config}",
+            store.filer_command(
+                data / "filer", STORE_PORTS["filer"], STORE_PORTS["s3"], 0, config,
+                ip=ip, masters=masters, replication=replication, weed=weed,
+            ),
         ),
-    }
-    names = [units.unit_name(plan.node, name) for name in servers]
+    }  # fmt: skip
+    bucket = [
+        f"{CURRENT}/.venv/bin/python", "-m", "replication.bucket", "--masters", ",".join(masters),
+        "--filer", own["filer"], "--weed", weed, "--wait", "60",
+    ]  # fmt: skip
+    names = [units.unit_name(plan.node, name) for name in (*servers, "bucket")]
     return [
         *base_steps(plan),
         File(s3_config, plan.values["S3_CONFIG"], 0o600, units.USER),
-        *(Directory(f"{data}/{name}", 0o750, units.USER) for name in ("master", "volume")),
+        *(Directory(f"{data}/{name}", 0o750, units.USER) for name in ("master", "volume", "filer")),
         *(
             File(
                 f"{SYSTEMD}/{units.unit_name(plan.node, name)}",
-                units.store_service(plan.node, name, description, command, data),
+                units.store_service(plan.node, name, description, shlex.join(argv), str(data)),
             )
-            for name, (description, command) in servers.items()
+            for name, (description, argv) in servers.items()
+        ),
+        File(
+            f"{SYSTEMD}/{units.unit_name(plan.node, 'bucket')}",
+            units.store_bucket_service(
+                plan.node, shlex.join(bucket), str(data), units.unit_name(plan.node, "filer")
+            ),
         ),
         File(f"{SYSTEMD}/{units.target_name(plan.node)}", units.target(plan.node, names)),
         *caddy_steps(plan, f"{ip}:{STORE_PORTS['s3']}"),

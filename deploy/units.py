@@ -68,6 +68,22 @@ def store_service(node: str, name: str, description: str, exec_start: str, data_
     )
 
 
+def store_bucket_service(node: str, exec_start: str, data_dir: str, after: str) -> str:
+    """A hardened oneshot that creates the store's bucket once the `after` unit (the filer)
+    runs, unless it exists; retried on failure, done until the next boot."""
+    return _service(
+        node,
+        description=f"Cunban {node}: the store's bucket",
+        exec_start=exec_start,
+        working_directory=CURRENT,
+        data_dir=data_dir,
+        env_file="",
+        memory_max="256M",
+        families="AF_UNIX AF_INET AF_INET6 AF_NETLINK",  # weed shell, as the servers
+        oneshot_after=after,
+    )
+
+
 def _service(
     node: str,
     *,
@@ -78,25 +94,31 @@ def _service(
     env_file: str,
     memory_max: str,
     families: str = "AF_UNIX AF_INET AF_INET6",
+    oneshot_after: str = "",  # a oneshot run once this unit has started
 ) -> str:
     environment = f"EnvironmentFile={env_file}\n" if env_file else ""
+    after = f" {oneshot_after}\nWants={oneshot_after}" if oneshot_after else ""
+    kind = (
+        "Type=oneshot\nRemainAfterExit=yes\nRestart=on-failure"
+        if oneshot_after
+        else "Type=simple\nRestart=always"
+    )
     return f"""\
 [Unit]
 Description={description}
 Documentation=file://{CURRENT}/docs/operations.md
-After=network-online.target
+After=network-online.target{after}
 Wants=network-online.target
 PartOf={target_name(node)}
 StartLimitIntervalSec=300
 StartLimitBurst=10
 
 [Service]
-Type=simple
+{kind}
 User={USER}
 Group={USER}
 {environment}WorkingDirectory={working_directory}
 ExecStart={exec_start}
-Restart=always
 RestartSec=2
 TimeoutStopSec=30
 KillMode=mixed

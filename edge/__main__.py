@@ -176,6 +176,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from edge.app import create_app
+    from edge.kernel.access_log import serving_config
     from edge.kernel.header_limit import BoundedHeadProtocol
 
     uvicorn.run(
@@ -184,7 +185,9 @@ def _serve(settings: Settings) -> None:
         port=settings.web.port,
         log_level=settings.web.log_level,
         http=BoundedHeadProtocol,  # 431 past the head's bound, before the rest is read
-        proxy_headers=False,
+        proxy_headers=False,  # the app's own TransportMiddleware (CUNBAN_TRUSTED_PROXIES)
+        access_log=False,  # paths carry tracking codes: edge.kernel.access_log instead
+        log_config=serving_config(settings.web.log_level),
     )
 
 

@@ -79,6 +79,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             keys_dir=settings.keys_dir,
             metrics=metrics,
             public_paths=PUBLIC_PAGES,
+            trusted_proxies=settings.web.trusted_proxies,
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,

@@ -63,6 +63,8 @@ class Settings:
             raise SettingsError(problem)
         if problem := self.web.base_url_problem(env_name):
             raise SettingsError(problem)
+        if problem := self.web.proxies_problem(env_name):
+            raise SettingsError(problem)
         if self.replica_drill_seconds < 1:
             raise SettingsError(f"{env_name('replica_drill_seconds')} must be at least 1")
         if problem := self._central_url_problem():

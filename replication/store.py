@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from replication.litestream import installed
@@ -89,48 +90,83 @@ def command(folder: Path, base_port: int, config: Path) -> list[str]:
 GRPC_OFFSET = 10000  # a cluster server's gRPC port: its HTTP port + this, as SeaweedFS assumes
 
 
-def master_command(folder: Path, port: int, replication: str, volume_mb: int) -> list[str]:
-    """A store cluster's master on 127.0.0.1:`port`, placing volumes by `replication` (e.g.
-    `001`: a second copy on another server of the same rack), volumes of `volume_mb` MB."""
+LOOPBACK = "127.0.0.1"
+
+
+def master_command(
+    folder: Path,
+    port: int,
+    replication: str,
+    volume_mb: int,
+    *,
+    ip: str = LOOPBACK,
+    peers: Sequence[str] = (),
+    weed: str = "",
+) -> list[str]:
+    """A store cluster's master on `ip`:`port`, placing volumes by `replication` (e.g. `001`: a
+    second copy on another server of the same rack), volumes of `volume_mb` MB; with `peers`
+    (every master's ip:port, itself included) the masters elect a leader among them. `weed`:
+    the binary's path where it will run (deploy/install), else this machine's."""
     return [
-        weed_binary(),
+        weed or weed_binary(),
         "master",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
+        f"-ip={ip}",
+        f"-ip.bind={ip}",
         f"-port={port}",
         f"-mdir={folder.resolve()}",
+        *([f"-peers={','.join(peers)}"] if peers else []),
         f"-defaultReplication={replication}",
         f"-volumeSizeLimitMB={volume_mb}",
     ]
 
 
-def volume_command(folder: Path, port: int, master_port: int) -> list[str]:
-    """One volume server of the cluster on 127.0.0.1:`port`, its data in `folder`."""
+def volume_command(
+    folder: Path,
+    port: int,
+    master_port: int,
+    *,
+    ip: str = LOOPBACK,
+    masters: Sequence[str] = (),
+    weed: str = "",
+) -> list[str]:
+    """One volume server of the cluster on `ip`:`port`, its data in `folder`, registered with
+    the master on loopback's `master_port` or with every one of `masters` (ip:port)."""
     return [
-        weed_binary(),
+        weed or weed_binary(),
         "volume",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
+        f"-ip={ip}",
+        f"-ip.bind={ip}",
         f"-port={port}",
         f"-dir={folder.resolve()}",
-        f"-mserver=127.0.0.1:{master_port}",
+        f"-mserver={_masters(master_port, masters)}",
         "-max=0",
     ]
 
 
 def filer_command(
-    folder: Path, port: int, s3_port: int, master_port: int, config: Path
+    folder: Path,
+    port: int,
+    s3_port: int,
+    master_port: int,
+    config: Path,
+    *,
+    ip: str = LOOPBACK,
+    masters: Sequence[str] = (),
+    replication: str = "",
+    weed: str = "",
 ) -> list[str]:
-    """The cluster's filer on 127.0.0.1:`port`, its metadata in `folder`, with the S3 gateway
-    on `s3_port` and the identities of `config` (see `identities`)."""
+    """The cluster's filer on `ip`:`port`, its metadata in `folder`, with the S3 gateway on
+    `s3_port` and the identities of `config` (see `identities`); its files placed by
+    `replication` when given (else the master's default)."""
     return [
-        weed_binary(),
+        weed or weed_binary(),
         "filer",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
+        f"-ip={ip}",
+        f"-ip.bind={ip}",
         f"-port={port}",
-        f"-master=127.0.0.1:{master_port}",
+        f"-master={_masters(master_port, masters)}",
         f"-defaultStoreDir={folder.resolve()}",
+        *([f"-defaultReplicaPlacement={replication}"] if replication else []),
         "-s3",
         f"-s3.port={s3_port}",
         "-s3.port.iceberg=0",
@@ -139,19 +175,39 @@ def filer_command(
     ]
 
 
+def _masters(master_port: int, masters: Sequence[str]) -> str:
+    return ",".join(masters) or f"{LOOPBACK}:{master_port}"
+
+
+def bucket_command(masters: str, filer: str, weed: str = "") -> list[str]:
+    """`weed shell` on the cluster of `masters` (ip:port, comma-separated) and `filer`."""
+    return [weed or weed_binary(), "shell", f"-master={masters}", f"-filer={filer}"]
+
+
+def ensure_bucket(shell: list[str], timeout: float = 60) -> bool:
+    """Create the bucket through `shell` (a `bucket_command`) unless it exists, retrying while
+    the cluster is still starting (a leader not elected yet) for up to `timeout` s; whether it
+    was created now (False: it was there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = _shell(shell, "s3.bucket.list")
+        if listed.returncode == 0 and BUCKET in listed.stdout.split():
+            return False
+        made = _shell(shell, f"s3.bucket.create -name {BUCKET}")
+        if made.returncode == 0 and "error" not in made.stdout.lower():
+            return True
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bucket {BUCKET} not created: {made.stdout}{made.stderr}")
+        time.sleep(1)
+
+
+def _shell(shell: list[str], line: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(shell, input=f"{line}\n", capture_output=True, text=True, timeout=60)
+
+
 def create_bucket(master_port: int, filer_port: int) -> None:
-    """Create the bucket through `weed shell` (once per cluster; `weed mini` does it itself)."""
-    shell = [weed_binary(), "shell", f"-master=127.0.0.1:{master_port}"]
-    shell.append(f"-filer=127.0.0.1:{filer_port}")
-    done = subprocess.run(
-        shell,
-        input=f"s3.bucket.create -name {BUCKET}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0 or "error" in done.stdout.lower():
-        raise RuntimeError(f"bucket {BUCKET} not created: {done.stdout}{done.stderr}")
+    """Create the bucket of a loopback cluster (`weed mini` does it itself)."""
+    ensure_bucket(bucket_command(f"{LOOPBACK}:{master_port}", f"{LOOPBACK}:{filer_port}"))
 
 
 def ports(base_port: int) -> list[int]:

@@ -54,10 +54,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "CUNBAN_HOST": "127.0.0.1",
         "CUNBAN_PORT": str(web),
         "CUNBAN_BASE_URL": f"https://127.0.0.1:{https_port}",
-        "CUNBAN_COOKIE_SECURE": "true",
-        "CUNBAN_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+        # CUNBAN_COOKIE_SECURE not set (false): cookies are Secure because Caddy, a trusted
+        # proxy on loopback (the default CUNBAN_TRUSTED_PROXIES), says X-Forwarded-Proto https
         "CUNBAN_DEMO": "true",
     }
+    environ.pop("CUNBAN_COOKIE_SECURE", None)
     # deploy/install's files, with the test's ports and storage in the global options
     config = root / "etc"
     (config / "cunban").mkdir(parents=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -22,6 +23,7 @@ from central.settings import ENV_PREFIX as CENTRAL_PREFIX
 from central.settings import CentralSettings
 from edge.kernel.settings import env_names
 from edge.settings import Settings
+from replication.store import filer_command, master_command, volume_command
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL = ROOT / "deploy" / "install"
@@ -190,7 +192,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     units = tmp_path / "units"
     units.mkdir()
     names = sorted(p.name for p in (root / "etc/systemd/system").iterdir())
-    assert len(names) == 4 + 1 + 2 + 1 + 3 + 1
+    assert len(names) == 4 + 1 + 2 + 1 + 4 + 1  # the store: 3 servers and its bucket's oneshot
     for name in names:
         text = (root / "etc/systemd/system" / name).read_text()
         (units / name).write_text(text.replace("/opt/cunban/", f"{root}/opt/cunban/"))
@@ -206,6 +208,24 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     assert '"Write:cunban/nodes/lianzhou/*"' in s3
     master = (root / "etc/systemd/system/cunban-store-master.service").read_text()
     assert "-defaultReplication=001" in master and "-peers=10.0.0.11:9333,10.0.0.12" in master
+    peers = "10.0.0.11:9333,10.0.0.12:9333,10.0.0.13:9333"
+    data = Path("/var/lib/cunban/store")
+    weed = "/opt/cunban/current/.venv/bin/weed"
+    for name, argv in (  # the units run replication/store.py's command lines, nothing of their own
+        ("master", master_command(data / "master", 9333, "001", 30000, ip="10.0.0.11",
+                                  peers=peers.split(","), weed=weed)),
+        ("volume", volume_command(data / "volume", 8080, 0, ip="10.0.0.11",
+                                  masters=peers.split(","), weed=weed)),
+        ("filer", filer_command(data / "filer", 8888, 8333, 0, data / "s3.json", ip="10.0.0.11",
+                                masters=peers.split(","), replication="001", weed=weed)),
+    ):  # fmt: skip
+        unit = (root / f"etc/systemd/system/cunban-store-{name}.service").read_text()
+        assert f"ExecStart={shlex.join(argv)}\n" in unit, name
+    bucket = (root / "etc/systemd/system/cunban-store-bucket.service").read_text()
+    assert "Type=oneshot" in bucket and "After=network-online.target cunban-store-filer" in bucket
+    assert f"-m replication.bucket --masters {peers} --filer 10.0.0.11:8888" in bucket
+    target = (root / "etc/systemd/system/cunban-store.target").read_text()
+    assert "cunban-store-bucket.service" in target
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:

@@ -100,6 +100,7 @@ SHARED = {
     "TIMEZONE": "Asia/Urumqi",
     "MIN_FREE_MB": "50",
     "CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+    "TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
     "BASE_URL": "https://cunban.example",
     "METRICS_TOKEN": "scrape-token",
 }
@@ -124,6 +125,7 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
         timezone="Asia/Urumqi",
         min_free_mb=50,
         client_address_header="X-Forwarded-For",
+        trusted_proxies="10.0.0.0/8, 192.0.2.7",
         base_url="https://cunban.example",
         metrics_token="scrape-token",
     )
@@ -132,7 +134,8 @@ def test_both_nodes_read_the_shared_part_alike_from_flat_variables():
 def test_each_node_keeps_its_own_defaults_and_reads_only_its_own_prefix():
     shared = {
         "host": "127.0.0.1",
-        "cookie_secure": True,
+        "cookie_secure": False,  # Secure per request from the real scheme (transport.py)
+        "trusted_proxies": "127.0.0.1,::1",
         "session_hours": 12,
         "session_idle_minutes": 30,
         "login_max_failures": 5,
@@ -162,6 +165,16 @@ def test_each_node_keeps_its_own_defaults_and_reads_only_its_own_prefix():
 def test_a_bad_shared_value_names_the_node_s_own_variable(node, name, raw, message):
     with pytest.raises(SettingsError, match=f"^{name} must be {message}, not '{raw}'$"):
         node.from_environ(EDGE_REQUIRED | {name: raw})
+
+
+@pytest.mark.parametrize(
+    ("node", "name"),
+    [(Settings, "CUNBAN_TRUSTED_PROXIES"), (CentralSettings, "CUNBAN_CENTRAL_TRUSTED_PROXIES")],
+)
+def test_trusted_proxies_must_be_addresses_or_networks(node, name):
+    assert node.from_environ(EDGE_REQUIRED | {name: ""}).web.trusted_proxies == ""
+    with pytest.raises(SettingsError, match=f"^{name} must list IP addresses or networks"):
+        node.from_environ(EDGE_REQUIRED | {name: "127.0.0.1, caddy.local"})
 
 
 def test_central_reads_its_warning_working_days_and_refuses_a_negative_one():
@@ -221,7 +234,8 @@ def test_the_sign_in_policy_set_in_the_environment_reaches_login(
     tmp_path: Path, build: Callable[[Path], tuple[Starlette, str, str]]
 ):
     app, locked_phone, phone = build(tmp_path)
-    with TestClient(app, base_url="https://testserver") as client:
+    # plain HTTP: with COOKIE_SECURE=false the cookie is Secure only over HTTPS (transport.py)
+    with TestClient(app, base_url="http://testserver") as client:
         assert login(client, locked_phone, "wrong-password").status_code == 401
         second = login(client, locked_phone, "wrong-password")
         assert second.status_code == 429 and "30 分钟后再试" in second.text

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from edge.home.village import VILLAGE_COOKIE
 from edge.home.whats_new import whats_new
 from edge.jurisdictions import queries as places
-from edge.kernel import csrf
+from edge.kernel import csrf, transport
 from edge.kernel.i18n import gettext as _
 from edge.kernel.templating import render
 from edge.kernel.urls import path_for
@@ -69,9 +69,13 @@ async def choose_village(request: Request) -> Response:
     if village is None or village["parent_code"] != township:
         return await _page(request, _("请从列表中选择您所在的村（社区）。"), 400)
     response = RedirectResponse(path_for(request, "catalog:list"), status_code=303)
-    secure = edge_node(request).settings.web.cookie_secure
     response.set_cookie(
-        VILLAGE_COOKIE, code, max_age=ONE_YEAR, samesite="lax", httponly=True, secure=secure
+        VILLAGE_COOKIE,
+        code,
+        max_age=ONE_YEAR,
+        samesite="lax",
+        httponly=True,
+        secure=transport.secure(request.scope),
     )
     return response
 

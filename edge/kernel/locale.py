@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.kernel import i18n
 from edge.kernel.auth.sessions import cookies_of
+from edge.kernel.transport import secure
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -16,9 +17,8 @@ ONE_YEAR = 365 * 24 * 3600
 class LocaleMiddleware:
     """Negotiates the locale and remembers an explicit choice in a cookie."""
 
-    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.secure = "; Secure" if secure else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +40,7 @@ class LocaleMiddleware:
                 headers.append(
                     "Set-Cookie",
                     f"{i18n.LOCALE_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
-                    + self.secure,
+                    + ("; Secure" if secure(scope) else ""),
                 )
             await send(message)
 

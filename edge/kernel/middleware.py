@@ -15,6 +15,7 @@ from edge.kernel.metrics import MetricsMiddleware, RequestMetrics
 from edge.kernel.page_cache import PublicPageCache
 from edge.kernel.request_limits import RequestLimitsMiddleware
 from edge.kernel.security_headers import SecurityHeadersMiddleware
+from edge.kernel.transport import LOOPBACK, TransportMiddleware
 
 
 def node_middleware(
@@ -23,20 +24,26 @@ def node_middleware(
     keys_dir: Path,
     metrics: RequestMetrics,
     public_paths: tuple[str, ...] = (),
+    trusted_proxies: str = LOOPBACK,
 ) -> list[Middleware]:
-    """Request metrics (outermost: the whole time, every answer, kept pages too), the public
-    page cache (a kept page skips everything else but the header limit), compression, ETags,
-    security headers, request limits (before anything that could read the body), the cache
-    policy of staff pages (inside ETags, so a no-store page is never tagged), locale, then
-    sessions (innermost; `keys_dir` holds the node's visitor-token secret)."""
+    """The scheme and client address a trusted proxy names (outermost, so everything inside
+    sees the real ones; `cookie_secure` forces Secure cookies and HSTS over plain HTTP too),
+    request metrics (the whole time, every answer, kept pages too), the public page cache (a
+    kept page skips everything else but the header limit), compression, ETags, security
+    headers, request limits (before anything that could read the body), the cache policy of
+    staff pages (inside ETags, so a no-store page is never tagged), locale, then sessions
+    (innermost; `keys_dir` holds the node's visitor-token secret)."""
     return [
+        Middleware(
+            TransportMiddleware, trusted_proxies=trusted_proxies, force_secure=cookie_secure
+        ),
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(PublicPageCache, paths=public_paths),
         Middleware(BrotliMiddleware, gzip_fallback=True, minimum_size=256),
         Middleware(ETagMiddleware),  # inside compression: tags the plain bytes
-        Middleware(SecurityHeadersMiddleware, https=cookie_secure),
+        Middleware(SecurityHeadersMiddleware),
         Middleware(RequestLimitsMiddleware),  # before anything that could read the body
         Middleware(CachePolicyMiddleware),
-        Middleware(LocaleMiddleware, secure=cookie_secure),
-        Middleware(SessionMiddleware, secure=cookie_secure, keys_dir=keys_dir),
+        Middleware(LocaleMiddleware),
+        Middleware(SessionMiddleware, keys_dir=keys_dir),
     ]

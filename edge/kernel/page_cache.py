@@ -65,6 +65,7 @@ def key_of(scope: Scope) -> Key:
     sent = dict(scope["headers"])
     return (
         scope["path"].encode("utf-8", "surrogateescape"),
+        scope.get("scheme", "http").encode(),  # HSTS over HTTPS only (edge.kernel.transport)
         scope.get("query_string", b""),
         *(sent.get(name, b"") for name in KEYED),
     )

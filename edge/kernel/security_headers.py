@@ -1,5 +1,5 @@
 """Headers every response carries: no sniffing, no framing, scripts only from this origin; and,
-where the node is served over HTTPS (secure cookies), HSTS."""
+where the request came over HTTPS (edge.kernel.transport.secure), HSTS."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.kernel.static_assets import csp_hash, inline_css
+from edge.kernel.transport import secure
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -23,21 +24,22 @@ HSTS = {"Strict-Transport-Security": "max-age=31536000"}  # a year; subdomains a
 
 
 class SecurityHeadersMiddleware:
-    """Adds HEADERS (and HSTS when `https`) to every HTTP response that does not set them."""
+    """Adds HEADERS (and HSTS over HTTPS) to every HTTP response that does not set them."""
 
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.headers = HEADERS | HSTS if https else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        wanted = HEADERS | HSTS if secure(scope) else HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                for name, value in wanted.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from edge.kernel.transport import LOOPBACK, proxies_problem
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -32,7 +34,7 @@ class WebSettings:
 
     port: int
     host: str = "127.0.0.1"
-    cookie_secure: bool = True
+    cookie_secure: bool = False  # true: Secure cookies and HSTS even over plain HTTP
     session_hours: int = 12
     session_idle_minutes: int = 30  # a session unused this long ends (shared devices)
     login_max_failures: int = 5
@@ -40,6 +42,7 @@ class WebSettings:
     client_address_header: str = (
         ""  # empty: the peer's address; behind a proxy, e.g. X-Forwarded-For
     )
+    trusted_proxies: str = LOOPBACK  # peers whose X-Forwarded-Proto/-For we believe
     log_level: str = "info"
     demo: bool = False
     timezone: str = "Asia/Shanghai"
@@ -54,6 +57,10 @@ class WebSettings:
         if self.base_url:
             return self.base_url.rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    def proxies_problem(self, name: Callable[[str], str]) -> str | None:
+        """Why the trusted proxies cannot be read (`name` spells a field's variable), or None."""
+        return proxies_problem(self.trusted_proxies, name("trusted_proxies"))
 
     def base_url_problem(self, name: Callable[[str], str]) -> str | None:
         """Why the public base URL cannot be used (`name` spells a field's variable), or None."""

@@ -18,7 +18,7 @@ from edge.applications import states
 from edge.applications.tracking_code import format_code
 from edge.feedback import states as feedback_states
 from edge.intake.receipt import receipt_page
-from edge.kernel import csrf
+from edge.kernel import csrf, transport
 from edge.kernel.auth import sessions, throttle
 from edge.kernel.auth.account import Account, by_phone
 from edge.kernel.auth.forms import is_mobile
@@ -122,8 +122,9 @@ async def check_code(request: Request) -> Response:
         web = node.settings.web
         token = await sessions.start(db, account_id, stamp(now), web.session_hours)
     response = RedirectResponse(path_for(request, "me:index"), status_code=303)
-    sessions.set_session_cookie(response, token, secure=web.cookie_secure, hours=web.session_hours)
-    return throttle.keep_device(response, attempt, secure=web.cookie_secure)
+    secure = transport.secure(request.scope)
+    sessions.set_session_cookie(response, token, secure=secure, hours=web.session_hours)
+    return throttle.keep_device(response, attempt, secure=secure)
 
 
 def _resident(request: Request) -> Account | None:

@@ -15,7 +15,7 @@ from edge.applications import queries, states
 from edge.applications.context import working_days_for
 from edge.applications.records import Application, Step
 from edge.applications.tracking_code import InvalidTrackingCode, format_code, parse_code
-from edge.kernel import csrf
+from edge.kernel import csrf, transport
 from edge.kernel.auth import lockout, throttle
 from edge.kernel.auth.throttle import Attempt
 from edge.kernel.i18n import gettext as _
@@ -144,7 +144,7 @@ async def _details_page(
             "indicators": INDICATORS,
         }
     response = _page(request, app, steps, details, status=status)
-    return throttle.keep_device(response, attempt, secure=node.settings.web.cookie_secure)
+    return throttle.keep_device(response, attempt, secure=transport.secure(request.scope))
 
 
 async def track_details(request: Request) -> Response:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from edge.kernel import csrf
+from edge.kernel import csrf, transport
 from edge.kernel.auth import lockout, sessions, throttle
 from edge.kernel.auth.account import by_phone
 from edge.kernel.auth.forms import parse_login, safe_next
@@ -85,8 +85,9 @@ async def login(request: Request) -> Response:
         await _record_login(node, db, row, "ok", stamp(now))
     home = home_path(request, node.homes, row["role"])
     response = RedirectResponse(values["next"] or home, status_code=303)
-    sessions.set_session_cookie(response, token, secure=web.cookie_secure, hours=web.session_hours)
-    return throttle.keep_device(response, attempt, secure=web.cookie_secure)
+    secure = transport.secure(request.scope)
+    sessions.set_session_cookie(response, token, secure=secure, hours=web.session_hours)
+    return throttle.keep_device(response, attempt, secure=secure)
 
 
 async def _record_login(
@@ -117,7 +118,7 @@ async def logout(request: Request) -> Response:
             await sessions.end(db, token)
     response = RedirectResponse(SITE_ROOT, status_code=303)  # either node's own front page
     response.headers["Clear-Site-Data"] = CLEAR_ON_LOGOUT
-    sessions.clear_session_cookie(response, secure=node.settings.web.cookie_secure)
+    sessions.clear_session_cookie(response, secure=transport.secure(request.scope))
     return response
 
 

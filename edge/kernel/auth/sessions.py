@@ -15,7 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge.kernel import visitor_token
+from edge.kernel import transport, visitor_token
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.node import Node, NodeSettings
@@ -101,9 +101,8 @@ class SessionMiddleware:
     visitor gets the node-signed CSRF cookie (the same for every visitor) with a page (GET) that
     is not a kept public page, and `visitor_signed` says whether a valid one came back."""
 
-    def __init__(self, app: ASGIApp, *, secure: bool, keys_dir: Path) -> None:
+    def __init__(self, app: ASGIApp, *, keys_dir: Path) -> None:
         self.app = app
-        self.secure = secure
         self.keys_dir = keys_dir
         self._secret: bytes | None = None
 
@@ -138,7 +137,7 @@ class SessionMiddleware:
             f"{CSRF_COOKIE}={visitor_token.issue(self.secret())}; Path=/; Max-Age={VISITOR_AGE}; "
             "HttpOnly; SameSite=Strict"
         )
-        cookie += "; Secure" if self.secure else ""
+        cookie += "; Secure" if transport.secure(scope) else ""
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

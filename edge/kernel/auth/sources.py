@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 from starlette.requests import HTTPConnection
 
+from edge.kernel import transport
 from edge.kernel.clock import stamp
 
 FREE = 10  # failures an address may make (typos in a township office behind one NAT address)
@@ -17,9 +18,11 @@ FORGET = timedelta(hours=1)  # an address's count is forgotten an hour after its
 
 
 def address(connection: HTTPConnection, header: str) -> str:
-    """The client's address: the peer, or the last entry of `header` when a proxy in front of
-    us sets it (CUNBAN_CLIENT_ADDRESS_HEADER). IPv6 counts by /64: one household, one source."""
-    if header:
+    """The client's address: the peer (a trusted proxy's X-Forwarded-For already taken by
+    edge.kernel.transport), or the last entry of `header` (CUNBAN_CLIENT_ADDRESS_HEADER) when
+    the peer is a trusted proxy, never from any other peer. IPv6 counts by /64: one household,
+    one source."""
+    if header and transport.via_proxy(connection.scope):
         raw = connection.headers.get(header, "").split(",")[-1].strip()
     else:
         raw = connection.client.host if connection.client else ""
