@@ -79,6 +79,7 @@ def browse(
             f"FCP {(load.fcp_ms or 0) / 1000:.2f} s, connect {load.connect_ms:.0f} ms, "
             f"{load.link_bytes:,} B on the link"
         )
+    process.stdout.close()
     if process.wait() != 0:
         raise RigError(f"the browser run ({mode}) exited {process.returncode}")
     rig.stop(process)
