@@ -308,7 +308,9 @@ def test_only_agent_pages_offer_the_app(http: httpx2.Client):
     page = http.get("/agent/").text
     assert MANIFEST_LINK.search(page)[1] == "/manifest.webmanifest?lang=zh_Hans"
     assert f'<meta name="theme-color" content="{THEME_COLOR}">' in page
-    assert re.search(r'<script src="/static/js/pwa\.[0-9a-f]{12}\.js" defer></script>', page)
+    assert re.search(
+        r'<script src="/static/js/pwa\.[0-9a-f]{12}\.js" type="after-load"></script>', page
+    )
 
 
 def test_offline_page_says_what_still_works(http: httpx2.Client):
@@ -368,5 +370,34 @@ def test_the_inline_stylesheet_paints_under_the_csp(browser: Browser, edge: Edge
         assert bar == "rgb(179, 38, 30)"  # THEME_COLOR, from the inline stylesheet
         assert not [text for text in console if "Content Security Policy" in text], console
         assert not [url for url in requested if url.endswith(".css")], requested
+    finally:
+        context.close()
+
+
+SCRIPTS_BEFORE_LOAD = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  return performance.getEntriesByType("resource")
+    .filter((entry) => entry.startTime < nav.loadEventStart)
+    .map((entry) => entry.name);
+}"""
+
+
+def test_scripts_come_after_load_and_htmx_still_runs(browser: Browser, edge: EdgeNode):
+    """Issue 17: the page's one inline loader (allowed by its hash) adds htmx after `load`:
+    nothing is fetched before `load`, then htmx processes the page (a boosted link is
+    fetched with HX-Request) and nothing is refused by the CSP."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(edge.url + "/services", wait_until="load")
+        assert page.evaluate(SCRIPTS_BEFORE_LOAD) == []
+        page.wait_for_function("window.htmx !== undefined")
+        page.wait_for_function("document.querySelector('a[href=\"/track\"]')._htmx !== undefined")
+        with page.expect_request(lambda request: request.url.endswith("/track")) as boosted:
+            page.click('header a[href="/track"]')
+        assert boosted.value.headers.get("hx-request") == "true"
+        assert not [text for text in console if "Content Security Policy" in text], console
     finally:
         context.close()
