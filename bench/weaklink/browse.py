@@ -25,7 +25,8 @@ TIMINGS = """() => new Promise((done) => {
   const nav = performance.getEntriesByType("navigation")[0];
   const phases = {connect_start: nav.connectStart, connect_end: nav.connectEnd,
     request_start: nav.requestStart, response_start: nav.responseStart,
-    response_end: nav.responseEnd, dom_content_loaded: nav.domContentLoadedEventStart};
+    response_end: nav.responseEnd, dom_content_loaded: nav.domContentLoadedEventStart,
+    html_bytes: nav.transferSize};
   const early = performance.getEntriesByType("resource")
     .filter((entry) => entry.startTime < nav.loadEventStart)
     .map((entry) => [new URL(entry.name).pathname, entry.startTime, entry.responseEnd]);
@@ -52,7 +53,8 @@ class Load:
     requests: int
     cached: int
     # the navigation's own timings (ms from its start): connect_start, connect_end,
-    # request_start, response_start, response_end, dom_content_loaded
+    # request_start, response_start, response_end, dom_content_loaded; and html_bytes, the
+    # page's own bytes on the wire (headers and encoded body, Chromium's transferSize)
     phases: dict[str, float] = field(default_factory=dict)
     # subresources started before `load`: (path, start, end) in ms from the navigation's start
     before_load: list[tuple[str, float, float]] = field(default_factory=list)
