@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import re
 from pathlib import Path
 
@@ -16,7 +18,10 @@ SCRIPT_SRC = re.compile(r'<script src="([^"]+)"')
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_SCRIPTS_BUDGET = 16_000  # gzip: the agent app's own scripts and its service worker
 CSS_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
-SCRIPT = re.compile(r"<script\b[^>]*>")
+SCRIPT_ELEMENT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+AFTER_LOAD = re.compile(r' src="/static/js/[a-z-]+\.[0-9a-f]{12}\.js" type="after-load"')
+JSON_DATA = 'type="application/json"'
+INLINE_LOADER = (ROOT / "static/js/after-load.js").read_text(encoding="utf-8").strip()
 
 PUBLIC_PAGES = [
     "/",
@@ -97,11 +102,44 @@ def test_search_fragment_is_small(client):
     assert _gz(fragment.content) <= FRAGMENT_BUDGET
 
 
-def test_scripts_are_deferred_and_local(client):
-    page = client.get("/services").text
-    scripts = SCRIPT.findall(page)
-    assert scripts and all(" defer" in tag for tag in scripts)
-    assert "http://" not in "".join(scripts) and "https://" not in "".join(scripts)
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+@pytest.mark.parametrize(
+    ("phone", "path"),
+    [
+        (None, "/services"),
+        (None, "/services/CW-001/notice"),
+        (None, "/disclosure/powers/JC-01/sheet"),
+        (AGENT_QIANJIANG, "/agent/"),
+        (AGENT_QIANJIANG, "/agent/apply/CW-004"),
+        (AGENT_QIANJIANG, "/agent/outbox"),
+        (STAFF, "/staff/"),
+    ],
+)
+def test_no_script_is_fetched_before_load(client, phone, path):
+    """Issue 17: no script delays `load` by a request of its own. Every script is local and
+    hashed, named as <script src type="after-load"> (not fetched by the browser); the page's
+    one inline script is the loader (static/js/after-load.js) that adds them after `load`,
+    and the CSP allows exactly it by its hash; other inline scripts are JSON data only."""
+    if phone:
+        login(client, phone)
+    response = client.get(path)
+    assert response.status_code == 200
+    elements = SCRIPT_ELEMENT.findall(response.text)
+    inline = [body for attrs, body in elements if "src=" not in attrs and JSON_DATA not in attrs]
+    assert inline == [INLINE_LOADER]
+    fetched = [(attrs, body) for attrs, body in elements if "src=" in attrs]
+    assert fetched, "every page has its script bundle (htmx)"
+    for attrs, body in fetched:
+        assert AFTER_LOAD.fullmatch(attrs) and body == "", attrs
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"].split() == ["'self'", _csp_hash(INLINE_LOADER)]
 
 
 def test_static_files_are_hashed_and_immutable(client):

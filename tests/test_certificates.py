@@ -170,7 +170,7 @@ def test_agent_check_page_keeps_keys_and_words_for_offline_use(client, settings)
 def test_notice_has_a_print_button_not_a_hint(client):
     page = client.get("/services/CW-001/notice").text
     assert "data-print" in page and "请使用浏览器的打印功能" not in page
-    assert re.search(r'src="/static/js/print\.[0-9a-f]{12}\.js" defer', page)
+    assert re.search(r'src="/static/js/print\.[0-9a-f]{12}\.js" type="after-load"', page)
 
 
 def test_demo_certificates_load_once_and_print(client, settings):

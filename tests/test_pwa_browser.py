@@ -25,6 +25,7 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Request,
+    Route,
 )
 
 from edge.accounts.demo_people import DEMO_PASSWORD
@@ -308,7 +309,9 @@ def test_only_agent_pages_offer_the_app(http: httpx2.Client):
     page = http.get("/agent/").text
     assert MANIFEST_LINK.search(page)[1] == "/manifest.webmanifest?lang=zh_Hans"
     assert f'<meta name="theme-color" content="{THEME_COLOR}">' in page
-    assert re.search(r'<script src="/static/js/pwa\.[0-9a-f]{12}\.js" defer></script>', page)
+    assert re.search(
+        r'<script src="/static/js/pwa\.[0-9a-f]{12}\.js" type="after-load"></script>', page
+    )
 
 
 def test_offline_page_says_what_still_works(http: httpx2.Client):
@@ -368,5 +371,66 @@ def test_the_inline_stylesheet_paints_under_the_csp(browser: Browser, edge: Edge
         assert bar == "rgb(179, 38, 30)"  # THEME_COLOR, from the inline stylesheet
         assert not [text for text in console if "Content Security Policy" in text], console
         assert not [url for url in requested if url.endswith(".css")], requested
+    finally:
+        context.close()
+
+
+SCRIPTS_BEFORE_LOAD = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  return performance.getEntriesByType("resource")
+    .filter((entry) => entry.startTime < nav.loadEventStart)
+    .map((entry) => entry.name);
+}"""
+
+
+def test_scripts_come_after_load_and_htmx_still_runs(browser: Browser, edge: EdgeNode):
+    """Issue 17: the page's one inline loader (allowed by its hash) adds htmx after `load`:
+    on every resident page the HTML is the only request before `load` (so before the first
+    paint), then htmx processes the page (a boosted link is fetched with HX-Request) and
+    nothing is refused by the CSP."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        for path in RESIDENT_PAGES:
+            page.goto(edge.url + path, wait_until="load")
+            assert page.evaluate(SCRIPTS_BEFORE_LOAD) == [], path
+        page.goto(edge.url + "/services", wait_until="load")
+        page.wait_for_function("window.htmx !== undefined")
+        page.wait_for_function("document.querySelector('a[href=\"/track\"]')._htmx !== undefined")
+        with page.expect_request(lambda request: request.url.endswith("/track")) as boosted:
+            page.click('header a[href="/track"]')
+        assert boosted.value.headers.get("hx-request") == "true"
+        assert not [text for text in console if "Content Security Policy" in text], console
+    finally:
+        context.close()
+
+
+def test_a_form_sent_before_its_scripts_ran_waits_for_them(browser: Browser, edge: EdgeNode):
+    """A form submitted after `load` but before the scripts the loader added have run (an agent's
+    quick tap: the outbox must see it) is held, then sent once they have run, not lost."""
+    context = browser.new_context()
+    held: list[Route] = []
+    try:
+        page = context.new_page()
+        page.route("**/static/js/*.js", lambda route: held.append(route))
+        page.goto(edge.url + "/track", wait_until="load")
+        page.fill("#code", "ABC123")
+        for _ in range(200):  # the loader asks for its scripts after load; they are held
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held
+        sent: list[str] = []
+        page.on("request", lambda request: sent.append(request.url))
+        page.click("#code ~ button")
+        page.wait_for_timeout(500)
+        assert not [url for url in sent if "code=ABC123" in url]  # held, not sent nor lost
+        assert urlsplit(page.url).path == "/track"
+        with page.expect_navigation(url=lambda url: "code=ABC123" in url):
+            while held:
+                held.pop().continue_()
+                page.wait_for_timeout(50)
     finally:
         context.close()

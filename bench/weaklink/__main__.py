@@ -92,12 +92,28 @@ def browse(rig: Rig, url: str, paths: Sequence[str], repeats: int) -> tuple[str,
         loads.append(Load(**found))
         note(
             f"  {found['visit']} {found['path']}: load {found['load_ms'] / 1000:.2f} s, "
-            f"{found['wire_bytes']:,} B"
+            f"{found['wire_bytes']:,} B; {critical_path(loads[-1])}"
         )
     if process.wait() != 0:
         raise RigError(f"the browser run exited {process.returncode}")
     rig.stop(process)
     return version, loads
+
+
+def critical_path(load: Load) -> str:
+    """One load's timeline in ms: handshake, request to first byte, last byte, first paint,
+    load, and each subresource that started before `load` (start-end)."""
+    at = load.phases
+    if not at:
+        return ""
+    early = " ".join(f"{path}@{start:.0f}-{end:.0f}" for path, start, end in load.before_load)
+    fcp = f"{load.fcp_ms:.0f}" if load.fcp_ms is not None else "-"
+    return (
+        f"connect {at['connect_start']:.0f}-{at['connect_end']:.0f}, "
+        f"request {at['request_start']:.0f}, first byte {at['response_start']:.0f}, "
+        f"last byte {at['response_end']:.0f}, FCP {fcp}, load {load.load_ms:.0f}; "
+        f"before load: {early or 'none'}"
+    )
 
 
 def run_profile(

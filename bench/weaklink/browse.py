@@ -18,12 +18,20 @@ from tests.browser_support import CHROMIUM, FLAGS
 from tests.conftest import AGENT_QIANJIANG
 
 SIGNED_IN_PREFIX = "/agent/"
-# First contentful paint (waited for, it may follow the load event) and the navigation's own
-# timings, all in ms from the navigation's start.
+# First contentful paint (waited for, it may follow the load event), the navigation's own
+# timings and every subresource that started before `load` (the critical path), all in ms from
+# the navigation's start.
 TIMINGS = """() => new Promise((done) => {
   const nav = performance.getEntriesByType("navigation")[0];
+  const phases = {connect_start: nav.connectStart, connect_end: nav.connectEnd,
+    request_start: nav.requestStart, response_start: nav.responseStart,
+    response_end: nav.responseEnd, dom_content_loaded: nav.domContentLoadedEventStart,
+    html_bytes: nav.transferSize};
+  const early = performance.getEntriesByType("resource")
+    .filter((entry) => entry.startTime < nav.loadEventStart)
+    .map((entry) => [new URL(entry.name).pathname, entry.startTime, entry.responseEnd]);
   const report = (paint) => done({fcp_ms: paint ? paint.startTime : null,
-    load_ms: nav.loadEventStart, ttfb_ms: nav.responseStart});
+    load_ms: nav.loadEventStart, ttfb_ms: nav.responseStart, phases, before_load: early});
   const painted = () => performance.getEntriesByName("first-contentful-paint")[0];
   if (painted()) return report(painted());
   new PerformanceObserver(() => painted() && report(painted()))
@@ -44,6 +52,12 @@ class Load:
     wire_bytes: int
     requests: int
     cached: int
+    # the navigation's own timings (ms from its start): connect_start, connect_end,
+    # request_start, response_start, response_end, dom_content_loaded; and html_bytes, the
+    # page's own bytes on the wire (headers and encoded body, Chromium's transferSize)
+    phases: dict[str, float] = field(default_factory=dict)
+    # subresources started before `load`: (path, start, end) in ms from the navigation's start
+    before_load: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +95,8 @@ def load(context: BrowserContext, path: str, visit: str) -> Load:
         sum(on_wire),
         len(on_wire),
         len(wire.sizes) - len(on_wire),
+        timings["phases"],
+        [tuple(entry) for entry in timings["before_load"]],
     )
 
 

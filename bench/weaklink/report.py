@@ -5,9 +5,11 @@ profile (validation), the page loads per profile and, under its own heading, the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bench.weaklink.browse import Load
 from bench.weaklink.measured import Median, ProfileRun, UploadMedian, upload_median
 from bench.weaklink.profiles import goodput_kbit
 from bench.weaklink.shaping import BURST_BYTES
@@ -136,6 +138,14 @@ def _notes(note: RunNote) -> list[str]:
         "`encodedDataLength` (headers and compressed bodies, not TCP/IP overhead or "
         "retransmissions); requests are those that reached the network (a 304 counts, a cache "
         "hit does not).",
+        "- Cold visits phase by phase (ms, medians, from the navigation's entry): *browser "
+        "start* is `connectStart`; *handshake* `connectEnd - connectStart`; *node* "
+        "`responseStart - requestStart` less the ping's RTT (the node's time, and any queueing "
+        "on the link); *transfer* the HTML's first to last byte; *render* the first paint less "
+        "the HTML's last byte (the browser's own work, on the machine's shared CPUs). *Limit*: "
+        "2 RTT (ping) plus the HTML's bytes (`transferSize`, headers and encoded body) at the "
+        "profile's TCP data rate. *Requests before load*: resource entries started before "
+        "`loadEventStart`.",
         "- Agent pages (`/agent/...`): the demo agent signs in before each repeat through the "
         "login form's POST sent by Playwright's request API, outside the timing and the "
         "browser's cache. Service workers are blocked, as in tests/test_pwa_browser.py: these "
@@ -146,6 +156,59 @@ def _notes(note: RunNote) -> list[str]:
     ]
 
 
+def _critical_row(run: ProfileRun, path: str) -> str | None:
+    """One page's cold visit on one profile, phase by phase (medians), against the limit."""
+    cold = [load for load in run.loads if (load.path, load.visit) == (path, "cold")]
+    if not cold or not all(load.phases for load in cold):
+        return None
+    rtt = run.validation.ping.median_ms
+
+    def median(figure: Callable[[Load], float]) -> float:
+        return statistics.median(figure(load) for load in cold)
+
+    def span(start: str, end: str) -> float:
+        return median(lambda load: load.phases[end] - load.phases[start])
+
+    fcp = median(lambda load: load.fcp_ms or math.nan)
+    last_byte = median(lambda load: load.phases["response_end"])
+    html_bytes = median(lambda load: load.phases["html_bytes"])
+    limit = 2 * rtt + html_bytes * 8 / run.validation.down.data_kbit
+    render = median(lambda load: (load.fcp_ms or math.nan) - load.phases["response_end"])
+    cells = [
+        run.profile.label,
+        f"`{path}`",
+        f"{median(lambda load: load.phases['connect_start']):.0f}",
+        f"{span('connect_start', 'connect_end'):.0f}",
+        f"{span('request_start', 'response_start') - rtt:.0f}",
+        f"{span('response_start', 'response_end'):.0f}",
+        f"{render:.0f}",
+        f"{html_bytes:,.0f} B",
+        seconds(limit),
+        seconds(last_byte),
+        f"{last_byte / limit:.2f}",
+        seconds(fcp),
+        f"{fcp / limit:.2f}",
+        seconds(median(lambda load: load.load_ms)),
+        f"{median(lambda load: len(load.before_load)):.0f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def critical_path_table(runs: Sequence[ProfileRun]) -> list[str]:
+    """Cold visits phase by phase (ms, medians): when the browser began to connect, the
+    handshake, the node's time (request to first byte less the ping RTT), the HTML's transfer,
+    the browser's time from the last byte to the first paint; the limit (2 RTT + the HTML's
+    bytes at the TCP data rate) and first paint against it; requests started before `load`."""
+    header = (
+        "| Profile | Page | Browser start | Handshake | Node | Transfer | Render | HTML "
+        "| Limit | Last byte | / limit | FCP | / limit | Load | Requests before load |"
+    )
+    rows = [
+        row for run in runs for path in run.paths() if (row := _critical_row(run, path)) is not None
+    ]
+    return [header, "|---|---|" + "---:|" * 13, *rows] if rows else []
+
+
 def pages_block(runs: Sequence[ProfileRun], note: RunNote) -> list[str]:
     """The page loads: intro, validation, the tables, how they were measured."""
     return [
@@ -153,6 +216,8 @@ def pages_block(runs: Sequence[ProfileRun], note: RunNote) -> list[str]:
         *validation_table(runs),
         "",
         *summary_table(runs),
+        "",
+        *critical_path_table(runs),
         "",
         *pages_table(runs),
         "",

@@ -1,12 +1,13 @@
-"""Headers every response carries: no sniffing, no framing, scripts only from this origin; and,
-where the request came over HTTPS (edge.kernel.transport.secure), HSTS."""
+"""Headers every response carries: no sniffing, no framing, scripts only from this origin (and
+the inline script loader, by its hash); and, where the request came over HTTPS
+(edge.kernel.transport.secure), HSTS."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge.kernel.static_assets import csp_hash, inline_css
+from edge.kernel.static_assets import csp_hash, inline_css, inline_script
 from edge.kernel.transport import secure
 
 HEADERS = {
@@ -17,7 +18,9 @@ HEADERS = {
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
         + csp_hash(inline_css())
         + "; "
-        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        "script-src 'self' "
+        + csp_hash(inline_script())
+        + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
 HSTS = {"Strict-Transport-Security": "max-age=31536000"}  # a year; subdomains are not ours

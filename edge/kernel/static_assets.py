@@ -21,6 +21,8 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 BUNDLES: Mapping[str, tuple[str, ...]] = {"js/site.js": ("js/htmx.min.js", "js/read-aloud.js")}
 # the stylesheet every page carries inline: first paint needs no second request (issue 17)
 INLINE_CSS = "css/site.css"
+# the loader every page carries inline: it adds the page's scripts after `load` (issue 17)
+INLINE_SCRIPT = "js/after-load.js"
 MEDIA_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 
 
@@ -92,6 +94,11 @@ def static_route(static: StaticAssets) -> Route:
 def inline_css() -> str:
     """The stylesheet every page inlines, exactly as `StaticAssets.inline` gives it."""
     return (STATIC_DIR / INLINE_CSS).read_text(encoding="utf-8").strip()
+
+
+def inline_script() -> str:
+    """The script loader every page inlines, exactly as `StaticAssets.inline` gives it."""
+    return (STATIC_DIR / INLINE_SCRIPT).read_text(encoding="utf-8").strip()
 
 
 def csp_hash(text: str) -> str:

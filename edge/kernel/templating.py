@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 from edge.kernel import i18n
 from edge.kernel.masking import public_text
 from edge.kernel.node import node_of
-from edge.kernel.static_assets import INLINE_CSS, StaticAssets
+from edge.kernel.static_assets import INLINE_CSS, INLINE_SCRIPT, StaticAssets
 from edge.kernel.urls import home_path, path_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -39,6 +39,7 @@ def build_environment(
     env.globals.update(
         static=static.url,
         inline_css=Markup(static.inline(INLINE_CSS)),  # our own file, hashed into the CSP
+        inline_script=Markup(static.inline(INLINE_SCRIPT)),  # likewise
         pick=i18n.pick,
         html_lang=i18n.html_lang,
         current_locale=i18n.current_locale,
