@@ -68,11 +68,12 @@ function offerPush() {
 if (pushButton && "serviceWorker" in navigator && "PushManager" in window) offerPush();
 
 // The outbox: a badge with what waits on this device, and a sending round at app start, when
-// the link comes back, and every second (a round with nothing due reads IndexedDB only; each
-// application keeps its own backoff, and one that failed offline is due again at once, so
-// sending starts within a second of the link's return even when no `online` event comes).
+// the link comes back, and every quarter second (a round with nothing due reads IndexedDB
+// only; each application keeps its own backoff, and one whose request never left the device
+// is due again at once, so sending starts within 0.25 s of the link's return even when no
+// `online` event comes: the browser may not send one, or send it before the link works).
 const Outbox = window.CunbanOutbox;
-const ROUND_EVERY = 1000;
+const ROUND_EVERY = 250;
 const SETTLING = [0, 200, 400, 800, 1600]; // ms before each forced round after `online`
 
 async function showWaiting() {
