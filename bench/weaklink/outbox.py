@@ -94,6 +94,7 @@ class Upload:
     online_at: float  # time.monotonic() when it went online (one clock for all processes)
     request_starts: list[float]  # time.monotonic() of each request
     first_packet_s: float | None = None  # from going online to the veth's first frame sent
+    first_answered_s: float | None = None  # from going online to the first request answered
     cut_after_bytes: int | None = None  # set by the runner
     retry_after_ms: float | None = None  # set by the runner: from the cut to the next request
 
@@ -203,6 +204,16 @@ def _post_bytes(requests: list[Request]) -> int:
     return len(body) if body else 0
 
 
+def first_answered(seen: Seen, started: float) -> float | None:
+    """Seconds from going online to the start of the first request that got an answer."""
+    answered = [
+        start
+        for request, start in zip(seen.requests, seen.starts, strict=True)
+        if not request.failure
+    ]
+    return min(answered) - started if answered else None
+
+
 def timeline(seen: Seen, started: float) -> str:
     """The requests after going online, for the log: start (s), method, path, failure."""
     lines = []
@@ -260,6 +271,7 @@ def send_one(
         started,
         seen.starts,
         first_frame,
+        first_answered(seen, started),
     )
 
 

@@ -91,6 +91,8 @@ def _described(upload: Upload) -> str:
         cut = f", cut after {upload.cut_after_bytes:,} B, next request {retry:.1f} s later"
     if upload.mode == "cut" and upload.photo_puts != 3:
         cut += " (NOT a cut mid second photo: expected 3 photo PUTs)"
+    if upload.first_answered_s is not None:
+        cut += f", first answer to a request sent {upload.first_answered_s:.2f} s after online"
     return (
         f"  outbox {upload.mode}: accepted {upload.accepted_ms / 1000:.1f} s, up "
         f"{upload.up_bytes:,} B, {upload.requests} requests ({upload.photo_puts} PUT){cut}"
