@@ -1,12 +1,11 @@
 // The outbox: applications taken in on this device, kept in IndexedDB with their idempotency
 // key until the node has accepted them. Shared by the agent's pages and the service worker
 // (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
-// request, which photos the node already holds; PUT the missing photos, all at once, each by
-// the sha256 of its bytes, then post the form with the photos' tokens. A retry of any step
-// repeats nothing on the node, and after a cut only the photos that did not arrive travel
-// again. A try whose request never left the device does not back off: the next round (every
-// quarter second while something waits, and at once on `online`) tries again, so sending
-// starts as soon as the link is back, whether or not the browser says so.
+// request, which photos the node already holds; PUT each missing photo by the sha256 of its
+// bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
+// the node. A try that failed because the device is offline does not back off: the next round
+// (every second while something waits, and at once on `online`) tries again, so sending starts
+// as soon as the link is back, whether or not the browser says so.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
@@ -226,17 +225,6 @@
     return settlePhoto(key, photo.sha256, { token: body.token });
   }
 
-  // All at once, each on its own connection: the link is busy from the first round trip (the
-  // flows leave slow start together, not one after the other), there is one round trip to
-  // wait for instead of one per photo, and the node keeps the photos side by side. Every
-  // photo's try ends before the round goes on (one cut leaves the others to arrive); the
-  // first failure is the round's.
-  async function sendPhotos(key, photos, session) {
-    const tries = await Promise.allSettled(photos.map((photo) => sendPhoto(key, photo, session)));
-    const failed = tries.find((result) => result.status === "rejected");
-    if (failed) throw failed.reason;
-  }
-
   async function postForm(entry, session) {
     const form = new URLSearchParams(entry.fields);
     entry.photos.forEach((photo) => form.set(photo.kept, photo.token));
@@ -278,7 +266,9 @@
     if (!entry) return; // accepted, sent back or removed meanwhile
     entry = await photosArrived(entry, session);
     if (!entry) return;
-    await sendPhotos(key, entry.photos.filter((photo) => !photo.token && !photo.error), session);
+    for (const photo of entry.photos) {
+      if (!photo.token && !photo.error) await sendPhoto(key, photo, session);
+    }
     entry = await get(key); // as it is now, with any photo retaken meanwhile
     if (!entry || entry.state !== "sending") return;
     if (entry.photos.some((photo) => photo.error)) {
