@@ -3,9 +3,11 @@
 // (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
 // request, which photos the node already holds; PUT each missing photo by the sha256 of its
 // bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
-// the node. A try that failed because the device is offline does not back off: the next round
-// (every second while something waits, and at once on `online`) tries again, so sending starts
-// as soon as the link is back, whether or not the browser says so.
+// the node. A try that failed because the device is offline, or whose request never left
+// it, does not back off: the next round (every quarter second while a page of the app is
+// open, and at once on `online`) tries again, so sending starts as soon as the link is back,
+// whether or not the browser says so. The photos go one after the other: sent side by side
+// they gained nothing on the rig and a cut cost all of them again (docs/performance.md).
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
