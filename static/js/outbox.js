@@ -3,11 +3,9 @@
 // (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
 // request, which photos the node already holds; PUT each missing photo by the sha256 of its
 // bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
-// the node. A try that failed because the device is offline, or whose request never left
-// it, does not back off: the next round (every quarter second while a page of the app is
-// open, and at once on `online`) tries again, so sending starts as soon as the link is back,
-// whether or not the browser says so. The photos go one after the other: sent side by side
-// they gained nothing on the rig and a cut cost all of them again (docs/performance.md).
+// the node. A try that failed offline, or whose request never left the device, does not back
+// off: the next round tries again, so sending starts as soon as the link is back, whether or
+// not the browser says so.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
@@ -15,10 +13,7 @@
   const SYNC_TAG = "cunban-outbox";
   const FIRST_DELAY = 5000;
   const NO_ANSWER_DELAY = 250;
-  // A request refused sooner than this never left the device (no link: airplane mode, no
-  // signal, the browser's own offline state); any answer over a mobile link takes a round
-  // trip of 300-800 ms. Such a try is not a failure of the node: no backoff, no write.
-  const NO_LINK_MS = 150;
+  const NO_LINK_MS = 150; // refused sooner: it never left the device (a mobile RTT is 300+ ms)
   const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
@@ -27,8 +22,7 @@
   const progressListeners = [];
 
   // No usable answer: try again later, not before `retryAfter` ms when the node said so.
-  // `noAnswer`: no HTTP answer at all (a reset connection), retried soonest; `noLink`: the
-  // request never left the device, tried again at the next round as if offline.
+  // `noAnswer`: no HTTP answer at all, retried soonest; `noLink`: as if offline.
   class Unreachable extends Error {
     constructor(message, retryAfter = 0, noAnswer = false, noLink = false) {
       super(message);
@@ -283,10 +277,9 @@
   }
 
   // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
-  // 5 min; 0.25 s doubling when no answer came at all: a connection a mobile network reset
-  // is usually there again a moment later); the entry stays. A signed-out agent is asked to
-  // sign in again. A device that is offline, or whose request never left it, has not found
-  // the node failing: it tries again at the next round, no backoff.
+  // 5 min; 0.25 s doubling when no answer came at all: a reset connection is usually there
+  // again a moment later); the entry stays. A signed-out agent is asked to sign in again.
+  // Offline (or no link) is no failure of the node: due again at the next round.
   function later(key, error) {
     const offline = (scope.navigator && scope.navigator.onLine === false) || error.noLink;
     return update(key, (entry) => {
@@ -327,7 +320,7 @@
       const hashes = due.flatMap((entry) => entry.photos.map((photo) => photo.sha256));
       session = await signedIn(hashes.length <= MAX_ASKED ? hashes : []);
     } catch (error) {
-      // with no link, what already waits as offline is left as it is: no write every round
+      // no write every round while there is no link
       const changed = error.noLink ? due.filter((entry) => !waitingOffline(entry)) : due;
       for (const entry of changed) await later(entry.key, error);
       return error instanceof SignedOut ? "signed-out" : "unreachable";
@@ -356,18 +349,15 @@
     return locks.request(LOCK, options, (lock) => (lock ? round(force, asked) : "busy"));
   }
 
-  // Ask the browser to run a round when the link is back, even with the app closed. Each
-  // kept form registers a tag of its own (`cunban-outbox:<key>`): a tag whose round failed
-  // waits out the browser's retry delay (minutes), and registering it again would not bring
-  // it forward, so one failed round would hold back every form kept after it.
+  // Ask the browser to run a round when the link is back, even with the app closed. A tag per
+  // form: a tag whose round failed waits minutes for the browser's retry, even registered again.
   async function wake(key) {
     if (!("serviceWorker" in navigator)) return;
     const registration = await navigator.serviceWorker.ready;
-    const tag = key ? `${SYNC_TAG}:${key}` : SYNC_TAG;
-    if (registration.sync) await registration.sync.register(tag).catch(() => undefined);
+    if (registration.sync) await registration.sync.register(`${SYNC_TAG}:${key}`).catch(() => undefined);
   }
 
-  const wakesUs = (tag) => tag === SYNC_TAG || tag.startsWith(`${SYNC_TAG}:`);
+  const wakesUs = (tag) => tag.startsWith(SYNC_TAG);
 
   // --- forms ------------------------------------------------------------------------------
 
