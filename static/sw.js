@@ -182,7 +182,7 @@ self.addEventListener("message", (event) => {
 // Background Sync: the link is back (the app may be closed). A failed round, or one that left
 // entries the node asked to wait for (Retry-After), is retried later by the browser.
 self.addEventListener("sync", (event) => {
-  if (event.tag !== CunbanOutbox.SYNC_TAG) return;
+  if (!CunbanOutbox.wakesUs(event.tag)) return;
   event.waitUntil(
     CunbanOutbox.sendAll({ force: true, wait: true }).then((result) => {
       if (result === "unreachable") throw new Error("the node is out of reach");

@@ -25,7 +25,7 @@ from bench.weaklink import packages, shaping
 from bench.weaklink.browse import Load
 from bench.weaklink.edge_node import start_edge
 from bench.weaklink.measured import ProfileRun
-from bench.weaklink.outbox_runner import send_intakes
+from bench.weaklink.outbox_runner import MODES, send_intakes
 from bench.weaklink.profiles import BY_KEY, PROFILES, Profile
 from bench.weaklink.report import SECTION, RunNote, merge, render
 from bench.weaklink.rig import ROOT, Rig, RigError, namespaces, remove_stale
@@ -134,7 +134,9 @@ def run_profile(
             version, loads = browse(rig, edge_url, args.pages, args.repeats)
         if "outbox" in args.parts:
             seed = 1000 * PROFILES.index(profile)  # new photos: the node keeps those it has
-            version, uploads = send_intakes(rig, profile, edge_url, args.repeats, seed, note)
+            version, uploads = send_intakes(
+                rig, profile, edge_url, args.repeats, seed, note, args.outbox_modes
+            )
         if not shaped.healthy():
             raise RigError("a delayer died during the run")
         down, up = count_loss(rig.client), count_loss(rig.server)
@@ -206,6 +208,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bulk-seconds", type=float, default=BULK_SECONDS, help="length of each bulk transfer"
+    )
+    parser.add_argument(
+        "--outbox-modes",
+        nargs="+",
+        choices=MODES,
+        default=MODES,
+        help="outbox intakes: clean, cut mid second photo, or both",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not update the doc")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (edge log)")

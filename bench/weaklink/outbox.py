@@ -10,6 +10,7 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,50 @@ APPLICANT = "覃测速"
 PHOTO_PUT = "/agent/outbox/photos/"
 SETUP_MS = 240_000  # signing in and keeping the 42 forms over 2G
 ACCEPTED_MS = 300_000
+# In the page, from its start: when `online` fired, when each outbox round held the Web Lock,
+# and when each fetch/XHR started and ended (wall-clock ms, as time.time() in the runner).
+TRACE = """(() => {
+  const trace = (window.__outboxTrace = []);
+  const log = (what) => trace.push([Date.now(), what]);
+  addEventListener("online", () => log(`online event (onLine ${navigator.onLine})`));
+  addEventListener("offline", () => log(`offline event (onLine ${navigator.onLine})`));
+  setInterval(() => {
+    if (navigator.onLine === trace.onLine) return;
+    log(`navigator.onLine ${(trace.onLine = navigator.onLine)}`);
+  }, 20);
+  const path = (url) => String(url).replace(/^[a-z]+:[/][/][^/]+/, "").split("?")[0];
+  const realFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const what = `${(init && init.method) || "GET"} ${path(input.url || input)}`;
+    log(`fetch ${what}`);
+    return realFetch.apply(this, arguments).then(
+      (response) => (log(`answer ${response.status} ${what}`), response),
+      (error) => (log(`failed ${what}: ${error}`), Promise.reject(error)),
+    );
+  };
+  const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    this.__what = `${method} ${path(url)}`;
+    return open.apply(this, arguments);
+  };
+  XMLHttpRequest.prototype.send = function () {
+    log(`xhr ${this.__what}`);
+    this.upload.addEventListener("load", () => log(`xhr body sent ${this.__what}`));
+    this.addEventListener("loadend", () => log(`xhr end ${this.status} ${this.__what}`));
+    return send.apply(this, arguments);
+  };
+  if (navigator.locks) {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, options, body) => {
+      const run = body || options;
+      const wrapped = async (lock) => {
+        log(lock ? "round starts" : "round skipped (busy)");
+        try { return await run(lock); } finally { if (lock) log("round ends"); }
+      };
+      return body ? request(name, options, wrapped) : request(name, wrapped);
+    };
+  }
+})()"""
 WAITING = """async () => (await CunbanOutbox.all())
   .filter((entry) => entry.state !== "accepted")
   .map((entry) => ({key: entry.key, photos: entry.photos.map((photo) => photo.size)}))"""
@@ -48,6 +93,8 @@ class Upload:
     post_bytes: int
     online_at: float  # time.monotonic() when it went online (one clock for all processes)
     request_starts: list[float]  # time.monotonic() of each request
+    first_packet_s: float | None = None  # from going online to the veth's first frame sent
+    first_answered_s: float | None = None  # from going online to the first request answered
     cut_after_bytes: int | None = None  # set by the runner
     retry_after_ms: float | None = None  # set by the runner: from the cut to the next request
 
@@ -72,6 +119,46 @@ def counters(device: str) -> dict[str, int]:
     folder = Path(f"/sys/class/net/{device}/statistics")
     names = ("tx_bytes", "tx_packets", "rx_bytes")
     return {name: int((folder / name).read_text()) for name in names}
+
+
+class FrameWatch:
+    """When the client's veth end sent its first frames after going online: tx_packets
+    sampled every millisecond in a thread (the rig's link meter, finer)."""
+
+    def __init__(self, device: str) -> None:
+        self.counter = Path(f"/sys/class/net/{device}/statistics/tx_packets")
+        self.changes: list[float] = []  # time.monotonic() of the first few increases
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> None:
+        """Begin sampling."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self.stopped.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        last = int(self.counter.read_text())
+        while not self.stopped.is_set() and len(self.changes) < 5:
+            now = int(self.counter.read_text())
+            if now != last:
+                self.changes.append(time.monotonic())
+                last = now
+            time.sleep(0.001)
+
+
+def page_trace(page: Page, wall_start: float) -> str:
+    """The page's trace (TRACE) from going online, for the log."""
+    entries = page.evaluate("window.__outboxTrace || []")
+    lines = [
+        f"    {at / 1000 - wall_start:6.2f} s page: {what}"
+        for at, what in entries
+        if at / 1000 >= wall_start - 0.5
+    ]
+    return "\n".join(lines)
 
 
 def wait_until(page: Page, script: str, argument: object, timeout_ms: int) -> None:
@@ -117,6 +204,16 @@ def _post_bytes(requests: list[Request]) -> int:
     return len(body) if body else 0
 
 
+def first_answered(seen: Seen, started: float) -> float | None:
+    """Seconds from going online to the start of the first request that got an answer."""
+    answered = [
+        start
+        for request, start in zip(seen.requests, seen.starts, strict=True)
+        if not request.failure
+    ]
+    return min(answered) - started if answered else None
+
+
 def timeline(seen: Seen, started: float) -> str:
     """The requests after going online, for the log: start (s), method, path, failure."""
     lines = []
@@ -139,7 +236,10 @@ def send_one(
     print(json.dumps({"ready": {"mode": mode, "photos": entry["photos"]}}), flush=True)
     sys.stdin.readline()  # the runner is watching the link
     before = counters(device)
+    frames = FrameWatch(device)
+    frames.start()
     seen.watching = True
+    wall_start = time.time()
     started = time.monotonic()
     context.set_offline(False)
     lifted = time.monotonic() - started  # Playwright lifts the emulation target by target
@@ -147,11 +247,16 @@ def send_one(
     card.wait_for(timeout=ACCEPTED_MS)
     accepted_ms = (time.monotonic() - started) * 1000
     after = counters(device)
+    frames.stop()
     seen.watching = False
     context.remove_listener("request", seen.sent)
     page.evaluate("(key) => CunbanOutbox.remove(key)", entry["key"])
     print(f"    {lifted:6.2f} s set_offline(False) returned", file=sys.stderr, flush=True)
     print(timeline(seen, started), file=sys.stderr, flush=True)
+    print(page_trace(page, wall_start), file=sys.stderr, flush=True)
+    first_frame = frames.changes[0] - started if frames.changes else None
+    frame_times = ", ".join(f"{at - started:.3f}" for at in frames.changes)
+    print(f"    first frames sent at {frame_times} s", file=sys.stderr, flush=True)
     return Upload(
         mode,
         accepted_ms,
@@ -165,6 +270,8 @@ def send_one(
         _post_bytes(seen.requests),
         started,
         seen.starts,
+        first_frame,
+        first_answered(seen, started),
     )
 
 
@@ -197,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 base_url=args.base,
                 locale="zh-CN",
             )
+            context.add_init_script(TRACE)
             page = context.pages[0] if context.pages else context.new_page()
             print(json.dumps({"chromium": version(context, page)}), flush=True)
             ready_for_offline(page)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from bench.weaklink.cut import Cutter, cut_point
@@ -25,12 +25,18 @@ def _go(stdin: IO[bytes]) -> None:
 
 
 def send_intakes(
-    rig: Rig, profile: Profile, url: str, repeats: int, seed: int, say: Callable[[str], None]
+    rig: Rig,
+    profile: Profile,
+    url: str,
+    repeats: int,
+    seed: int,
+    say: Callable[[str], None],
+    modes: Sequence[str] = MODES,
 ) -> tuple[str, list[Upload]]:
     """`repeats` intakes per mode (clean, then one cut mid second photo), interleaved; the
     browser's version and the uploads."""
     command = [sys.executable, "-m", "bench.weaklink.outbox", url, "--device", rig.client.device]
-    command += ["--repeats", str(repeats), "--seed", str(seed), "--modes", *MODES]
+    command += ["--repeats", str(repeats), "--seed", str(seed), "--modes", *modes]
     process = rig.spawn(rig.client, command, stdin=True)
     assert process.stdout is not None and process.stdin is not None
     version, uploads = "", []
@@ -85,6 +91,8 @@ def _described(upload: Upload) -> str:
         cut = f", cut after {upload.cut_after_bytes:,} B, next request {retry:.1f} s later"
     if upload.mode == "cut" and upload.photo_puts != 3:
         cut += " (NOT a cut mid second photo: expected 3 photo PUTs)"
+    if upload.first_answered_s is not None:
+        cut += f", first answer to a request sent {upload.first_answered_s:.2f} s after online"
     return (
         f"  outbox {upload.mode}: accepted {upload.accepted_ms / 1000:.1f} s, up "
         f"{upload.up_bytes:,} B, {upload.requests} requests ({upload.photo_puts} PUT){cut}"

@@ -307,12 +307,15 @@ def _outbox_notes() -> list[str]:
         "see their connection reset, as when a mobile network drops a flow. The rules go after "
         "the server side has rejected a segment and then twice the round trip (at least 1 s). "
         "*cut after* is the client's bytes sent when the rules went in, *next request* the time "
-        "from then to the app's next request. The round fails, the entry waits its backoff (1 "
-        "s when no answer came at all, as here, else 5 s, doubling with each failed try while "
-        "the device is online; a try that failed offline does not count) and the page's next "
-        "round (every second) or a Background Sync sends it again: the node says it has the "
-        "first photo, so only the second one goes again (the extra PUT), then the form.",
-        "- Each intake's requests and their start times go to stderr.",
+        "from then to the app's next request. The round fails, the entry waits its backoff "
+        "(0.25 s when no answer came at all, as here, else 5 s, doubling with each failed try "
+        "while the device is online; a try that failed offline, or whose request was refused "
+        "within 150 ms, does not count) and the page's next round (every 0.25 s) or a "
+        "Background Sync sends it again: the node says it has the first photo, so only the "
+        "second one goes again (the extra PUT), then the form.",
+        "- Each intake's requests and their start times go to stderr, with the page's trace "
+        "(`online` events, `navigator.onLine`, rounds, fetch and XHR) and the times of the "
+        "first frames the client's veth sent.",
     ]
 
 

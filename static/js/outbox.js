@@ -3,16 +3,17 @@
 // (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
 // request, which photos the node already holds; PUT each missing photo by the sha256 of its
 // bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
-// the node. A try that failed because the device is offline does not back off: the next round
-// (every second while something waits, and at once on `online`) tries again, so sending starts
-// as soon as the link is back, whether or not the browser says so.
+// the node. A try that failed offline, or whose request never left the device, does not back
+// off: the next round tries again, so sending starts as soon as the link is back, whether or
+// not the browser says so.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
   const LOCK = "cunban-outbox";
   const SYNC_TAG = "cunban-outbox";
   const FIRST_DELAY = 5000;
-  const NO_ANSWER_DELAY = 1000;
+  const NO_ANSWER_DELAY = 250;
+  const NO_LINK_MS = 150; // refused sooner: it never left the device (a mobile RTT is 300+ ms)
   const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
@@ -21,13 +22,19 @@
   const progressListeners = [];
 
   // No usable answer: try again later, not before `retryAfter` ms when the node said so.
-  // `noAnswer`: no HTTP answer at all (no link yet, a reset connection), retried soonest.
+  // `noAnswer`: no HTTP answer at all, retried soonest; `noLink`: as if offline.
   class Unreachable extends Error {
-    constructor(message, retryAfter = 0, noAnswer = false) {
+    constructor(message, retryAfter = 0, noAnswer = false, noLink = false) {
       super(message);
       this.retryAfter = retryAfter;
-      this.noAnswer = noAnswer;
+      this.noAnswer = noAnswer || noLink;
+      this.noLink = noLink;
     }
+  }
+
+  function failedToConnect(error, startedAt) {
+    const noLink = Date.now() - startedAt < NO_LINK_MS;
+    return new Unreachable(String(error), 0, true, noLink);
   }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
 
@@ -134,11 +141,12 @@
 
   async function call(url, init = {}) {
     let response;
+    const startedAt = Date.now();
     try {
       const headers = { Accept: "application/json", ...(init.headers || {}) };
       response = await fetch(url, { ...init, headers, credentials: "same-origin" });
     } catch (error) {
-      throw new Unreachable(String(error), 0, true);
+      throw failedToConnect(error, startedAt);
     }
     const text = await response.text().catch(() => "");
     return answer(response.status, text, response.headers.get("Retry-After"));
@@ -158,7 +166,8 @@
       );
       xhr.timeout = UPLOAD_TIMEOUT;
       xhr.upload.onprogress = (event) => progress(event.loaded);
-      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(new Unreachable("upload cut off", 0, true));
+      const startedAt = Date.now();
+      xhr.onerror = xhr.ontimeout = xhr.onabort = () => fail(failedToConnect("upload cut off", startedAt));
       xhr.onload = () => {
         try {
           done(answer(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After")));
@@ -268,12 +277,11 @@
   }
 
   // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
-  // 5 min; 1 s doubling when no answer came at all: a link just back, or a connection a
-  // mobile network reset, is usually there again a moment later); the entry stays. A
-  // signed-out agent is asked to sign in again. A device that is offline has not found the
-  // node failing: it tries again at the next round, no backoff.
+  // 5 min; 0.25 s doubling when no answer came at all: a reset connection is usually there
+  // again a moment later); the entry stays. A signed-out agent is asked to sign in again.
+  // Offline (or no link) is no failure of the node: due again at the next round.
   function later(key, error) {
-    const offline = scope.navigator && scope.navigator.onLine === false;
+    const offline = (scope.navigator && scope.navigator.onLine === false) || error.noLink;
     return update(key, (entry) => {
       if (!sendable(entry)) return false;
       if (offline && !error.retryAfter && !(error instanceof SignedOut)) {
@@ -295,6 +303,7 @@
   // --- rounds ------------------------------------------------------------------------------
 
   const sendable = (entry) => entry.state !== "accepted" && entry.state !== "fix";
+  const waitingOffline = (entry) => entry.state === "waiting" && !entry.nextAttemptAt;
 
   // Send what is due (everything when `force`, but what the node asked to wait for only when
   // the agent `asked`, by the send button). Returns "idle", "done", "unreachable",
@@ -311,7 +320,9 @@
       const hashes = due.flatMap((entry) => entry.photos.map((photo) => photo.sha256));
       session = await signedIn(hashes.length <= MAX_ASKED ? hashes : []);
     } catch (error) {
-      for (const entry of due) await later(entry.key, error);
+      // no write every round while there is no link
+      const changed = error.noLink ? due.filter((entry) => !waitingOffline(entry)) : due;
+      for (const entry of changed) await later(entry.key, error);
       return error instanceof SignedOut ? "signed-out" : "unreachable";
     }
     const whenTheySignIn = { nextAttemptAt: Date.now() + MAX_DELAY };
@@ -338,12 +349,15 @@
     return locks.request(LOCK, options, (lock) => (lock ? round(force, asked) : "busy"));
   }
 
-  // Ask the browser to run a round when the link is back, even with the app closed.
-  async function wake() {
+  // Ask the browser to run a round when the link is back, even with the app closed. A tag per
+  // form: a tag whose round failed waits minutes for the browser's retry, even registered again.
+  async function wake(key) {
     if (!("serviceWorker" in navigator)) return;
     const registration = await navigator.serviceWorker.ready;
-    if (registration.sync) await registration.sync.register(SYNC_TAG).catch(() => undefined);
+    if (registration.sync) await registration.sync.register(`${SYNC_TAG}:${key}`).catch(() => undefined);
   }
+
+  const wakesUs = (tag) => tag.startsWith(SYNC_TAG);
 
   // --- forms ------------------------------------------------------------------------------
 
@@ -360,6 +374,7 @@
   // photos chosen again replace those of their field. Then wake the sender.
   async function keepForm(form, draft, shown, fresh) {
     const corrected = { ...shown, state: "waiting", errors: {}, error: "", attempts: 0, nextAttemptAt: 0 };
+    const key = draft ? draft.key : crypto.randomUUID();
     if (draft) {
       const replaced = new Set(fresh.map((photo) => photo.field));
       await update(draft.key, (entry) => {
@@ -367,14 +382,14 @@
         Object.assign(entry, corrected, { photos: [...kept, ...fresh] });
       });
     } else {
-      const entry = { key: crypto.randomUUID(), account: form.dataset.account, ...corrected };
+      const entry = { key, account: form.dataset.account, ...corrected };
       const action = new URL(form.action).pathname;
       await put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
     }
     if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
-    await wake().catch(() => undefined);
+    await wake(key).catch(() => undefined);
   }
 
   const api = { all, get, put, update, remove, onChange, onProgress, sendAll, wake, masked, keepForm };
-  scope.CunbanOutbox = { ...api, SYNC_TAG };
+  scope.CunbanOutbox = { ...api, SYNC_TAG, wakesUs };
 })(self);

@@ -67,13 +67,12 @@ function offerPush() {
 
 if (pushButton && "serviceWorker" in navigator && "PushManager" in window) offerPush();
 
-// The outbox: a badge with what waits on this device, and a sending round at app start, when
-// the link comes back, and every second (a round with nothing due reads IndexedDB only; each
-// application keeps its own backoff, and one that failed offline is due again at once, so
-// sending starts within a second of the link's return even when no `online` event comes).
+// The outbox: a badge with what waits on this device, and a sending round at app start, on
+// `online` and every 0.25 s (a round with nothing due reads IndexedDB only; a try whose
+// request never left the device is due again at once, so sending starts within 0.25 s of the
+// link's return, with or without an `online` event, which may come early or never).
 const Outbox = window.CunbanOutbox;
-const ROUND_EVERY = 1000;
-const SETTLING = [0, 200, 400, 800, 1600]; // ms before each forced round after `online`
+const ROUND_EVERY = 250;
 
 async function showWaiting() {
   const waiting = (await Outbox.all()).filter((entry) => entry.state !== "accepted").length;
@@ -92,21 +91,10 @@ function sendRound(force) {
   Outbox.sendAll({ force, wait: force }).catch((error) => console.warn("outbox round failed:", error));
 }
 
-// `online` may come a moment before the link carries anything (Chromium tells the page before
-// its network service is back): a forced round that got no answer is tried again soon, not
-// at the entry's backoff.
-async function roundsWhileTheLinkSettles() {
-  for (const pause of SETTLING) {
-    if (pause) await new Promise((done) => setTimeout(done, pause));
-    const result = await Outbox.sendAll({ force: true, wait: true }).catch(() => "unreachable");
-    if (result !== "unreachable") return;
-  }
-}
-
 if (Outbox && window.indexedDB) {
   Outbox.onChange(() => showWaiting().catch(() => undefined));
   showWaiting().catch(() => undefined);
-  window.addEventListener("online", () => roundsWhileTheLinkSettles().catch(() => undefined));
+  window.addEventListener("online", () => sendRound(true));
   sendRound(true);
   setInterval(() => sendRound(false), ROUND_EVERY);
 }
