@@ -43,7 +43,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ACCESS_LINE = re.compile(r'"((?:GET|HEAD|POST|PUT) \S+) HTTP/')
+# edge.kernel.access_log's line: method, route template, status, time
+ACCESS_LINE = re.compile(r"\b((?:GET|HEAD|POST|PUT) /\S*) \d{3} \d+ms$", re.MULTILINE)
 
 WORKER_ACTIVATED = """() => new Promise((done, fail) => {
   setTimeout(() => fail(new Error("no active service worker after 20 s")), 20000);
@@ -96,7 +97,7 @@ class EdgeNode:
     pid: int = 0  # the uvicorn process, once started
 
     def requests_logged(self) -> list[str]:
-        """Every request the node has answered so far, as `GET /path`."""
+        """Every request the node has answered so far, as `GET /route/{template}`."""
         return ACCESS_LINE.findall(self.log.read_text(encoding="utf-8", errors="replace"))
 
 
