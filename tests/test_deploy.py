@@ -4,12 +4,15 @@ the Caddyfile `caddy validate` (both Debian packages, installed by the test when
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from central.settings import ENV_PREFIX as CENTRAL_PREFIX
 from central.settings import CentralSettings
@@ -280,3 +285,70 @@ def test_central_env_documents_every_central_setting(tmp_path):
     again = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path)
     assert "nothing to change" in again.stdout  # the township list is kept
     assert f"\nCUNBAN_CENTRAL_NODES={nodes}\n" in (tmp_path / "etc/cunban/central.env").read_text()
+
+
+def _imported_packages(folder: Path) -> dict[str, str]:
+    """Top-level modules the code under `folder` imports at run time (not only for typing),
+    each with one file that imports it."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+    return found
+
+
+def _installed_with(requirements: list[str]) -> set[str]:
+    """The distributions pip installs for `requirements` (no extras of ours), by name."""
+    wanted = [Requirement(text) for text in requirements]
+    seen: set[str] = set()
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            child = Requirement(text)
+            extras = ("", *requirement.extras)  # e.g. uvicorn[standard]
+            if child.marker is None or any(child.marker.evaluate({"extra": e}) for e in extras):
+                wanted.append(child)
+    return seen
+
+
+def test_the_release_venv_holds_every_package_the_code_imports():
+    """A release's venv installs the project's dependencies only (not the test extra): every
+    package the running code imports must come with them. (`httpx2`, used by the SMS gateway,
+    was a test dependency: a real install's processes died on `import httpx2`.)"""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = _installed_with(project["dependencies"])
+    owners = metadata.packages_distributions()
+    ours = {"edge", "central", "replication", "deploy"}
+    missing = {
+        module: path
+        for folder in ours
+        for module, path in _imported_packages(ROOT / folder).items()
+        if module not in sys.stdlib_module_names
+        and module not in ours
+        and not {canonicalize_name(d) for d in owners.get(module, [module])} & installed
+    }
+    assert missing == {}, f"imported by the app but not in pyproject's dependencies: {missing}"
