@@ -352,3 +352,25 @@ def test_the_release_venv_holds_every_package_the_code_imports():
         and not {canonicalize_name(d) for d in owners.get(module, [module])} & installed
     }
     assert missing == {}, f"imported by the app but not in pyproject's dependencies: {missing}"
+
+
+def test_install_brings_python3_to_a_machine_without_it(tmp_path):
+    """A minimal Debian has no python3: deploy/install starts in /bin/sh and installs it with
+    apt-get (here a stand-in that links this test's Python), then runs with it."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    apt = folder / "apt-get"
+    apt.write_text(
+        "#!/bin/sh\n"
+        f'echo "apt-get $*" >> {tmp_path}/apt.log\n'
+        f'[ "$1" = install ] && /bin/ln -sf {sys.executable} {folder}/python3\n'
+        "exit 0\n"
+    )
+    apt.chmod(0o755)
+    done = subprocess.run(
+        [str(INSTALL), "--help"], env={"PATH": str(folder)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: deploy/install" in done.stdout
+    log = (tmp_path / "apt.log").read_text().splitlines()
+    assert log == ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3"]
