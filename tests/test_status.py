@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from central.monitor.host_status import status as central_status
 from edge.health.status import status as edge_status
-from edge.kernel.host_checks import certificate_file
+from edge.kernel.host_checks import certificate_check, certificate_file
 from tests.central_support import START
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +188,28 @@ def _serve_tls_once(server: socket.socket, context: ssl.SSLContext) -> None:
     connection, _address = server.accept()
     with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True):
         pass
+
+
+def test_a_short_lived_internal_certificate_is_ok_until_its_renewal_is_late(tmp_path):
+    """Caddy's `tls internal` certificates last 12 hours and are renewed with a third left: a
+    fresh one is fine (status said NOT OK, "in 0 days", on every such install), one with an
+    hour left means renewal is failing."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lianzhou.test")])
+    start = START
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(hours=12))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "internal.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    fresh = certificate_check(path, start + datetime.timedelta(hours=1))
+    assert fresh.ok and "in 11 hours" in fresh.value
+    late = certificate_check(path, start + datetime.timedelta(hours=11))
+    assert not late.ok and "in 1 hours" in late.value

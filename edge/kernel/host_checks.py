@@ -7,7 +7,7 @@ import shutil
 import ssl
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -100,10 +100,15 @@ def served_certificate_check(host: str, now: datetime, port: int = 443) -> Check
 
 
 def _expiry(where: str, certificate: x509.Certificate, now: datetime, warn_days: int) -> Check:
+    """Not ok within `warn_days` of the end, or a quarter of the lifetime for short-lived
+    certificates (Caddy's `tls internal` ones last 12 hours and are renewed with 4 left)."""
     ends = certificate.not_valid_after_utc
-    days = (ends - now).total_seconds() / 86400
-    value = f"{where}: expires {ends:%Y-%m-%d %H:%M} UTC, in {days:.0f} days"
-    return Check("certificate", value, days > warn_days)
+    lifetime = ends - certificate.not_valid_before_utc
+    left = ends - now
+    days = left.total_seconds() / 86400
+    in_hours = f"{left.total_seconds() / 3600:.0f} hours" if days < 2 else f"{days:.0f} days"
+    value = f"{where}: expires {ends:%Y-%m-%d %H:%M} UTC, in {in_hours}"
+    return Check("certificate", value, left > min(timedelta(days=warn_days), lifetime / 4))
 
 
 def report(title: str, checks: list[Check]) -> str:
