@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from central.settings import ENV_PREFIX as CENTRAL_PREFIX
 from central.settings import CentralSettings
+from deploy.steps import Command, StepFailed, Target, run
 from edge.kernel.settings import env_names
 from edge.settings import Settings
 
@@ -374,3 +375,22 @@ def test_install_brings_python3_to_a_machine_without_it(tmp_path):
     assert "usage: deploy/install" in done.stdout
     log = (tmp_path / "apt.log").read_text().splitlines()
     assert log == ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3"]
+
+
+def test_a_failing_step_is_said_in_one_line(tmp_path):
+    """A command that fails (no network for the venv, a package that will not install) stops
+    the install with what failed, not a Python traceback."""
+    failing = Command(["sh", "-c", "exit 3"], needed=lambda _t: True, system=False, label="venv")
+    with pytest.raises(StepFailed, match="venv: sh -c exit 3 exited with 3"):
+        run([failing], Target(tmp_path))
+    script = (
+        "import sys; from deploy import cli; from deploy.steps import StepFailed\n"
+        "def fail(_argv): raise StepFailed('venv of release 0.1.0: pip exited with 1')\n"
+        "cli._main = fail; sys.exit(cli.main([]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (
+        "deploy/install: FAILED venv of release 0.1.0: pip exited with 1; "
+        "fix the cause and run it again\n"
+    )
