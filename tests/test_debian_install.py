@@ -205,7 +205,7 @@ from minio.error import S3Error
 from io import BytesIO
 pool = urllib3.PoolManager(ca_certs=sys.argv[1])
 def client(key, secret):
-    return Minio("store.test", key, secret, secure=True, http_client=pool)
+    return Minio("store.test", key, secret, secure=True, region="us-east-1", http_client=pool)
 node, central = client("lianzhou", "lianzhou-secret-1"), client("central", "central-secret-1")
 node.put_object("cunban", "nodes/lianzhou/probe", BytesIO(b"written by lianzhou"), 19)
 print(central.get_object("cunban", "nodes/lianzhou/probe").read().decode())
@@ -249,4 +249,5 @@ def test_store_role_on_the_same_debian(debian: Machine) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.splitlines() == ["written by lianzhou", "refused AccessDenied"]
-    assert _health_when_up(debian)["ok"]  # the edge still runs beside it
+    if debian.path(f"/etc/cunban/{NODE}.env").is_file():  # the edge test ran first
+        assert _health_when_up(debian)["ok"]  # and the edge still runs beside the store
