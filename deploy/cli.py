@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deploy import caddyfile, roles, units
 from deploy.release import source_version
-from deploy.steps import Target, run
+from deploy.steps import StepFailed, Target, run
 
 SOURCE = Path(__file__).resolve().parent.parent
 
@@ -54,6 +54,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; a failed step is said in one line (what is done stays done: run it
+    again once the cause is fixed)."""
+    try:
+        return _main(argv)
+    except StepFailed as failed:
+        print(f"deploy/install: FAILED {failed}; fix the cause and run it again", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     target = Target(args.root.resolve(), args.dry_run)
     version = args.version or source_version(args.source)

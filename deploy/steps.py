@@ -176,8 +176,14 @@ class Command(Step):
             return Outcome(self.what, False)
         if target.dry_run:
             return Outcome(self.what, True)
-        subprocess.run(list(self.argv), check=True)
+        done = subprocess.run(list(self.argv), check=False)
+        if done.returncode != 0:
+            raise StepFailed(f"{self.what}: {' '.join(self.argv)} exited with {done.returncode}")
         return Outcome(self.what, True)
+
+
+class StepFailed(RuntimeError):
+    """A step could not be made true (its command failed); the message says which."""
 
 
 def _chown(where: Path, owner: str, target: Target) -> None:

@@ -5,6 +5,7 @@ backup point of the database, migrations, restart, /healthz; back to the previou
 from __future__ import annotations
 
 import os
+import pwd
 import sqlite3
 import subprocess
 import time
@@ -61,16 +62,18 @@ def upgrade(
         _systemctl(systemctl, "stop", service)
         run([Link(CURRENT, f"releases/{version}")], target)
         _migrate(target, role, environ)
-        _systemctl(systemctl, "start", service)
+        _start(systemctl, node)
         _wait_healthy(url, wait)
     except UpgradeFailed as failure:
         print(f"  FAILED   {failure}; rolling back to {previous}")
         _systemctl(systemctl, "stop", service, check=False)
         run([Link(CURRENT, previous)], target)
         _restore(backup, database, role, environ)
-        _systemctl(systemctl, "start", service, check=False)
+        if target.real:
+            _hand_back(database.parent)
+        _start(systemctl, node, check=False)
         try:
-            _wait_healthy(url, wait)
+            _wait_healthy(url, wait + _drill_seconds(role, values))
         except UpgradeFailed as still:
             print(f"  FAILED   the previous release is not healthy either: {still}")
             return 3
@@ -127,6 +130,16 @@ def _restore(backup: Path, database: Path, role: str, environ: dict[str, str]) -
     print(f"  done     database restored from {backup}")
 
 
+def _drill_seconds(role: str, values: dict[str, str]) -> float:
+    """How long an edge takes to drill the new replica generation a restored database starts
+    (it is not healthy before): its drill interval. Central has no drill."""
+    if role != "edge":
+        return 0
+    from edge.settings import Settings
+
+    return float(values.get("CUNBAN_REPLICA_DRILL_SECONDS") or Settings.replica_drill_seconds)
+
+
 def _generation(database: Path) -> int:
     """The replica generation an edge database says it writes (1 when it cannot tell)."""
     try:
@@ -146,6 +159,22 @@ def _migrate(target: Target, role: str, environ: dict[str, str]) -> None:
     if done.returncode != 0:
         raise UpgradeFailed(f"migrations failed: {done.stderr.strip()[-400:]}")
     print(f"  done     migrations ({' '.join(command[-3:])})")
+
+
+def _start(systemctl: str, node: str, check: bool = True) -> None:
+    """Start the node's target, first forgetting failures: a release that crashed in a loop
+    has hit its units' start limit, and systemd refuses to start them again until reset."""
+    _systemctl(systemctl, "reset-failed", f"cunban-{node}-*.service", check=False)
+    _systemctl(systemctl, "start", units.target_name(node), check=check)
+
+
+def _hand_back(folder: Path, user: str = units.USER) -> None:
+    """Files the upgrade wrote as root in the data folder (the restored database, backups)
+    given to the service user, who must write them."""
+    account = pwd.getpwnam(user)
+    for path in [folder, *folder.rglob("*")]:
+        if path.lstat().st_uid != account.pw_uid:
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
 
 def _systemctl(program: str, action: str, unit: str, check: bool = True) -> None:

@@ -4,6 +4,7 @@ the Caddyfile `caddy validate` (both Debian packages, installed by the test when
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import shlex
@@ -11,6 +12,8 @@ import shutil
 import stat
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -18,9 +21,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from central.settings import ENV_PREFIX as CENTRAL_PREFIX
 from central.settings import CentralSettings
+from deploy.steps import Command, StepFailed, Target, run
 from edge.kernel.settings import env_names
 from edge.settings import Settings
 from replication.store import filer_command, master_command, volume_command
@@ -300,3 +306,111 @@ def test_central_env_documents_every_central_setting(tmp_path):
     again = install("central", "--domain", "central.example.gov.cn", "--root", tmp_path)
     assert "nothing to change" in again.stdout  # the township list is kept
     assert f"\nCUNBAN_CENTRAL_NODES={nodes}\n" in (tmp_path / "etc/cunban/central.env").read_text()
+
+
+def _imported_packages(folder: Path) -> dict[str, str]:
+    """Top-level modules the code under `folder` imports at run time (not only for typing),
+    each with one file that imports it."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+    return found
+
+
+def _installed_with(requirements: list[str]) -> set[str]:
+    """The distributions pip installs for `requirements` (no extras of ours), by name."""
+    wanted = [Requirement(text) for text in requirements]
+    seen: set[str] = set()
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            child = Requirement(text)
+            extras = ("", *requirement.extras)  # e.g. uvicorn[standard]
+            if child.marker is None or any(child.marker.evaluate({"extra": e}) for e in extras):
+                wanted.append(child)
+    return seen
+
+
+def test_the_release_venv_holds_every_package_the_code_imports():
+    """A release's venv installs the project's dependencies only (not the test extra): every
+    package the running code imports must come with them. (`httpx2`, used by the SMS gateway,
+    was a test dependency: a real install's processes died on `import httpx2`.)"""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = _installed_with(project["dependencies"])
+    owners = metadata.packages_distributions()
+    ours = {"edge", "central", "replication", "deploy"}
+    missing = {
+        module: path
+        for folder in ours
+        for module, path in _imported_packages(ROOT / folder).items()
+        if module not in sys.stdlib_module_names
+        and module not in ours
+        and not {canonicalize_name(d) for d in owners.get(module, [module])} & installed
+    }
+    assert missing == {}, f"imported by the app but not in pyproject's dependencies: {missing}"
+
+
+def test_install_brings_python3_to_a_machine_without_it(tmp_path):
+    """A minimal Debian has no python3: deploy/install starts in /bin/sh and installs it with
+    apt-get (here a stand-in that links this test's Python), then runs with it."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    apt = folder / "apt-get"
+    apt.write_text(
+        "#!/bin/sh\n"
+        f'echo "apt-get $*" >> {tmp_path}/apt.log\n'
+        f'[ "$1" = install ] && /bin/ln -sf {sys.executable} {folder}/python3\n'
+        "exit 0\n"
+    )
+    apt.chmod(0o755)
+    done = subprocess.run(
+        [str(INSTALL), "--help"], env={"PATH": str(folder)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: deploy/install" in done.stdout
+    log = (tmp_path / "apt.log").read_text().splitlines()
+    assert log == ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3"]
+
+
+def test_a_failing_step_is_said_in_one_line(tmp_path):
+    """A command that fails (no network for the venv, a package that will not install) stops
+    the install with what failed, not a Python traceback."""
+    failing = Command(["sh", "-c", "exit 3"], needed=lambda _t: True, system=False, label="venv")
+    with pytest.raises(StepFailed, match="venv: sh -c exit 3 exited with 3"):
+        run([failing], Target(tmp_path))
+    script = (
+        "import sys; from deploy import cli; from deploy.steps import StepFailed\n"
+        "def fail(_argv): raise StepFailed('venv of release 0.1.0: pip exited with 1')\n"
+        "cli._main = fail; sys.exit(cli.main([]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (
+        "deploy/install: FAILED venv of release 0.1.0: pip exited with 1; "
+        "fix the cause and run it again\n"
+    )

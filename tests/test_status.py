@@ -3,11 +3,15 @@ disk and certificate expiry, as text for township and city IT; no personal data.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from cryptography import x509
@@ -17,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from central.monitor.host_status import status as central_status
 from edge.health.status import status as edge_status
-from edge.kernel.host_checks import certificate_file
+from edge.kernel.host_checks import certificate_check, certificate_file
 from tests.central_support import START
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +42,12 @@ def _certificate(path: Path, host: str, days: int) -> Path:
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.with_suffix(".key").write_bytes(key_pem)
     return path
 
 
@@ -140,3 +150,66 @@ def test_central_status_reports_each_township(central, clock, tmp_path):
     assert "NOT OK" in fucheng and "follower not started" in fucheng
     assert f"{backlog} commands not yet applied" in fucheng
     assert "in 80 days" in text and ok is False
+
+
+def test_certificate_is_read_from_the_site_when_caddys_storage_is_not_readable(tmp_path):
+    """Caddy's storage belongs to user caddy (0700) and `cunban-<node> status` runs as the
+    node's user: the check reads the certificate the site serves (a real install crashed on
+    PermissionError here)."""
+    storage = tmp_path / "caddy/certificates"
+    _certificate(storage / "local/localhost/localhost.crt", "localhost", 90)
+    os.chown(storage.parent, 65534, 65534)  # user nobody, as caddy would own it
+    storage.parent.chmod(0o700)
+    served = _certificate(tmp_path / "served/site.crt", "localhost", 60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(served, served.with_suffix(".key"))
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        answering = threading.Thread(target=_serve_tls_once, args=(server, context), daemon=True)
+        answering.start()
+        script = (
+            "import datetime, pathlib\n"
+            "from edge.kernel.host_checks import https_certificate_check\n"
+            "now = datetime.datetime.now(datetime.UTC)\n"
+            f"print(https_certificate_check('localhost', None, now, pathlib.Path('{storage}'), "
+            f"{port}))\n"
+        )
+        # root without the right to bypass file permissions, as a service user is
+        unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+        done = subprocess.run(
+            [*unprivileged, sys.executable, "-c", script], capture_output=True, text=True
+        )
+        answering.join(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert f"served by localhost:{port}: expires" in done.stdout and "ok=True" in done.stdout
+
+
+def _serve_tls_once(server: socket.socket, context: ssl.SSLContext) -> None:
+    connection, _address = server.accept()
+    with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True):
+        pass
+
+
+def test_a_short_lived_internal_certificate_is_ok_until_its_renewal_is_late(tmp_path):
+    """Caddy's `tls internal` certificates last 12 hours and are renewed with a third left: a
+    fresh one is fine (status said NOT OK, "in 0 days", on every such install), one with an
+    hour left means renewal is failing."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lianzhou.test")])
+    start = START
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(hours=12))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "internal.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    fresh = certificate_check(path, start + datetime.timedelta(hours=1))
+    assert fresh.ok and "in 11 hours" in fresh.value
+    late = certificate_check(path, start + datetime.timedelta(hours=11))
+    assert not late.ok and "in 1 hours" in late.value

@@ -12,9 +12,8 @@ from central.settings import CentralSettings
 from edge.kernel.clock import Clock
 from edge.kernel.host_checks import (
     Check,
-    certificate_check,
-    certificate_file,
     disk_check,
+    https_certificate_check,
     report,
     unit_checks,
 )
@@ -33,7 +32,7 @@ def status(
     checks.append(disk_check(settings.data_dir, settings.web.min_free_mb))
     host = urlsplit(settings.web.base_url).hostname or ""
     given = certificate or (Path(settings.tls_cert) if settings.tls_cert else None)
-    checks.append(certificate_check(certificate_file(host, given), now))
+    checks.append(https_certificate_check(host, given, now))
     return report(f"Cunban central at {now:%Y-%m-%d %H:%M} UTC", checks), all(c.ok for c in checks)
 
 

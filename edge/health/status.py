@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 from edge.kernel.clock import Clock
 from edge.kernel.host_checks import (
     Check,
-    certificate_check,
-    certificate_file,
     disk_check,
+    https_certificate_check,
     report,
     unit_checks,
 )
@@ -31,7 +30,7 @@ def status(settings: Settings, clock: Clock, certificate: Path | None = None) ->
     checks += database_checks(settings.database_path, now, bool(settings.central_url))
     checks.append(disk_check(settings.data_dir, settings.web.min_free_mb))
     host = urlsplit(settings.web.base_url).hostname or ""
-    checks.append(certificate_check(certificate_file(host, certificate), now))
+    checks.append(https_certificate_check(host, certificate, now))
     title = f"Cunban edge {settings.node_id} ({settings.township_code}) at {now:%Y-%m-%d %H:%M} UTC"
     return report(title, checks), all(check.ok for check in checks)
 

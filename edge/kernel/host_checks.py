@@ -4,9 +4,10 @@ folder's free space and the HTTPS certificate's expiry (from Caddy's storage or 
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -59,6 +60,23 @@ def certificate_file(
     return found[-1] if found else None
 
 
+def https_certificate_check(
+    host: str,
+    given: Path | None,
+    now: datetime,
+    storage: Path = CADDY_CERTIFICATES,
+    port: int = 443,
+) -> Check:
+    """The certificate's expiry from the given file or Caddy's storage; when that storage is
+    not readable (it belongs to user caddy, and status runs as the node's user), from the
+    certificate the site serves."""
+    try:
+        path = certificate_file(host, given, storage)
+    except PermissionError:
+        return served_certificate_check(host, now, port)
+    return certificate_check(path, now)
+
+
 def certificate_check(path: Path | None, now: datetime, warn_days: int = 14) -> Check:
     """Days until the certificate expires (not ok within `warn_days`: Caddy renews at a third
     of the lifetime left, so a certificate this close means renewal is failing)."""
@@ -68,10 +86,29 @@ def certificate_check(path: Path | None, now: datetime, warn_days: int = 14) -> 
         certificate = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError) as error:
         return Check("certificate", f"{path}: cannot be read ({error})", False)
+    return _expiry(str(path), certificate, now, warn_days)
+
+
+def served_certificate_check(host: str, now: datetime, port: int = 443) -> Check:
+    """Days until the certificate `host` serves on `port` expires (not verified: only read)."""
+    try:
+        pem = ssl.get_server_certificate((host, port), timeout=5)
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+    except (OSError, ValueError) as error:
+        return Check("certificate", f"https://{host}:{port}: none served ({error})", False)
+    return _expiry(f"served by {host}:{port}", certificate, now, 14)
+
+
+def _expiry(where: str, certificate: x509.Certificate, now: datetime, warn_days: int) -> Check:
+    """Not ok within `warn_days` of the end, or a quarter of the lifetime for short-lived
+    certificates (Caddy's `tls internal` ones last 12 hours and are renewed with 4 left)."""
     ends = certificate.not_valid_after_utc
-    days = (ends - now).total_seconds() / 86400
-    value = f"{path}: expires {ends:%Y-%m-%d %H:%M} UTC, in {days:.0f} days"
-    return Check("certificate", value, days > warn_days)
+    lifetime = ends - certificate.not_valid_before_utc
+    left = ends - now
+    days = left.total_seconds() / 86400
+    in_hours = f"{left.total_seconds() / 3600:.0f} hours" if days < 2 else f"{days:.0f} days"
+    value = f"{where}: expires {ends:%Y-%m-%d %H:%M} UTC, in {in_hours}"
+    return Check("certificate", value, left > min(timedelta(days=warn_days), lifetime / 4))
 
 
 def report(title: str, checks: list[Check]) -> str:
