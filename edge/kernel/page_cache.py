@@ -4,11 +4,9 @@ minute; the key is the URL and what a page is rendered from (language, encoding,
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.kernel import i18n
 from edge.kernel.auth.sessions import CSRF_COOKIE, SESSION_COOKIE, cookies_of
+from edge.kernel.data_version import DataVersion
 from edge.kernel.etag import encoding_of, matches, not_modified
 from edge.kernel.header_limit import MAX_HEAD_BYTES
 from edge.kernel.request_limits import head_bytes
@@ -114,23 +113,6 @@ def publish(start: Message) -> None:
     named = [part.strip() for part in headers.get("vary", "").split(",") if part.strip()]
     lower = {part.lower() for part in named}
     headers["Vary"] = ", ".join(named + [name for name in VARY if name.lower() not in lower])
-
-
-class DataVersion:
-    """SQLite's `data_version` on a connection of our own: it changes whenever another
-    connection (this process's or another's) commits to the database."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def __call__(self) -> int:
-        if self._conn is None:
-            self._conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints are Litestream's
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 class PublicPageCache:

@@ -1,0 +1,56 @@
+"""Signed-in requests find their session without SQL while nothing was committed (issue 17,
+signed-in pages 2x): any commit, by this process or another, makes the next request ask the
+database, so a sign-out, a deactivation or an expiry takes effect at once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.conftest import STAFF, login
+
+
+def _statements(client, path: str) -> tuple[int, list[str]]:
+    statements: list[str] = []
+    db = client.app.state.node.db
+    db.add_tracer(statements.append)
+    try:
+        response = client.get(path, follow_redirects=False)
+    finally:
+        db.remove_tracer(statements.append)
+    return response.status_code, statements
+
+
+def _session_queries(statements: list[str]) -> int:
+    return sum("FROM sessions s JOIN accounts" in sql for sql in statements)
+
+
+def test_the_second_request_runs_no_session_query(client):
+    login(client, STAFF)
+    status, first = _statements(client, "/staff/")
+    status_again, again = _statements(client, "/staff/")
+    assert status == status_again == 200
+    assert _session_queries(again) == 0 and len(again) == len(first) - _session_queries(first)
+
+
+def test_a_deactivation_by_another_process_ends_the_kept_session_at_once(client, settings):
+    login(client, STAFF)
+    assert _statements(client, "/staff/")[0] == 200
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute("UPDATE accounts SET active = 0 WHERE phone = ?", (STAFF,))
+    status, statements = _statements(client, "/staff/")
+    assert _session_queries(statements) == 1 and status in (303, 401, 403)
+
+
+def test_a_sign_out_elsewhere_ends_the_kept_session(client, settings):
+    login(client, STAFF)
+    assert _statements(client, "/staff/")[0] == 200
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute("DELETE FROM sessions")
+    assert _statements(client, "/staff/")[0] != 200
+
+
+def test_a_kept_session_still_ends_after_the_idle_timeout(client, clock, settings):
+    login(client, STAFF)
+    assert _statements(client, "/staff/")[0] == 200
+    clock.advance(minutes=settings.web.session_idle_minutes + 1)
+    assert _statements(client, "/staff/")[0] != 200
