@@ -209,21 +209,10 @@ def test_a_signed_in_person_never_gets_a_kept_list(client):
         assert queries > 0 and page.headers["cache-control"] != PUBLIC_PAGE, path
 
 
-def _central_queries(central, path: str):  # noqa: F811
-    statements: list[str] = []
-    db = central.app.state.node.db
-    db.add_tracer(statements.append)
-    try:
-        response = central.get(path)
-    finally:
-        db.remove_tracer(statements.append)
-    return response, len(statements)
-
-
 def test_central_keeps_its_public_pages_with_the_same_middleware(central):  # noqa: F811
     for path in CENTRAL_KEPT:
-        first, _ = _central_queries(central, path)
-        again, queries = _central_queries(central, path)
+        first, _ = _queries(central, path)
+        again, queries = _queries(central, path)
         assert first.status_code == again.status_code == 200, path
         assert queries == 0 and again.content == first.content, path
         assert again.headers["cache-control"] == PUBLIC_PAGE, path
@@ -239,6 +228,6 @@ def test_a_write_at_central_shows_on_the_next_visit(central):  # noqa: F811
     login(central, ADMIN_PHONE)
     assert post_form(central, "/disclosure/policies/new", POLICY).status_code == 303
     central.cookies.clear()
-    after, queries = _central_queries(central, "/disclosure/policies")
+    after, queries = _queries(central, "/disclosure/policies")
     assert queries > 0 and POLICY["title"] in after.text
     assert after.headers["etag"] != before.headers["etag"]
