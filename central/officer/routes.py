@@ -62,7 +62,7 @@ async def queue(request: Request) -> Response:
     async with central_node(request).db.read() as db:
         rows = await queries.queue(db, officer)
         days = await _working_days(request, db)
-        place = await kept_placement(central_node(request).db.path, db, officer)
+        place = await kept_placement(central_node(request).db, db, officer)
     entries = sorted(
         (
             {

@@ -3,20 +3,19 @@ version (they change only by a commit: a renamed department, a moved account).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import aiosqlite
 
 from edge.accounts.queries import placement
 from edge.kernel.auth.account import Account
 from edge.kernel.data_version import memo_for
+from edge.kernel.db import Database
 
 
 async def kept_placement(
-    path: Path, db: aiosqlite.Connection, account: Account
+    database: Database, db: aiosqlite.Connection, account: Account
 ) -> aiosqlite.Row | None:
-    """`queries.placement` of the database at `path`, kept while it is unchanged."""
-    memo = memo_for(path)
+    """`queries.placement` on `db`, a connection of `database`, kept while it is unchanged."""
+    memo = memo_for(database)
     version = memo.version()
     key = ("placement", account.department_code, account.jurisdiction_code)
     kept = memo.get(key)

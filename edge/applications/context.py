@@ -17,7 +17,7 @@ async def working_days_for(request: Request, db: aiosqlite.Connection) -> Workin
     """The working days as this node counts them today (read once per database version and
     day: the calendar changes only by a commit)."""
     node = edge_node(request)
-    memo = memo_for(node.db.path)
+    memo = memo_for(node.db)
     version = memo.version()
     now, timezone = node.clock(), node.settings.web.timezone
     key = ("working_days", local_today(now, timezone), timezone, node.settings.warning_working_days)

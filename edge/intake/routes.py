@@ -60,7 +60,7 @@ async def agent_home(request: Request) -> Response:
     agent = _agent(request)
     async with edge_node(request).db.read() as db:
         rows = await queries.village_applications(db, agent.jurisdiction_code)
-        place = await kept_placement(edge_node(request).db.path, db, agent)
+        place = await kept_placement(edge_node(request).db, db, agent)
     return render(
         request,
         "edge/intake/home.html",

@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Hashable
 from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from edge.kernel.db import Database
 
 
 class DataVersion:
@@ -55,12 +58,12 @@ class VersionMemo:
             self.values[key] = value
 
 
-_MEMOS: dict[Path, VersionMemo] = {}
+_MEMOS: WeakKeyDictionary[Database, VersionMemo] = WeakKeyDictionary()
 
 
-def memo_for(path: Path) -> VersionMemo:
-    """The one memo of the database at `path` in this process."""
-    memo = _MEMOS.get(path)
+def memo_for(db: Database) -> VersionMemo:
+    """The one memo of the node's database `db` (gone, with its connection, when `db` is)."""
+    memo = _MEMOS.get(db)
     if memo is None:
-        memo = _MEMOS[path] = VersionMemo(path)
+        memo = _MEMOS[db] = VersionMemo(db.path)
     return memo

@@ -42,7 +42,7 @@ async def queue(request: Request) -> Response:
     async with edge_node(request).db.read() as db:
         rows = await queries.review_queue(db, account)
         days = await working_days_for(request, db)
-        place = await kept_placement(edge_node(request).db.path, db, account)
+        place = await kept_placement(edge_node(request).db, db, account)
     entries = sorted(
         (
             {
