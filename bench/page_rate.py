@@ -30,7 +30,17 @@ from tests.conftest import AGENT_QIANJIANG, LIANZHOU, STAFF
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Page rate: one edge web process against bare Starlette (bench/page_rate.py)"
-ANONYMOUS = ["/", "/services", "/services/MZ-002", "/disclosure/powers", "/news", "/track"]
+ANONYMOUS = [
+    "/",
+    "/services",
+    "/services/MZ-002",
+    "/disclosure/powers",
+    "/news",
+    "/track",
+    "/feedback",
+    "/market",
+    "/login",
+]
 SIGNED_IN = [(STAFF, "/staff/"), (AGENT_QIANJIANG, "/agent/")]
 BROWSER = {"Accept-Encoding": "gzip, deflate, br", "Accept-Language": "zh-CN,zh;q=0.9"}
 RATE = re.compile(r"Requests/sec:\s+([0-9.]+)")
@@ -203,8 +213,11 @@ def render(
     lines += [
         "",
         "- *before*: the tree of the named git ref, run from a copy; *after*: this tree. "
-        "Anonymous pages other than `/track` are kept in memory per content version "
-        "(edge/kernel/page_cache.py); `/track` and the signed-in pages are rendered each time.",
+        "Every anonymous page here is kept in memory per content version "
+        "(edge/kernel/page_cache.py; `/login` with the node's one visitor cookie, sent to "
+        "wrk, which keeps no cookies, every time); the signed-in pages are rendered each "
+        "time, their session found without SQL while the database is unchanged "
+        "(edge/kernel/auth/session_cache.py).",
         "- Signed in: the demo staff member (`/staff/`) and agent (`/agent/`), with their "
         "session cookie.",
     ]

@@ -38,6 +38,12 @@ from edge.kernel.templating import build_environment
 from edge.reference import load_reference_data
 from replication.objectstore import open_store
 
+# The city's public pages, the same for every anonymous visitor, kept in memory per content
+# version of central.db (issue 17): disclosure (policies, affairs, elections, ratings, the
+# published assessment) with what lies below; the market and 我有话说 lists exactly.
+PUBLIC_PAGES = ("/disclosure", "/news")
+PUBLIC_LISTS = ("/market", "/feedback")
+
 
 def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starlette:
     """Build the central app; central.db is migrated and the node registry applied at start-up."""
@@ -87,6 +93,8 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> Starle
             keys_dir=settings.keys_dir,
             metrics=metrics,
             trusted_proxies=settings.web.trusted_proxies,
+            public_paths=PUBLIC_PAGES,
+            public_exact=PUBLIC_LISTS,
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,

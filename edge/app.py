@@ -51,8 +51,13 @@ from edge.supervision import routes as supervision_routes
 from edge.tracking import routes as tracking_routes
 from edge.worker import waker
 
-# Pages every anonymous visitor gets the same, kept in memory per content version (issue 17).
+# Pages every anonymous visitor gets the same, kept in memory per content version (issue 17):
+# these with what lies below them; lists and forms exactly as named (never /track/{code});
+# sign-in forms, whose POST needs the node's one visitor cookie from a browser that names no
+# origin, carry it to a browser without it.
 PUBLIC_PAGES = ("/", "/services", "/disclosure", "/news")
+PUBLIC_LISTS = ("/track", "/feedback", "/market")
+PUBLIC_FORMS = ("/login", "/me/login")
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
@@ -80,6 +85,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             metrics=metrics,
             public_paths=PUBLIC_PAGES,
             trusted_proxies=settings.web.trusted_proxies,
+            public_exact=PUBLIC_LISTS,
+            public_forms=PUBLIC_FORMS,
         ),
         exception_handlers=errors.handlers,
         lifespan=lifespan,

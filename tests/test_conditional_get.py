@@ -27,7 +27,7 @@ IMAGE_LOADS = re.compile(
 def _tagged(client, path: str, headers: dict[str, str] | None = None):
     response = client.get(path, headers=headers or {})
     assert response.status_code == 200, (path, response.status_code)
-    assert response.headers["etag"].startswith('W/"'), path
+    assert response.headers["etag"].startswith('"'), path  # strong: one per representation
     return response
 
 
@@ -72,12 +72,38 @@ def test_the_fragment_304_is_empty_even_when_compression_is_offered(client):
     assert "Accept-Encoding" in again.headers["vary"]
 
 
-def test_the_etag_is_of_the_plain_bytes_so_every_encoding_shares_it(client):
-    tags = {
-        _tagged(client, "/services", {"Accept-Encoding": encoding}).headers["etag"]
+def test_each_encoding_is_its_own_representation_with_its_own_strong_etag(client):
+    """Issue 17: one tag per Content-Encoding, so a proxy or the worker that holds the gzip bytes
+    never gets a 304 meaning "use them" for a brotli request, and each tag revalidates itself."""
+    sent = {
+        encoding: _tagged(client, "/services", {"Accept-Encoding": encoding})
         for encoding in ("br", "gzip", "identity")
     }
-    assert len(tags) == 1
+    tags = {encoding: page.headers["etag"] for encoding, page in sent.items()}
+    assert len(set(tags.values())) == 3
+    assert sent["br"].headers["content-encoding"] == "br" and tags["br"].endswith('.br"')
+    assert sent["gzip"].headers["content-encoding"] == "gzip" and tags["gzip"].endswith('.gzip"')
+    assert "content-encoding" not in sent["identity"].headers
+    assert tags["br"] == tags["identity"][:-1] + '.br"'  # the same page, so the same hash
+    for encoding, tag in tags.items():
+        again = _revalidate(client, "/services", tag, {"Accept-Encoding": encoding})
+        assert again.status_code == 304 and again.headers["etag"] == tag, encoding
+    many = f"{tags['gzip']}, {tags['br']}"  # a proxy holding both asks with both
+    both = _revalidate(client, "/services", many, {"Accept-Encoding": "br"})
+    assert both.status_code == 304 and both.headers["etag"] == tags["br"]
+
+
+def test_a_page_rendered_every_time_is_tagged_per_encoding_too(client):
+    """The agent's pages (never kept in memory, private for the offline app) get the same
+    treatment from ETagMiddleware and the encoding mark."""
+    login(client, AGENT_QIANJIANG)
+    br = _tagged(client, "/agent/", {"Accept-Encoding": "br"})
+    plain = _tagged(client, "/agent/", {"Accept-Encoding": "identity"})
+    assert br.headers["etag"] == plain.headers["etag"][:-1] + '.br"'
+    again = _revalidate(client, "/agent/", br.headers["etag"], {"Accept-Encoding": "br"})
+    assert again.status_code == 304 and again.headers["etag"] == br.headers["etag"]
+    other = _revalidate(client, "/agent/", '"not-this-page.br"', {"Accept-Encoding": "br"})
+    assert other.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -277,13 +277,18 @@ def test_landing_page_fits_the_budget_and_its_queries_do_not_grow(client, settin
     _at(clock, "2026-11-30")
     _history(settings, date(2026, 11, 30), 300, seed=1)
     login(client, SUPERVISOR)
-    size, queries = _measure(client, "/supervision/")
+
+    def _steady(path: str) -> tuple[int, int]:  # after a first view: the session and working
+        client.get(path)  # days are then read without SQL while nothing changed
+        return _measure(client, path)
+
+    size, queries = _steady("/supervision/")
     assert size <= FIRST_ROUND_TRIP, size
     page = client.get("/supervision/").text
     assert _count(page, "units", "received") > 0 and _count(page, "units", "red") > 0
     _history(settings, date(2026, 11, 30), 900, seed=2)
-    assert _measure(client, "/supervision/")[1] == queries  # 4x the rows: the same queries
-    department = _measure(client, "/supervision/?department=township")[1]
+    assert _steady("/supervision/")[1] == queries  # 4x the rows: the same queries
+    department = _steady("/supervision/?department=township")[1]
     assert department == queries  # the officers' table adds no query
     assert queries <= 12
     print(f"\n/supervision/ with 1,200 applications: {size} B gzip, {queries} SQL statements")

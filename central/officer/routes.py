@@ -17,7 +17,7 @@ from central.decisions import decide
 from central.node import central_node
 from central.officer import delivery, queries
 from central.officer.forms import ACTION_LABELS, MATERIALS_FIELD, parse_decision
-from edge.accounts.queries import placement
+from edge.accounts.placement import kept_placement
 from edge.applications import states
 from edge.applications.decision import NO_SUCH_STEP, DecisionRefused, may_decide
 from edge.applications.tracking_code import format_code
@@ -62,7 +62,7 @@ async def queue(request: Request) -> Response:
     async with central_node(request).db.read() as db:
         rows = await queries.queue(db, officer)
         days = await _working_days(request, db)
-        place = await placement(db, officer)
+        place = await kept_placement(central_node(request).db, db, officer)
     entries = sorted(
         (
             {

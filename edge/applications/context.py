@@ -7,16 +7,26 @@ from starlette.requests import Request
 
 from edge.applications.lifecycle import Context
 from edge.kernel.auth.account import Account
+from edge.kernel.data_version import memo_for
 from edge.node import edge_node
+from edge.workdays.local import local_today
 from edge.workdays.working_days import WorkingDays, load_working_days
 
 
 async def working_days_for(request: Request, db: aiosqlite.Connection) -> WorkingDays:
-    """The working days as this node counts them today."""
+    """The working days as this node counts them today (read once per database version and
+    day: the calendar changes only by a commit)."""
     node = edge_node(request)
-    return await load_working_days(
-        db, node.clock(), node.settings.web.timezone, node.settings.warning_working_days
-    )
+    memo = memo_for(node.db)
+    version = memo.version()
+    now, timezone = node.clock(), node.settings.web.timezone
+    key = ("working_days", local_today(now, timezone), timezone, node.settings.warning_working_days)
+    kept = memo.get(key)
+    if isinstance(kept, WorkingDays):
+        return kept
+    days = await load_working_days(db, now, timezone, node.settings.warning_working_days)
+    memo.keep(version, key, days)
+    return days
 
 
 async def context_for(request: Request, db: aiosqlite.Connection, actor: Account) -> Context:

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
-from edge.accounts.queries import placement
+from edge.accounts.placement import kept_placement
 from edge.applications import eligibility, lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
@@ -60,7 +60,7 @@ async def agent_home(request: Request) -> Response:
     agent = _agent(request)
     async with edge_node(request).db.read() as db:
         rows = await queries.village_applications(db, agent.jurisdiction_code)
-        place = await placement(db, agent)
+        place = await kept_placement(edge_node(request).db, db, agent)
     return render(
         request,
         "edge/intake/home.html",

@@ -1,5 +1,6 @@
-"""Conditional GETs: a weak ETag on whole HTML/JSON pages, hashed before compression, and
-`304 Not Modified` when the browser already holds the same bytes; `no-store` is left alone."""
+"""Conditional GETs: a strong ETag on whole HTML/JSON pages, hashed before compression and
+marked after it with the encoding (one tag per representation), and `304 Not Modified` when the
+browser already holds the same bytes; `no-store` is left alone."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ NOT_ON_304 = {b"content-length", b"content-type", b"content-language", b"content
 
 
 def entity_tag(body: bytes, scope: Scope, vary: str) -> str:
-    """W/"..." over the body, the request's locale and the request headers named in `vary`."""
+    """A strong tag over the identity body, the request's locale and the request headers named
+    in `vary` (EncodingTags marks a compressed representation's own)."""
     digest = hashlib.blake2b(body, digest_size=12)
     digest.update(b"\0locale=" + str(scope.get("locale", "")).encode())
     request = Headers(scope=scope)
     for name in sorted({part.strip().lower() for part in vary.split(",")} - {"", "*"}):
         digest.update(f"\0{name}={request.get(name, '')}".encode("latin-1", "replace"))
-    return 'W/"' + base64.urlsafe_b64encode(digest.digest()).decode() + '"'
+    return '"' + base64.urlsafe_b64encode(digest.digest()).decode() + '"'
 
 
 def matches(if_none_match: str, tag: str) -> bool:
@@ -106,7 +108,8 @@ class ConditionalResponder:
 
 
 class ETagMiddleware:
-    """Runs inside the compression middleware, so tags describe the uncompressed bytes."""
+    """Runs inside the compression middleware, so tags describe the uncompressed bytes (and
+    EncodingTags, outside it, gives each compressed representation its own)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -116,3 +119,67 @@ class ETagMiddleware:
             await self.app(scope, receive, send)
             return
         await self.app(scope, receive, ConditionalResponder(scope, send))
+
+
+ENCODINGS = ("br", "gzip")  # what the compression middleware may apply
+MARK = "."  # between a tag and its encoding: never in the urlsafe base64 of entity_tag
+
+
+def encoding_of(accept_encoding: str) -> str:
+    """The encoding the compression chooses for an Accept-Encoding (brotli-asgi's own rule)."""
+    if "br" in accept_encoding:
+        return "br"
+    return "gzip" if "gzip" in accept_encoding else ""
+
+
+def base_of(tag: str) -> str:
+    """The identity tag of a representation's tag: `"x.br"` -> `"x"` (weakness dropped)."""
+    opaque = tag.strip().removeprefix("W/")
+    for encoding in ENCODINGS:
+        if opaque.endswith(MARK + encoding + '"'):
+            return opaque[: -len(MARK + encoding + '"')] + '"'
+    return opaque
+
+
+def encoded(tag: str, encoding: str) -> str:
+    """The tag of the `encoding` representation of the identity tag `tag`."""
+    return tag[:-1] + MARK + encoding + '"' if encoding in ENCODINGS else tag
+
+
+class EncodingTags:
+    """Just outside the compression: a compressed 200 gets its own strong tag (`"x.br"`,
+    `"x.gzip"`), so a proxy or the service worker never takes one encoding's bytes for another's;
+    the browser's tags reach ETagMiddleware as identity tags, and its 304 names the tag sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        sent = Headers(scope=scope).get("if-none-match")
+        if sent is not None and sent.strip() != "*":
+            tags = [part.strip() for part in sent.split(",") if part.strip()]
+            bases = ", ".join(base_of(tag) for tag in tags)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+            scope = {**scope, "headers": [*headers, (b"if-none-match", bases.encode("latin-1"))]}
+        else:
+            tags = []
+        choice = MARK + encoding_of(Headers(scope=scope).get("accept-encoding", "")) + '"'
+
+        async def mark(message: Message) -> None:
+            if message["type"] == "http.response.start" and any(
+                name.lower() == b"etag" for name, _ in message["headers"]
+            ):
+                headers = MutableHeaders(scope=message)
+                if message["status"] == 304:  # name the browser's tag, of its encoding if held
+                    held = [tag for tag in tags if base_of(tag) == base_of(headers["etag"])]
+                    held.sort(key=lambda tag: base_of(tag) == tag or not tag.endswith(choice))
+                    headers["ETag"] = held[0] if held else headers["etag"]
+                else:
+                    encoding = headers.get("content-encoding", "")
+                    headers["ETag"] = encoded(headers["etag"], encoding)
+            await send(message)
+
+        await self.app(scope, receive, mark)

@@ -1,40 +1,43 @@
 """Anonymous public pages rendered once per content version and served from memory (issue 17):
 the version is the database's `data_version` (any commit by any process) and the node clock's
-minute; the key is the URL and every request header a page may be rendered from."""
+minute; the key is the URL and what a page is rendered from (language, encoding, village...)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edge.kernel.auth.sessions import SESSION_COOKIE, cookies_of
-from edge.kernel.etag import matches, not_modified
+from edge.kernel import i18n
+from edge.kernel.auth.sessions import CSRF_COOKIE, SESSION_COOKIE, cookies_of
+from edge.kernel.data_version import DataVersion
+from edge.kernel.etag import encoding_of, matches, not_modified
 from edge.kernel.header_limit import MAX_HEAD_BYTES
 from edge.kernel.request_limits import head_bytes
 
 # What a proxy, the browser and the service worker may do with such a page: keep it half a
 # minute, then ask again (a 304 while it has not changed).
 PUBLIC_PAGE = "public, max-age=30"
-# The request headers a public page may be rendered from; each is part of the key, and named in
-# Vary so a shared cache keys on them too (Accept-Encoding is added by the compression).
+# The request headers a public page may be rendered from besides its language and encoding; each
+# is part of the key, and named in Vary so a shared cache keys on them too (Accept-Encoding is
+# added by the compression; Cookie and Accept-Language stand for the language and village).
 KEYED = (
-    b"accept-encoding",
-    b"accept-language",
-    b"cookie",
     b"save-data",
     b"hx-request",
     b"hx-request-type",
     b"hx-boosted",
     b"hx-target",
     b"host",
+    b"x-forwarded-proto",
 )
+# The cookies a public page may be rendered from (the remembered village); the language cookie
+# counts through the negotiated locale, the rest (visitor, device, analytics...) not at all.
+KEYED_COOKIES = ("cb_village",)
 VARY = ("Accept-Language", "Cookie", "HX-Request", "Save-Data")
 MAX_ENTRIES = 512  # URLs x variants; the oldest goes first
 MAX_BODY = 256 * 1024  # bytes: anything bigger is not a page worth keeping
@@ -44,13 +47,15 @@ Key = tuple[bytes, ...]
 
 @dataclass(frozen=True)
 class Entry:
-    """One stored response: its version, start message, body and ETag."""
+    """One stored response: its version, start message, body and ETag, and the node's one
+    visitor cookie (`Set-Cookie` value) for pages whose form needs it."""
 
     version: tuple[int, datetime]
     start: Message
     body: bytes
     etag: str
     route: Any = None  # the route that made it, for the request metrics of a kept page
+    visitor_cookie: str | None = None
 
 
 def covers(paths: tuple[str, ...], path: str) -> bool:
@@ -61,24 +66,39 @@ def covers(paths: tuple[str, ...], path: str) -> bool:
 
 
 def key_of(scope: Scope) -> Key:
-    """The URL and the values of the KEYED request headers (missing ones as empty)."""
+    """The URL, the encoding and language the page will be sent in, the KEYED cookies and the
+    KEYED request headers (missing ones as empty); nothing else a visitor sends."""
     sent = dict(scope["headers"])
+    query = scope.get("query_string", b"")
+    cookies = cookies_of(scope)
+    chosen = parse_qs(query.decode("latin-1")).get("lang", [None])[0]
+    accept = sent.get(b"accept-language", b"").decode("latin-1")
+    locale = i18n.negotiate(chosen, cookies.get(i18n.LOCALE_COOKIE), accept)
     return (
         scope["path"].encode("utf-8", "surrogateescape"),
+        query,
         scope.get("scheme", "http").encode(),  # HSTS over HTTPS only (edge.kernel.transport)
-        scope.get("query_string", b""),
+        encoding_of(sent.get(b"accept-encoding", b"").decode("latin-1")).encode(),
+        locale.encode(),
+        *(cookies.get(name, "").encode("utf-8", "surrogateescape") for name in KEYED_COOKIES),
         *(sent.get(name, b"") for name in KEYED),
     )
 
 
+def is_visitor_cookie(value: str) -> bool:
+    """Whether a Set-Cookie value is the node's visitor cookie (the same for every visitor)."""
+    return value.startswith(CSRF_COOKIE + "=")
+
+
 def storable(start: Message, body: bytes) -> bool:
-    """A 200 HTML page for everyone: no cookie set, not private or no-store, not too big."""
+    """A 200 HTML page for everyone: no cookie set but the visitor cookie, not private or
+    no-store, not too big."""
     headers = Headers(raw=start["headers"])
     control = headers.get("cache-control", "").lower()
     return (
         start["status"] == 200
         and headers.get("content-type", "").startswith("text/html")
-        and "set-cookie" not in headers
+        and all(is_visitor_cookie(value) for value in headers.getlist("set-cookie"))
         and "etag" in headers
         and "private" not in control
         and "no-store" not in control
@@ -95,30 +115,24 @@ def publish(start: Message) -> None:
     headers["Vary"] = ", ".join(named + [name for name in VARY if name.lower() not in lower])
 
 
-class DataVersion:
-    """SQLite's `data_version` on a connection of our own: it changes whenever another
-    connection (this process's or another's) commits to the database."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def __call__(self) -> int:
-        if self._conn is None:
-            self._conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints are Litestream's
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-
-
 class PublicPageCache:
     """Outermost middleware: an anonymous GET of a public page is answered from memory while
-    the content version holds (200 or 304), else rendered by the app and kept."""
+    the content version holds (200 or 304), else rendered by the app and kept. `paths` are kept
+    with what lies below them, `exact` only as named; `forms` are exact pages whose form needs
+    the node's one visitor cookie, which is sent with them to a browser that lacks it."""
 
-    def __init__(self, app: ASGIApp, *, paths: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        paths: tuple[str, ...],
+        exact: tuple[str, ...] = (),
+        forms: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.paths = paths
+        self.exact = frozenset(exact) | frozenset(forms)
+        self.forms = frozenset(forms)
         self.entries: OrderedDict[Key, Entry] = OrderedDict()
         self._data_version: DataVersion | None = None
 
@@ -136,16 +150,15 @@ class PublicPageCache:
         return (
             scope["type"] == "http"
             and scope["method"] == "GET"
-            and covers(self.paths, scope["path"])
+            and (scope["path"] in self.exact or covers(self.paths, scope["path"]))
             and SESSION_COOKIE not in cookies_of(scope)
             and head_bytes(scope) <= MAX_HEAD_BYTES
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.paths or not self.applies(scope):
+        if not (self.paths or self.exact) or not self.applies(scope):
             await self.app(scope, receive, send)
             return
-        scope["public_page"] = True  # no visitor cookie: the page is the same for everyone
         key, version = key_of(scope), self.version(scope)
         entry = self.entries.get(key)
         if entry is None or entry.version != version:
@@ -156,13 +169,32 @@ class PublicPageCache:
             scope["route"] = entry.route
         await self.answer(scope, send, entry)
 
+    def inner_scope(self, scope: Scope) -> Scope:
+        """The request the app renders a kept page for: without the browser's If-None-Match
+        (so it answers in full) and, on a form page, without the visitor cookie (so the page
+        comes with it, kept for browsers that lack it); other pages set no visitor cookie."""
+        dropped = (
+            (b"if-none-match", b"cookie") if scope["path"] in self.forms else (b"if-none-match",)
+        )
+        headers = [(name, value) for name, value in scope["headers"] if name not in dropped]
+        if scope["path"] in self.forms:
+            others = [
+                f"{name}={value}"
+                for name, value in cookies_of(scope).items()
+                if name != CSRF_COOKIE
+            ]
+            if others:
+                headers.append((b"cookie", "; ".join(others).encode("latin-1", "replace")))
+            return {**scope, "headers": headers}
+        scope["public_page"] = True  # no visitor cookie: the page is the same for everyone
+        return {**scope, "headers": headers}
+
     async def render(
         self, scope: Scope, receive: Receive, send: Send, key: Key, version: tuple[int, datetime]
     ) -> Entry | None:
-        """Run the app for this page (without the browser's If-None-Match, so it answers in
-        full) and keep the response if it is storable; else pass it on and return None."""
-        headers = [(name, value) for name, value in scope["headers"] if name != b"if-none-match"]
-        inner = {**scope, "headers": headers}
+        """Run the app for this page and keep the response if it is storable (the visitor
+        cookie taken out of it); else pass it on and return None."""
+        inner = self.inner_scope(scope)
         messages: list[Message] = []
 
         async def collect(message: Message) -> None:
@@ -175,9 +207,16 @@ class PublicPageCache:
             for message in messages:
                 await send(message)
             return None
+        cookies = [value for name, value in start["headers"] if name.lower() == b"set-cookie"]
+        start = {**start, "headers": [h for h in start["headers"] if h[0].lower() != b"set-cookie"]}
         publish(start)
         entry = Entry(
-            version, start, body, Headers(raw=start["headers"])["etag"], inner.get("route")
+            version,
+            start,
+            body,
+            Headers(raw=start["headers"])["etag"],
+            inner.get("route"),
+            cookies[0].decode("latin-1") if cookies else None,
         )
         self.entries[key] = entry
         self.entries.move_to_end(key)
@@ -185,11 +224,22 @@ class PublicPageCache:
             self.entries.popitem(last=False)
         return entry
 
+    def start_for(self, scope: Scope, entry: Entry) -> Message:
+        """The kept start, plus the visitor cookie for a browser that did not send it."""
+        if entry.visitor_cookie is None:
+            return entry.start
+        sent = cookies_of(scope).get(CSRF_COOKIE)
+        if sent is not None and entry.visitor_cookie.startswith(f"{CSRF_COOKIE}={sent};"):
+            return entry.start
+        cookie = (b"set-cookie", entry.visitor_cookie.encode("latin-1"))
+        return {**entry.start, "headers": [*entry.start["headers"], cookie]}
+
     async def answer(self, scope: Scope, send: Send, entry: Entry) -> None:
         """Send the kept page, or 304 when the browser already holds it."""
+        start = self.start_for(scope, entry)
         if matches(Headers(scope=scope).get("if-none-match", ""), entry.etag):
-            await send(not_modified(entry.start))
+            await send(not_modified(start))
             await send({"type": "http.response.body", "body": b""})
             return
-        await send(entry.start)
+        await send(start)
         await send({"type": "http.response.body", "body": entry.body})

@@ -33,6 +33,7 @@ def build_environment(
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # compiled once per process: no stat of each template per request
     )
     # jinja2.ext.i18n adds this method at run time; Environment's types do not declare it.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from ulid import ULID
 
-from edge.accounts.queries import placement
+from edge.accounts.placement import kept_placement
 from edge.applications import lifecycle, queries, states
 from edge.applications.access import REVIEW_ROLES, can_view
 from edge.applications.context import context_for, working_days_for
@@ -42,7 +42,7 @@ async def queue(request: Request) -> Response:
     async with edge_node(request).db.read() as db:
         rows = await queries.review_queue(db, account)
         days = await working_days_for(request, db)
-        place = await placement(db, account)
+        place = await kept_placement(edge_node(request).db, db, account)
     entries = sorted(
         (
             {

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.kernel import transport, visitor_token
 from edge.kernel.auth.account import Account
+from edge.kernel.auth.session_cache import SessionCache
 from edge.kernel.clock import stamp
 from edge.kernel.node import Node, NodeSettings
 
@@ -53,23 +54,36 @@ async def end_all(db: aiosqlite.Connection, account_id: str) -> None:
 
 
 async def lookup(
-    db: aiosqlite.Connection, token: str, now: datetime, idle: timedelta
+    db: aiosqlite.Connection,
+    token: str,
+    now: datetime,
+    idle: timedelta,
+    kept: tuple[SessionCache, Path] | None = None,
 ) -> tuple[Account, str, datetime] | None:
     """The live session's account, CSRF token and when it was last used, or None (expired,
-    or unused for longer than `idle`)."""
+    or unused for longer than `idle`); with `kept` (the cache and the database's path), the
+    answer kept since the database's last commit, if any."""
+    key = _hash(token)
+    version = kept[0].version(kept[1]) if kept else 0  # before the query: a commit meanwhile
+    hit = kept[0].get(key, version, now, idle) if kept else None  # makes the next one ask
+    if hit is not None:
+        return hit
     async with db.execute(
         """
-        SELECT a.*, s.csrf_token, coalesce(s.seen_at, s.created_at) AS seen
+        SELECT a.*, s.csrf_token, coalesce(s.seen_at, s.created_at) AS seen, s.expires_at
         FROM sessions s JOIN accounts a ON a.id = s.account_id
         WHERE s.token_hash = ? AND s.expires_at > ? AND coalesce(s.seen_at, s.created_at) > ?
           AND a.active = 1
         """,
-        (_hash(token), stamp(now), stamp(now - idle)),
+        (key, stamp(now), stamp(now - idle)),
     ) as cursor:
         row = await cursor.fetchone()
     if row is None:
         return None
-    return Account.from_row(row), row["csrf_token"], datetime.fromisoformat(row["seen"])
+    found = Account.from_row(row), row["csrf_token"], datetime.fromisoformat(row["seen"])
+    if kept:
+        kept[0].keep(key, version, found, datetime.fromisoformat(row["expires_at"]))
+    return found
 
 
 async def touch(db: aiosqlite.Connection, token: str, now_stamp: str) -> None:
@@ -105,6 +119,7 @@ class SessionMiddleware:
         self.app = app
         self.keys_dir = keys_dir
         self._secret: bytes | None = None
+        self.kept = SessionCache()
 
     def secret(self) -> bytes:
         """The node's visitor-token secret, read (or made) on first use."""
@@ -120,7 +135,7 @@ class SessionMiddleware:
         scope["account"], scope["csrf_token"], scope["visitor_signed"] = None, "", False
         token = cookies.get(SESSION_COOKIE)
         if token:
-            await _resume(scope, token)
+            await _resume(scope, token, self.kept)
         if scope["account"] is not None:
             await self.app(scope, receive, send)
             return
@@ -147,7 +162,7 @@ class SessionMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
-async def _resume(scope: Scope, token: str) -> None:
+async def _resume(scope: Scope, token: str, kept: SessionCache) -> None:
     """Put the live session's account and token in the scope; renew its idle deadline when it
     was last renewed over TOUCH_EVERY ago (best effort: skipped, never failed, while the writer
     is busy or the disk is full; reads still work then)."""
@@ -155,7 +170,7 @@ async def _resume(scope: Scope, token: str) -> None:
     now = node.clock()
     idle = timedelta(minutes=node.settings.web.session_idle_minutes)
     async with node.db.read() as db:
-        found = await lookup(db, token, now, idle)
+        found = await lookup(db, token, now, idle, (kept, node.db.path))
     if found is None:
         return
     scope["account"], scope["csrf_token"], seen = found

@@ -1,0 +1,62 @@
+"""The live sessions a node has looked up, kept while the database has not changed (its
+`data_version`): a request of a signed-in person then runs no SQL to find who they are; any
+commit by any process (sign-out, deactivation, a renewed session) makes the next request ask."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from edge.kernel.auth.account import Account
+from edge.kernel.data_version import DataVersion
+
+MAX_SESSIONS = 4096  # the oldest goes first
+
+
+@dataclass(frozen=True)
+class Found:
+    """A live session as the database said at `version`: its account, CSRF token, when it was
+    last used and when it ends."""
+
+    version: int
+    account: Account
+    csrf_token: str
+    seen: datetime
+    expires: datetime
+
+
+Lookup = tuple[Account, str, datetime]
+
+
+class SessionCache:
+    """`lookup` with the database's answer kept per token hash until any commit."""
+
+    def __init__(self) -> None:
+        self.found: OrderedDict[str, Found] = OrderedDict()
+        self._version: DataVersion | None = None
+
+    def version(self, path: Path) -> int:
+        """The database's change counter now, on a connection of our own."""
+        if self._version is None or self._version.path != path:
+            self._version = DataVersion(path)
+            self.found.clear()
+        return self._version()
+
+    def get(self, key: str, version: int, now: datetime, idle: timedelta) -> Lookup | None:
+        """The kept answer when nothing was committed since and it is still live now."""
+        found = self.found.get(key)
+        if found is None or found.version != version:
+            return None
+        if found.expires <= now or found.seen <= now - idle:
+            return None  # asked again: the database decides (and says no)
+        return found.account, found.csrf_token, found.seen
+
+    def keep(self, key: str, version: int, found: Lookup, expires: datetime) -> None:
+        """Remember the database's answer for `key` as of `version`."""
+        account, csrf_token, seen = found
+        self.found[key] = Found(version, account, csrf_token, seen, expires)
+        self.found.move_to_end(key)
+        while len(self.found) > MAX_SESSIONS:
+            self.found.popitem(last=False)
