@@ -56,9 +56,13 @@ def _is_address(domain: str) -> bool:
     return True
 
 
-def main_file(email: str = "") -> str:
-    """/etc/caddy/Caddyfile: global options and every Cunban site."""
+def main_file(email: str = "", domain: str = "") -> str:
+    """/etc/caddy/Caddyfile: global options and every Cunban site. A node named by an IP
+    address is its `default_sni`: clients send no server name for an address, and Caddy then
+    fails the QUIC (HTTP/3) handshake without one (seen with Caddy 2.6, bench/weaklink.secure)."""
     contact = f"\temail {email}\n" if email else ""
+    if _is_address(domain):
+        contact += f"\tdefault_sni {domain}\n"
     return (
         f"{OURS} Sites: cunban/*.caddy, one per node.\n"
         "{\n"

@@ -184,7 +184,7 @@ def caddy_steps(plan: Plan, upstream: str) -> list[Step]:
     """The main Caddyfile, this node's site, and a reload when either changed."""
     return [
         KeepCopy(caddyfile.MAIN, f"{caddyfile.MAIN}.before-cunban", caddyfile.OURS),
-        File(caddyfile.MAIN, caddyfile.main_file(plan.email)),
+        File(caddyfile.MAIN, caddyfile.main_file(plan.email, plan.domain)),
         Directory(caddyfile.SITES),
         File(
             f"{caddyfile.SITES}/{plan.node}.caddy",

@@ -270,6 +270,8 @@ def test_caddyfile_passes_caddy_validate(tmp_path, tls):
         args = [*args[:6], "10.0.0.5", *args[7:], "--tls-cert", cert, "--tls-key", key]
     done = install(*args)
     assert done.returncode == 0, done.stderr
+    main = (root / "etc/caddy/Caddyfile").read_text(encoding="utf-8")
+    assert ("default_sni 10.0.0.5" in main) == (tls == "cert")  # HTTP/3 to an IP address
     checked = subprocess.run(
         [caddy, "validate", "--adapter", "caddyfile", "--config", root / "etc/caddy/Caddyfile"],
         capture_output=True,
