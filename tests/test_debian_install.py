@@ -98,12 +98,12 @@ def debian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Machine]:
         yield machine
 
 
-def _https(machine: Machine, path: str) -> tuple[int, dict[str, str], bytes]:
-    """GET https://<domain><path> through the Debian's Caddy, trusting only its local CA."""
+def _https(machine: Machine, path: str, host: str = DOMAIN) -> tuple[int, dict[str, str], bytes]:
+    """GET https://<host><path> through the Debian's Caddy, trusting only its local CA."""
     context = ssl.create_default_context(cafile=str(machine.path(CADDY_ROOT)))
     raw = socket.create_connection(("127.0.0.1", 443), timeout=10)
-    with context.wrap_socket(raw, server_hostname=DOMAIN) as tls:
-        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {DOMAIN}\r\nConnection: close\r\n\r\n".encode())
+    with context.wrap_socket(raw, server_hostname=host) as tls:
+        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         answer = http.client.HTTPResponse(tls)
         answer.begin()
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
@@ -234,14 +234,14 @@ def test_store_role_on_the_same_debian(debian: Machine) -> None:
     assert "done     enable and start cunban-store.target" in done.stdout
     _until_active(debian, [*STORE_UNITS, "caddy.service"])
     weed = "/opt/cunban/current/.venv/bin/weed"
-    deadline = time.monotonic() + 90
-    while True:  # the master elects itself and the volume server joins first
-        bucket = debian.run(f"echo 's3.bucket.create -name cunban' | {weed} shell -master "
-                            "127.0.0.1:9333", timeout=60)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:  # the bucket unit (a oneshot after the filer) retries until the master leads
         listed = debian.run(f"echo 's3.bucket.list' | {weed} shell -master 127.0.0.1:9333")
         if "cunban" in listed.stdout or time.monotonic() > deadline:
             break
         time.sleep(2)
+    bucket = debian.run("systemctl status cunban-store-bucket.service; "
+                        "journalctl -u cunban-store-bucket.service --no-pager")  # fmt: skip
     assert "cunban" in listed.stdout, bucket.stdout + bucket.stderr + listed.stdout
     debian.path("/root/s3_check.py").write_text(S3_CHECK)
     checked = debian.run(
@@ -251,3 +251,36 @@ def test_store_role_on_the_same_debian(debian: Machine) -> None:
     assert checked.stdout.splitlines() == ["written by lianzhou", "refused AccessDenied"]
     if debian.path(f"/etc/cunban/{NODE}.env").is_file():  # the edge test ran first
         assert _health_when_up(debian)["ok"]  # and the edge still runs beside the store
+
+
+CENTRAL_UNITS = [f"cunban-central-{name}.service" for name in ("web", "follow")]
+
+
+def test_central_role_on_the_same_debian(debian: Machine) -> None:
+    """The central role on the machine the other tests left: its units active, its /healthz
+    through Caddy over HTTPS, a second run changing nothing, `status` without a traceback."""
+    with debian.path("/etc/hosts").open("a") as hosts:
+        hosts.write("127.0.0.1\tcentral.test\n")
+    release = "/root/cunban-0.1.1" if debian.path("/root/cunban-0.1.1").is_dir() else "."
+    install = (
+        "cd /root/cunban && ./deploy/install central --domain central.test --tls internal "
+        f"--port 8000 --source {release}"
+    )
+    done = debian.run(install, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "done     enable and start cunban-central.target" in done.stdout, done.stdout
+    _until_active(debian, [*CENTRAL_UNITS, "caddy.service"])
+    deadline = time.monotonic() + 90
+    while True:
+        status, headers, body = _https(debian, "/healthz", "central.test")
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert status == 200, body[:500]
+    assert "max-age" in headers["strict-transport-security"]
+    again = debian.run(install, timeout=600)
+    assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout
+    report = debian.run("cunban-central status")
+    assert "Traceback" not in report.stderr, report.stderr
+    for unit in CENTRAL_UNITS:
+        assert f"ok      unit {unit}" in report.stdout, report.stdout
