@@ -416,3 +416,19 @@ def test_a_failing_step_is_said_in_one_line(tmp_path):
         "deploy/install: FAILED venv of release 0.1.0: pip exited with 1; "
         "fix the cause and run it again\n"
     )
+
+
+def test_the_installer_runs_on_the_system_python_alone():
+    """deploy/install runs with a fresh Debian's python3, before any venv exists: what it
+    imports (the settings classes, the store's command lines) needs only the standard library.
+    `-S` leaves the venv's packages out, as a system python3 has none of them."""
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import deploy.cli, edge.settings, central.settings, replication.store; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'__main__'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(ROOT)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['central',", "'deploy',", "'edge',", "'replication']"]

@@ -15,7 +15,8 @@ from edge.kernel.metrics import MetricsMiddleware, RequestMetrics
 from edge.kernel.page_cache import PublicPageCache
 from edge.kernel.request_limits import RequestLimitsMiddleware
 from edge.kernel.security_headers import SecurityHeadersMiddleware
-from edge.kernel.transport import LOOPBACK, TransportMiddleware
+from edge.kernel.transport import TransportMiddleware
+from edge.kernel.trusted_proxies import LOOPBACK
 
 
 def node_middleware(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from edge.kernel.transport import LOOPBACK, proxies_problem
+from edge.kernel.trusted_proxies import LOOPBACK, proxies_problem
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

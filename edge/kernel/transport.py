@@ -5,31 +5,16 @@ cookies set in answer are Secure and the response carries HSTS."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-LOOPBACK = "127.0.0.1,::1"  # the default: a proxy on the same machine (deploy/install's Caddy)
+from edge.kernel.trusted_proxies import proxies
+
 SECURE = "cunban.secure"  # scope keys this module sets
 VIA_PROXY = "cunban.via_proxy"
-
-
-def proxies(raw: str) -> list[str]:
-    """The addresses and networks of a comma-separated CUNBAN_TRUSTED_PROXIES value."""
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def proxies_problem(raw: str, name: str) -> str | None:
-    """Why `raw` cannot name the trusted proxies (`name` is its variable), or None."""
-    for part in proxies(raw):
-        try:
-            ipaddress.ip_network(part, strict=False)
-        except ValueError:
-            return f"{name} must list IP addresses or networks (10.0.0.0/8), not {part!r}"
-    return None
 
 
 class TransportMiddleware:
