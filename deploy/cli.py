@@ -29,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     store.add_argument("--ip", required=True, help="this machine's address for the cluster")
     store.add_argument("--peers", default="", help="every master, ip:9333, comma-separated")
     store.add_argument("--replication", default="001", help="SeaweedFS placement, e.g. 001")
+    store.add_argument(
+        "--volume-mb", type=int, default=30000, help="size of one volume (SeaweedFS's default)"
+    )
     store.add_argument("--identity", action="append", default=[], metavar="NAME=KEY:SECRET")
     upgrade = roles_.add_parser("upgrade", help="install a new release beside the current one")
     upgrade.add_argument("--node", required=True, help="the node's name (its env file)")
@@ -92,7 +95,9 @@ def _main(argv: list[str] | None) -> int:
         f"(release {version}) under {target.root}"
     )
     steps = (
-        roles.store_steps(plan, args.ip, _list(args.peers), args.replication, _s3_config(plan))
+        roles.store_steps(
+            plan, args.ip, _list(args.peers), args.replication, _s3_config(plan), args.volume_mb
+        )
         if plan.role == "store"
         else roles.node_steps(plan, units.EDGE if plan.role == "edge" else units.CENTRAL)
     )

@@ -232,15 +232,15 @@ def _active(unit: str) -> bool:
 
 
 STORE_PORTS = {"master": 9333, "volume": 8080, "filer": 8888, "s3": 8333}
-VOLUME_MB = 30000  # SeaweedFS's own default size of a volume
 
 
 def store_steps(
-    plan: Plan, ip: str, peers: list[str], replication: str, s3_config: str
+    plan: Plan, ip: str, peers: list[str], replication: str, s3_config: str, volume_mb: int
 ) -> list[Step]:
     """One machine of the SeaweedFS store cluster: a master (the peers elect a leader), a
     volume server and a filer with the S3 gateway, data placed by `replication` (e.g. 001:
-    one more copy on another server of the same rack), and Caddy for the S3 endpoint."""
+    one more copy on another server of the same rack), volumes of `volume_mb` (a small disk
+    holds few large volumes, and SeaweedFS grows several at once), and Caddy for S3."""
     weed = f"{CURRENT}/.venv/bin/weed"
     own = {name: f"{ip}:{port}" for name, port in STORE_PORTS.items()}
     masters = peers or [own["master"]]
@@ -250,7 +250,7 @@ def store_steps(
         "master": (
             "SeaweedFS master",
             store.master_command(
-                data / "master", STORE_PORTS["master"], replication, VOLUME_MB,
+                data / "master", STORE_PORTS["master"], replication, volume_mb,
                 ip=ip, peers=masters, weed=weed,
             ),
         ),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cluster import wait_for_port
 from tests.debian_support import Machine, boot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,7 +226,7 @@ def test_store_role_on_the_same_debian(debian: Machine) -> None:
     release = "/root/cunban-0.1.1" if debian.path("/root/cunban-0.1.1").is_dir() else "."
     done = debian.run(
         f"cd /root/cunban && ./deploy/install store --ip 127.0.0.1 --domain store.test "
-        f"--tls internal --replication 000 --source {release} "
+        f"--tls internal --replication 000 --volume-mb 256 --source {release} "
         "--identity lianzhou=lianzhou:lianzhou-secret-1 "
         "--identity central=central:central-secret-1",
         timeout=900,
@@ -243,6 +244,7 @@ def test_store_role_on_the_same_debian(debian: Machine) -> None:
     bucket = debian.run("systemctl status cunban-store-bucket.service; "
                         "journalctl -u cunban-store-bucket.service --no-pager")  # fmt: skip
     assert "cunban" in listed.stdout, bucket.stdout + bucket.stderr + listed.stdout
+    wait_for_port(8333, 90)  # the filer's S3 gateway listens a little after the filer starts
     debian.path("/root/s3_check.py").write_text(S3_CHECK)
     checked = debian.run(
         f"/opt/cunban/current/.venv/bin/python /root/s3_check.py {CADDY_ROOT}", timeout=120

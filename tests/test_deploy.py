@@ -425,7 +425,8 @@ def test_the_installer_runs_on_the_system_python_alone():
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         "import deploy.cli, edge.settings, central.settings, replication.store; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'__main__'}))"
+        "tops = {m.split('.')[0] for m in sys.modules} - {'__main__'}; "
+        "print(sorted(tops - set(sys.stdlib_module_names)))"
     )
     done = subprocess.run(
         [sys.executable, "-S", "-c", probe, str(ROOT)], capture_output=True, text=True
