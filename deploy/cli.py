@@ -10,6 +10,7 @@ from pathlib import Path
 from deploy import caddyfile, roles, units
 from deploy.release import source_version
 from deploy.steps import StepFailed, Target, run
+from deploy.upgrade import DEFAULT_WAIT
 
 SOURCE = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,9 @@ def parser() -> argparse.ArgumentParser:
     upgrade = roles_.add_parser("upgrade", help="install a new release beside the current one")
     upgrade.add_argument("--node", required=True, help="the node's name (its env file)")
     upgrade.add_argument("--healthz", default="", help="URL to check (default: the node's own)")
-    upgrade.add_argument("--wait", type=float, default=60, help="seconds /healthz may take")
+    upgrade.add_argument(
+        "--wait", type=float, default=DEFAULT_WAIT, help="seconds /healthz may take"
+    )
     upgrade.add_argument("--systemctl", default="systemctl", help="the systemctl to run")
     for sub in (edge, central, store, upgrade):
         sub.add_argument("--root", type=Path, default=Path("/"), help="install under a folder")

@@ -19,6 +19,8 @@ from deploy.release import CURRENT, BorrowedVenv, Release, venv
 from deploy.roles import ETC
 from deploy.steps import Link, Target, run
 
+DEFAULT_WAIT = 60.0  # seconds /healthz may take after a start (`--wait`)
+
 
 class UpgradeFailed(RuntimeError):
     """A step of the upgrade failed; the message says which."""
@@ -73,7 +75,7 @@ def upgrade(
             _hand_back(database.parent)
         _start(systemctl, node, check=False)
         try:
-            _wait_healthy(url, wait + _drill_seconds(role, values))
+            _wait_healthy(url, _rollback_wait(wait, role, values))
         except UpgradeFailed as still:
             print(f"  FAILED   the previous release is not healthy either: {still}")
             return 3
@@ -128,6 +130,13 @@ def _restore(backup: Path, database: Path, role: str, environ: dict[str, str]) -
     with closing(sqlite3.connect(backup)) as copy, closing(sqlite3.connect(database)) as live:
         copy.backup(live)
     print(f"  done     database restored from {backup}")
+
+
+def _rollback_wait(wait: float, role: str, values: dict[str, str]) -> float:
+    """How long the previous release may take to answer: at least the default wait (a short
+    `--wait` is meant for the new release; the old one is what the township must get back),
+    plus two drill intervals (the first drill can fall just before the new generation)."""
+    return max(wait, DEFAULT_WAIT) + 2 * _drill_seconds(role, values)
 
 
 def _drill_seconds(role: str, values: dict[str, str]) -> float:
