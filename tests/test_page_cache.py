@@ -104,6 +104,27 @@ def test_304_from_memory(client):
     assert again.headers["cache-control"] == PUBLIC_PAGE
 
 
+def test_head_answers_with_the_get_headers_from_the_same_entry(client):
+    """A proxy's or link checker's HEAD: the page's own headers (no visitor cookie, the
+    shared-cache policy, the same tag and length), no body, and the entry it rendered serves
+    the next GET without a query."""
+    statements: list[str] = []
+    db = client.app.state.node.db
+    db.add_tracer(statements.append)
+    try:
+        head = client.head("/services")
+    finally:
+        db.remove_tracer(statements.append)
+    assert head.status_code == 200 and head.content == b"" and statements
+    assert "set-cookie" not in head.headers
+    assert head.headers["cache-control"] == PUBLIC_PAGE
+    page, queries = _queries(client, "/services")
+    assert queries == 0
+    assert head.headers["etag"] == page.headers["etag"]
+    assert head.headers["content-length"] == page.headers["content-length"]
+    assert client.head("/services").headers["etag"] == page.headers["etag"]
+
+
 def test_each_variant_is_its_own_entry(client):
     chinese = client.get("/services/MZ-002")
     english = client.get("/services/MZ-002", headers={"Accept-Language": "en"})

@@ -145,11 +145,11 @@ class PublicPageCache:
         return self._data_version(), minute
 
     def applies(self, scope: Scope) -> bool:
-        """An anonymous GET (no session cookie) of a public page, within the head limit (past it
-        the app's own 431 answers)."""
+        """An anonymous GET or HEAD (no session cookie) of a public page, within the head limit
+        (past it the app's own 431 answers). HEAD gets the GET's headers from the same entry."""
         return (
             scope["type"] == "http"
-            and scope["method"] == "GET"
+            and scope["method"] in ("GET", "HEAD")
             and (scope["path"] in self.exact or covers(self.paths, scope["path"]))
             and SESSION_COOKIE not in cookies_of(scope)
             and head_bytes(scope) <= MAX_HEAD_BYTES
@@ -177,6 +177,7 @@ class PublicPageCache:
             (b"if-none-match", b"cookie") if scope["path"] in self.forms else (b"if-none-match",)
         )
         headers = [(name, value) for name, value in scope["headers"] if name not in dropped]
+        scope = {**scope, "method": "GET"}  # a HEAD renders the page it describes
         if scope["path"] in self.forms:
             others = [
                 f"{name}={value}"
@@ -205,6 +206,8 @@ class PublicPageCache:
         body = b"".join(message.get("body", b"") for message in bodies)
         if start["type"] != "http.response.start" or not storable(start, body):
             for message in messages:
+                if scope["method"] == "HEAD" and message["type"] == "http.response.body":
+                    message = {**message, "body": b""}
                 await send(message)
             return None
         cookies = [value for name, value in start["headers"] if name.lower() == b"set-cookie"]
@@ -242,4 +245,5 @@ class PublicPageCache:
             await send({"type": "http.response.body", "body": b""})
             return
         await send(start)
-        await send({"type": "http.response.body", "body": entry.body})
+        body = b"" if scope["method"] == "HEAD" else entry.body
+        await send({"type": "http.response.body", "body": body})
