@@ -101,10 +101,14 @@ def _database(role: str, environ: dict[str, str]) -> Path:
 
 
 def _backup(database: Path, version: str) -> Path:
-    """A consistent copy of the database (SQLite's online backup) beside it."""
+    """A consistent copy of the database (SQLite's online backup) beside it, readable by its
+    owner only."""
     folder = database.parent / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # residents' personal data: the service user's alone
     backup = folder / f"{database.stem}-before-{version}-{time.strftime('%Y%m%dT%H%M%S')}.db"
+    os.close(os.open(backup, os.O_WRONLY | os.O_CREAT, 0o600))
+    backup.chmod(0o600)
     with closing(sqlite3.connect(database)) as live, closing(sqlite3.connect(backup)) as copy:
         live.backup(copy)
     return backup

@@ -132,6 +132,8 @@ def test_upgrade_migrates_and_switches_and_a_broken_release_is_rolled_back(tmp_p
         assert conn.execute("SELECT count(*) FROM upgrade_probe_0_1_1").fetchone() == (0,)
     backups = list((database.parent / "backups").glob("edge-before-0.1.1-*.db"))
     assert len(backups) == 1
+    assert backups[0].stat().st_mode & 0o777 == 0o600  # personal data: the owner's alone
+    assert backups[0].parent.stat().st_mode & 0o777 == 0o700
     with sqlite3.connect(backups[0]) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (before["schema_version"],)
 
