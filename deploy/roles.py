@@ -126,6 +126,11 @@ def base_steps(plan: Plan) -> list[Step]:
     """What every role needs: packages, the user, the release and its venv, folders."""
     return [
         Command(
+            ["apt-get", "update", "-q"],
+            needed=packages_missing(PACKAGES),
+            label="Debian package lists (apt-get update: a machine's lists may be old or empty)",
+        ),
+        Command(
             ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
             needed=packages_missing(PACKAGES),
             label=f"Debian packages {' '.join(PACKAGES)}",

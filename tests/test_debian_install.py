@@ -143,6 +143,7 @@ def test_install_on_a_fresh_debian_then_upgrade_and_roll_back(debian: Machine) -
     first = debian.run(INSTALL, timeout=1200)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     for done in (
+        "done     Debian package lists",
         "done     Debian packages python3 python3-venv sqlite3 caddy ca-certificates",
         "done     system user cunban",
         "done     venv of release 0.1.0",
