@@ -179,7 +179,8 @@ def test_install_on_a_fresh_debian_then_upgrade_and_roll_back(debian: Machine) -
     assert upgraded.returncode == 0, upgraded.stdout[-3000:] + upgraded.stderr[-3000:]
     assert f"upgraded: {NODE} runs release 0.1.1" in upgraded.stdout
     _until_active(debian, UNITS)
-    assert _health_when_up(debian)["schema_version"] == schema + 1
+    health = _health_when_up(debian)
+    assert health["schema_version"] == schema + 1 and health["version"] == "0.1.1"
 
     third = _build(debian, "0.1.2", ("upgrade_probe_0_1_1", "upgrade_probe_0_1_2"), broken=True)
     failed = debian.run(f"cd /root/cunban && ./deploy/install upgrade --node {NODE} "
@@ -190,6 +191,7 @@ def test_install_on_a_fresh_debian_then_upgrade_and_roll_back(debian: Machine) -
     _until_active(debian, UNITS)
     restored = _health_when_up(debian)
     assert restored["ok"] and restored["schema_version"] == schema + 1
+    assert restored["version"] == "0.1.1"
     assert restored["replica_generation"] >= 2  # the restored database replicates anew
     tables = debian.run(
         f'sqlite3 /var/lib/cunban/{NODE}/edge.db "SELECT name FROM sqlite_master"'

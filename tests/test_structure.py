@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -145,7 +146,8 @@ def test_healthz(client):
     assert body["database_ok"] is True
     assert body["schema_version"] >= 1
     assert body["catalog_version"]
-    assert body["version"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert body["version"] == project["version"]  # the installed release, not a copy of it
     # no sync process has run in this test: no heartbeat, nothing pulled, nothing queued
     assert (body["heartbeat_ms"], body["feed_pulled_ms"], body["feed_cursor"]) == (None, None, 0)
     assert body["sms_queued"] == body["blob_upload_backlog"] == 0
