@@ -93,6 +93,9 @@ async def ingest_all(
         results = await ingest_nodes(
             db, mirrors, now_ms, settings.ingest_batch, columns, readers, phases, ship
         )
+    except StoreUnavailable as exc:  # a shipping shard's PUT: nothing moved, the next pass
+        log.warning("ingest waits for the store: %s", exc)
+        return True
     except sqlite3.Error as exc:
         if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
             log.warning("ingest waits: %s", exc)  # central.db busy: the next pass copies it
@@ -118,7 +121,7 @@ async def ingest_each(
             results = await ingest_nodes(
                 db, [(node_id, mirror)], now_ms, settings.ingest_batch, columns, readers, None, ship
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreUnavailable) as exc:
             log.warning("ingest %s: %s", node_id, exc)
             continue
         more = more or any(result.more for result in results.values())

@@ -223,10 +223,10 @@ def rebuild(
         with closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as conn:
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
     except (NeedsRestore, sqlite3.Error) as exc:
-        log.warning("rebuilding %s from LTX files: %s", target, exc)
-        return None
+        verdict, reached = f"{type(exc).__name__}: {exc}", 0
     if verdict != "ok" or reached != reach:
         log.warning("rebuilding %s from LTX files: %s at txid %d", target, verdict, reached)
+        target.unlink(missing_ok=True)
         return None
     return reached
 
