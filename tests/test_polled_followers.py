@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from central import follow
 from central.follow import run
 from central.settings import CentralSettings
 from edge.kernel.clock import system_clock
-from edge.kernel.db import connect_sync
+from edge.kernel.db import Database, connect_sync
 from edge.kernel.settings import SettingsError
 from edge.settings import Settings
 from replication import followers, generations, ltx, polled_followers, shards, shipped_batches
@@ -30,7 +31,7 @@ from replication.litestream import (
     write_config,
 )
 from replication.mirror_readers import MirrorReaders
-from replication.objectstore import open_store
+from replication.objectstore import StoreUnavailable, open_store
 from replication.store_config import StoreSettings
 from replication.tables import TABLES
 from replication.turn_phases import TurnPhases
@@ -451,3 +452,41 @@ def test_a_new_mirror_is_rebuilt_from_the_snapshot_and_the_files_after_it_withou
 
     asyncio.run(by_litestream())
     assert again.follower.state == "backoff" and "nonexistent" in again.follower.last_error
+
+
+def test_a_shard_whose_batch_cannot_be_put_copies_nothing_and_tries_again(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 7)
+    replicate_once(settings.replicated_node)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    central = CentralSettings(
+        data_dir=tmp_path / "b",
+        nodes="lianzhou=450521100000=http://127.0.0.1:9000",
+        replica=StoreSettings(replica_dir=tmp_path / "store"),
+    )
+    shipped: list[int] = []
+
+    def ship(changes: object) -> None:
+        if not shipped:
+            shipped.append(0)
+            raise StoreUnavailable("put central/batches/...: S3Error")  # the store said no
+        shipped.append(1)
+
+    async def scenario() -> tuple[bool, dict[str, int], bool]:
+        await _turns(_following(settings), store, polled, lambda: polled.txid > 0, "restore")
+        db = Database(central.database_path, replicated=False)
+        await db.open()
+        try:
+            columns, _ = await follow.prepare(db, central, system_clock)
+            args = (db, central, [polled.follower], columns, 1)
+            more = await follow.ingest_all(*args, ship=ship)
+            before = _ingested(central)
+            again = await follow.ingest_all(*args, ship=ship)
+            return more, before, again
+        finally:
+            await db.close()
+
+    more, before, _ = asyncio.run(scenario())
+    assert more is True and before == {}  # nothing copied while the batch was not in the store
+    assert shipped == [0, 1] and _ingested(central) == {"lianzhou": 7}
