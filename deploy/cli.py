@@ -130,7 +130,7 @@ def _install_follow(args: argparse.Namespace, target: Target, version: str) -> i
         refusal = "--shard must be i/n with 0 < i < n (0/n is central's own)"
         print(f"deploy/install: {refusal}", file=sys.stderr)
         return 2
-    node = f"follow{shard[0]}"
+    node = shards.machine_name(shard)
     told = {name: value for name, value in vars(args).items() if isinstance(value, str) and value}
     wanted = roles.follow_values(told, f"{roles.DATA}/{node}")
     fixed = {"DATA_DIR", "FOLLOW_MODE", "FOLLOW_SHARD", "FOLLOW_SHIP", "STORE", "REPLICA_DIR"}
