@@ -31,10 +31,12 @@ from pathlib import Path
 
 from bench.edge_rows import copy_application, load_template
 from bench.performance_doc import replace_section
+from central.settings import CentralSettings
 from edge.kernel.db import connect_sync
 from edge.settings import Settings
 from replication.generations import replica_prefix
 from replication.litestream import child_environ, die_with_parent, litestream_binary
+from replication.objectstore import ObjectStore, open_store
 from tests.cluster import PYTHON, ROOT, Cluster, store_port_block, wait_for, wait_for_port
 
 SECTION = "## City scale (bench/city_scale.py)"
@@ -125,6 +127,7 @@ class City(Cluster):
             "CUNBAN_CENTRAL_NODES": "",
             "CUNBAN_CENTRAL_LOG_LEVEL": "info",  # the turn phases, once a minute
             "CUNBAN_CENTRAL_FOLLOW_MODE": profile.mode,
+            "CUNBAN_CENTRAL_FOLLOW_RESTORE": profile.restore,
             "CUNBAN_CENTRAL_FOLLOW_INTERVAL_MS": str(profile.follow_ms),
             "CUNBAN_CENTRAL_INGEST_MS": str(profile.follow_ms),
             "CUNBAN_CENTRAL_STORE": "s3",
@@ -143,13 +146,15 @@ class Profile:
     monitor_ms: int
     sync_ms: int
     follow_ms: int
+    restore: str = "ltx"
 
     @property
     def label(self) -> str:
         """How the doc names it."""
         shards = f", {self.shards} shards" if self.shards > 1 else ""
+        restore = f", restore {self.restore}" if self.mode == "poll" else ""
         return (
-            f"{self.mode}{shards}; monitor {self.monitor_ms} / sync {self.sync_ms} / "
+            f"{self.mode}{shards}{restore}; monitor {self.monitor_ms} / sync {self.sync_ms} / "
             f"follow {self.follow_ms} ms"
         )
 
@@ -299,6 +304,13 @@ def percentile(values: Sequence[float], share: float) -> float:
     return values[max(0, math.ceil(share * len(values)) - 1)]
 
 
+def replicated(store: ObjectStore, nodes: list[str]) -> bool:
+    """Whether every township's Litestream has put LTX files in the store (so the follow's
+    start-up is timed from there, not the edges' first sync)."""
+    found = {key.split("/", 2)[1] for key in store.keys("nodes") if key.endswith(".ltx")}
+    return found >= set(nodes)
+
+
 def central_count(city: City, sql: str, *params: object) -> int:
     """One number from central.db."""
     with closing(sqlite3.connect(city.root / "central" / "central.db", timeout=30)) as conn:
@@ -313,6 +325,9 @@ def measure(city: City, profile: Profile, args: argparse.Namespace) -> Result:
     city.spawn("litestream", [litestream_binary(), "replicate", "-config", str(config)], {})
     writer = [PYTHON, "-m", "bench.city_scale", "write", str(city.root), str(len(city.nodes))]
     city.spawn("writer", [*writer, str(args.beat), str(args.app_every)], {})
+    store = open_store(CentralSettings.from_environ(environ).store_config)
+    wait_for(lambda: city.alive() and replicated(store, city.nodes), 1800, "every replica", every=2)
+    note("every township has a replica in the store: central's follow starts")
     started = time.monotonic()
     for shard in range(profile.shards):
         command = [PYTHON, "-m", "central", "follow", f"--shard={shard}/{profile.shards}"]
@@ -458,8 +473,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="append",
-        metavar="MODE:SHARDS:MONITOR:SYNC:FOLLOW",
-        help="e.g. litestream:1:1000:1000:1000 or poll:2:1000:1000:1000 (repeatable)",
+        metavar="MODE:SHARDS:MONITOR:SYNC:FOLLOW[:RESTORE]",
+        help="e.g. litestream:1:1000:1000:1000 or poll:2:1000:1000:1000:litestream (RESTORE: "
+        "how the poll design makes a new mirror, ltx or litestream; repeatable)",
     )
     parser.add_argument("--duration", type=float, default=60, help="seconds sampled")
     parser.add_argument("--warmup", type=float, default=10)
@@ -472,9 +488,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def profile_of(text: str) -> Profile:
-    """A profile from MODE:SHARDS:MONITOR:SYNC:FOLLOW."""
-    mode, shards, monitor, sync, follow = text.split(":")
-    return Profile(mode, int(shards), int(monitor), int(sync), int(follow))
+    """A profile from MODE:SHARDS:MONITOR:SYNC:FOLLOW[:RESTORE]."""
+    mode, shards, monitor, sync, follow, *restore = text.split(":")
+    return Profile(mode, int(shards), int(monitor), int(sync), int(follow), *restore)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

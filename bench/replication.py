@@ -33,6 +33,7 @@ DOC = ROOT / "docs" / "performance.md"
 INGEST_NODE = "lianzhou"
 LAG_POLL_SECONDS = 2.0
 INGEST_POLL_SECONDS = 0.02
+FOLLOW_PROCESS = "follow process"
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,16 @@ def _collect_rss(cluster: Cluster, into: dict[str, list[int]]) -> None:
     rows = cluster.central(
         "SELECT node_id, rss_kb FROM followers WHERE state = 'following' AND rss_kb IS NOT NULL"
     )
-    for row in rows:
+    for row in rows:  # one `litestream restore -f` per node (FOLLOW_MODE=litestream)
         into.setdefault(row["node_id"], []).append(row["rss_kb"])
+    follow = cluster.processes.get("central_follow")
+    try:
+        status = Path(f"/proc/{follow.pid}/status").read_text() if follow else ""
+    except OSError:
+        status = ""
+    for line in status.splitlines():  # the follow process itself (all nodes when polling)
+        if line.startswith("VmRSS"):
+            into.setdefault(FOLLOW_PROCESS, []).append(int(line.split()[1]))
 
 
 def measure_lag(cluster: Cluster, warmup: float, duration: float, settle: float) -> LagResult:
@@ -243,7 +252,8 @@ def _first_pass(
     """(when, watermarks) once the new follower follows or ingest has moved; else None."""
     rows = cluster.central("SELECT pid, state FROM followers WHERE node_id = ?", node_id)
     marks = central_watermarks(cluster, node_id)
-    following = bool(rows) and rows[0]["state"] == "following" and rows[0]["pid"] not in old_pids
+    pid = rows[0]["pid"] if rows else None  # a child per node only in FOLLOW_MODE=litestream
+    following = bool(rows) and rows[0]["state"] == "following" and pid not in {None, *old_pids}
     moved = any(marks.get(t, 0) > base.get(t, 0) for t in WRITTEN_TABLES)
     return (time.monotonic(), marks) if following or moved else None
 
@@ -359,7 +369,9 @@ def lag_row(result: ProfileResult) -> str:
 
 def memory_row(result: ProfileResult) -> str:
     """One table row: follower RSS per node under a profile."""
-    cells = " | ".join(megabytes(result.lag.rss_kb.get(node, [])) for node in NODES)
+    cells = " | ".join(
+        megabytes(result.lag.rss_kb.get(node, [])) for node in (*NODES, FOLLOW_PROCESS)
+    )
     return f"| {result.profile.name} | {cells} |"
 
 
@@ -380,7 +392,8 @@ def _intro(args: argparse.Namespace) -> list[str]:
         "",
         f"Measured {machine()}. Two edges ({', '.join(NODES)}; web, worker, replicate, sync) "
         "and central (web, follow), each a real process started by tests/cluster.py. "
-        f"Command: `.venv/bin/python -m bench.replication {command}`.",
+        f"Command: `.venv/bin/python -m bench.replication {command}`. Load average (1 min) "
+        f"{args.load[0]:.1f} at the start, {args.load[1]:.1f} at the end (a shared machine).",
         "",
     ]
 
@@ -392,8 +405,8 @@ def _tables(results: Sequence[ProfileResult]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(lag_row(r) for r in results),
         "",
-        "| Follower RSS, median / max (samples) | " + " | ".join(NODES) + " |",
-        "|---|" + "---:|" * len(NODES),
+        "| Follower RSS, median / max (samples) | " + " | ".join(NODES) + f" | {FOLLOW_PROCESS} |",
+        "|---|" + "---:|" * (len(NODES) + 1),
         *(memory_row(r) for r in results),
         "",
     ]
@@ -407,17 +420,20 @@ def _notes(written: Written, args: argparse.Namespace) -> list[str]:
         f"{args.warmup:g} s of warm-up, from central's `lag_samples` (`ingested_ms - beat_ms`, "
         "one clock). A beat overwritten by the next one before ingest saw it gives no sample.",
         "- Intervals: edge `sync_interval_ms` and `monitor_interval_ms` (Litestream), central "
-        "`follow_interval_ms` (`litestream restore -f`) and `ingest_ms`; the edge's own "
+        "`follow_interval_ms` (how often the follow process lists the store for new LTX files) "
+        "and `ingest_ms`; the edge's own "
         "`heartbeat_ms` default is 2000, set to 1000 here for more samples.",
-        "- Follower RSS: `followers.rss_kb` in central.db, sampled every "
-        f"{LAG_POLL_SECONDS:g} s during the lag run.",
+        "- Follower RSS: `followers.rss_kb` in central.db (a `litestream restore -f` child per "
+        "node, `FOLLOW_MODE=litestream` only: n/a at the polling default) and the central "
+        f"follow process's own VmRSS, sampled every {LAG_POLL_SECONDS:g} s during the lag run.",
         f"- Ingest: central follow SIGKILLed; {written.total} rows written on {INGEST_NODE} "
         f"({tables}) in {written.transactions} BEGIN IMMEDIATE transaction(s), copies of a demo "
         "application with a chained audit row each, while Litestream replicated; then follow "
         "restarted. *Follow restart*: restart until the new follower had restored the replica "
-        "and its first ingest pass was seen. *Rows copied*: every edge row above the old "
-        "watermarks; *timed*: those copied after that first pass, which *rows/s* divides by the "
-        "time until central's watermarks reached the edge's newest revs and its "
+        "and its first ingest pass was seen (central's watermarks moved). *Rows copied*: "
+        "every edge row above the old watermarks; *timed*: those copied after that first "
+        "pass, which *rows/s* divides by the time until central's watermarks reached the "
+        "edge's newest revs and its "
         f"`edge_applications` count matched the edge's (ingest batch {batch} rows per table per "
         "pass). The catch-up of a few thousand rows lasts under a second on a machine this "
         "size, shared with every other process, so rows/s varies from run to run; a larger "
@@ -448,7 +464,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure every profile, print the markdown, update docs/performance.md."""
     args = parse_args(argv)
+    started_load = os.getloadavg()[0]
     results = [run_profile(PROFILES[name], args) for name in args.profiles]
+    args.load = (started_load, os.getloadavg()[0])
     markdown = render(results, args)
     print(markdown)
     if not args.no_doc:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from central import nodes
+from central import nodes, shipped_states
 from central.audit import anchor
 from central.feed.publish import apply_registry
 from central.schema import migrate_database
@@ -93,6 +93,9 @@ async def ingest_all(
         results = await ingest_nodes(
             db, mirrors, now_ms, settings.ingest_batch, columns, readers, phases, ship
         )
+    except StoreUnavailable as exc:  # a shipping shard's PUT: nothing moved, the next pass
+        log.warning("ingest waits for the store: %s", exc)
+        return True
     except sqlite3.Error as exc:
         if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
             log.warning("ingest waits: %s", exc)  # central.db busy: the next pass copies it
@@ -118,7 +121,7 @@ async def ingest_each(
             results = await ingest_nodes(
                 db, [(node_id, mirror)], now_ms, settings.ingest_batch, columns, readers, None, ship
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreUnavailable) as exc:
             log.warning("ingest %s: %s", node_id, exc)
             continue
         more = more or any(result.more for result in results.values())
@@ -258,6 +261,25 @@ def turn_slice(
     return [p for index, p in enumerate(polled) if index % turns == turn % turns]
 
 
+async def exchange_states(
+    db: Database, settings: CentralSettings, store: ObjectStore, nodes: list[str]
+) -> None:
+    """A shard on another machine puts its follower and audit rows in the store; central's
+    shard 0 copies in what such shards put (the store or central.db busy: the next time)."""
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    try:
+        if settings.follow_ship:
+            await shipped_states.send(db, store, shard, nodes)
+        elif supervises(settings):
+            await shipped_states.receive(db, store)
+    except StoreUnavailable as exc:
+        log.warning("follower states: %s", exc)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        log.warning("follower states wait: %s", exc)
+
+
 async def run_polling(
     settings: CentralSettings, clock: Clock = system_clock, stop: asyncio.Event | None = None
 ) -> None:
@@ -269,7 +291,9 @@ async def run_polling(
     try:
         columns, registered = await prepare(db, settings, clock)
         polled = [polled_followers.Polled(f) for f in shard_of(settings, registered)]
-        following = followers.Following(settings.store_config, settings.follow_interval_ms)
+        following = followers.Following(
+            settings.store_config, settings.follow_interval_ms, restore=settings.follow_restore
+        )
         connections = STORE_THREADS + polled_followers.GET_THREADS
         store = open_store(settings.store_config, connections=connections)
         # store calls wait on the network far more than they compute: more threads than cores
@@ -299,7 +323,7 @@ async def polling_turns(
     readers, phases = MirrorReaders(), TurnPhases()
     shard = shards.parse(settings.follow_shard) or (0, 1)
     ship = partial(shipped_batches.ship, store, shard) if settings.follow_ship else None
-    turn, more, scanned_ms, reported = 0, False, 0, loop.time()
+    turn, more, scanned_ms, reported, exchanged = 0, False, 0, loop.time(), 0.0
     try:
         while not stop.is_set():
             started = loop.time()
@@ -323,6 +347,10 @@ async def polling_turns(
                 async with db.write() as conn:
                     for p in turn_slice(polled, turn, interval, RECORD_SECONDS):
                         await record(conn, p.follower, millis(clock))
+                if loop.time() - exchanged >= shipped_states.SHIP_SECONDS:
+                    exchanged = loop.time()
+                    nodes = [p.follower.node_id for p in polled]
+                    await exchange_states(db, settings, store, nodes)
             phases.add("turn", loop.time() - started)
             turn += 1
             if loop.time() - reported >= PHASES_SECONDS:

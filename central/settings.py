@@ -24,6 +24,7 @@ class CentralSettings:
     replica: StoreSettings = StoreSettings()
     follow_interval_ms: int = 500
     follow_mode: str = "poll"
+    follow_restore: str = "ltx"
     follow_shard: str = "0/1"
     follow_ship: bool = False
     ingest_ms: int = 1000
@@ -56,6 +57,9 @@ class CentralSettings:
                 raise SettingsError(f"{env_name(name, ENV_PREFIX)} must be at least 10 (ms)")
         if self.follow_mode not in ("poll", "litestream"):
             raise SettingsError(f"{env_name('follow_mode', ENV_PREFIX)} must be poll or litestream")
+        if self.follow_restore not in ("ltx", "litestream"):
+            name = env_name("follow_restore", ENV_PREFIX)
+            raise SettingsError(f"{name} must be ltx or litestream")
         if shards.parse(self.follow_shard) is None:
             raise SettingsError(
                 f"{env_name('follow_shard', ENV_PREFIX)} must be i/n with 0 <= i < n, e.g. 0/2"

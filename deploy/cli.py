@@ -1,4 +1,4 @@
-"""`deploy/install edge|central|store|upgrade ...`: parse, plan, apply (or only say)."""
+"""`deploy/install edge|central|follow|store|upgrade ...`: parse, plan, apply (or only say)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from deploy import caddyfile, roles, units
 from deploy.release import source_version
 from deploy.steps import StepFailed, Target, run
 from deploy.upgrade import DEFAULT_WAIT
+from replication import shards
 
 SOURCE = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,17 @@ def parser() -> argparse.ArgumentParser:
     edge.add_argument("--central", default="", help="central's https:// URL")
     central = roles_.add_parser("central", help="the city's central node")
     central.add_argument("--nodes", default="", help="node_id=township_code=base_url,...")
+    central.add_argument(
+        "--shard", default="", help="0/n when follow machines take shards 1/n..n-1/n"
+    )
+    follow = roles_.add_parser(
+        "follow", help="a machine that follows one shard of the townships for central"
+    )
+    follow.add_argument("--shard", required=True, help="i/n, not 0/n (central's own shard)")
+    follow.add_argument("--nodes", default="", help="as central's: node_id=township_code=url,...")
+    follow.add_argument("--store", required=True, help="the S3 store's URL")
+    follow.add_argument("--store-access-key", default="central", help="central's S3 identity")
+    follow.add_argument("--store-secret-key", required=True, help="its secret")
     store = roles_.add_parser("store", help="one machine of the SeaweedFS store cluster")
     store.add_argument("--ip", required=True, help="this machine's address for the cluster")
     store.add_argument("--peers", default="", help="every master, ip:9333, comma-separated")
@@ -41,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=DEFAULT_WAIT, help="seconds /healthz may take"
     )
     upgrade.add_argument("--systemctl", default="systemctl", help="the systemctl to run")
-    for sub in (edge, central, store, upgrade):
+    for sub in (edge, central, follow, store, upgrade):
         sub.add_argument("--root", type=Path, default=Path("/"), help="install under a folder")
         sub.add_argument("--dry-run", action="store_true", help="say what would change")
         sub.add_argument("--source", type=Path, default=SOURCE, help="the release's source tree")
@@ -85,6 +97,8 @@ def _main(argv: list[str] | None) -> int:
             args.wait,
             args.systemctl,
         )
+    if args.role == "follow":
+        return _install_follow(args, target, version)
     tls = caddyfile.Tls(args.tls, args.tls_cert, args.tls_key)
     if problem := tls.problem(args.domain):
         print(f"deploy/install: {problem}", file=sys.stderr)
@@ -108,6 +122,35 @@ def _main(argv: list[str] | None) -> int:
     return 0
 
 
+def _install_follow(args: argparse.Namespace, target: Target, version: str) -> int:
+    """A follow machine: central's follow process alone on shard `--shard`, shipping to
+    central through the store; no web process, no Caddy."""
+    shard = shards.parse(args.shard)
+    if shard is None or shard[0] == 0:
+        refusal = "--shard must be i/n with 0 < i < n (0/n is central's own)"
+        print(f"deploy/install: {refusal}", file=sys.stderr)
+        return 2
+    node = shards.machine_name(shard)
+    told = {name: value for name, value in vars(args).items() if isinstance(value, str) and value}
+    wanted = roles.follow_values(told, f"{roles.DATA}/{node}")
+    fixed = {"DATA_DIR", "FOLLOW_MODE", "FOLLOW_SHARD", "FOLLOW_SHIP", "STORE", "REPLICA_DIR"}
+    fixed |= {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY"}
+    fixed |= {"NODES"} if args.nodes else set()
+    values = roles.merged(
+        target, f"{roles.ETC}/{node}.env", wanted, {f"CUNBAN_CENTRAL_{n}" for n in fixed}
+    )
+    plan = roles.Plan(
+        "follow", node, version, args.source.resolve(), "", 0, caddyfile.Tls("auto", "", ""),
+        values=values, borrow_venv=not target.real,
+    )  # fmt: skip
+    print(
+        f"{'Would install' if target.dry_run else 'Installing'} follow node {node} "
+        f"(shard {args.shard}, release {version}) under {target.root}"
+    )
+    run(roles.node_steps(plan, units.FOLLOW), target)
+    return 0
+
+
 def _plan(
     args: argparse.Namespace, target: Target, version: str, tls: caddyfile.Tls
 ) -> roles.Plan | str:
@@ -128,6 +171,8 @@ def _plan(
         node, prefix, default_port = args.node_id, "CUNBAN_", 8001
         wanted = roles.edge_values(told, f"{roles.DATA}/{node}", args.port or default_port)
     else:
+        if args.shard and (shards.parse(args.shard) or (1, 1))[0] != 0:
+            return "--shard must be 0/n on central (follow machines take 1/n to n-1/n)"
         node, prefix, default_port = "central", "CUNBAN_CENTRAL_", 8000
         wanted = roles.central_values(told, f"{roles.DATA}/{node}", args.port or default_port)
     env_path = f"{roles.ETC}/{node}.env"
@@ -151,8 +196,9 @@ def _told(args: argparse.Namespace, prefix: str) -> set[str]:
         told |= {"NODE_ID", "TOWNSHIP_CODE"}
         if args.central:
             told.add("CENTRAL_URL")
-    elif args.nodes:
-        told.add("NODES")
+    else:
+        told |= {"NODES"} if args.nodes else set()
+        told |= {"FOLLOW_SHARD"} if args.shard else set()
     given = {
         "PORT": args.port,
         "STORE": args.store,

@@ -31,7 +31,8 @@ class Setting:
 
 def settings_of(role: str) -> list[Setting]:
     """Every variable the role's settings class reads, in declaration order."""
-    cls, prefix = (CentralSettings, CENTRAL_PREFIX) if role == "central" else (Settings, ENV_PREFIX)
+    central = role in ("central", "follow")  # a follow machine runs central's follow process
+    cls, prefix = (CentralSettings, CENTRAL_PREFIX) if central else (Settings, ENV_PREFIX)
     described = descriptions()
     return [
         Setting(name, default, described.get(name, ""))

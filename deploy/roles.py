@@ -94,6 +94,7 @@ def central_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[st
         f"{p}TRUSTED_PROXIES": caddyfile.PROXY_PEERS,
         f"{p}CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
         f"{p}NODES": args.get("nodes", ""),
+        **({f"{p}FOLLOW_SHARD": args["shard"]} if args.get("shard") else {}),
         f"{p}STORE": "s3" if args.get("store") else "file",
         f"{p}REPLICA_DIR": f"{data_dir}/replica",
         **(
@@ -106,6 +107,24 @@ def central_values(args: Mapping[str, str], data_dir: str, port: int) -> dict[st
             else {}
         ),
         f"{p}METRICS_TOKEN": secrets.token_urlsafe(24),
+    }
+
+
+def follow_values(args: Mapping[str, str], data_dir: str) -> dict[str, str]:
+    """A follow machine's settings: central's, for one shard that ships its rows to central
+    through the store (central's S3 identity: it reads every replica and writes batches)."""
+    p = "CUNBAN_CENTRAL_"
+    return {
+        f"{p}DATA_DIR": data_dir,
+        f"{p}NODES": args.get("nodes", ""),
+        f"{p}FOLLOW_MODE": "poll",
+        f"{p}FOLLOW_SHARD": args["shard"],
+        f"{p}FOLLOW_SHIP": "true",
+        f"{p}STORE": "s3",
+        f"{p}REPLICA_DIR": f"{data_dir}/replica",
+        f"{p}S3_ENDPOINT": args["store"],
+        f"{p}S3_ACCESS_KEY": args.get("store_access_key") or "central",
+        f"{p}S3_SECRET_KEY": args["store_secret_key"],
     }
 
 
@@ -151,7 +170,8 @@ def base_steps(plan: Plan) -> list[Step]:
 
 
 def node_steps(plan: Plan, processes: tuple[units.Process, ...]) -> list[Step]:
-    """An edge or central: base, env file, one unit per process and the target, Caddy."""
+    """An edge or central: base, env file, one unit per process and the target, Caddy (none
+    for a follow machine: it serves nothing)."""
     names = [units.unit_name(plan.node, p.name) for p in processes]
     unit_files: list[Step] = [
         File(
@@ -167,7 +187,7 @@ def node_steps(plan: Plan, processes: tuple[units.Process, ...]) -> list[Step]:
         File(f"{SBIN}/cunban-{plan.node}", command_wrapper(plan), 0o750),
         *unit_files,
         File(f"{SYSTEMD}/{units.target_name(plan.node)}", units.target(plan.node, names)),
-        *caddy_steps(plan, f"127.0.0.1:{plan.port}"),
+        *(caddy_steps(plan, f"127.0.0.1:{plan.port}") if plan.role != "follow" else []),
         *service_steps(plan.node),
     ]
 
@@ -175,13 +195,14 @@ def node_steps(plan: Plan, processes: tuple[units.Process, ...]) -> list[Step]:
 def command_wrapper(plan: Plan) -> str:
     """`cunban-<node> status|restore|audit verify|...`: `python -m edge|central` with the node's
     settings, as the service user, from the current release (root only: it reads the env file)."""
+    module = "edge" if plan.role == "edge" else "central"  # a follow machine runs central's
     return (
         "#!/bin/sh\n"
-        f"# python -m {plan.role} with the settings of {plan.node}: cunban-{plan.node} status\n"
+        f"# python -m {module} with the settings of {plan.node}: cunban-{plan.node} status\n"
         "set -e\n"
         f"set -a; . {plan.env_path}; set +a\n"
         f"cd {CURRENT}\n"
-        f'exec runuser -u {units.USER} -- {CURRENT}/.venv/bin/python -m {plan.role} "$@"\n'
+        f'exec runuser -u {units.USER} -- {CURRENT}/.venv/bin/python -m {module} "$@"\n'
     )
 
 

@@ -29,6 +29,7 @@ CENTRAL = (
     Process("web", "-m central serve", "web app (uvicorn)", "1G"),
     Process("follow", "-m central follow", "replica followers and ingest", "4G"),
 )
+FOLLOW = CENTRAL[1:]  # a follow machine: central's follow process alone, on its shard
 
 
 def unit_name(node: str, process: str) -> str:

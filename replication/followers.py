@@ -35,11 +35,13 @@ CHECK_SECONDS = 10.0
 @dataclass(frozen=True)
 class Following:
     """Where every follower restores from, how often it asks the store for changes, and how
-    often the supervisor checks each mirror and the node's generation."""
+    often the supervisor checks each mirror and the node's generation; how the polling design
+    makes a new mirror (`ltx`: from the store's LTX files itself, `litestream`: restore)."""
 
     store: StoreConfig
     interval_ms: int
     check_seconds: float = CHECK_SECONDS
+    restore: str = "ltx"
 
 
 @dataclass

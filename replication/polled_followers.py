@@ -1,7 +1,8 @@
-"""Many nodes followed by one process: each mirror is restored once by `litestream restore`
-(a few at a time), then kept current by listing the store for new level-0 LTX files and
-applying their pages here. A gap in level 0, an unreadable file, a mirror failing its checks
-or a new replica generation restores the mirror anew (see `replication.followers`)."""
+"""Many nodes followed by one process: each mirror is rebuilt once from the store's LTX files
+(the newest snapshot, then the compactions and level 0 after it; `litestream restore` when they
+do not chain), a few at a time, then kept current by listing the store for new level-0 LTX
+files and applying their pages here. A gap in level 0, an unreadable file, a mirror failing its
+checks or a new replica generation restores the mirror anew (see `replication.followers`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import fcntl
 import logging
 import os
 import random
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 
 FILES_A_TURN = 32  # LTX files applied per node per turn (fetched together); further behind: level 1
 GET_THREADS = 32  # LTX files fetched at once, across nodes (each waits on the store, not a core)
-RESTORES_AT_ONCE = 2  # litestream restores running together (about 35 MB and a core each)
+RESTORES_AT_ONCE = 8  # mirrors rebuilt together (waiting on GETs; a litestream restore: ~35 MB)
 SQLITE_LOCK_BYTE = 0x40000000  # SQLite's PENDING byte; RESERVED and SHARED follow it
 SQLITE_LOCK_SPAN = 512
 CHANGE_COUNTER_OFFSET = 24  # in the database header (page 1)
@@ -177,22 +180,74 @@ def _get(store: ObjectStore, phases: TurnPhases, key: str) -> bytes | None:
         return store.get(key)
 
 
+def replica_levels(store: ObjectStore, kind: str, prefix: str) -> dict[int, list[str]]:
+    """The LTX file keys of each level of the replica (one listing of the whole replica)."""
+    found: dict[int, list[str]] = {}
+    keys = store.keys(prefix)
+    for level in range(ltx.SNAPSHOT_LEVEL + 1):
+        folder = ltx.level_prefix(kind, prefix, level) + "/"
+        found[level] = [k for k in keys if k.startswith(folder) and ltx.txids(k) is not None]
+    return found
+
+
+def restore_plan(levels: dict[int, list[str]]) -> tuple[list[str], int]:
+    """The fewest files that rebuild the database from nothing, as `litestream restore` plans
+    it: from the snapshots down to level 0, at each level the file reaching furthest that
+    starts at or before the next txid, while there is one; (keys in order, txid reached)."""
+    plan: list[str] = []
+    reach = 0
+    for level in range(ltx.SNAPSHOT_LEVEL, -1, -1):
+        spans = [(ids, key) for key in levels.get(level, []) if (ids := ltx.txids(key))]
+        while nexts := [(high, key) for (low, high), key in spans if low <= reach + 1 < high + 1]:
+            reach, key = max(nexts)
+            plan.append(key)
+    return plan, reach
+
+
+def rebuild(
+    store: ObjectStore, kind: str, prefix: str, target: Path, phases: TurnPhases
+) -> int | None:
+    """Write a new mirror at `target` from the replica's LTX files (fetched together); the txid
+    it reached, or None when the files do not chain up to the newest (`litestream restore`)."""
+    levels = replica_levels(store, kind, prefix)
+    spans = [ids for keys in levels.values() for k in keys if (ids := ltx.txids(k))]
+    newest = max((high for _, high in spans), default=0)
+    if newest == 0:
+        raise NeedsRestore("no replica in the store yet")
+    plan, reach = restore_plan(levels)
+    if reach < newest:
+        return None
+    target.touch()
+    try:
+        reached = apply_chain(store, plan, target, 0, len(plan), phases)
+        with closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as conn:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except (NeedsRestore, sqlite3.Error) as exc:
+        verdict, reached = f"{type(exc).__name__}: {exc}", 0
+    if verdict != "ok" or reached != reach:
+        log.warning("rebuilding %s from LTX files: %s at txid %d", target, verdict, reached)
+        target.unlink(missing_ok=True)
+        return None
+    return reached
+
+
 async def restore(
-    following: Following, store: ObjectStore, polled: Polled, pool: asyncio.Semaphore
+    following: Following,
+    store: ObjectStore,
+    polled: Polled,
+    pool: asyncio.Semaphore,
+    phases: TurnPhases | None = None,
 ) -> None:
-    """A new mirror of the node's current generation at the newest txid in the store."""
+    """A new mirror of the node's current generation at the newest txid in the store: rebuilt
+    here from the LTX files, else (or with FOLLOW_RESTORE=litestream) by `litestream restore`."""
     follower = polled.follower
     try:
         follower.replica_generation = await asyncio.to_thread(
             generations.current, store, follower.node_id
         )
         prefix = generations.replica_prefix(follower.node_id, follower.replica_generation)
-        txid = await asyncio.to_thread(highest_txid, store, following.store.kind, prefix)
-        if txid == 0:
-            raise NeedsRestore("no replica in the store yet")
         async with pool:
-            target = await _run_restore(following, follower, txid)
-        rollback_journal(target)
+            target, txid = await _restored(following, store, follower, prefix, phases)
     except (StoreUnavailable, NeedsRestore, OSError) as exc:
         _failed(polled, str(exc))
         return
@@ -206,12 +261,43 @@ async def restore(
         old.unlink(missing_ok=True)
 
 
-async def _run_restore(following: Following, follower: Follower, txid: int) -> Path:
-    config = write_config(following, follower)
+async def _restored(
+    following: Following,
+    store: ObjectStore,
+    follower: Follower,
+    prefix: str,
+    phases: TurnPhases | None,
+) -> tuple[Path, int]:
+    """(the new mirror, its txid), rebuilt from LTX files or restored by Litestream."""
+    kind = following.store.kind
+    follower.state = "starting"
+    follower.started_at = asyncio.get_running_loop().time()
+    if following.restore == "ltx":
+        target = _new_target(follower)
+        txid = await asyncio.to_thread(rebuild, store, kind, prefix, target, phases or TurnPhases())
+        if txid is not None:
+            return target, txid
+    txid = await asyncio.to_thread(highest_txid, store, kind, prefix)
+    if txid == 0:
+        raise NeedsRestore("no replica in the store yet")
+    target = await _run_restore(following, follower, txid)
+    rollback_journal(target)
+    return target, txid
+
+
+def _new_target(follower: Follower) -> Path:
+    """A new mirror file name in the node's folder (leftovers of that name removed)."""
+    follower.folder.mkdir(parents=True, exist_ok=True)
     follower.generation += 1
     target = follower.folder / f"mirror-{follower.generation}.db"
     for stale in follower.folder.glob(f"{target.name}*"):
         stale.unlink()
+    return target
+
+
+async def _run_restore(following: Following, follower: Follower, txid: int) -> Path:
+    config = write_config(following, follower)
+    target = _new_target(follower)
     process = await asyncio.create_subprocess_exec(
         litestream_binary(),
         "restore",
@@ -263,7 +349,7 @@ async def poll(
         return
     if follower.mirror is None or follower.state != "following":
         polled.restoring = True
-        task = asyncio.ensure_future(restore(following, store, polled, pool))
+        task = asyncio.ensure_future(restore(following, store, polled, pool, phases))
         RUNNING.add(task)
         task.add_done_callback(RUNNING.discard)
         return

@@ -23,3 +23,9 @@ def owns(shard: tuple[int, int], node_id: str) -> bool:
     index, count = shard
     digest = hashlib.sha256(node_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % count == index
+
+
+def machine_name(shard: tuple[int, int]) -> str:
+    """The node name of a follow machine taking `shard` (`deploy/install follow`): `follow1`,
+    its units `cunban-follow1-*.service`, its settings `/etc/cunban/follow1.env`."""
+    return f"follow{shard[0]}"

@@ -32,7 +32,8 @@ def weed_binary() -> str:
 
 
 def identities(entries: list[str]) -> dict[str, object]:
-    """SeaweedFS's S3 identities from `name=access_key:secret_key` entries; `central` reads all."""
+    """SeaweedFS's S3 identities from `name=access_key:secret_key` entries; `central` reads all
+    and writes under `central/` (the batches and follower rows a follow machine ships)."""
     found = []
     for entry in entries:
         name, _, credentials = entry.partition("=")
@@ -41,7 +42,7 @@ def identities(entries: list[str]) -> dict[str, object]:
             raise SystemExit(f"bad identity {entry!r}: expected name=access_key:secret_key")
         prefix = f"{BUCKET}/nodes/{name}/*"
         actions = (
-            ["Read", "List"]
+            ["Read", "List", f"Write:{BUCKET}/central/*"]
             if name == "central"
             else [f"Read:{prefix}", f"Write:{prefix}", f"List:{BUCKET}"]
         )

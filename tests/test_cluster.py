@@ -24,7 +24,7 @@ import pytest
 
 from central.demo import ADMIN_PHONE
 from tests.bulletin_support import KEY
-from tests.cluster import PYTHON, ROOT, Cluster, Edge, wait_for
+from tests.cluster import PYTHON, ROOT, Cluster, Edge, wait_for, wait_for_port
 from tests.conftest import AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import KEY_FIELD, intake_data, intake_files
 
@@ -691,3 +691,65 @@ def test_a_red_county_step_escalates_at_central_and_shows_in_the_township_histor
         "WHERE r.kind = 'escalation' AND s.level = 'county' AND r.origin = 'township'"
     )[0][0]
     assert township_escalations == 0
+
+
+def test_a_follow_machine_on_the_s3_store_ships_its_shard_and_nodes_shows_it(tmp_path):
+    """Issue 17: central's machine follows shard 0/3 (lianzhou), a second machine 2/3
+    (fucheng) with FOLLOW_SHIP on its own data dir; both through the real SeaweedFS S3 store.
+    Central.db gets fucheng's rows, lag and follower row from the store alone."""
+    running = Cluster(tmp_path)
+    try:
+        running.start_store()
+        for node_id in ("lianzhou", "fucheng"):
+            running.add_edge(node_id)
+            running.start_edge(node_id)
+        environ = running.central_environ() | {"CUNBAN_CENTRAL_FOLLOW_SHARD": "0/3"}
+        running.spawn("central_web", [PYTHON, "-m", "central", "serve"], environ)
+        wait_for_port(running.central_port, 60)
+        running.spawn("central_follow", [PYTHON, "-m", "central", "follow"], environ)
+        machine_b = environ | {
+            "CUNBAN_CENTRAL_DATA_DIR": str(tmp_path / "machine-b"),
+            "CUNBAN_CENTRAL_FOLLOW_SHARD": "2/3",
+            "CUNBAN_CENTRAL_FOLLOW_SHIP": "true",
+        }
+        running.spawn("follow_b", [PYTHON, "-m", "central", "follow"], machine_b)
+
+        def followed() -> bool:
+            states = running.central("SELECT node_id, state FROM followers")
+            lagged = running.central("SELECT DISTINCT node_id FROM lag_samples")
+            return {r["node_id"]: r["state"] for r in states} == {
+                "lianzhou": "following",
+                "fucheng": "following",
+            } and {r["node_id"] for r in lagged} == {"lianzhou", "fucheng"}
+
+        wait_for(followed, 180, f"both townships followed\n{running.log('follow_b')}", every=1)
+        shipped = running.central("SELECT shard FROM shipped_batches")
+        assert [row["shard"] for row in shipped] == ["2-of-3"]
+        wait_for(
+            lambda: (
+                running.central(
+                    "SELECT count(*) AS n FROM edge_applications WHERE node_id = 'fucheng'"
+                )[0]["n"]
+                > 0
+            ),
+            60,
+            "fucheng's demo applications in central.db, through B's batches",
+        )
+        b_own = tmp_path / "machine-b" / "central.db"
+        with sqlite3.connect(b_own) as conn:  # B keeps only its shard's rows
+            assert conn.execute("SELECT DISTINCT node_id FROM edge_heartbeat").fetchall() == [
+                ("fucheng",)
+            ]
+        paths = running.central("SELECT node_id, mirror_path FROM followers")
+        assert {r["node_id"]: r["mirror_path"] is None for r in paths} == {
+            "lianzhou": False,
+            "fucheng": True,  # its mirror is on B
+        }
+        with client(f"http://127.0.0.1:{running.central_port}") as admin:
+            assert login(admin, ADMIN_PHONE).status_code == 303
+            page = admin.get("/nodes").text
+        for node_id in ("lianzhou", "fucheng"):
+            row = re.search(rf'<tr id="node-{node_id}"[^>]*>.*?</tr>', page, re.S)
+            assert row and "跟随中" in row.group(0), node_id
+    finally:
+        running.stop()

@@ -289,3 +289,27 @@ def test_central_role_on_the_same_debian(debian: Machine) -> None:
     assert "Traceback" not in report.stderr, report.stderr
     for unit in CENTRAL_UNITS:
         assert f"ok      unit {unit}" in report.stdout, report.stdout
+
+
+def test_follow_role_on_the_same_debian(debian: Machine) -> None:
+    """A follow machine's role (issue 17): central's follow unit alone on shard 1/2, shipping
+    through the store; active under systemd, a second run changing nothing, its `status`
+    naming its one unit (the store may be absent: the process waits for it, it does not die)."""
+    release = "/root/cunban-0.1.1" if debian.path("/root/cunban-0.1.1").is_dir() else "."
+    install = (
+        "cd /root/cunban && ./deploy/install follow --shard 1/2 --store https://store.test "
+        f"--store-secret-key central-secret-1 --source {release}"
+    )
+    done = debian.run(install, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "done     enable and start cunban-follow1.target" in done.stdout, done.stdout
+    _until_active(debian, ["cunban-follow1-follow.service"])
+    time.sleep(5)  # still running a few turns later
+    _until_active(debian, ["cunban-follow1-follow.service"])
+    again = debian.run(install, timeout=600)
+    assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout
+    report = debian.run("cunban-follow1 status")
+    assert "Traceback" not in report.stderr, report.stderr
+    assert "Cunban follow shard 1/2" in report.stdout, report.stdout
+    assert "ok      unit cunban-follow1-follow.service" in report.stdout, report.stdout
+    assert "cunban-follow1-web" not in report.stdout and "cunban-central-web" not in report.stdout

@@ -433,3 +433,78 @@ def test_the_installer_runs_on_the_system_python_alone():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["['central',", "'deploy',", "'edge',", "'replication']"]
+
+
+FOLLOW_ARGS = [
+    "follow",
+    "--shard", "1/2",
+    "--nodes", "lianzhou=450521100000=https://lianzhou.example.gov.cn",
+    "--store", "https://store.example.gov.cn",
+    "--store-secret-key", "secret-central-0001",
+]  # fmt: skip
+FOLLOW_FILES = {
+    "etc/cunban/follow1.env": 0o600,
+    "usr/local/sbin/cunban-follow1": 0o750,
+    "etc/systemd/system/cunban-follow1-follow.service": 0o644,
+    "etc/systemd/system/cunban-follow1.target": 0o644,
+    "opt/cunban/releases/0.1.0/RELEASE": 0o644,
+}
+
+
+def test_a_follow_machine_runs_centrals_follow_process_alone_on_its_shard(tmp_path):
+    analyze = ensure("systemd-analyze", "systemd")
+    root = tmp_path / "root"
+    first = install(*FOLLOW_ARGS, "--root", root)
+    assert first.returncode == 0, first.stderr
+    assert written(root) == set(FOLLOW_FILES)  # no web process, no Caddy
+    for path, mode in FOLLOW_FILES.items():
+        assert stat.S_IMODE((root / path).stat().st_mode) == mode, path
+    lines = (root / "etc/cunban/follow1.env").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert values["CUNBAN_CENTRAL_FOLLOW_SHARD"] == "1/2"
+    assert values["CUNBAN_CENTRAL_FOLLOW_SHIP"] == "true"
+    assert values["CUNBAN_CENTRAL_FOLLOW_MODE"] == "poll"
+    assert values["CUNBAN_CENTRAL_DATA_DIR"] == "/var/lib/cunban/follow1"
+    assert values["CUNBAN_CENTRAL_S3_ACCESS_KEY"] == "central"  # reads every replica
+    assert values["CUNBAN_CENTRAL_S3_SECRET_KEY"] == "secret-central-0001"
+    for name in env_names(CentralSettings, CENTRAL_PREFIX):  # documented as central's file
+        assert f"\n{name}=" in "\n" + "\n".join(lines) or f"\n#{name}=" in "\n".join(lines), name
+    CentralSettings.from_environ(values).validate()  # the follow process accepts them
+    # the same unit as central's follow process, but for the node's name
+    assert install("central", "--domain", "c.example.gov.cn", "--root", root).returncode == 0
+    ours = (root / "etc/systemd/system/cunban-follow1-follow.service").read_text()
+    centrals = (root / "etc/systemd/system/cunban-central-follow.service").read_text()
+    assert ours == centrals.replace("central.env", "follow1.env").replace(
+        "cunban/central", "cunban/follow1"
+    ).replace("cunban-central", "cunban-follow1").replace("Cunban central:", "Cunban follow1:")
+    assert "ExecStart=/opt/cunban/current/.venv/bin/python -m central follow\n" in ours
+    wrapper = (root / "usr/local/sbin/cunban-follow1").read_text()
+    assert 'runuser -u cunban -- /opt/cunban/current/.venv/bin/python -m central "$@"' in wrapper
+    units = tmp_path / "units"
+    units.mkdir()
+    for name in ("cunban-follow1-follow.service", "cunban-follow1.target"):
+        text = (root / "etc/systemd/system" / name).read_text()
+        (units / name).write_text(text.replace("/opt/cunban/", f"{root}/opt/cunban/"))
+    checked = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(p) for p in sorted(units.iterdir()))],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr
+
+    second = install(*FOLLOW_ARGS, "--root", root)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to change" in second.stdout and "done " not in second.stdout
+
+    # central takes shard 0; the follow machines the others
+    zero = install("central", "--domain", "c.example.gov.cn", "--shard", "0/2", "--root", root)
+    assert zero.returncode == 0, zero.stderr
+    assert "\nCUNBAN_CENTRAL_FOLLOW_SHARD=0/2\n" in (root / "etc/cunban/central.env").read_text()
+    for wrong in ("0/2", "2/2", "one"):
+        refused = install(*FOLLOW_ARGS[:2], wrong, *FOLLOW_ARGS[3:], "--root", tmp_path / "x")
+        assert refused.returncode == 2 and "--shard must be i/n" in refused.stderr, wrong
+    central_one = install(
+        "central", "--domain", "c.example.gov.cn", "--shard", "1/2", "--root", tmp_path / "x"
+    )
+    assert central_one.returncode == 2 and "--shard must be 0/n" in central_one.stderr
+    assert not (tmp_path / "x").exists()

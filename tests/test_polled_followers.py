@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from central import follow
 from central.follow import run
 from central.settings import CentralSettings
-from edge.kernel.db import connect_sync
+from edge.kernel.clock import system_clock
+from edge.kernel.db import Database, connect_sync
 from edge.kernel.settings import SettingsError
 from edge.settings import Settings
 from replication import followers, generations, ltx, polled_followers, shards, shipped_batches
@@ -29,11 +31,12 @@ from replication.litestream import (
     write_config,
 )
 from replication.mirror_readers import MirrorReaders
-from replication.objectstore import open_store
+from replication.objectstore import StoreUnavailable, open_store
 from replication.store_config import StoreSettings
 from replication.tables import TABLES
 from replication.turn_phases import TurnPhases
 from tests.conftest import prepare
+from tests.test_central_monitor import ADMIN_PHONE, _monitor, _row, _sign_in
 
 
 def _edge(tmp_path: Path, node_id: str = "lianzhou") -> Settings:
@@ -320,6 +323,10 @@ def test_a_shard_on_a_second_machine_ships_its_rows_and_central_db_keeps_one_wri
                     if _ingested(machine_a) == wanted:
                         break
                     await asyncio.sleep(0.1)
+            for _ in range(300):  # B's follower rows reach central within SHIP_SECONDS
+                if _follower_states(machine_a).get(chosen[1]) == "following":
+                    break
+                await asyncio.sleep(0.1)
         finally:
             stop.set()
             await asyncio.gather(*tasks)
@@ -334,6 +341,25 @@ def test_a_shard_on_a_second_machine_ships_its_rows_and_central_db_keeps_one_wri
     assert [shard for shard, _ in applied] == ["1-of-2"]
     store = open_store(machine_a.store_config)
     assert store.keys(shipped_batches.PREFIX) == []  # applied batches are deleted
+    # central's /nodes shows B's township followed, as it shows A's own
+    assert _follower_states(machine_a) == {chosen[0]: "following", chosen[1]: "following"}
+    with closing(sqlite3.connect(machine_a.database_path)) as conn:
+        paths = dict(conn.execute("SELECT node_id, mirror_path FROM followers").fetchall())
+    assert paths[chosen[1]] is None and paths[chosen[0]]  # B's mirror is not on this machine
+    with _monitor(machine_a.data_dir, system_clock, registry) as client:
+        _sign_in(client, machine_a.data_dir, ADMIN_PHONE, "central_admin")
+        page = client.get("/nodes").text
+    for name in chosen:
+        row = _row(page, name)
+        assert "跟随中" in row and "未启动" not in row, row
+
+
+def _follower_states(settings: CentralSettings) -> dict[str, str]:
+    try:
+        with closing(sqlite3.connect(settings.database_path)) as conn:
+            return dict(conn.execute("SELECT node_id, state FROM followers").fetchall())
+    except sqlite3.Error:
+        return {}
 
 
 def _ingested(settings: CentralSettings) -> dict[str, int]:
@@ -352,3 +378,115 @@ def test_a_shipped_batch_keeps_blobs_and_a_damaged_one_is_passed_over():
     assert shipped_batches.unpack(shipped_batches.pack(changes)) == changes
     assert read_batch("central/batches/1-of-2/x.json", b"{not json") == {}
     assert read_batch("central/batches/1-of-2/x.json", None) == {}
+
+
+def _snapshot(settings: Settings, snapshots: Path) -> None:
+    """Run Litestream with a 1 s snapshot interval until the snapshot level holds a file."""
+    config = json.loads(write_config(settings.replicated_node).read_text(encoding="utf-8"))
+    config["levels"] = [{"interval": "1s"}]
+    config["snapshot"] = {"interval": "1s"}
+    path = settings.data_dir / "snapshot.yml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [litestream_binary(), "replicate", "-config", str(path)],
+        env=litestream_environ(settings.replicated_node.store),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if snapshots.is_dir() and any(snapshots.iterdir()):
+                return
+            time.sleep(0.1)
+        raise AssertionError("Litestream wrote no snapshot")
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def test_a_new_mirror_is_rebuilt_from_the_snapshot_and_the_files_after_it_without_litestream(
+    tmp_path, monkeypatch
+):
+    settings = _edge(tmp_path)
+    edge = connect_sync(settings.database_path)
+    try:
+        for beat in range(1, 41):  # forty transactions, one level-0 file each
+            edge.execute(
+                "INSERT INTO heartbeat (id, beat_ms) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET beat_ms = excluded.beat_ms",
+                (beat,),
+            )
+            replicate_once(settings.replicated_node)
+        replica = settings.store_config.root / generations.replica_prefix("lianzhou", 1)
+        _snapshot(settings, replica / "ltx" / str(ltx.SNAPSHOT_LEVEL))
+        edge.execute("UPDATE heartbeat SET beat_ms = 41")  # after the snapshot: level 0
+        replicate_once(settings.replicated_node)
+    finally:
+        edge.close()
+    # no Litestream for the restore: the follow process rebuilds the mirror itself
+    monkeypatch.setattr(polled_followers, "litestream_binary", lambda: "/nonexistent/litestream")
+    store = open_store(settings.store_config)
+    levels = polled_followers.replica_levels(store, "file", str(replica.relative_to(store.root)))
+    plan, reach = polled_followers.restore_plan(levels)
+    assert plan[0] in levels[ltx.SNAPSHOT_LEVEL] and plan[-1] in levels[0]
+    assert len(plan) < 5 and reach == max(ltx.txids(k)[1] for k in levels[0])  # type: ignore[index]
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    phases = TurnPhases()
+
+    async def scenario() -> None:
+        pool = asyncio.Semaphore(1)
+        await polled_followers.poll(_following(settings), store, polled, pool, phases)
+        await asyncio.gather(*polled_followers.RUNNING)
+
+    asyncio.run(scenario())
+    assert polled.follower.state == "following", polled.follower.last_error
+    assert _mirror_beat(polled.follower.mirror) == 41 and polled.txid == reach
+    assert json.loads(phases.report())["phases"]["get"]["count"] == len(plan)
+    # the litestream way stays: FOLLOW_RESTORE=litestream (here without a binary) fails
+    again = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "m"))
+    litestream = replace(_following(settings), restore="litestream")
+
+    async def by_litestream() -> None:
+        await polled_followers.poll(litestream, store, again, asyncio.Semaphore(1))
+        await asyncio.gather(*polled_followers.RUNNING)
+
+    asyncio.run(by_litestream())
+    assert again.follower.state == "backoff" and "nonexistent" in again.follower.last_error
+
+
+def test_a_shard_whose_batch_cannot_be_put_copies_nothing_and_tries_again(tmp_path):
+    settings = _edge(tmp_path)
+    _beat(settings, 7)
+    replicate_once(settings.replicated_node)
+    store = open_store(settings.store_config)
+    polled = polled_followers.Polled(followers.Follower("lianzhou", tmp_path / "mirrors" / "l"))
+    central = CentralSettings(
+        data_dir=tmp_path / "b",
+        nodes="lianzhou=450521100000=http://127.0.0.1:9000",
+        replica=StoreSettings(replica_dir=tmp_path / "store"),
+    )
+    shipped: list[int] = []
+
+    def ship(changes: object) -> None:
+        if not shipped:
+            shipped.append(0)
+            raise StoreUnavailable("put central/batches/...: S3Error")  # the store said no
+        shipped.append(1)
+
+    async def scenario() -> tuple[bool, dict[str, int], bool]:
+        await _turns(_following(settings), store, polled, lambda: polled.txid > 0, "restore")
+        db = Database(central.database_path, replicated=False)
+        await db.open()
+        try:
+            columns, _ = await follow.prepare(db, central, system_clock)
+            args = (db, central, [polled.follower], columns, 1)
+            more = await follow.ingest_all(*args, ship=ship)
+            before = _ingested(central)
+            again = await follow.ingest_all(*args, ship=ship)
+            return more, before, again
+        finally:
+            await db.close()
+
+    more, before, _ = asyncio.run(scenario())
+    assert more is True and before == {}  # nothing copied while the batch was not in the store
+    assert shipped == [0, 1] and _ingested(central) == {"lianzhou": 7}

@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography import x509
@@ -213,3 +214,12 @@ def test_a_short_lived_internal_certificate_is_ok_until_its_renewal_is_late(tmp_
     assert fresh.ok and "in 11 hours" in fresh.value
     late = certificate_check(path, start + datetime.timedelta(hours=11))
     assert not late.ok and "in 1 hours" in late.value
+
+
+def test_a_follow_machines_status_reports_its_unit_and_its_shards_townships(central, clock):
+    settings = replace(central.app.state.node.settings, follow_shard="2/3", follow_ship=True)
+    text, ok = central_status(settings, clock)
+    assert "Cunban follow shard 2/3" in text
+    assert "node fucheng" in text and "node lianzhou" not in text  # lianzhou is shard 0/3's
+    assert "cunban-central-web" not in text and "certificate" not in text.lower()
+    assert ok is False  # fucheng not followed yet (and no systemd here)

@@ -17,6 +17,7 @@ from edge.kernel.host_checks import (
     report,
     unit_checks,
 )
+from replication import shards
 
 PROCESSES = ("web", "follow")
 LAG_WARN_SECONDS = 300
@@ -27,6 +28,8 @@ def status(
 ) -> tuple[str, bool]:
     """The report and whether everything is fine."""
     now = clock()
+    if settings.follow_ship:
+        return follow_machine_status(settings, clock)
     checks = unit_checks("central", PROCESSES)
     checks += node_checks(settings.database_path, now.timestamp() * 1000)
     checks.append(disk_check(settings.data_dir, settings.web.min_free_mb))
@@ -36,9 +39,21 @@ def status(
     return report(f"Cunban central at {now:%Y-%m-%d %H:%M} UTC", checks), all(c.ok for c in checks)
 
 
-def node_checks(path: Path, now_ms: float) -> list[Check]:
-    """Per township: follower state and restarts, newest heartbeat's lag and age, commands not
-    yet reported applied."""
+def follow_machine_status(settings: CentralSettings, clock: Clock) -> tuple[str, bool]:
+    """On a follow machine (`deploy/install follow`): its one unit, the townships of its shard
+    as its own database knows them, its disk; no site, so no certificate."""
+    now = clock()
+    shard = shards.parse(settings.follow_shard) or (0, 1)
+    checks = unit_checks(shards.machine_name(shard), ("follow",))
+    checks += node_checks(settings.database_path, now.timestamp() * 1000, shard)
+    checks.append(disk_check(settings.data_dir, settings.web.min_free_mb))
+    title = f"Cunban follow shard {settings.follow_shard} at {now:%Y-%m-%d %H:%M} UTC"
+    return report(title, checks), all(c.ok for c in checks)
+
+
+def node_checks(path: Path, now_ms: float, shard: tuple[int, int] | None = None) -> list[Check]:
+    """Per township (of `shard` only, when given): follower state and restarts, newest
+    heartbeat's lag and age, commands not yet reported applied."""
     if not path.exists():
         return [Check("database", f"{path} does not exist", False)]
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
@@ -57,6 +72,8 @@ def node_checks(path: Path, now_ms: float) -> list[Check]:
         return [Check("nodes", "no township registered (CUNBAN_CENTRAL_NODES)", False)]
     checks = []
     for node_id, state, restarts, beat_ms, lag_ms, backlog in rows:
+        if shard is not None and not shards.owns(shard, node_id):
+            continue
         age = None if beat_ms is None else (now_ms - beat_ms) / 1000
         lag = "no heartbeat yet" if lag_ms is None else f"lag {lag_ms / 1000:.1f} s"
         seen = "never" if age is None else f"{age:.0f} s ago"
