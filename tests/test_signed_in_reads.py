@@ -5,8 +5,11 @@ calendar change takes effect at once."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
+from edge.kernel.db import READERS
 from tests.conftest import STAFF, login
 
 
@@ -76,3 +79,25 @@ def test_a_calendar_change_by_another_process_is_read_again(client, settings):
     status, statements = _statements(client, "/staff/")
     assert status == 200 and any("calendar_days" in sql for sql in statements)
     assert any("FROM jurisdictions" in " ".join(sql.split()) for sql in statements)
+
+
+def _connections_to(path) -> int:
+    """How many file descriptors this process holds on the database file itself."""
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += Path(os.readlink(fd)) == path
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
+def test_one_data_version_connection_serves_every_kept_read(client, settings):
+    # The public page cache, the session cache and the kept place names all ask the database's
+    # change counter: one connection of their own between them, beside the writer and readers.
+    client.get("/services")  # the page cache
+    login(client, STAFF)
+    assert client.get("/staff/").status_code == 200  # the session cache and the place names
+    path = Path(settings.database_path).resolve()
+    assert _connections_to(path) == 1 + READERS + 1

@@ -26,8 +26,7 @@ async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> A
 
 
 async def _all(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    async with db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    return list(await db.execute_fetchall(sql, params))  # one trip to the driver's thread
 
 
 async def _application(

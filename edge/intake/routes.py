@@ -35,6 +35,7 @@ from edge.intake.uploads import (
     signature_upload,
     token_of,
 )
+from edge.intake.village_list import listed
 from edge.kernel import csrf, idempotency
 from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
@@ -64,13 +65,7 @@ async def agent_home(request: Request) -> Response:
     return render(
         request,
         "edge/intake/home.html",
-        {
-            "rows": rows,
-            "status_label": states.label,
-            "format_code": format_code,
-            "mask_name": mask_name,
-            "placement": place,
-        },
+        {"rows": listed(request, rows), "placement": place},
     )
 
 

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.kernel import i18n
 from edge.kernel.auth.sessions import CSRF_COOKIE, SESSION_COOKIE, cookies_of
-from edge.kernel.data_version import DataVersion
+from edge.kernel.data_version import memo_for
 from edge.kernel.etag import encoding_of, matches, not_modified
 from edge.kernel.header_limit import MAX_HEAD_BYTES
 from edge.kernel.request_limits import head_bytes
@@ -134,15 +134,13 @@ class PublicPageCache:
         self.exact = frozenset(exact) | frozenset(forms)
         self.forms = frozenset(forms)
         self.entries: OrderedDict[Key, Entry] = OrderedDict()
-        self._data_version: DataVersion | None = None
 
     def version(self, scope: Scope) -> tuple[int, datetime]:
-        """The content version now: the database's change counter and the clock's minute."""
+        """The content version now: the database's change counter (its one `data_version`
+        connection, edge.kernel.data_version.memo_for) and the clock's minute."""
         node = scope["app"].state.node
-        if self._data_version is None or self._data_version.path != node.db.path:
-            self._data_version = DataVersion(node.db.path)
         minute = node.clock().replace(second=0, microsecond=0)
-        return self._data_version(), minute
+        return memo_for(node.db).data_version(), minute
 
     def applies(self, scope: Scope) -> bool:
         """An anonymous GET or HEAD (no session cookie) of a public page, within the head limit

@@ -17,6 +17,12 @@ SITE_ROOT = "/"
 # Each app's routes by name: Starlette's own lookup tries every route in turn, raising and
 # catching an exception for each, which cost a signed-in page with 15 links 2.4 ms (issue 17).
 _BY_NAME: WeakKeyDictionary[Starlette, dict[str, list[BaseRoute]]] = WeakKeyDictionary()
+# Each app's paths already made, by name and parameters: a list page links every row, and is
+# asked for again and again with the same rows.
+_MADE: WeakKeyDictionary[Starlette, dict[tuple[str, tuple[tuple[str, str], ...]], str]] = (
+    WeakKeyDictionary()
+)
+MAX_MADE = 8192  # paths per app; all go when full
 
 
 def _named(app: Starlette, name: str) -> Sequence[BaseRoute]:
@@ -34,12 +40,26 @@ def _named(app: Starlette, name: str) -> Sequence[BaseRoute]:
 def path_for(connection: HTTPConnection, name: str, /, **params: str) -> str:
     """The path of the route `name` of the app serving this request, its parameters filled in;
     an unknown name or a missing parameter fails loudly (NoMatchFound)."""
-    for route in _named(connection.app, name):
+    made = _MADE.get(connection.app)
+    if made is None:
+        made = _MADE[connection.app] = {}
+    key = (name, tuple(sorted(params.items())))
+    path = made.get(key)
+    if path is None:
+        path = _path_for(connection.app, name, params)
+        if len(made) >= MAX_MADE:
+            made.clear()
+        made[key] = path
+    return path
+
+
+def _path_for(app: Starlette, name: str, params: Mapping[str, str]) -> str:
+    for route in _named(app, name):
         try:
             return str(route.url_path_for(name, **params))
         except NoMatchFound:
             continue
-    return str(connection.app.url_path_for(name, **params))  # mounts, routes added later
+    return str(app.url_path_for(name, **params))  # mounts, routes added later
 
 
 def public_url(connection: HTTPConnection, name: str, /, **params: str) -> str:

@@ -25,12 +25,12 @@ from edge.kernel.auth.access import require
 from edge.kernel.auth.account import Account
 from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
-from edge.kernel.masking import mask_name
 from edge.kernel.templating import render
 from edge.kernel.urls import done_url, path_for
 from edge.node import edge_node
 from edge.review.forms import parse_decision
-from edge.workdays.arithmetic import CARD_LABELS, CARD_ORDER
+from edge.review.queue_rows import waiting
+from edge.workdays.arithmetic import CARD_LABELS
 from edge.workdays.working_days import WorkingDays
 
 VIEWER_ROLES = (*REVIEW_ROLES, "agent")
@@ -43,27 +43,10 @@ async def queue(request: Request) -> Response:
         rows = await queries.review_queue(db, account)
         days = await working_days_for(request, db)
         place = await kept_placement(edge_node(request).db, db, account)
-    entries = sorted(
-        (
-            {
-                "row": r,
-                "card": days.card(r["due_on"]),
-                "app_card": days.card(r["promised_due_on"]),
-            }
-            for r in rows
-        ),
-        key=lambda e: (CARD_ORDER[e["card"]], e["row"]["due_on"]),
-    )
     return render(
         request,
         "edge/review/queue.html",
-        {
-            "entries": entries,
-            "placement": place,
-            "card_labels": CARD_LABELS,
-            "format_code": format_code,
-            "mask_name": mask_name,
-        },
+        {"entries": waiting(request, rows, days), "placement": place},
     )
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from edge.kernel.auth.account import Account
-from edge.kernel.data_version import DataVersion
+from edge.kernel.data_version import memo_for
+from edge.kernel.db import Database
 
 MAX_SESSIONS = 4096  # the oldest goes first
 
@@ -35,14 +35,15 @@ class SessionCache:
 
     def __init__(self) -> None:
         self.found: OrderedDict[str, Found] = OrderedDict()
-        self._version: DataVersion | None = None
+        self._db: Database | None = None
 
-    def version(self, path: Path) -> int:
-        """The database's change counter now, on a connection of our own."""
-        if self._version is None or self._version.path != path:
-            self._version = DataVersion(path)
+    def version(self, db: Database) -> int:
+        """The database's change counter now, on its one `data_version` connection (shared
+        with the page cache and the other kept reads: edge.kernel.data_version.memo_for)."""
+        if self._db is not db:
+            self._db = db
             self.found.clear()
-        return self._version()
+        return memo_for(db).data_version()
 
     def get(self, key: str, version: int, now: datetime, idle: timedelta) -> Lookup | None:
         """The kept answer when nothing was committed since and it is still live now."""

@@ -19,6 +19,7 @@ from edge.kernel import transport, visitor_token
 from edge.kernel.auth.account import Account
 from edge.kernel.auth.session_cache import SessionCache
 from edge.kernel.clock import stamp
+from edge.kernel.db import Database
 from edge.kernel.node import Node, NodeSettings
 
 SESSION_COOKIE = "cb_session"
@@ -58,10 +59,10 @@ async def lookup(
     token: str,
     now: datetime,
     idle: timedelta,
-    kept: tuple[SessionCache, Path] | None = None,
+    kept: tuple[SessionCache, Database] | None = None,
 ) -> tuple[Account, str, datetime] | None:
     """The live session's account, CSRF token and when it was last used, or None (expired,
-    or unused for longer than `idle`); with `kept` (the cache and the database's path), the
+    or unused for longer than `idle`); with `kept` (the cache and the database), the
     answer kept since the database's last commit, if any."""
     key = _hash(token)
     version = kept[0].version(kept[1]) if kept else 0  # before the query: a commit meanwhile
@@ -170,7 +171,7 @@ async def _resume(scope: Scope, token: str, kept: SessionCache) -> None:
     now = node.clock()
     idle = timedelta(minutes=node.settings.web.session_idle_minutes)
     async with node.db.read() as db:
-        found = await lookup(db, token, now, idle, (kept, node.db.path))
+        found = await lookup(db, token, now, idle, (kept, node.db))
     if found is None:
         return
     scope["account"], scope["csrf_token"], seen = found
