@@ -5,7 +5,9 @@
 // bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
 // the node. A try that failed offline, or whose request never left the device, does not back
 // off: the next round tries again, so sending starts as soon as the link is back, whether or
-// not the browser says so.
+// not the browser says so. While tries keep being refused that way (no link, or a node that
+// refuses connections), the page's timer rounds slow down: every 0.25 s for the first 20 s,
+// then every second, after a minute every 5 s; fast again on any answer or `wake`.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
@@ -17,6 +19,11 @@
   const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
+  const REFUSED_PACE = [
+    [20000, 0], // refused for under 20 s: every round tries (the page's, every 0.25 s)
+    [60000, 1000], // under a minute: every second
+    [Infinity, 5000], // then every 5 s
+  ];
   const channel = "BroadcastChannel" in scope ? new BroadcastChannel("cunban-outbox") : null;
   const changeListeners = [];
   const progressListeners = [];
@@ -34,7 +41,30 @@
 
   function failedToConnect(error, startedAt) {
     const noLink = Date.now() - startedAt < NO_LINK_MS;
+    if (noLink) refused();
     return new Unreachable(String(error), 0, true, noLink);
+  }
+
+  // Tries refused before they left the device, in a row, in this page or worker: when the
+  // first was and when the last. A timer's round is skipped until the pace allows a try.
+  const refusals = { since: 0, last: 0 };
+
+  function refused() {
+    const now = Date.now();
+    if (!refusals.since) refusals.since = now;
+    refusals.last = now;
+  }
+
+  // Any answer, `online`, the page shown again: back to the fast pace.
+  function wake() {
+    refusals.since = 0;
+  }
+
+  function resting() {
+    if (!refusals.since) return false;
+    const now = Date.now();
+    const [, every] = REFUSED_PACE.find(([within]) => now - refusals.since < within);
+    return every > 0 && now - refusals.last < every - 50; // a timer tick early is on time
   }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
 
@@ -128,6 +158,7 @@
   // Any answer the node gave on purpose has a JSON body; anything else means "try later"
   // (a busy node's 503 and a full disk's 507 say when, in Retry-After).
   function answer(status, text, retryAfter) {
+    if (status !== 0) wake();
     if (status === 401) throw new SignedOut();
     if (status === 0 || status === 408 || status === 429 || status >= 500) {
       throw new Unreachable(`HTTP ${status}`, retryAfterMs(retryAfter));
@@ -310,6 +341,7 @@
   // "signed-out", "later" (only entries the node asked to wait) or "busy" (another page or the
   // worker is sending).
   async function round(force, asked) {
+    if (!force && resting()) return "unreachable";
     const now = Date.now();
     const sendableNow = (await all()).filter(sendable);
     const allowed = sendableNow.filter((entry) => asked || !(entry.notBefore > now));
@@ -351,7 +383,7 @@
 
   // Ask the browser to run a round when the link is back, even with the app closed. A tag per
   // form: a tag whose round failed waits minutes for the browser's retry, even registered again.
-  async function wake(key) {
+  async function registerSync(key) {
     if (!("serviceWorker" in navigator)) return;
     const registration = await navigator.serviceWorker.ready;
     if (registration.sync) await registration.sync.register(`${SYNC_TAG}:${key}`).catch(() => undefined);
@@ -387,7 +419,7 @@
       await put({ ...entry, item: form.dataset.item, action, photos: fresh, createdAt: Date.now() });
     }
     if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
-    await wake(key).catch(() => undefined);
+    await registerSync(key).catch(() => undefined);
   }
 
   const api = { all, get, put, update, remove, onChange, onProgress, sendAll, wake, masked, keepForm };

@@ -70,7 +70,9 @@ if (pushButton && "serviceWorker" in navigator && "PushManager" in window) offer
 // The outbox: a badge with what waits on this device, and a sending round at app start, on
 // `online` and every 0.25 s (a round with nothing due reads IndexedDB only; a try whose
 // request never left the device is due again at once, so sending starts within 0.25 s of the
-// link's return, with or without an `online` event, which may come early or never).
+// link's return, with or without an `online` event, which may come early or never). Tries
+// refused for long slow the timer's rounds (outbox.js); `online` and showing the page again
+// make them fast.
 const Outbox = window.CunbanOutbox;
 const ROUND_EVERY = 250;
 
@@ -94,7 +96,12 @@ function sendRound(force) {
 if (Outbox && window.indexedDB) {
   Outbox.onChange(() => showWaiting().catch(() => undefined));
   showWaiting().catch(() => undefined);
-  window.addEventListener("online", () => sendRound(true));
+  const fast = () => {
+    Outbox.wake(); // back to a round every 0.25 s after refused tries
+    sendRound(true);
+  };
+  window.addEventListener("online", fast);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && fast());
   sendRound(true);
   setInterval(() => sendRound(false), ROUND_EVERY);
 }
