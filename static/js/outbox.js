@@ -2,7 +2,8 @@
 // key until the node has accepted them. Shared by the agent's pages and the service worker
 // (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
 // request, which photos the node already holds; PUT each missing photo by the sha256 of its
-// bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
+// bytes (answered once the node holds them; it re-encodes them meanwhile), then post the form
+// with the photos' tokens. A retry of any step repeats nothing on
 // the node. A try that failed offline, or whose request never left the device, does not back
 // off: the next round tries again, so sending starts as soon as the link is back, whether or
 // not the browser says so. While tries keep being refused that way (no link, or a node that
@@ -185,7 +186,8 @@
 
   // A PUT with upload progress where pages can report it (XHR); plain fetch in the worker.
   function upload(url, blob, csrf, progress) {
-    const headers = { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf };
+    // respond-async: answered once the node holds the bytes (202), not after its re-encode
+    const headers = { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf, Prefer: "respond-async" };
     if (typeof XMLHttpRequest === "undefined") {
       return call(url, { method: "PUT", body: blob, headers });
     }
@@ -247,7 +249,7 @@
     if (status === 422 || status === 413) {
       return settlePhoto(key, photo.sha256, { error: body.error }); // retake this one only
     }
-    if (status !== 200) throw new Unreachable(`HTTP ${status}`); // the session changed, ...
+    if (status !== 200 && status !== 202) throw new Unreachable(`HTTP ${status}`); // the session changed, ...
     report(photo.size);
     return settlePhoto(key, photo.sha256, { token: body.token });
   }
