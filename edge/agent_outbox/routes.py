@@ -1,8 +1,9 @@
 """/agent/outbox: the page listing what the agent app keeps on the device (applications, 村务
 公开, 我有话说 and market listings), the session probe its sender asks first (which also says
 which photos arrived), and photos sent one request each, keyed by the sha256 of their bytes.
-With `Prefer: respond-async` a photo is answered (202) once its bytes are kept, before the
-re-encode; its token is then the sha256 it was sent as, which a form resolves."""
+With `Prefer: respond-async` a photo is answered once its bytes are kept, before the
+re-encode (`Preference-Applied`); its token is then the sha256 it was sent as, which a form
+resolves."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ async def _body(request: Request) -> bytes:
 @allow_body(MAX_PHOTO_BYTES)
 async def put_photo(request: Request) -> Response:
     """Keep one photo, named by the sha256 of its bytes; answered after it is committed: re-encoded
-    and staged (200), or with `Prefer: respond-async` received as sent (202), re-encoded next."""
+    and staged, or with `Prefer: respond-async` received as sent, re-encoded next."""
     agent = _agent(request)
     sent = request.path_params["sha256"]
     if not SHA256_HEX.fullmatch(sent):
@@ -151,7 +152,7 @@ async def _received(node: EdgeNode, account_id: str, sent: str, data: bytes) -> 
     except PhotoRejected as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     headers = {**NO_STORE, "Preference-Applied": "respond-async"}
-    return JSONResponse({"sha256": sent, "token": sent}, status_code=202, headers=headers)
+    return JSONResponse({"sha256": sent, "token": sent}, headers=headers)
 
 
 routes = [

@@ -186,7 +186,7 @@
 
   // A PUT with upload progress where pages can report it (XHR); plain fetch in the worker.
   function upload(url, blob, csrf, progress) {
-    // respond-async: answered once the node holds the bytes (202), not after its re-encode
+    // respond-async: answered once the node holds the bytes, not after its re-encode
     const headers = { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf, Prefer: "respond-async" };
     if (typeof XMLHttpRequest === "undefined") {
       return call(url, { method: "PUT", body: blob, headers });
@@ -249,7 +249,7 @@
     if (status === 422 || status === 413) {
       return settlePhoto(key, photo.sha256, { error: body.error }); // retake this one only
     }
-    if (status !== 200 && status !== 202) throw new Unreachable(`HTTP ${status}`); // the session changed, ...
+    if (status !== 200) throw new Unreachable(`HTTP ${status}`); // the session changed, ...
     report(photo.size);
     return settlePhoto(key, photo.sha256, { token: body.token });
   }
