@@ -4,9 +4,11 @@ sha256 of their bytes and found again by it, and the intake form answered in JSO
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 
 from edge.agent_outbox.expiry import forget_stale
 from edge.agent_outbox.routes import MAX_PHOTO_BYTES
+from edge.kernel.clock import stamp
 from tests.conftest import AGENT_HUANZHU, AGENT_QIANJIANG, STAFF, csrf_of, login
 from tests.intake_support import ITEMS, intake_data, open_form, photo, rows
 
@@ -256,3 +258,126 @@ def test_another_villages_agent_cannot_attach_a_photo_by_its_hashes(client, sett
     )
     assert len(holders) == 1  # only the application of the agent who took the photos
     assert _held(client, *hashes) == {}  # nor are they offered to this agent as its own
+
+
+# --- answered before the re-encode (Prefer: respond-async, as static/js/outbox.js sends) ----
+
+
+def _put_early(client, data: bytes, csrf: str):
+    sha256 = hashlib.sha256(data).hexdigest()
+    headers = {
+        **JSON,
+        "Content-Type": "image/jpeg",
+        "X-CSRF-Token": csrf,
+        "Prefer": "respond-async",
+    }
+    return client.put(f"/agent/outbox/photos/{sha256}", content=data, headers=headers)
+
+
+def _sent_files(settings) -> list[str]:
+    return sorted(p.name for p in (settings.data_dir / "received").rglob("*") if p.is_file())
+
+
+def test_a_photo_answered_before_its_re_encode_is_attached_re_encoded(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tokens, sent = {}, {}
+    keys = [m["key"] for m in ITEMS[CODE]["materials"]] + ["signature"]
+    for n, key in enumerate(keys):
+        data = photo((n * 90, 80, 200), (2400, 1800))  # the node shrinks it to 1600 px
+        sent[key] = hashlib.sha256(data).hexdigest()
+        answer = _put_early(client, data, csrf)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["preference-applied"] == "respond-async"
+        assert answer.json() == {"sha256": sent[key], "token": sent[key]}  # pending: its hash
+        tokens[key] = answer.json()["token"]
+    assert set(_held(client, *sent.values())) == set(sent.values())  # a retry skips them all
+    first = _outbox_post(
+        client, csrf, "1c0e7a52-6b1d-4e0f-9a3c-2d4e5f6a7b8c", tokens, name="覃早答"
+    )
+    assert first.status_code == 200, first.text
+    [app] = rows(settings, "SELECT id FROM applications WHERE applicant_name = ?", "覃早答")
+    attached = rows(
+        settings,
+        "SELECT a.sha256, s.width, s.height FROM attachments AS a JOIN staged_photos AS s "
+        "ON s.sha256 = a.sha256 WHERE a.application_id = ?",
+        app["id"],
+    )
+    assert len(attached) == 3
+    for photo_row in attached:  # the re-encoded photo, never the bytes sent
+        assert photo_row["sha256"] not in sent.values()
+        assert (photo_row["width"], photo_row["height"]) == (1600, 1200)
+    assert rows(settings, "SELECT * FROM received_photos") == []
+    assert _sent_files(settings) == []  # the photos as sent (EXIF, GPS) are gone
+    held = _held(client, *sent.values())  # now the re-encoded photos' tokens
+    assert all(token.count(":") == 5 for token in held.values()), held
+
+
+def test_a_received_photo_the_node_lost_track_of_is_re_encoded_when_its_form_comes(
+    client, settings
+):
+    """The node restarted between the PUT's answer and the re-encode: the form does it."""
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tokens = _tokens(client, csrf)
+    data = photo((7, 77, 177), (1200, 900))
+    sha = hashlib.sha256(data).hexdigest()
+    folder = settings.data_dir / "received" / sha[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / sha).write_bytes(data)
+    [account] = rows(settings, "SELECT account_id FROM staged_photos LIMIT 1")
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute(
+            "INSERT INTO received_photos VALUES (?, ?, '2026-11-20T10:00:00+08:00')",
+            (account["account_id"], sha),
+        )
+    material = next(iter(tokens))
+    tokens[material] = sha
+    answer = _outbox_post(
+        client, csrf, "2d1f8b63-7c2e-4f10-8b4d-3e5f6a7b8c9d", tokens, name="覃重启"
+    )
+    assert answer.status_code == 200, answer.text
+    staged = rows(settings, "SELECT sha256 FROM staged_photos WHERE sent_sha256 = ?", sha)
+    [app] = rows(settings, "SELECT id FROM applications WHERE applicant_name = ?", "覃重启")
+    attached = rows(settings, "SELECT sha256 FROM attachments WHERE application_id = ?", app["id"])
+    assert staged and staged[0]["sha256"] in {row["sha256"] for row in attached}
+    assert _sent_files(settings) == []
+
+
+def test_a_photo_answered_early_is_still_refused_at_once_and_is_no_one_elses(client, settings):
+    login(client, AGENT_QIANJIANG)
+    csrf = _csrf(client)
+    tiny = _put_early(client, photo(size=(320, 240)), csrf)
+    assert tiny.status_code == 422 and tiny.json()["error"].startswith("照片太小")
+    long_thin = _put_early(client, photo(size=(4000, 700)), csrf)  # 1600 x 280 once shrunk
+    assert long_thin.status_code == 422 and long_thin.json()["error"].startswith("照片太小")
+    not_a_photo = _put_early(client, b"%PDF-1.4 not a photo", csrf)
+    assert not_a_photo.status_code == 422
+    data = photo((1, 2, 3), (1200, 900))
+    assert _put_early(client, data, csrf).status_code == 200
+    login(client, AGENT_HUANZHU)  # another agent who learnt the hash attaches nothing
+    other_csrf = _csrf(client)
+    tokens = _tokens(client, other_csrf)
+    tokens[next(iter(tokens))] = hashlib.sha256(data).hexdigest()
+    answer = _outbox_post(client, other_csrf, "3e2a9c74-8d3f-4a21-9c5e-4f6a7b8c9d0e", tokens)
+    assert answer.status_code == 400 and answer.json()["errors"]
+    assert _held(client, hashlib.sha256(data).hexdigest()) == {}
+
+
+def test_a_received_photo_whose_form_never_came_is_forgotten_after_30_days(client, settings, clock):
+    login(client, AGENT_QIANJIANG)
+    data = photo((9, 99, 199), (1200, 900))
+    sha = hashlib.sha256(data).hexdigest()
+    [account] = rows(settings, "SELECT id FROM accounts WHERE phone = ?", AGENT_QIANJIANG)
+    folder = settings.data_dir / "received" / sha[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / sha).write_bytes(data)  # as a node that stopped before re-encoding it leaves it
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute(
+            "INSERT INTO received_photos VALUES (?, ?, ?)", (account["id"], sha, stamp(clock()))
+        )
+    assert _held(client, sha) == {sha: sha}  # the device need not send it again
+    assert forget_stale(settings, clock()) == 0
+    clock.advance(days=31)
+    assert forget_stale(settings, clock()) == 1
+    assert rows(settings, "SELECT * FROM received_photos") == [] and _sent_files(settings) == []

@@ -45,6 +45,7 @@ LATER_TRIGGERS = ("audit_log_signature_no_update",)
 # 0019 disclosure withholdings, 0021-0023 market, 0024 supervision reminders, 0025 feedback,
 # 0026 resident sign-in codes)
 LATER_TABLES = (
+    "received_photos",  # 0031 photos answered before their re-encode
     "peer_townships",
     "resident_codes",
     "replica_health",

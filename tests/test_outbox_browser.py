@@ -12,8 +12,10 @@ import contextlib
 import re
 import socket
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from tests.outbox_support import CODE, FORMS_KEPT, camera_photo, fill_intake
 REQUEST_LINE = re.compile(rb"(GET|POST|PUT) (\S+) HTTP/1\.1\r\n")
 CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 PHOTO_PUT = "PUT /agent/outbox/photos/"
+LINGER_RESET = struct.pack("ii", 1, 0)  # close() sends RST
 LONG_SIDE, MAX_BYTES = 1600, 300_000
 KEPT_PHOTOS = """async () => {
   const db = await new Promise((done, fail) => {
@@ -60,7 +63,8 @@ KEPT_PHOTOS = """async () => {
 
 class Relay:
     """Carries TCP from a loopback port to the node; logs request lines; on demand cuts the
-    connection carrying the n-th photo PUT halfway through its body."""
+    connection carrying the n-th photo PUT halfway through its body, or resets every new
+    connection at once (`refusing`: a node that is down while the LAN is up), counting them."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -68,6 +72,9 @@ class Relay:
         self.lines: list[str] = []
         self.cut_photo: int | None = None
         self.cut_done = threading.Event()
+        self.refusing = False
+        self.refused = 0
+        self._open: list[socket.socket] = []
         self._photos_seen = 0
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -87,9 +94,21 @@ class Relay:
                 browser_side, _address = self._listener.accept()
             except OSError:
                 return
+            if self.refusing:
+                self.refused += 1
+                browser_side.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+                browser_side.close()  # a reset, as a port nobody listens on answers
+                continue
             node_side = socket.create_connection(("127.0.0.1", self.target_port))
+            self._open.append(browser_side)
             threading.Thread(target=self._up, args=(browser_side, node_side), daemon=True).start()
             threading.Thread(target=self._down, args=(node_side, browser_side), daemon=True).start()
+
+    def refuse(self) -> None:
+        """From now on reset every new connection; close those open (kept alive)."""
+        self.refusing = True
+        for one in self._open:
+            _close(one)
 
     def _cut_at(self, data: bytes) -> int | None:
         """Log the requests starting in `data`; the offset to cut at, if one is to be cut."""
@@ -274,6 +293,56 @@ def test_tries_that_never_left_the_device_do_not_back_off(
     carried = [line.split("?")[0] for line in relay.lines[carried_before:] if line != "GET /sw.js"]
     assert carried[0] == "GET /agent/outbox/session"
     assert carried.count(f"POST /agent/apply/{CODE}") == 1 and len(relay.photo_puts()) == 2
+
+
+HOLDS_LOCK = """async () => (await navigator.locks.query()).held
+  .some((lock) => lock.name === "cunban-outbox")"""
+STATES = "async () => (await CunbanOutbox.all()).map((entry) => entry.state)"
+
+
+def _tick(page: Page, ms: int) -> None:
+    """Let the page's clock run `ms` and wait (real time) for the round it started to end."""
+    page.clock.run_for(ms)
+    wait_for(lambda: not page.evaluate(HOLDS_LOCK), 10, "the round to end")
+
+
+def test_a_node_that_refuses_connections_is_tried_ever_less_often(
+    device: BrowserContext, edge: EdgeNode, relay: Relay, tmp_path: Path
+):
+    page = device.pages[0] if device.pages else device.new_page()
+    _ready_for_offline(page)
+    photos = [camera_photo(tmp_path / f"r{n}.jpg", 80 + n) for n in range(2)]
+    device.set_offline(True)
+    fill_intake(page, photos, "覃十线")
+    relay.refuse()  # the node is down, the LAN is up: every try is reset at once
+    page.clock.install()
+    page.reload()  # the outbox page from the worker, on the page's fake clock
+    expect(page.locator("[data-entry]")).to_have_count(1)
+    page.clock.pause_at(datetime.fromtimestamp(page.evaluate("Date.now()") / 1000 + 1))
+    device.set_offline(False)
+    refused_before = relay.refused
+    tries = []
+    for _second in range(70):
+        for _quarter in range(4):
+            _tick(page, 250)
+        tries.append(relay.refused - refused_before)
+    # fast at first (a round every 0.25 s), then every second, then every 5 s: some 80 + 40
+    # + 2 tries in 70 s instead of 280 (the worker's Background Sync round may add one)
+    assert tries[19] >= 60, tries
+    assert tries[59] - tries[19] <= 45, tries
+    assert tries[69] - tries[59] <= 4, tries
+    assert page.evaluate(STATES) == ["waiting"]
+
+    relay.refusing = False  # the node is back: the form goes with the next try, within 5 s
+    quarters = 0
+    while f"POST /agent/apply/{CODE}" not in relay.lines and quarters < 24:
+        _tick(page, 250)
+        quarters += 1
+    assert quarters <= 21, relay.lines[-5:]
+    wait_for(lambda: page.evaluate(STATES) == ["accepted"], 30, "accepted")
+    [application] = _applications_of(edge, "覃十线")
+    assert len(_material_photos(edge, application["id"])) == 2
+    assert len(relay.photo_puts()) == 2
 
 
 def test_a_cut_in_the_second_photo_resends_only_that_photo(

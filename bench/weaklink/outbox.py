@@ -28,9 +28,16 @@ PHOTO_PUT = "/agent/outbox/photos/"
 SETUP_MS = 240_000  # signing in and keeping the 42 forms over 2G
 ACCEPTED_MS = 300_000
 # In the page, from its start: when `online` fired, when each outbox round held the Web Lock,
-# and when each fetch/XHR started and ended (wall-clock ms, as time.time() in the runner).
+# when each fetch/XHR started and ended, and when each entry's card first showed `accepted`
+# (wall-clock ms, as time.time() in the runner; Playwright's own wait polls every 0.5 s).
 TRACE = """(() => {
   const trace = (window.__outboxTrace = []);
+  const accepted = (window.__acceptedAt = {});
+  new MutationObserver(() => {
+    for (const card of document.querySelectorAll("[data-entry][data-state=accepted]")) {
+      accepted[card.dataset.entry] = accepted[card.dataset.entry] || Date.now();
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true });
   const log = (what) => trace.push([Date.now(), what]);
   addEventListener("online", () => log(`online event (onLine ${navigator.onLine})`));
   addEventListener("offline", () => log(`offline event (onLine ${navigator.onLine})`));
@@ -246,6 +253,9 @@ def send_one(
     card = page.locator(f"[data-entry='{entry['key']}'][data-state=accepted]")
     card.wait_for(timeout=ACCEPTED_MS)
     accepted_ms = (time.monotonic() - started) * 1000
+    shown = page.evaluate("(key) => window.__acceptedAt[key]", entry["key"])
+    if shown:  # the card's own change, not Playwright's next poll
+        accepted_ms = min(accepted_ms, shown - wall_start * 1000)
     after = counters(device)
     frames.stop()
     seen.watching = False

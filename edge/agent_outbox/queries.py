@@ -72,3 +72,41 @@ async def staged_pairs(
         (*(sha for pair in pairs for sha in pair), account_id),
     ) as cursor:
         return frozenset((row["sha256"], row["thumb_sha256"]) for row in await cursor.fetchall())
+
+
+async def receive(db: aiosqlite.Connection, account_id: str, sent_sha256: str, now: str) -> None:
+    """Remember that this account's device sent a photo not yet re-encoded; again: no change."""
+    await db.execute(
+        "INSERT OR IGNORE INTO received_photos (account_id, sent_sha256, created_at) "
+        "VALUES (?, ?, ?)",
+        (account_id, sent_sha256, now),
+    )
+
+
+async def received(db: aiosqlite.Connection, account_id: str, sent_hashes: list[str]) -> set[str]:
+    """Of `sent_hashes`, those this account's device sent that wait for their re-encode."""
+    if not sent_hashes:
+        return set()
+    marks = ",".join("?" * len(sent_hashes))
+    async with db.execute(
+        "SELECT sent_sha256 FROM received_photos "
+        f"WHERE account_id = ? AND sent_sha256 IN ({marks})",
+        (account_id, *sent_hashes),
+    ) as cursor:
+        return {row["sent_sha256"] for row in await cursor.fetchall()}
+
+
+async def settle_received(
+    db: aiosqlite.Connection, account_id: str, sent_sha256: str, upload: Upload, now: str
+) -> bool:
+    """Stage what a received photo became and forget it as received; whether any account's
+    device still waits on the same bytes (then their file stays)."""
+    await stage(db, account_id, sent_sha256, upload, now)
+    await db.execute(
+        "DELETE FROM received_photos WHERE account_id = ? AND sent_sha256 = ?",
+        (account_id, sent_sha256),
+    )
+    async with db.execute(
+        "SELECT 1 FROM received_photos WHERE sent_sha256 = ? LIMIT 1", (sent_sha256,)
+    ) as cursor:
+        return await cursor.fetchone() is not None

@@ -1,17 +1,21 @@
 """/agent/outbox: the page listing what the agent app keeps on the device (applications, 村务
 公开, 我有话说 and market listings), the session probe its sender asks first (which also says
-which photos arrived), and photos sent one request each, keyed by the sha256 of their bytes."""
+which photos arrived), and photos sent one request each, keyed by the sha256 of their bytes.
+With `Prefer: respond-async` a photo is answered once its bytes are kept, before the
+re-encode (`Preference-Applied`); its token is then the sha256 it was sent as, which a form
+resolves."""
 
 from __future__ import annotations
 
 import hashlib
 
+import aiosqlite
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge.agent_outbox import queries
+from edge.agent_outbox import queries, received
 from edge.blobs.images import PhotoRejected
 from edge.intake.uploads import store_photo, token_of
 from edge.kernel import csrf
@@ -22,7 +26,7 @@ from edge.kernel.clock import stamp
 from edge.kernel.i18n import gettext as _
 from edge.kernel.request_limits import allow_body
 from edge.kernel.templating import render
-from edge.node import edge_node
+from edge.node import EdgeNode, edge_node
 
 MAX_PHOTO_BYTES = 2_000_000  # devices send <= 300 KB; room for one whose encoder cannot
 MAX_ASKED = 40
@@ -75,9 +79,16 @@ async def session(request: Request) -> Response:
     asked = _hashes(request)
     if asked:
         async with edge_node(request).db.read() as db:
-            held = await queries.staged(db, agent.id, asked)
-        body["have"] = {sent: token_of(upload) for sent, upload in held.items()}
+            body["have"] = await _held(db, agent.id, asked)
     return JSONResponse(body, headers=NO_STORE)
+
+
+async def _held(db: aiosqlite.Connection, account_id: str, asked: list[str]) -> dict[str, str]:
+    """Which of `asked` arrived, with their tokens: the re-encoded photo's, or the sha256 it was
+    sent as while its re-encode is pending (a form resolves that)."""
+    pending = await queries.received(db, account_id, asked)
+    held = await queries.staged(db, account_id, asked)
+    return {sent: sent for sent in pending} | {s: token_of(u) for s, u in held.items()}
 
 
 def _hashes(request: Request) -> list[str]:
@@ -91,8 +102,7 @@ async def photos_held(request: Request) -> Response:
     """Which of the photos named by `?sha256=` already arrived: {"have": {sha256: token}}."""
     agent = _agent(request)
     async with edge_node(request).db.read() as db:
-        held = await queries.staged(db, agent.id, _hashes(request))
-    have = {sent: token_of(upload) for sent, upload in held.items()}
+        have = await _held(db, agent.id, _hashes(request))
     return JSONResponse({"have": have}, headers=NO_STORE)
 
 
@@ -111,7 +121,8 @@ async def _body(request: Request) -> bytes:
 
 @allow_body(MAX_PHOTO_BYTES)
 async def put_photo(request: Request) -> Response:
-    """Keep one photo, named by the sha256 of its bytes; answered after it is committed."""
+    """Keep one photo, named by the sha256 of its bytes; answered after it is committed: re-encoded
+    and staged, or with `Prefer: respond-async` received as sent, re-encoded next."""
     agent = _agent(request)
     sent = request.path_params["sha256"]
     if not SHA256_HEX.fullmatch(sent):
@@ -120,6 +131,8 @@ async def put_photo(request: Request) -> Response:
     if hashlib.sha256(data).hexdigest() != sent:  # damaged on the way: the device sends again
         raise HTTPException(status_code=400, detail=_("照片在传输中损坏，将重新发送。"))
     node = edge_node(request)
+    if "respond-async" in request.headers.get("prefer", ""):
+        return await _received(node, agent.id, sent, data)
     try:
         upload = await store_photo(node.blobs, data, "material", "")
     except PhotoRejected as exc:  # the photo itself: the agent retakes it
@@ -127,6 +140,19 @@ async def put_photo(request: Request) -> Response:
     async with node.db.write() as db:
         await queries.stage(db, agent.id, sent, upload, stamp(node.clock()))
     return JSONResponse({"sha256": sent, "token": token_of(upload)}, headers=NO_STORE)
+
+
+async def _received(node: EdgeNode, account_id: str, sent: str, data: bytes) -> Response:
+    async with node.db.read() as db:
+        held = await queries.staged(db, account_id, [sent])
+    if sent in held:  # a retry whose answer was lost, re-encoded since
+        return JSONResponse({"sha256": sent, "token": token_of(held[sent])}, headers=NO_STORE)
+    try:
+        await received.receive(node, account_id, sent, data)
+    except PhotoRejected as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    headers = {**NO_STORE, "Preference-Applied": "respond-async"}
+    return JSONResponse({"sha256": sent, "token": sent}, headers=headers)
 
 
 routes = [

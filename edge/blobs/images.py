@@ -55,9 +55,20 @@ def prepare_photo(raw: bytes, max_bytes_in: int = 15_000_000) -> PreparedImage:
     refused when its short side is under 300 px (too small to read)."""
     image = _decode(raw, max_bytes_in, PHOTO_LONG_SIDE)
     if min(image.size) < PHOTO_SHORT_SIDE_MIN:
-        raise PhotoRejected(_("照片太小，看不清。请靠近材料重新拍摄。"))
+        raise PhotoRejected(_too_small())
     data = _jpeg(image, PHOTO_QUALITY)
     return PreparedImage(data, JPEG_TYPE, image.width, image.height, _thumbnail(image))
+
+
+def check_photo(raw: bytes, max_bytes_in: int = 15_000_000) -> None:
+    """What prepare_photo refuses that shows without decoding the pixels (type by magic bytes,
+    pixel count and short side from the header): PhotoRejected with the same message."""
+    image_format = _sniff(raw, max_bytes_in)
+    _check_pixels(_declared_size(raw, image_format))
+    size = _open(raw, image_format).size
+    _check_pixels(size)
+    if min(_fit_size(size, PHOTO_LONG_SIDE)) < PHOTO_SHORT_SIDE_MIN:
+        raise PhotoRejected(_too_small())
 
 
 def prepare_signature(raw: bytes, max_bytes_in: int = SIGNATURE_MAX_BYTES_IN) -> PreparedImage:
@@ -124,6 +135,10 @@ def _check_pixels(size: tuple[int, int]) -> None:
     """Refuse a picture whose header promises more than MAX_PIXELS pixels."""
     if size[0] * size[1] > MAX_PIXELS:
         raise PhotoRejected(_too_many_pixels())
+
+
+def _too_small() -> str:
+    return _("照片太小，看不清。请靠近材料重新拍摄。")
 
 
 def _corrupt() -> str:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.agent_outbox import replies
+from edge.agent_outbox.received import settled
 from edge.audit.log import append as audit
 from edge.feedback import forms, queries
 from edge.feedback.routes import (
@@ -69,6 +70,8 @@ async def _kept_photo(request: Request, account_id: str, form: FormData) -> tupl
     if not token:
         return "", None, ""
     node = edge_node(request)
+    form = await settled(node, account_id, form)  # sent ahead: re-encoded now if still pending
+    token = str(form.get("kept_photo", ""))
     async with node.db.read() as db:
         staged = await owned(db, account_id, form)
     upload = kept_upload(node.blobs, staged, "feedback", "photo", token)

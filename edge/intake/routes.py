@@ -13,6 +13,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.accounts.placement import kept_placement
+from edge.agent_outbox.received import settled
 from edge.applications import eligibility, lifecycle, queries, states
 from edge.applications.context import context_for, working_days_for
 from edge.applications.eform import parse_applicant, parse_fields
@@ -136,8 +137,8 @@ async def submit_intake(request: Request) -> Response:
     """Check everything; store photos; accept once per key; answer only after commit."""
     agent = _agent(request)
     item = await item_or_404(request)
-    form = await request.form()
     node = edge_node(request)
+    form = await settled(node, agent.id, await request.form())  # photos sent ahead, re-encoded
     async with node.db.read() as db:
         today = (await working_days_for(request, db)).today
         staged = await owned(db, agent.id, form)
@@ -348,7 +349,7 @@ async def supplement(request: Request) -> Response:
     """Upload what was asked for and send the application back on its way."""
     agent = _agent(request)
     app, steps, _attachments, supplements = await _own(request, agent)
-    form = await request.form()
+    form = await settled(edge_node(request), agent.id, await request.form())
     async with edge_node(request).db.read() as db:
         done = await idempotency.earlier_result(db, str(form.get("idempotency_key", "")), agent.id)
     if done:  # a retry after the first post committed: same answer, nothing new

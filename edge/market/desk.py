@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ulid import ULID
 
 from edge.agent_outbox import replies
+from edge.agent_outbox.received import settled
 from edge.audit.log import append as audit
 from edge.intake.uploads import owned
 from edge.jurisdictions import queries as places
@@ -208,7 +209,7 @@ async def post_listing(request: Request) -> Response:
     account = _desk(request)
     seller = await _own_seller(request, account)
     node = edge_node(request)
-    form = await request.form()
+    form = await settled(node, account.id, await request.form())  # photos sent ahead, re-encoded
     key = _key_or_400(form)
     async with node.db.read() as db:
         done = await idempotency.earlier_result(db, key, account.id)

@@ -1,11 +1,10 @@
-// The outbox: applications taken in on this device, kept in IndexedDB with their idempotency
-// key until the node has accepted them. Shared by the agent's pages and the service worker
-// (Background Sync). One sending round: ask who is signed in (the CSRF token) and, in the same
-// request, which photos the node already holds; PUT each missing photo by the sha256 of its
-// bytes, then post the form with the photos' tokens. A retry of any step repeats nothing on
-// the node. A try that failed offline, or whose request never left the device, does not back
-// off: the next round tries again, so sending starts as soon as the link is back, whether or
-// not the browser says so.
+// The outbox: forms taken in on this device, kept in IndexedDB under their idempotency key
+// until the node accepts them; used by the pages and the service worker (Background Sync).
+// A round: who is signed in (CSRF token) and which photos the node holds, in one request; a PUT
+// per missing photo by its sha256 (answered before the node re-encodes it); the form with the
+// photos' tokens. Retries repeat nothing on the node. A try that failed offline or never left
+// the device does not back off: sending starts as soon as the link is back, whether or not the
+// browser says so; after 20 s of such tries timer rounds try every 1 s, after 1 min every 5 s.
 (function (scope) {
   const DB_NAME = "cunban-outbox";
   const STORE = "entries";
@@ -17,6 +16,8 @@
   const MAX_ASKED = 40; // photos named in one session probe (the node's limit)
   const MAX_DELAY = 300000;
   const UPLOAD_TIMEOUT = 180000;
+  const PACE = [[20000, 0], [60000, 1000], [Infinity, 5000]]; // [refused for < ms, try every ms]
+  const refusals = { since: 0, last: 0 };
   const channel = "BroadcastChannel" in scope ? new BroadcastChannel("cunban-outbox") : null;
   const changeListeners = [];
   const progressListeners = [];
@@ -34,11 +35,13 @@
 
   function failedToConnect(error, startedAt) {
     const noLink = Date.now() - startedAt < NO_LINK_MS;
+    if (noLink) refusals.last = Date.now();
+    refusals.since ||= noLink && refusals.last;
     return new Unreachable(String(error), 0, true, noLink);
   }
   class SignedOut extends Error {} // the session is gone: the agent signs in again
 
-  // --- storage ---------------------------------------------------------------------------
+  // --- storage
 
   function settled(request) {
     return new Promise((done, fail) => {
@@ -71,9 +74,8 @@
     announce();
   }
 
-  // Change the stored entry in one transaction. Writers (a round, a retake, the form) each
-  // change only what they own, so none writes back a stale copy over another's change.
-  // `change` returns false to leave the entry as it is. Resolves to the entry as stored.
+  // Change the stored entry in one transaction; each writer changes only what it owns, so none
+  // writes a stale copy back. `change` returns false to leave it. Resolves to the entry stored.
   async function update(key, change) {
     let stored;
     await write((store) => {
@@ -115,7 +117,7 @@
     progressListeners.push(listener);
   }
 
-  // --- talking to the node ---------------------------------------------------------------
+  // --- talking to the node
 
   // Retry-After in seconds or as an HTTP date, in ms from now (0 when absent or past).
   function retryAfterMs(value) {
@@ -128,6 +130,7 @@
   // Any answer the node gave on purpose has a JSON body; anything else means "try later"
   // (a busy node's 503 and a full disk's 507 say when, in Retry-After).
   function answer(status, text, retryAfter) {
+    if (status) refusals.since = 0;
     if (status === 401) throw new SignedOut();
     if (status === 0 || status === 408 || status === 429 || status >= 500) {
       throw new Unreachable(`HTTP ${status}`, retryAfterMs(retryAfter));
@@ -154,7 +157,7 @@
 
   // A PUT with upload progress where pages can report it (XHR); plain fetch in the worker.
   function upload(url, blob, csrf, progress) {
-    const headers = { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf };
+    const headers = { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf, Prefer: "respond-async" };
     if (typeof XMLHttpRequest === "undefined") {
       return call(url, { method: "PUT", body: blob, headers });
     }
@@ -187,7 +190,7 @@
     return { ...body, asked: new Set(hashes) };
   }
 
-  // --- one application ---------------------------------------------------------------------
+  // --- one application
 
   // Set one photo's outcome, found by its hash: a photo retaken meanwhile is left alone.
   function settlePhoto(key, sha256, outcome) {
@@ -245,8 +248,7 @@
     }));
   }
 
-  // The photos' tokens from the session probe's answer, or asked for when it did not cover
-  // them all (more than MAX_ASKED photos due, or a photo retaken since).
+  // The photos' tokens from the session probe, or asked for if it did not cover them all.
   function photosArrived(entry, session) {
     if (!session.have || !entry.photos.every((photo) => session.asked.has(photo.sha256))) {
       return askWhichPhotosArrived(entry);
@@ -276,10 +278,9 @@
     await postForm(entry, session);
   }
 
-  // Not now: after the node's Retry-After if it gave one, else back off (5 s doubling to
-  // 5 min; 0.25 s doubling when no answer came at all: a reset connection is usually there
-  // again a moment later); the entry stays. A signed-out agent is asked to sign in again.
-  // Offline (or no link) is no failure of the node: due again at the next round.
+  // Not now: after the node's Retry-After, else back off (5 s doubling to 5 min; 0.25 s when
+  // no answer came: a reset link is often back soon). Signed out: sign in again. Offline (or no
+  // link) is no failure of the node: due again at the next round.
   function later(key, error) {
     const offline = (scope.navigator && scope.navigator.onLine === false) || error.noLink;
     return update(key, (entry) => {
@@ -300,17 +301,18 @@
     });
   }
 
-  // --- rounds ------------------------------------------------------------------------------
+  // --- rounds
 
   const sendable = (entry) => entry.state !== "accepted" && entry.state !== "fix";
   const waitingOffline = (entry) => entry.state === "waiting" && !entry.nextAttemptAt;
 
-  // Send what is due (everything when `force`, but what the node asked to wait for only when
-  // the agent `asked`, by the send button). Returns "idle", "done", "unreachable",
-  // "signed-out", "later" (only entries the node asked to wait) or "busy" (another page or the
-  // worker is sending).
+  // Send what is due (all when `force`; what the node asked to wait for only when `asked`, by
+  // the send button): "idle", "done", "unreachable", "signed-out", "later" or "busy".
   async function round(force, asked) {
     const now = Date.now();
+    if (force) refusals.since = 0;
+    const [, every] = PACE.find(([within]) => now - refusals.since < within);
+    if (refusals.since && now - refusals.last < every - 50) return "unreachable";
     const sendableNow = (await all()).filter(sendable);
     const allowed = sendableNow.filter((entry) => asked || !(entry.notBefore > now));
     const due = allowed.filter((entry) => force || !(entry.nextAttemptAt > now));
@@ -340,8 +342,8 @@
     return "done";
   }
 
-  // One round at a time across tabs and the worker. A timer's round is skipped while another
-  // runs; `wait` queues behind it (the worker's sync, app start, `online`, the send button).
+  // One round at a time across tabs and the worker: a timer's round is skipped while another
+  // runs; `wait` queues behind it.
   function sendAll({ force = false, wait = false, asked = false } = {}) {
     const locks = scope.navigator && scope.navigator.locks;
     if (!locks) return round(force, asked);
@@ -359,7 +361,7 @@
 
   const wakesUs = (tag) => tag.startsWith(SYNC_TAG);
 
-  // --- forms ------------------------------------------------------------------------------
+  // --- forms
 
   // As edge/masking.py's mask_name: the list on the device shows 张* or W*** F***, no more.
   function masked(name) {
@@ -369,9 +371,8 @@
     return han.length === 1 ? "*" : han[0] + "*".repeat(han.length - 1);
   }
 
-  // Keep a form's entry ({applicant, fields} and its fresh photos): a new one under a fresh
-  // idempotency key, or the `draft` the node sent back corrected in place, where only the
-  // photos chosen again replace those of their field. Then wake the sender.
+  // Keep a form's entry: a new one under a fresh idempotency key, or the `draft` the node sent
+  // back, corrected in place (photos chosen again replace their field's). Then wake the sender.
   async function keepForm(form, draft, shown, fresh) {
     const corrected = { ...shown, state: "waiting", errors: {}, error: "", attempts: 0, nextAttemptAt: 0 };
     const key = draft ? draft.key : crypto.randomUUID();

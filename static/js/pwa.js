@@ -68,9 +68,8 @@ function offerPush() {
 if (pushButton && "serviceWorker" in navigator && "PushManager" in window) offerPush();
 
 // The outbox: a badge with what waits on this device, and a sending round at app start, on
-// `online` and every 0.25 s (a round with nothing due reads IndexedDB only; a try whose
-// request never left the device is due again at once, so sending starts within 0.25 s of the
-// link's return, with or without an `online` event, which may come early or never).
+// `online`, the page shown and every 0.25 s (nothing due: IndexedDB read only; a try that never
+// left the device is due at once, so sending starts within 0.25 s of the link's return).
 const Outbox = window.CunbanOutbox;
 const ROUND_EVERY = 250;
 
@@ -95,6 +94,7 @@ if (Outbox && window.indexedDB) {
   Outbox.onChange(() => showWaiting().catch(() => undefined));
   showWaiting().catch(() => undefined);
   window.addEventListener("online", () => sendRound(true));
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sendRound(true));
   sendRound(true);
   setInterval(() => sendRound(false), ROUND_EVERY);
 }
