@@ -491,3 +491,13 @@ def test_the_village_agent_sees_whom_to_call_and_the_read_is_audited(client, set
     assert after[0][0] == before[0][0] + 1
     login(client, AGENT_HUANZHU)  # another village's agent sees nothing of it
     assert client.get(f"/agent/applications/{application_id}").status_code == 404
+
+
+def test_the_agent_home_offers_each_task_once(client):
+    """Take in an application, check a certificate, leave a message for a resident, the
+    market desk: one link each (a merge had left three 受理新申请 buttons)."""
+    login(client, AGENT_QIANJIANG)
+    home = client.get("/agent/")
+    assert home.status_code == 200
+    for path in ("/agent/apply", "/agent/check", "/agent/feedback/new", "/agent/market"):
+        assert len(re.findall(rf'href="{re.escape(path)}"', home.text)) == 1, path
