@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -242,14 +242,21 @@ async def run(
 
 async def receive(db: Database, settings: CentralSettings, store: ObjectStore, now_ms: int) -> None:
     """Apply what shards on other machines shipped (a store or central.db busy: next turn)."""
-    try:
+    with _next_pass("shipped batches"):
         await ingest_shipped(db, store, now_ms, settings.ingest_batch)
+
+
+@contextlib.contextmanager
+def _next_pass(what: str) -> Iterator[None]:
+    """The store unreachable or central.db busy: logged, and tried again at the next pass."""
+    try:
+        yield
     except StoreUnavailable as exc:
-        log.warning("shipped batches: %s", exc)
+        log.warning("%s: %s", what, exc)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
-        log.warning("shipped batches wait: %s", exc)
+        log.warning("%s wait: %s", what, exc)
 
 
 def turn_slice(
@@ -267,17 +274,11 @@ async def exchange_states(
     """A shard on another machine puts its follower and audit rows in the store; central's
     shard 0 copies in what such shards put (the store or central.db busy: the next time)."""
     shard = shards.parse(settings.follow_shard) or (0, 1)
-    try:
+    with _next_pass("follower states"):
         if settings.follow_ship:
             await shipped_states.send(db, store, shard, nodes)
         elif supervises(settings):
             await shipped_states.receive(db, store)
-    except StoreUnavailable as exc:
-        log.warning("follower states: %s", exc)
-    except sqlite3.OperationalError as exc:
-        if not is_busy(exc):
-            raise
-        log.warning("follower states wait: %s", exc)
 
 
 async def run_polling(

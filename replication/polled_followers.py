@@ -224,6 +224,9 @@ def rebuild(
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
     except (NeedsRestore, sqlite3.Error) as exc:
         verdict, reached = f"{type(exc).__name__}: {exc}", 0
+    except BaseException:  # the store gone mid-way: no half-written mirror left behind
+        target.unlink(missing_ok=True)
+        raise
     if verdict != "ok" or reached != reach:
         log.warning("rebuilding %s from LTX files: %s at txid %d", target, verdict, reached)
         target.unlink(missing_ok=True)

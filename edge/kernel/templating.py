@@ -33,14 +33,7 @@ class PageEnvironment(Environment):
                 return obj[attribute]
             except IndexError:
                 return self.undefined(obj=obj, name=attribute)
-        try:  # Jinja's own order from here: the attribute, then the item
-            return getattr(obj, attribute)
-        except AttributeError:
-            pass
-        try:
-            return obj[attribute]
-        except (TypeError, LookupError, AttributeError):
-            return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)  # Jinja's own: the attribute, then the item
 
 
 class PathFor:
